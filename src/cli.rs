@@ -1,0 +1,123 @@
+//! Command-line arguments (clap types only; no behaviour).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::RateLimit;
+
+/// Bootstrap a Genesys Cloud CX org from YAML seed manifests, idempotently.
+#[derive(Debug, Parser)]
+#[command(name = "genseed", version, about, long_about = None)]
+pub struct Cli {
+    /// Project folder (holds genseed.yaml and the seeds folder).
+    #[arg(short = 'C', long = "project", global = true, default_value = ".")]
+    pub project: PathBuf,
+    /// Environment from genseed.yaml (`local` = the embedded emulator).
+    #[arg(long, global = true, default_value = "local", env = "GENSEED_ENV")]
+    pub env: String,
+    /// More output (-v: requests and retries, -vv: everything).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Less output: only errors and the final summary.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and check the manifests; contact nothing.
+    Validate,
+    /// Observe the org and print what apply would do.
+    Plan(PlanArgs),
+    /// Plan, confirm, execute, and print a summary.
+    Apply(ApplyArgs),
+    /// Serve the embedded Genesys Cloud emulator over HTTP until stopped.
+    Emulate(EmulateArgs),
+    /// Print the manifest JSON Schema.
+    Schema,
+}
+
+/// Options shared by plan and apply.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Client-side request budget per token, e.g. `300/min`, `5/s` (default: the
+    /// environment's `rateLimit`, else 300/min).
+    #[arg(long, value_name = "N/UNIT")]
+    pub rate_limit: Option<RateLimit>,
+    /// Turn the client-side rate limiter off (rely on the server's 429s alone).
+    #[arg(long)]
+    pub no_rate_limit: bool,
+}
+
+/// `genseed plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `genseed apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Do not ask for confirmation (required when there is no terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Changes run at once within a tier.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `genseed emulate`.
+#[derive(Debug, Args)]
+pub struct EmulateArgs {
+    /// Address to listen on (port 0 picks a free port; the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Load the org from this JSON file and save it there after every change.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// OAuth client id the emulator accepts.
+    #[arg(long, default_value = crate::emulator::DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+    /// OAuth client secret the emulator accepts.
+    #[arg(long, default_value = crate::emulator::DEFAULT_CLIENT_SECRET)]
+    pub client_secret: String,
+    /// Requests allowed per token, e.g. `300/min` (the real default) or `5/s`.
+    #[arg(long, value_name = "N/UNIT", default_value = "300/min")]
+    pub rate_limit: String,
+    /// Turn the server-side rate limit off.
+    #[arg(long)]
+    pub no_rate_limit: bool,
+    /// Token lifetime in seconds.
+    #[arg(long, default_value_t = 86_400)]
+    pub token_ttl: u64,
+    /// Scripted faults (YAML list of rules; see the README).
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Seed of all randomness (IDs, fault probabilities), for replayable runs.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// User search sees creates and updates only after this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub search_lag_ms: u64,
+    /// GET of a just-created object answers 404 for this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub read_lag_ms: u64,
+    /// Added queue members become visible after this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub member_lag_ms: u64,
+}

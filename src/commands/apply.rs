@@ -1,0 +1,91 @@
+//! `genseed apply`: plan, confirm, execute tier by tier, summarize.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::anyhow;
+
+use crate::cli::{ApplyArgs, Cli};
+use crate::reconcile::{self, ApplyOptions, Progress, StateWriter};
+use crate::report::{ConsoleProgress, Verbosity, render_plan, render_summary};
+
+/// Run it.
+pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
+    let settings = super::settings(cli, Some(&args.run))?;
+    let (prepared, _lock) = super::prepare(settings, true).await?;
+    let label = super::org_label(&prepared);
+    if verbosity != Verbosity::Quiet || !prepared.plan.has_changes() {
+        print!(
+            "{}",
+            render_plan(&prepared.plan, &label, &prepared.settings.env, verbosity)
+        );
+    }
+    let writer = Arc::new(StateWriter::new(
+        prepared.state_paths.clone(),
+        prepared.state.clone(),
+    ));
+    writer.set_org(&prepared.observation.org_id)?;
+    if !prepared.plan.has_changes() {
+        println!("No changes. The org matches the manifests.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.auto_approve {
+        confirm(&prepared.settings.env)?;
+    }
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::SeqCst);
+                eprintln!("interrupt: starting no new changes; waiting for the ones in flight (Ctrl-C again to abort)");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("aborted: the state file holds every change completed so far; run apply again to converge");
+                    std::process::exit(130);
+                }
+            }
+        });
+    }
+    let progress: Arc<dyn Progress> = Arc::new(ConsoleProgress::new(verbosity));
+    let opts = ApplyOptions {
+        parallelism: args.parallelism as usize,
+        interrupted,
+    };
+    let summary = reconcile::apply(
+        &prepared.ctx,
+        super::arc(prepared.loaded.declared.clone()),
+        &prepared.loaded.deps,
+        &prepared.plan,
+        writer,
+        &opts,
+        progress,
+    )
+    .await;
+    print!("{}", render_summary(&summary, &prepared.conn.client.stats()));
+    if summary.ok() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        if !summary.failed.is_empty() {
+            eprintln!("hint: fix the causes above and run apply again; completed changes are kept and will not be repeated");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn confirm(env: &str) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!(
+            "refusing to apply without confirmation: standard input is not a terminal\nhint: review the plan above, then run again with --auto-approve (as in CI)"
+        ));
+    }
+    eprint!("Apply these changes to environment `{env}`? Only 'yes' is accepted: ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        return Err(anyhow!("apply cancelled; nothing was changed"));
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `genseed plan`: observe the org and print what apply would do. Writes nothing.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, PlanArgs};
+use crate::report::{Verbosity, render_plan};
+
+/// Run it.
+pub async fn run(cli: &Cli, args: &PlanArgs, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
+    let settings = super::settings(cli, Some(&args.run))?;
+    let (prepared, _) = super::prepare(settings, false).await?;
+    let label = super::org_label(&prepared);
+    print!(
+        "{}",
+        render_plan(&prepared.plan, &label, &prepared.settings.env, verbosity)
+    );
+    if args.detailed_exitcode && prepared.plan.has_changes() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

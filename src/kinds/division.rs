@@ -1,0 +1,75 @@
+//! Authorization divisions (`/api/v2/authorization/divisions`), keyed by name.
+//!
+//! Create and update take `{name, description}` (the API requires a description, so
+//! an empty one is sent when the manifest has none); there is no version. The home
+//! division exists in every org and is only ever adopted.
+
+use serde_json::{Value, json};
+
+use super::{
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
+    create_by_name, index_by_name, pick,
+};
+
+const PATH: &str = "/api/v2/authorization/divisions";
+
+/// See the module docs.
+pub struct Division;
+
+impl Kind for Division {
+    fn name(&self) -> &'static str {
+        "division"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("divisions")
+    }
+
+    fn references(&self, _spec: &Value) -> Vec<Ref> {
+        Vec::new()
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx.client.list_pages(PATH, &[], SMALL_PAGE_SIZE).await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        pick(spec, &["name", "description"])
+    }
+
+    fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {
+        pick(observed, &["name", "description"])
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let name = target.declared.addr.key.as_str();
+            let description = spec.get("description").and_then(Value::as_str);
+            match target.observed {
+                None => {
+                    let body = json!({"name": name, "description": description.unwrap_or("")});
+                    create_by_name(ctx, self.name(), PATH, name, &body).await
+                }
+                Some(observed) => {
+                    let id = super::id_of(observed, "a division")?;
+                    let current = observed.get("description").and_then(Value::as_str);
+                    let body = json!({"name": name, "description": description.or(current).unwrap_or("")});
+                    ctx.client.put(&format!("{PATH}/{id}"), &body).await?;
+                    Ok(id)
+                }
+            }
+        })
+    }
+}

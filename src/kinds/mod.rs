@@ -1,0 +1,492 @@
+//! Everything resource-specific sits behind the [`Kind`] trait; the rest of genseed is
+//! kind-agnostic.
+//!
+//! A kind knows: where its objects sit in the manifest, their natural key, which other
+//! objects they reference (which gives the dependency graph), how to list them from
+//! the org, how to compare a declared object with an observed one (both as a
+//! "view": JSON whose references are natural keys, never IDs), and how to create or
+//! update one. [`KINDS`] is the registry: adding a kind means one file here and one
+//! line in that list.
+//!
+//! Sub-resources (a user's skills, a queue's members) are kinds of their own whose
+//! declared objects are derived from their parent's manifest entry, so they get their
+//! own address, tier and plan line.
+//!
+//! Kinds do no I/O of their own beyond the [`ApiClient`] handed to them.
+
+mod division;
+mod language;
+mod queue;
+mod queue_links;
+mod skill;
+mod user;
+mod user_routing;
+mod wrapup_code;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+
+use serde_json::{Map, Value};
+
+use crate::client::{ApiClient, ApiError};
+
+/// A boxed future, so that [`Kind`] stays object-safe.
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The registry of kinds, in a stable order (the order plans list objects within a tier).
+pub static KINDS: &[&dyn Kind] = &[
+    &division::Division,
+    &skill::Skill,
+    &language::Language,
+    &wrapup_code::WrapupCode,
+    &user::User,
+    &user_routing::USER_SKILLS,
+    &user_routing::USER_LANGUAGES,
+    &queue::Queue,
+    &queue_links::QUEUE_WRAPUP_CODES,
+    &queue_links::QUEUE_MEMBERS,
+];
+
+/// Find a kind by its name.
+pub fn kind(name: &str) -> Option<&'static dyn Kind> {
+    KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+/// Errors a kind reports while observing or changing the org.
+#[derive(Debug, thiserror::Error)]
+pub enum KindError {
+    /// The API refused or failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// Anything else, already phrased for the user.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The address of a declared object: its kind and natural key, e.g. `queue/Support`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Addr {
+    /// Kind name, e.g. `queue`.
+    pub kind: &'static str,
+    /// Natural key as declared (name, or e-mail for users).
+    pub key: String,
+}
+
+impl Addr {
+    /// A new address.
+    pub fn new(kind: &'static str, key: impl Into<String>) -> Self {
+        Addr {
+            kind,
+            key: key.into(),
+        }
+    }
+
+    /// The key as matched: names case-insensitively, e-mails lower-cased.
+    pub fn norm(&self) -> String {
+        norm_key(&self.key)
+    }
+
+    /// `kind/normalized key`: how state and look-ups index this object.
+    pub fn id_key(&self) -> String {
+        format!("{}/{}", self.kind, self.norm())
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.key)
+    }
+}
+
+/// How natural keys are compared: trimmed and lower-cased.
+pub fn norm_key(key: &str) -> String {
+    key.trim().to_lowercase()
+}
+
+/// Where a declared object came from, to point diagnostics at it.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The manifest or CSV file.
+    pub file: PathBuf,
+    /// JSON pointer of the object within the manifest (empty for CSV rows).
+    pub pointer: String,
+    /// 1-based line for CSV rows.
+    pub csv_line: Option<usize>,
+}
+
+/// A reference from one declared object to another.
+#[derive(Debug, Clone)]
+pub struct Ref {
+    /// The referenced object.
+    pub target: Addr,
+    /// Pointer (relative to the referring object) of the field that holds the reference.
+    pub field: String,
+}
+
+/// One object the manifests declare.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    /// Kind and key.
+    pub addr: Addr,
+    /// The manifest object (for sub-resources: the part of the parent they manage).
+    pub spec: Value,
+    /// Where it was declared.
+    pub origin: Origin,
+}
+
+/// Maps IDs of observed or created objects back to natural keys, and keys to IDs.
+/// Shared by observation (views use names) and execution (bodies use IDs).
+#[derive(Debug, Default)]
+pub struct Resolver {
+    ids: RwLock<HashMap<String, String>>,
+    names: RwLock<HashMap<(String, String), String>>,
+}
+
+impl Resolver {
+    /// Record that `addr` has `id` (and `name` is what the org calls it).
+    pub fn insert(&self, kind: &str, key: &str, id: &str) {
+        self.ids
+            .write()
+            .expect("resolver lock")
+            .insert(format!("{kind}/{}", norm_key(key)), id.to_string());
+        self.names
+            .write()
+            .expect("resolver lock")
+            .insert((kind.to_string(), id.to_string()), key.to_string());
+    }
+
+    /// The ID of `kind/key`, if known.
+    pub fn id(&self, kind: &str, key: &str) -> Option<String> {
+        self.ids
+            .read()
+            .expect("resolver lock")
+            .get(&format!("{kind}/{}", norm_key(key)))
+            .cloned()
+    }
+
+    /// The ID of `kind/key`, or an error naming the missing object.
+    pub fn require(&self, kind: &str, key: &str) -> Result<String, KindError> {
+        self.id(kind, key)
+            .ok_or_else(|| KindError::Other(format!("{kind} `{key}` has no ID yet")))
+    }
+
+    /// The natural key of the object of `kind` with `id`, if observed.
+    pub fn name(&self, kind: &str, id: &str) -> Option<String> {
+        self.names
+            .read()
+            .expect("resolver lock")
+            .get(&(kind.to_string(), id.to_string()))
+            .cloned()
+    }
+}
+
+/// What observation found for one kind: objects by normalized natural key.
+pub type ObservedMap = BTreeMap<String, Value>;
+
+/// What kinds get while observing and executing.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The API.
+    pub client: ApiClient,
+    /// IDs and names known so far.
+    pub resolver: Arc<Resolver>,
+    /// The org's home division.
+    pub home_division: Option<String>,
+    /// What observation found so far, by kind (parents are observed before their
+    /// sub-kinds, which may read fields of the parent's listing).
+    pub observed: Arc<RwLock<HashMap<&'static str, ObservedMap>>>,
+}
+
+impl Ctx {
+    /// A field of an observed object of `kind` with natural key `key`, if listed.
+    pub fn observed_field(&self, kind: &str, key: &str, field: &str) -> Option<Value> {
+        self.observed
+            .read()
+            .expect("observed lock")
+            .get(kind)?
+            .get(&norm_key(key))?
+            .get(field)
+            .cloned()
+    }
+}
+
+/// Observed object of a declared one, when the org has it.
+pub struct Target<'a> {
+    /// The declared object.
+    pub declared: &'a Declared,
+    /// The observed object (raw API JSON), if it exists.
+    pub observed: Option<&'a Value>,
+    /// The observed object's view, if it exists.
+    pub observed_view: Option<&'a Value>,
+}
+
+/// Resource-specific behaviour. See the module docs.
+pub trait Kind: Send + Sync {
+    /// Short name used in addresses and state (`queue`).
+    fn name(&self) -> &'static str;
+
+    /// The manifest's top-level key for this kind, or `None` for sub-resources.
+    fn manifest_key(&self) -> Option<&'static str>;
+
+    /// The parent kind of a sub-resource (its objects share the parent's key).
+    fn parent(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether objects of this kind are created and adopted (true) or only changed
+    /// additively on an existing parent (false: sub-resources).
+    fn is_object(&self) -> bool {
+        self.parent().is_none()
+    }
+
+    /// The natural key of a manifest entry.
+    fn key_of(&self, spec: &Value) -> String {
+        spec.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The declared objects of sub-resource kinds derived from a parent entry.
+    fn derive(&self, _parent: &Declared) -> Option<Declared> {
+        None
+    }
+
+    /// References to other declared objects.
+    fn references(&self, spec: &Value) -> Vec<Ref>;
+
+    /// List what the org has (for sub-resources: for the parents that exist), keyed by
+    /// normalized natural key. Registers every found object's ID with the resolver.
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>>;
+
+    /// The managed fields of a declared object, references as natural keys.
+    fn desired_view(&self, spec: &Value) -> Value;
+
+    /// The same fields of an observed object, references mapped back to natural keys.
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value;
+
+    /// Make the org match: create when `target.observed` is `None`, else update.
+    /// Returns the object's ID.
+    fn apply<'a>(&'a self, ctx: &'a Ctx, target: Target<'a>)
+    -> BoxFut<'a, Result<String, KindError>>;
+}
+
+/// One difference between a declared and an observed view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDiff {
+    /// Dotted path of the field (`mediaSettings.call.alertingTimeoutSeconds`).
+    pub path: String,
+    /// The observed value (`None`: absent).
+    pub before: Option<Value>,
+    /// The declared value.
+    pub after: Value,
+}
+
+/// Compare a desired view with an observed one: every field the desired view sets
+/// must be equal in the observed view; fields it does not set are not managed.
+/// Numbers compare by value (4 == 4.0).
+pub fn diff(desired: &Value, observed: &Value) -> Vec<FieldDiff> {
+    let mut out = Vec::new();
+    diff_into("", desired, Some(observed), &mut out);
+    out
+}
+
+fn diff_into(path: &str, desired: &Value, observed: Option<&Value>, out: &mut Vec<FieldDiff>) {
+    match (desired, observed) {
+        (Value::Object(want), Some(Value::Object(have))) => {
+            for (k, v) in want {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                diff_into(&p, v, have.get(k), out);
+            }
+        }
+        (Value::Object(want), None | Some(Value::Null)) => {
+            for (k, v) in want {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                diff_into(&p, v, None, out);
+            }
+        }
+        (want, have) => {
+            if !same(want, have.unwrap_or(&Value::Null)) {
+                out.push(FieldDiff {
+                    path: path.to_string(),
+                    before: have.filter(|v| !v.is_null()).cloned(),
+                    after: want.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Value equality with numbers compared as f64.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Keep only the keys of `obj` named in `keys`.
+pub fn pick(obj: &Value, keys: &[&str]) -> Value {
+    let mut m = Map::new();
+    if let Some(o) = obj.as_object() {
+        for k in keys {
+            if let Some(v) = o.get(*k) {
+                if !v.is_null() {
+                    m.insert((*k).to_string(), v.clone());
+                }
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+/// The string at `key` of a JSON object.
+pub fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// The `id` of an API object, or an error naming what was missing.
+pub fn id_of(v: &Value, what: &str) -> Result<String, KindError> {
+    str_field(v, "id")
+        .map(str::to_string)
+        .ok_or_else(|| KindError::Other(format!("the API answered {what} without an `id`")))
+}
+
+/// Index listed objects by normalized `name` and register them with the resolver.
+/// Objects whose `state` is `deleted` are skipped (they cannot be adopted).
+pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> ObservedMap {
+    let mut out = ObservedMap::new();
+    for o in objects {
+        if str_field(&o, "state") == Some("deleted") {
+            continue;
+        }
+        let (Some(name), Some(id)) = (str_field(&o, "name"), str_field(&o, "id")) else {
+            continue;
+        };
+        resolver.insert(kind, name, id);
+        out.insert(norm_key(name), o.clone());
+    }
+    out
+}
+
+/// The largest page size genseed asks for in page-number listings.
+pub const PAGE_SIZE: u32 = 500;
+/// The largest page size for the smaller collections (divisions, languages, wrap-up codes).
+pub const SMALL_PAGE_SIZE: u32 = 100;
+
+/// Create an object by natural key, safely: POST once; when the answer is lost (the
+/// server may or may not have committed) or a conflict says it exists, look it up by
+/// name and adopt it; only create again when the look-up proves it absent.
+pub async fn create_by_name(
+    ctx: &Ctx,
+    kind: &str,
+    path: &str,
+    name: &str,
+    body: &Value,
+) -> Result<String, KindError> {
+    const ATTEMPTS: usize = 4;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        match ctx.client.create(path, body).await {
+            Ok(created) => return id_of(&created, &format!("POST {path}")),
+            Err(e) if e.is_ambiguous() || e.status() == Some(409) => {
+                if let Some(found) = find_by_name(ctx, path, name).await? {
+                    return id_of(&found, &format!("GET {path}"));
+                }
+                if e.status() == Some(409) {
+                    return Err(KindError::Other(format!(
+                        "{kind} `{name}`: the org refused it as a duplicate, but no {kind} of that name is visible: {e}"
+                    )));
+                }
+                last = Some(e);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last.map(KindError::from).unwrap_or_else(|| {
+        KindError::Other(format!("{kind} `{name}`: could not be created"))
+    }))
+}
+
+/// Look one object up by name with the collection's `name` filter, comparing the
+/// name client-side (server filters are prefix, exact or search terms depending on
+/// the collection).
+pub async fn find_by_name(ctx: &Ctx, path: &str, name: &str) -> Result<Option<Value>, KindError> {
+    let listed = ctx
+        .client
+        .list_pages(path, &[("name", name.to_string())], SMALL_PAGE_SIZE)
+        .await?;
+    Ok(listed.into_iter().find(|o| {
+        str_field(o, "state") != Some("deleted")
+            && str_field(o, "name").map(norm_key) == Some(norm_key(name))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_reports_only_managed_fields() {
+        let want = json!({"description": "new", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}}});
+        let have = json!({"description": "old", "other": 1, "mediaSettings": {"call": {"alertingTimeoutSeconds": 8.0, "x": 1}}});
+        let d = diff(&want, &have);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path, "description");
+        assert_eq!(d[0].before, Some(json!("old")));
+    }
+
+    #[test]
+    fn diff_reports_absent_nested_fields() {
+        let want = json!({"acwSettings": {"wrapupPrompt": "OPTIONAL"}});
+        let d = diff(&want, &json!({}));
+        assert_eq!(d[0].path, "acwSettings.wrapupPrompt");
+        assert_eq!(d[0].before, None);
+    }
+
+    #[test]
+    fn registry_names_are_unique_and_parents_exist() {
+        let mut names: Vec<_> = KINDS.iter().map(|k| k.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+        for k in KINDS {
+            if let Some(p) = k.parent() {
+                assert!(kind(p).is_some(), "{} has unknown parent {p}", k.name());
+                assert!(k.manifest_key().is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn resolver_matches_keys_case_insensitively() {
+        let r = Resolver::default();
+        r.insert("skill", "Billing", "id-1");
+        assert_eq!(r.id("skill", "billing").as_deref(), Some("id-1"));
+        assert_eq!(r.name("skill", "id-1").as_deref(), Some("Billing"));
+        assert!(r.require("skill", "Sales").is_err());
+    }
+}

@@ -1,0 +1,227 @@
+//! A queue's members and wrap-up codes, as two sub-kinds of `queue`.
+//!
+//! Additive: genseed adds the users (wrap-up codes) the manifest lists and never
+//! removes one it did not declare. Observed per existing queue with
+//! `GET /api/v2/routing/queues/{id}/members` (no totals: paged until empty) and
+//! `.../wrapupcodes`; added with `POST .../members?delete=false` and
+//! `POST .../wrapupcodes`, at most 100 per call. Members are added asynchronously by
+//! the service, so genseed reads them back until all are visible (bounded).
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, norm_key,
+    str_field,
+};
+
+/// Entries per call (the documented maximum for both).
+const CHUNK: usize = 100;
+/// How long added members may take to become visible.
+const CONFIRM_WITHIN: Duration = Duration::from_secs(60);
+
+/// The members or the wrap-up codes of queues.
+pub struct QueueLinks {
+    name: &'static str,
+    /// Manifest field of the queue entry.
+    field: &'static str,
+    /// Kind of the linked objects.
+    target_kind: &'static str,
+    /// Path segment under the queue.
+    segment: &'static str,
+    /// Query of the add call.
+    add_query: &'static [(&'static str, &'static str)],
+    /// Page size of the listing.
+    page_size: u32,
+    /// Read back after adding until every link is visible.
+    confirm: bool,
+}
+
+/// `queue-members/<queue>`
+pub static QUEUE_MEMBERS: QueueLinks = QueueLinks {
+    name: "queue-members",
+    field: "members",
+    target_kind: "user",
+    segment: "members",
+    add_query: &[("delete", "false")],
+    page_size: 100,
+    confirm: true,
+};
+
+/// `queue-wrapupcodes/<queue>`
+pub static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
+    name: "queue-wrapupcodes",
+    field: "wrapupCodes",
+    target_kind: "wrapupcode",
+    segment: "wrapupcodes",
+    add_query: &[],
+    page_size: 100,
+    confirm: false,
+};
+
+impl QueueLinks {
+    fn list_path(&self, queue_id: &str) -> String {
+        format!("/api/v2/routing/queues/{queue_id}/{}", self.segment)
+    }
+
+    async fn list(&self, ctx: &Ctx, queue_id: &str) -> Result<Vec<Value>, KindError> {
+        Ok(ctx
+            .client
+            .list_pages(&self.list_path(queue_id), &[], self.page_size)
+            .await?)
+    }
+
+    fn missing(&self, spec: &Value, have: &Value) -> Vec<String> {
+        spec.get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|k| have.get(norm_key(k)).is_none())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Kind for QueueLinks {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn parent(&self) -> Option<&'static str> {
+        Some("queue")
+    }
+
+    fn derive(&self, parent: &Declared) -> Option<Declared> {
+        let items = parent.spec.get(self.field)?.as_array()?;
+        if items.is_empty() {
+            return None;
+        }
+        let mut origin = parent.origin.clone();
+        origin.pointer = format!("{}/{}", origin.pointer, self.field);
+        Some(Declared {
+            addr: Addr::new(self.name, parent.addr.key.clone()),
+            spec: json!({"queue": parent.addr.key, "items": items}),
+            origin,
+        })
+    }
+
+    fn key_of(&self, spec: &Value) -> String {
+        str_field(spec, "queue").unwrap_or_default().to_string()
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        let mut refs = vec![Ref {
+            target: Addr::new("queue", self.key_of(spec)),
+            field: String::new(),
+        }];
+        for (i, item) in spec
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(k) = item.as_str() {
+                refs.push(Ref {
+                    target: Addr::new(self.target_kind, k),
+                    field: format!("/{i}"),
+                });
+            }
+        }
+        refs
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let mut out = ObservedMap::new();
+            for d in declared {
+                if let Some(queue_id) = ctx.resolver.id("queue", &d.addr.key) {
+                    out.insert(d.addr.norm(), Value::Array(self.list(ctx, &queue_id).await?));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        for k in spec.get("items").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(k) = k.as_str() {
+                m.insert(norm_key(k), json!(true));
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let mut m = Map::new();
+        for item in observed.as_array().into_iter().flatten() {
+            let key = str_field(item, "id")
+                .and_then(|id| resolver.name(self.target_kind, id))
+                .or_else(|| str_field(item, "name").map(str::to_string));
+            if let Some(k) = key {
+                m.insert(norm_key(&k), json!(true));
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let queue = target.declared.addr.key.as_str();
+            let queue_id = ctx.resolver.require("queue", queue)?;
+            let have = target.observed_view.cloned().unwrap_or_else(|| json!({}));
+            let missing = self.missing(spec, &have);
+            let mut ids = Vec::new();
+            for k in &missing {
+                ids.push(json!({"id": ctx.resolver.require(self.target_kind, k)?}));
+            }
+            let query: Vec<(&str, String)> = self
+                .add_query
+                .iter()
+                .map(|(k, v)| (*k, v.to_string()))
+                .collect();
+            for chunk in ids.chunks(CHUNK) {
+                ctx.client
+                    .post_safe_query(&self.list_path(&queue_id), &query, &Value::Array(chunk.to_vec()))
+                    .await?;
+            }
+            if self.confirm && !missing.is_empty() {
+                let started = tokio::time::Instant::now();
+                loop {
+                    let now = Value::Array(self.list(ctx, &queue_id).await?);
+                    let left = self.missing(spec, &self.observed_view(&now, &ctx.resolver));
+                    if left.is_empty() {
+                        break;
+                    }
+                    if started.elapsed() >= CONFIRM_WITHIN {
+                        return Err(KindError::Other(format!(
+                            "queue `{queue}`: {} added {} not visible after {}s: {}",
+                            self.field,
+                            if left.len() == 1 { "is" } else { "are" },
+                            CONFIRM_WITHIN.as_secs(),
+                            left.join(", ")
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+            Ok(queue_id)
+        })
+    }
+}

@@ -1,0 +1,97 @@
+//! Routing skills (`/api/v2/routing/skills`), keyed by name.
+//!
+//! Create takes `{name, divisionId}`. Skills cannot be renamed; the only change is the
+//! division (`PATCH {divisionId}`). Soft-deleted skills are not adopted.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target, Addr,
+    create_by_name, id_of, index_by_name, str_field,
+};
+
+const PATH: &str = "/api/v2/routing/skills";
+
+/// See the module docs.
+pub struct Skill;
+
+impl Kind for Skill {
+    fn name(&self) -> &'static str {
+        "skill"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("skills")
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        str_field(spec, "division")
+            .map(|d| Ref {
+                target: Addr::new("division", d),
+                field: "/division".into(),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx.client.list_pages(PATH, &[], PAGE_SIZE).await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), spec["name"].clone());
+        if let Some(d) = str_field(spec, "division") {
+            m.insert("division".into(), json!(d));
+        }
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let division = observed
+            .pointer("/division/id")
+            .and_then(Value::as_str)
+            .and_then(|id| resolver.name("division", id));
+        json!({"name": observed["name"], "division": division})
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let name = target.declared.addr.key.as_str();
+            let division = match str_field(spec, "division") {
+                Some(d) => Some(ctx.resolver.require("division", d)?),
+                None => None,
+            };
+            match target.observed {
+                None => {
+                    let mut body = json!({"name": name});
+                    if let Some(d) = &division {
+                        body["divisionId"] = json!(d);
+                    }
+                    create_by_name(ctx, self.name(), PATH, name, &body).await
+                }
+                Some(observed) => {
+                    let id = id_of(observed, "a skill")?;
+                    if let Some(d) = division {
+                        ctx.client
+                            .patch(&format!("{PATH}/{id}"), &json!({"divisionId": d}))
+                            .await?;
+                    }
+                    Ok(id)
+                }
+            }
+        })
+    }
+}

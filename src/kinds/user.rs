@@ -1,0 +1,347 @@
+//! Users (`/api/v2/users`), keyed by e-mail (lower-cased).
+//!
+//! Observed by listing every user once (`state=any`, with `expand=skills,languages`
+//! so the skill and language sub-kinds need no extra calls). Created with
+//! `POST /api/v2/users` (`name, email, divisionId, title, department, addresses`);
+//! updated with `PATCH` carrying the current `version` (re-read and retried once on a
+//! version conflict). A deleted user is restored (`PATCH {state: active, version}`,
+//! alone, as the API requires) and then updated. Moving a user to another division
+//! goes through `POST /api/v2/authorization/divisions/{id}/objects/USER`.
+//!
+//! A create whose answer is lost, or that conflicts (409 `general.conflict`: the
+//! e-mail exists, maybe deleted), never creates twice: genseed searches the user by
+//! e-mail (including deleted ones) and adopts or restores it.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
+    id_of, norm_key, str_field,
+};
+use crate::spec::PhoneType;
+
+const PATH: &str = "/api/v2/users";
+
+/// See the module docs.
+pub struct User;
+
+impl Kind for User {
+    fn name(&self) -> &'static str {
+        "user"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("users")
+    }
+
+    fn key_of(&self, spec: &Value) -> String {
+        str_field(spec, "email").unwrap_or_default().to_string()
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        str_field(spec, "division")
+            .map(|d| Ref {
+                target: Addr::new("division", d),
+                field: "/division".into(),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let query = [
+                ("state", "any".to_string()),
+                ("expand", "skills,languages".to_string()),
+            ];
+            let all = ctx.client.list_pages(PATH, &query, PAGE_SIZE).await?;
+            let mut out = ObservedMap::new();
+            for u in all {
+                let (Some(email), Some(id)) = (str_field(&u, "email"), str_field(&u, "id")) else {
+                    continue;
+                };
+                let key = norm_key(email);
+                // An active user wins over a deleted one with the same address.
+                if out
+                    .get(&key)
+                    .is_some_and(|o: &Value| str_field(o, "state") != Some("deleted"))
+                {
+                    continue;
+                }
+                ctx.resolver.insert(self.name(), email, id);
+                out.insert(key, u);
+            }
+            Ok(out)
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), spec["name"].clone());
+        for k in ["division", "title", "department"] {
+            if let Some(v) = str_field(spec, k) {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        if let Some(phones) = spec.get("phones").filter(|p| p.is_array()) {
+            let list: Vec<Value> = phones
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    json!({
+                        "number": p["number"],
+                        "type": p.get("type").and_then(Value::as_str).unwrap_or("work"),
+                    })
+                })
+                .collect();
+            m.insert("phones".into(), Value::Array(list));
+        }
+        m.insert("deleted".into(), json!(false));
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let division = observed
+            .pointer("/division/id")
+            .and_then(Value::as_str)
+            .map(|id| resolver.name("division", id).unwrap_or_else(|| id.to_string()));
+        let phones: Vec<Value> = observed
+            .get("addresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|a| str_field(a, "mediaType") == Some("PHONE"))
+            .map(|a| {
+                json!({
+                    "number": a.get("address").cloned().unwrap_or(Value::Null),
+                    "type": str_field(a, "type").unwrap_or("WORK").to_lowercase(),
+                })
+            })
+            .collect();
+        json!({
+            "name": observed.get("name"),
+            "division": division,
+            "title": observed.get("title"),
+            "department": observed.get("department"),
+            "phones": phones,
+            "deleted": str_field(observed, "state") == Some("deleted"),
+        })
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let email = target.declared.addr.key.as_str();
+            let division = match str_field(spec, "division") {
+                Some(d) => Some(ctx.resolver.require("division", d)?),
+                None => ctx.home_division.clone(),
+            };
+            let existing = match target.observed {
+                Some(o) => o.clone(),
+                None => match create(ctx, spec, email, division.as_deref()).await? {
+                    Created::New(id) => return Ok(id),
+                    Created::Existing(found) => found,
+                },
+            };
+            update(ctx, spec, &existing, division.as_deref()).await
+        })
+    }
+}
+
+enum Created {
+    New(String),
+    Existing(Value),
+}
+
+fn addresses(spec: &Value) -> Option<Value> {
+    let phones = spec.get("phones")?.as_array()?;
+    Some(Value::Array(
+        phones
+            .iter()
+            .map(|p| {
+                let kind: PhoneType =
+                    serde_json::from_value(p.get("type").cloned().unwrap_or(json!("work")))
+                        .unwrap_or_default();
+                json!({"address": p["number"], "mediaType": "PHONE", "type": kind.api_name()})
+            })
+            .collect(),
+    ))
+}
+
+/// POST the user; on a lost answer or a conflict, find the existing user instead.
+async fn create(
+    ctx: &Ctx,
+    spec: &Value,
+    email: &str,
+    division: Option<&str>,
+) -> Result<Created, KindError> {
+    let mut body = json!({"name": spec["name"], "email": email});
+    if let Some(d) = division {
+        body["divisionId"] = json!(d);
+    }
+    for k in ["title", "department"] {
+        if let Some(v) = str_field(spec, k) {
+            body[k] = json!(v);
+        }
+    }
+    if let Some(a) = addresses(spec) {
+        body["addresses"] = a;
+    }
+    match ctx.client.create(PATH, &body).await {
+        Ok(created) => Ok(Created::New(id_of(&created, "POST /api/v2/users")?)),
+        Err(e) if e.status() == Some(409) || e.is_ambiguous() => {
+            // The search index lags behind writes: after a conflict the user exists,
+            // so keep looking for a bounded time; after a lost answer it may not.
+            let patience = if e.status() == Some(409) {
+                Duration::from_secs(60)
+            } else {
+                Duration::from_secs(5)
+            };
+            match find_by_email(ctx, email, patience).await? {
+                Some(found) => Ok(Created::Existing(found)),
+                None if e.is_ambiguous() => {
+                    // Not visible yet: creating again is safe, because a committed
+                    // first attempt now answers 409 instead of making a duplicate.
+                    match ctx.client.create(PATH, &body).await {
+                        Ok(created) => Ok(Created::New(id_of(&created, "POST /api/v2/users")?)),
+                        Err(e2) if e2.status() == Some(409) || e2.is_ambiguous() => {
+                            find_by_email(ctx, email, Duration::from_secs(60))
+                                .await?
+                                .map(Created::Existing)
+                                .ok_or_else(|| {
+                                    KindError::Other(format!(
+                                        "user `{email}`: the create's outcome is unknown and the user is not visible yet; run apply again"
+                                    ))
+                                })
+                        }
+                        Err(e2) => Err(e2.into()),
+                    }
+                }
+                None => Err(KindError::Other(format!(
+                    "user `{email}`: the org says the e-mail is taken but no user with it was found: {e}"
+                ))),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Search a user by e-mail, active or deleted, retrying while the index catches up.
+pub(super) async fn find_by_email(
+    ctx: &Ctx,
+    email: &str,
+    patience: Duration,
+) -> Result<Option<Value>, KindError> {
+    let started = tokio::time::Instant::now();
+    loop {
+        for state in [None, Some("deleted")] {
+            let mut query = vec![json!({"type": "EXACT", "fields": ["email"], "value": email})];
+            if let Some(s) = state {
+                query.push(json!({"type": "EXACT", "fields": ["state"], "values": [s]}));
+            }
+            let body = json!({"pageSize": 25, "pageNumber": 1, "query": query});
+            let found = ctx.client.post_safe("/api/v2/users/search", &body).await?;
+            let hit = found
+                .get("results")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|u| str_field(u, "email").map(norm_key) == Some(norm_key(email)));
+            if let Some(u) = hit {
+                // Search results may be stale: read the user itself for its version.
+                let id = id_of(u, "a user search result")?;
+                let state = if str_field(u, "state") == Some("deleted") {
+                    "deleted"
+                } else {
+                    "active"
+                };
+                let fresh = ctx
+                    .client
+                    .get(&format!("{PATH}/{id}"), &[("state", state.to_string())])
+                    .await?;
+                return Ok(Some(fresh));
+            }
+        }
+        if started.elapsed() >= patience {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn version_of(user: &Value) -> Value {
+    // Search results may carry the version as a string; the API wants an integer.
+    match user.get("version") {
+        Some(Value::String(s)) => s.parse::<i64>().map(Value::from).unwrap_or(json!(s)),
+        Some(v) => v.clone(),
+        None => json!(1),
+    }
+}
+
+/// Bring an existing user in line: restore, move division, then PATCH the fields.
+async fn update(
+    ctx: &Ctx,
+    spec: &Value,
+    existing: &Value,
+    division: Option<&str>,
+) -> Result<String, KindError> {
+    let id = id_of(existing, "a user")?;
+    let path = format!("{PATH}/{id}");
+    let mut current = existing.clone();
+    if str_field(&current, "state") == Some("deleted") {
+        let body = json!({"state": "active", "version": version_of(&current)});
+        ctx.client.patch(&path, &body).await?;
+        current = ctx.client.get(&path, &[]).await?;
+    }
+    if let Some(d) = division {
+        if current.pointer("/division/id").and_then(Value::as_str) != Some(d) {
+            ctx.client
+                .post_safe(
+                    &format!("/api/v2/authorization/divisions/{d}/objects/USER"),
+                    &json!([id]),
+                )
+                .await?;
+        }
+    }
+    let mut fields = Map::new();
+    for k in ["name", "title", "department"] {
+        if let Some(v) = spec.get(k).filter(|v| v.is_string()) {
+            if current.get(k) != Some(v) {
+                fields.insert(k.into(), v.clone());
+            }
+        }
+    }
+    if let Some(a) = addresses(spec) {
+        let have = User.observed_view(&current, &ctx.resolver)["phones"].clone();
+        let want = User.desired_view(spec)["phones"].clone();
+        if !super::same(&have, &want) {
+            fields.insert("addresses".into(), a);
+        }
+    }
+    if fields.is_empty() {
+        return Ok(id);
+    }
+    for attempt in 0..3 {
+        let mut body = Value::Object(fields.clone());
+        body["version"] = version_of(&current);
+        match ctx.client.patch(&path, &body).await {
+            Ok(_) => return Ok(id),
+            Err(e) if e.is_version_mismatch() && attempt < 2 => {
+                current = ctx.client.get(&path, &[]).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}

@@ -1,0 +1,178 @@
+//! A user's routing skills and languages, as two sub-kinds of `user`.
+//!
+//! Additive: genseed sets the proficiency of every skill (language) the manifest
+//! lists for the user and leaves the others alone. Observed from the user listing's
+//! `expand=skills,languages` when the API filled it, else with
+//! `GET /api/v2/users/{id}/routingskills` (`routinglanguages`). Applied with
+//! `PATCH /api/v2/users/{id}/routingskills/bulk` (`routinglanguages/bulk`), at most 50
+//! entries per call.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, norm_key,
+    str_field,
+};
+
+/// Entries per bulk call (the documented maximum for languages, TF's chunk for skills).
+const CHUNK: usize = 50;
+
+/// The skills or the languages of users.
+pub struct UserRouting {
+    name: &'static str,
+    /// Manifest field of the user entry (`skills` / `languages`).
+    field: &'static str,
+    /// Kind of the referenced objects.
+    target_kind: &'static str,
+    /// Path segment under the user (`routingskills` / `routinglanguages`).
+    segment: &'static str,
+    /// Field of the expanded user listing (`skills` / `languages`).
+    expand: &'static str,
+}
+
+/// `user-skills/<email>`
+pub static USER_SKILLS: UserRouting = UserRouting {
+    name: "user-skills",
+    field: "skills",
+    target_kind: "skill",
+    segment: "routingskills",
+    expand: "skills",
+};
+
+/// `user-languages/<email>`
+pub static USER_LANGUAGES: UserRouting = UserRouting {
+    name: "user-languages",
+    field: "languages",
+    target_kind: "language",
+    segment: "routinglanguages",
+    expand: "languages",
+};
+
+impl Kind for UserRouting {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn parent(&self) -> Option<&'static str> {
+        Some("user")
+    }
+
+    fn derive(&self, parent: &Declared) -> Option<Declared> {
+        let map = parent.spec.get(self.field)?.as_object()?;
+        if map.is_empty() {
+            return None;
+        }
+        let mut origin = parent.origin.clone();
+        origin.pointer = format!("{}/{}", origin.pointer, self.field);
+        Some(Declared {
+            addr: Addr::new(self.name, parent.addr.key.clone()),
+            spec: json!({ "user": parent.addr.key, "items": map }),
+            origin,
+        })
+    }
+
+    fn key_of(&self, spec: &Value) -> String {
+        str_field(spec, "user").unwrap_or_default().to_string()
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        let mut refs = vec![Ref {
+            target: Addr::new("user", self.key_of(spec)),
+            field: String::new(),
+        }];
+        if let Some(items) = spec.get("items").and_then(Value::as_object) {
+            for name in items.keys() {
+                refs.push(Ref {
+                    target: Addr::new(self.target_kind, name.clone()),
+                    field: format!("/{}", name.replace('~', "~0").replace('/', "~1")),
+                });
+            }
+        }
+        refs
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let mut out = ObservedMap::new();
+            for d in declared {
+                let Some(user_id) = ctx.resolver.id("user", &d.addr.key) else {
+                    continue;
+                };
+                let listed = match ctx.observed_field("user", &d.addr.key, self.expand) {
+                    Some(Value::Array(items)) => items,
+                    _ => {
+                        ctx.client
+                            .list_pages(
+                                &format!("/api/v2/users/{user_id}/{}", self.segment),
+                                &[],
+                                100,
+                            )
+                            .await?
+                    }
+                };
+                out.insert(d.addr.norm(), Value::Array(listed));
+            }
+            Ok(out)
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        if let Some(items) = spec.get("items").and_then(Value::as_object) {
+            for (name, p) in items {
+                m.insert(norm_key(name), p.clone());
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let mut m = Map::new();
+        for item in observed.as_array().into_iter().flatten() {
+            if str_field(item, "state") == Some("deleted") {
+                continue;
+            }
+            let name = str_field(item, "id")
+                .and_then(|id| resolver.name(self.target_kind, id))
+                .or_else(|| str_field(item, "name").map(str::to_string));
+            if let Some(name) = name {
+                m.insert(norm_key(&name), item.get("proficiency").cloned().unwrap_or(Value::Null));
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let user = target.declared.addr.key.as_str();
+            let user_id = ctx.resolver.require("user", user)?;
+            let have = target.observed_view.cloned().unwrap_or_else(|| json!({}));
+            let mut changes = Vec::new();
+            for (name, p) in spec.get("items").and_then(Value::as_object).into_iter().flatten() {
+                if have.get(norm_key(name)).is_some_and(|h| super::same(h, p)) {
+                    continue;
+                }
+                let id = ctx.resolver.require(self.target_kind, name)?;
+                changes.push(json!({"id": id, "proficiency": p}));
+            }
+            let path = format!("/api/v2/users/{user_id}/{}/bulk", self.segment);
+            for chunk in changes.chunks(CHUNK) {
+                ctx.client.patch(&path, &Value::Array(chunk.to_vec())).await?;
+            }
+            Ok(user_id)
+        })
+    }
+}

@@ -1,0 +1,107 @@
+//! Wrap-up codes (`/api/v2/routing/wrapupcodes`), keyed by name.
+//!
+//! Create and update (PUT, no version) take `{name, description, division: {id}}`;
+//! division `*` means all divisions, which is also the API's default.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
+    Target, create_by_name, id_of, index_by_name, str_field,
+};
+
+const PATH: &str = "/api/v2/routing/wrapupcodes";
+
+/// See the module docs.
+pub struct WrapupCode;
+
+impl Kind for WrapupCode {
+    fn name(&self) -> &'static str {
+        "wrapupcode"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("wrapupCodes")
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        str_field(spec, "division")
+            .filter(|d| *d != "*")
+            .map(|d| Ref {
+                target: Addr::new("division", d),
+                field: "/division".into(),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx.client.list_pages(PATH, &[], SMALL_PAGE_SIZE).await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), spec["name"].clone());
+        for k in ["division", "description"] {
+            if let Some(v) = str_field(spec, k) {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let division = observed
+            .pointer("/division/id")
+            .and_then(Value::as_str)
+            .map(|id| {
+                if id == "*" {
+                    "*".to_string()
+                } else {
+                    resolver.name("division", id).unwrap_or_else(|| id.to_string())
+                }
+            });
+        json!({"name": observed["name"], "division": division, "description": observed.get("description")})
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let name = target.declared.addr.key.as_str();
+            let mut body = json!({"name": name});
+            match str_field(spec, "division") {
+                Some("*") => body["division"] = json!({"id": "*"}),
+                Some(d) => body["division"] = json!({"id": ctx.resolver.require("division", d)?}),
+                None => {
+                    if let Some(id) = target.observed.and_then(|o| o.pointer("/division/id")) {
+                        body["division"] = json!({"id": id});
+                    }
+                }
+            }
+            let description = str_field(spec, "description")
+                .or_else(|| target.observed.and_then(|o| str_field(o, "description")));
+            if let Some(d) = description {
+                body["description"] = json!(d);
+            }
+            match target.observed {
+                None => create_by_name(ctx, self.name(), PATH, name, &body).await,
+                Some(observed) => {
+                    let id = id_of(observed, "a wrap-up code")?;
+                    ctx.client.put(&format!("{PATH}/{id}"), &body).await?;
+                    Ok(id)
+                }
+            }
+        })
+    }
+}

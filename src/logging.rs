@@ -1,0 +1,22 @@
+//! Log setup: `tracing` to stderr, at warn by default, info with -v, debug with -vv
+//! (`GENSEED_LOG` overrides with an env-filter directive). The client logs requests
+//! without headers, so no token or secret reaches the log.
+
+use tracing_subscriber::EnvFilter;
+
+/// Install the subscriber once.
+pub fn init(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "genseed=info",
+        (false, _) => "genseed=debug",
+    };
+    let filter = EnvFilter::try_from_env("GENSEED_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

@@ -1,0 +1,359 @@
+//! CLI flags + `genseed.yaml` + environment variables → [`Settings`], resolved once.
+//! The only module that reads environment variables.
+//!
+//! A project is a folder with an optional `genseed.yaml`:
+//!
+//! ```yaml
+//! seeds: seeds/
+//! environments:
+//!   local:
+//!     emulator: true
+//!   dev:
+//!     region: usw2.pure.cloud          # or apiUrl + loginUrl
+//!     clientIdEnv: GENESYS_DEV_CLIENT_ID
+//!     clientSecretEnv: GENESYS_DEV_CLIENT_SECRET
+//!     rateLimit: 300/min
+//! ```
+//!
+//! Without the file, `local` (the embedded emulator) exists by default.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::client::{RateLimit, Secret};
+
+/// The environment that needs no credentials.
+pub const LOCAL_ENV: &str = "local";
+
+/// `genseed.yaml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProjectFile {
+    /// The seeds folder, relative to the project (default `seeds/`).
+    #[serde(default)]
+    pub seeds: Option<String>,
+    /// Environments by name.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvFile>,
+}
+
+/// One environment of `genseed.yaml`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvFile {
+    /// Use the embedded emulator (no credentials).
+    #[serde(default)]
+    pub emulator: bool,
+    /// Genesys Cloud domain, e.g. `usw2.pure.cloud`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// API base URL (instead of `region`).
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// Login base URL (instead of `region`).
+    #[serde(default)]
+    pub login_url: Option<String>,
+    /// Name of the environment variable that holds the OAuth client id.
+    #[serde(default)]
+    pub client_id_env: Option<String>,
+    /// Name of the environment variable that holds the OAuth client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// Client-side request budget, e.g. `300/min`.
+    #[serde(default)]
+    pub rate_limit: Option<String>,
+    /// Number of access tokens to spread requests over.
+    #[serde(default)]
+    pub tokens: Option<usize>,
+}
+
+/// Errors resolving settings; each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `genseed.yaml` cannot be read or parsed.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (with line and column when the parser gives them).
+        message: String,
+    },
+    /// The environment is not defined.
+    #[error("environment `{name}` is not defined{}", known(.known))]
+    UnknownEnv {
+        /// Requested.
+        name: String,
+        /// Defined ones.
+        known: Vec<String>,
+    },
+    /// The environment is incomplete or inconsistent.
+    #[error("environment `{env}`: {message}")]
+    Env {
+        /// Environment name.
+        env: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+fn known(names: &[String]) -> String {
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (defined: {})", names.join(", "))
+    }
+}
+
+/// Where the org is.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The embedded emulator, persisted in `data_file`.
+    Emulator {
+        /// The org's JSON file.
+        data_file: PathBuf,
+    },
+    /// A real (or externally emulated) org.
+    Remote {
+        /// API base URL.
+        api_url: String,
+        /// Login base URL.
+        login_url: String,
+        /// Where the client id comes from (`$NAME`).
+        client_id_env: String,
+        /// Where the secret comes from (`$NAME`).
+        client_secret_env: String,
+    },
+}
+
+/// Everything a command needs, resolved once.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The project folder.
+    pub project: PathBuf,
+    /// The seeds folder.
+    pub seeds: PathBuf,
+    /// The environment name.
+    pub env: String,
+    /// Where the org is.
+    pub target: Target,
+    /// `.genseed/state`.
+    pub state_dir: PathBuf,
+    /// Client-side rate limit.
+    pub rate_limit: Option<RateLimit>,
+    /// Access tokens to use.
+    pub tokens: usize,
+}
+
+/// Credentials read from the environment.
+pub struct Credentials {
+    /// OAuth client id.
+    pub client_id: String,
+    /// OAuth client secret.
+    pub client_secret: Secret,
+}
+
+impl Settings {
+    /// Resolve settings for `env` in `project`.
+    pub fn load(
+        project: &Path,
+        env: &str,
+        rate_limit_flag: Option<RateLimit>,
+    ) -> Result<Settings, SettingsError> {
+        let path = project.join("genseed.yaml");
+        let file: ProjectFile = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_saphyr::from_str(&text).map_err(|e| SettingsError::File {
+                path: path.clone(),
+                message: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ProjectFile::default(),
+            Err(e) => {
+                return Err(SettingsError::File {
+                    path,
+                    message: e.to_string(),
+                });
+            }
+        };
+        let seeds = project.join(file.seeds.as_deref().unwrap_or("seeds"));
+        let dot = project.join(".genseed");
+        let env_file = match file.environments.get(env) {
+            Some(e) => e.clone(),
+            None if env == LOCAL_ENV => EnvFile {
+                emulator: true,
+                ..EnvFile::default()
+            },
+            None => {
+                let mut names: Vec<String> = file.environments.keys().cloned().collect();
+                if !names.iter().any(|n| n == LOCAL_ENV) {
+                    names.insert(0, LOCAL_ENV.into());
+                }
+                return Err(SettingsError::UnknownEnv {
+                    name: env.into(),
+                    known: names,
+                });
+            }
+        };
+        let bad = |message: String| SettingsError::Env {
+            env: env.into(),
+            message,
+        };
+        let rate_limit = match (rate_limit_flag, &env_file.rate_limit) {
+            (Some(r), _) => Some(r),
+            (None, Some(s)) => Some(
+                s.parse()
+                    .map_err(|e| bad(format!("rateLimit `{s}`: {e}")))?,
+            ),
+            (None, None) => Some(RateLimit::default()),
+        };
+        let target = if env_file.emulator {
+            if env_file.region.is_some() || env_file.api_url.is_some() {
+                return Err(bad(
+                    "`emulator: true` cannot be combined with `region` or `apiUrl`".into(),
+                ));
+            }
+            Target::Emulator {
+                data_file: dot.join("emulator").join(format!("{env}.json")),
+            }
+        } else {
+            let (api_url, login_url) = match (&env_file.region, &env_file.api_url, &env_file.login_url) {
+                (Some(r), None, None) => {
+                    let r = r.trim().trim_start_matches("api.").trim_end_matches('/');
+                    (format!("https://api.{r}"), format!("https://login.{r}"))
+                }
+                (None, Some(a), Some(l)) => (a.clone(), l.clone()),
+                (None, Some(_), None) | (None, None, Some(_)) => {
+                    return Err(bad("set both `apiUrl` and `loginUrl`, or `region` alone".into()));
+                }
+                (Some(_), _, _) => {
+                    return Err(bad("set either `region` or `apiUrl`/`loginUrl`, not both".into()));
+                }
+                (None, None, None) => {
+                    return Err(bad(
+                        "no org: set `region` (e.g. usw2.pure.cloud), `apiUrl`/`loginUrl`, or `emulator: true`".into(),
+                    ));
+                }
+            };
+            check_url(&api_url).map_err(|m| bad(format!("apiUrl: {m}")))?;
+            check_url(&login_url).map_err(|m| bad(format!("loginUrl: {m}")))?;
+            let (Some(id_env), Some(secret_env)) =
+                (env_file.client_id_env.clone(), env_file.client_secret_env.clone())
+            else {
+                return Err(bad(
+                    "set `clientIdEnv` and `clientSecretEnv` to the names of the environment variables that hold the OAuth client credentials".into(),
+                ));
+            };
+            Target::Remote {
+                api_url,
+                login_url,
+                client_id_env: id_env,
+                client_secret_env: secret_env,
+            }
+        };
+        Ok(Settings {
+            project: project.to_path_buf(),
+            seeds,
+            env: env.into(),
+            target,
+            state_dir: dot.join("state"),
+            rate_limit,
+            tokens: env_file.tokens.unwrap_or(1).max(1),
+        })
+    }
+
+    /// Read the OAuth credentials of a remote environment from its variables.
+    pub fn credentials(&self) -> Result<Option<Credentials>, SettingsError> {
+        let Target::Remote {
+            client_id_env,
+            client_secret_env,
+            ..
+        } = &self.target
+        else {
+            return Ok(None);
+        };
+        let read = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| SettingsError::Env {
+                    env: self.env.clone(),
+                    message: format!("environment variable `{name}` is not set (it should hold the OAuth client {})", if name == client_id_env { "id" } else { "secret" }),
+                })
+        };
+        Ok(Some(Credentials {
+            client_id: read(client_id_env)?,
+            client_secret: Secret::new(read(client_secret_env)?),
+        }))
+    }
+}
+
+/// `https://` anywhere; plain `http://` only to loopback addresses.
+fn check_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{url}` uses plain http; only https is allowed, except to loopback addresses"
+                ))
+            }
+        }
+        other => Err(format!("`{url}`: scheme `{other}` is not supported; use https")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(yaml: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("genseed.yaml"), yaml).unwrap();
+        dir
+    }
+
+    #[test]
+    fn local_exists_without_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(dir.path(), "local", None).unwrap();
+        assert!(matches!(s.target, Target::Emulator { .. }));
+        assert!(s.seeds.ends_with("seeds"));
+        assert!(Settings::load(dir.path(), "dev", None).is_err());
+    }
+
+    #[test]
+    fn region_gives_api_and_login_hosts() {
+        let dir = project("environments:\n  dev:\n    region: usw2.pure.cloud\n    clientIdEnv: A\n    clientSecretEnv: B\n");
+        let s = Settings::load(dir.path(), "dev", None).unwrap();
+        let Target::Remote { api_url, login_url, .. } = s.target else {
+            panic!("remote expected")
+        };
+        assert_eq!(api_url, "https://api.usw2.pure.cloud");
+        assert_eq!(login_url, "https://login.usw2.pure.cloud");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let ok = project("environments:\n  e:\n    apiUrl: http://127.0.0.1:9\n    loginUrl: http://localhost:9\n    clientIdEnv: A\n    clientSecretEnv: B\n");
+        Settings::load(ok.path(), "e", None).unwrap();
+        let bad = project("environments:\n  e:\n    apiUrl: http://example.com\n    loginUrl: http://example.com\n    clientIdEnv: A\n    clientSecretEnv: B\n");
+        let err = Settings::load(bad.path(), "e", None).unwrap_err().to_string();
+        assert!(err.contains("plain http"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_location() {
+        let dir = project("environments:\n  dev:\n    regoin: x\n");
+        let err = Settings::load(dir.path(), "dev", None).unwrap_err().to_string();
+        assert!(err.contains("genseed.yaml"), "{err}");
+        assert!(err.contains("regoin"), "{err}");
+    }
+}

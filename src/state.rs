@@ -1,0 +1,255 @@
+//! The local state file: which org an environment points at and the ID each declared
+//! object resolved to.
+//!
+//! `.genseed/state/<env>.json` holds a format version, a serial that grows with every
+//! write, the org id, and one entry per address (`kind/natural key`). It is a cache,
+//! never the source of truth: deleting it makes the next run adopt everything.
+//!
+//! Writes are atomic (temp file in the same folder, fsync, rename) and the previous
+//! file is kept as `<env>.json.backup`. A lock file (`<env>.lock`, an OS file lock
+//! released when the process dies) stops two applies on one environment.
+//!
+//! This module knows files, not HTTP or plans.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The state format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Errors of the state layer; each names the path involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Reading, writing or renaming failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid state JSON.
+    #[error("{path}: not a genseed state file: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file was written by a newer genseed.
+    #[error("{path}: state format {found} is newer than this genseed understands ({FORMAT_VERSION})")]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its format version.
+        found: u32,
+    },
+    /// Another process holds the lock.
+    #[error("{path}: another genseed run holds the lock for this environment")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+}
+
+/// One resolved object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// The object's ID in the org.
+    pub id: String,
+}
+
+/// The content of a state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    /// [`FORMAT_VERSION`] at the time of writing.
+    pub format_version: u32,
+    /// Grows by one with every write.
+    pub serial: u64,
+    /// The environment name.
+    pub env: String,
+    /// The org this state belongs to (`GET /api/v2/organizations/me`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// Resolved objects by address (`kind/key`), sorted.
+    #[serde(default)]
+    pub resources: BTreeMap<String, Resource>,
+}
+
+impl State {
+    /// An empty state for `env`.
+    pub fn new(env: &str) -> Self {
+        State {
+            format_version: FORMAT_VERSION,
+            serial: 0,
+            env: env.to_string(),
+            org_id: None,
+            resources: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where an environment's state lives.
+#[derive(Debug, Clone)]
+pub struct StatePaths {
+    /// `<dir>/<env>.json`
+    pub file: PathBuf,
+    /// `<dir>/<env>.json.backup`
+    pub backup: PathBuf,
+    /// `<dir>/<env>.lock`
+    pub lock: PathBuf,
+}
+
+impl StatePaths {
+    /// The paths for `env` inside `dir` (usually `<project>/.genseed/state`).
+    pub fn new(dir: &Path, env: &str) -> Self {
+        StatePaths {
+            file: dir.join(format!("{env}.json")),
+            backup: dir.join(format!("{env}.json.backup")),
+            lock: dir.join(format!("{env}.lock")),
+        }
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
+    move |source| StateError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Read the state of an environment; a missing file is an empty state.
+pub fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
+    let text = match fs::read_to_string(&paths.file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(env)),
+        Err(e) => return Err(io(&paths.file)(e)),
+    };
+    let probe: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
+            path: paths.file.clone(),
+            message: e.to_string(),
+        })?;
+    let found = probe
+        .get("formatVersion")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0) as u32;
+    if found > FORMAT_VERSION {
+        return Err(StateError::TooNew {
+            path: paths.file.clone(),
+            found,
+        });
+    }
+    serde_json::from_value(probe).map_err(|e| StateError::Corrupt {
+        path: paths.file.clone(),
+        message: e.to_string(),
+    })
+}
+
+/// Write `state` atomically: bump the serial, keep the previous file as a backup, write
+/// a temp file in the same folder, fsync it, rename it over the state file, and fsync
+/// the folder so the rename survives a crash.
+pub fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
+    let dir = paths.file.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    state.serial += 1;
+    state.format_version = FORMAT_VERSION;
+    let mut json = serde_json::to_vec_pretty(state).expect("state serializes");
+    json.push(b'\n');
+    if paths.file.exists() {
+        fs::copy(&paths.file, &paths.backup).map_err(io(&paths.backup))?;
+    }
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    tmp.write_all(&json).map_err(io(tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io(&paths.file))?;
+    tmp.persist(&paths.file)
+        .map_err(|e| io(&paths.file)(e.error))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// An exclusive lock on an environment, held until dropped (or the process dies).
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+/// Take the environment's lock without waiting.
+pub fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
+    let dir = paths.lock.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&paths.lock)
+        .map_err(io(&paths.lock))?;
+    match file.try_lock() {
+        Ok(()) => Ok(StateLock { _file: file }),
+        Err(fs::TryLockError::WouldBlock) => Err(StateError::Locked {
+            path: paths.lock.clone(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(io(&paths.lock)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_is_empty_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let s = load(&paths, "dev").unwrap();
+        assert_eq!(s.serial, 0);
+        assert!(s.resources.is_empty());
+    }
+
+    #[test]
+    fn save_round_trips_bumps_serial_and_keeps_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(&dir.path().join("state"), "dev");
+        let mut s = State::new("dev");
+        s.resources
+            .insert("skill/Billing".into(), Resource { id: "a".into() });
+        save(&paths, &mut s).unwrap();
+        s.resources
+            .insert("skill/Sales".into(), Resource { id: "b".into() });
+        save(&paths, &mut s).unwrap();
+        let back = load(&paths, "dev").unwrap();
+        assert_eq!(back.serial, 2);
+        assert_eq!(back.resources.len(), 2);
+        let backup: State =
+            serde_json::from_str(&fs::read_to_string(&paths.backup).unwrap()).unwrap();
+        assert_eq!(backup.serial, 1);
+        assert_eq!(backup.resources.len(), 1);
+    }
+
+    #[test]
+    fn newer_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        fs::write(&paths.file, r#"{"formatVersion": 99, "serial": 1, "env": "dev"}"#).unwrap();
+        assert!(matches!(load(&paths, "dev"), Err(StateError::TooNew { .. })));
+        fs::write(&paths.file, "not json").unwrap();
+        assert!(matches!(load(&paths, "dev"), Err(StateError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn second_lock_is_refused_until_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let first = lock(&paths).unwrap();
+        assert!(matches!(lock(&paths), Err(StateError::Locked { .. })));
+        drop(first);
+        lock(&paths).unwrap();
+    }
+}
