@@ -1,0 +1,4 @@
+//! genseed library.
+
+pub mod diag;
+pub mod manifest;
