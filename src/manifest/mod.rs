@@ -6,6 +6,8 @@
 //! [`crate::diag::Diagnostics`].
 
 pub mod pointer;
+pub mod schema;
 pub mod yaml;
 
+pub use schema::{SchemaLeaf, SchemaValidator, validate_against};
 pub use yaml::{Locate, LocatedDoc, Spans, load_file, load_yaml};

@@ -40,6 +40,11 @@ pub trait Locate {
     fn locate(&self, pointer: &str) -> Option<Location>;
     /// Location of the mapping key introducing `pointer`, falling back to [`Locate::locate`].
     fn locate_key(&self, pointer: &str) -> Option<Location>;
+    /// The pointer to record in a diagnostic for `pointer` (identity for whole documents;
+    /// merged items prefix their position in the original file).
+    fn pointer(&self, pointer: &str) -> String {
+        pointer.to_owned()
+    }
 }
 
 /// Nearest-ancestor lookup shared by [`LocatedDoc`] and merged items.
