@@ -5,9 +5,11 @@
 //! about specific kinds, the Genesys API, plans or HTTP; reports problems as
 //! [`crate::diag::Diagnostics`].
 
+pub mod merge;
 pub mod pointer;
 pub mod schema;
 pub mod yaml;
 
+pub use merge::{Item, Merged, SourceMap, load_dir, merge};
 pub use schema::{SchemaLeaf, SchemaValidator, validate_against};
 pub use yaml::{Locate, LocatedDoc, Spans, load_file, load_yaml};
