@@ -5,11 +5,13 @@
 //! about specific kinds, the Genesys API, plans or HTTP; reports problems as
 //! [`crate::diag::Diagnostics`].
 
+pub mod csv;
 pub mod merge;
 pub mod pointer;
 pub mod schema;
 pub mod yaml;
 
+pub use csv::{CsvRow, parse_csv, read_csv};
 pub use merge::{Item, Merged, SourceMap, load_dir, merge};
 pub use schema::{SchemaLeaf, SchemaValidator, validate_against};
 pub use yaml::{Locate, LocatedDoc, Spans, load_file, load_yaml};
