@@ -551,6 +551,22 @@ mod tests {
     }
 
     #[test]
+    fn renders_like_the_cli_shows_it() {
+        let text = "users:\n  - name: Ann\n    stat: active\n";
+        let doc = load_yaml(Path::new("seeds/main.yaml"), text).unwrap();
+        let cache = crate::diag::SourceCache::empty();
+        cache.insert("seeds/main.yaml", text);
+        let out = crate::diag::render(&validate_against(&schema(), &doc), &cache);
+        assert!(
+            out.starts_with(
+                "seeds/main.yaml:3:5: error: unknown field `stat`\n    3 |     stat: active\n      |     ^\n  hint: did you mean `state`?"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("\n1 error\n"), "{out}");
+    }
+
+    #[test]
     fn every_problem_is_reported_with_pointer() {
         let doc = load_yaml(
             Path::new("m.yaml"),

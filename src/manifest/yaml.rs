@@ -492,6 +492,14 @@ mod tests {
     }
 
     #[test]
+    fn bom_does_not_shift_columns() {
+        let doc = load("\u{feff}a: 1\nb: 2\n").unwrap();
+        assert_eq!(doc.value, json!({"a": 1, "b": 2}));
+        assert_eq!(doc.spans["/b"], (2, 4));
+        assert_eq!(doc.key_spans["/a"], (1, 1));
+    }
+
+    #[test]
     fn empty_file_is_empty_mapping() {
         assert_eq!(load("").unwrap().value, json!({}));
         assert_eq!(load("# only a comment\n").unwrap().value, json!({}));
