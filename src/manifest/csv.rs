@@ -1,0 +1,300 @@
+//! CSV tables (e.g. bulk users) with a line and column for every cell.
+//!
+//! Owns [`read_csv`] and [`CsvRow`]: header row required, cells trimmed, UTF-8 BOM and blank
+//! lines tolerated, every problem (missing column, ragged row, invalid UTF-8) reported at
+//! once. Must not know which columns a kind needs (the caller passes them).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+
+/// CSV files larger than this are refused before being read.
+pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One data row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvRow {
+    pub file: Arc<PathBuf>,
+    /// 1-based line where the row starts.
+    pub line: usize,
+    /// Column name (from the header, trimmed) → trimmed cell.
+    pub fields: BTreeMap<String, String>,
+    /// Column name → (line, col) where that cell starts.
+    cells: BTreeMap<String, (usize, usize)>,
+}
+
+impl CsvRow {
+    /// Where the cell of `column` starts; the row's start for an unknown column.
+    pub fn location(&self, column: &str) -> Location {
+        let (line, col) = self.cells.get(column).copied().unwrap_or((self.line, 1));
+        Location::new(self.file.as_path(), line, col)
+    }
+
+    /// The trimmed cell, `None` if the column does not exist or the cell is empty.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        self.fields
+            .get(column)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Reads a CSV file whose first row names the columns.
+pub fn read_csv(path: &Path, required_columns: &[&str]) -> Result<Vec<CsvRow>, Diagnostics> {
+    let io_err = |e: std::io::Error| {
+        Diagnostics::from(Diagnostic::error(format!(
+            "cannot read {}: {e}",
+            path.display()
+        )))
+    };
+    let len = std::fs::metadata(path).map_err(io_err)?.len();
+    if len > MAX_CSV_BYTES {
+        return Err(Diagnostic::error(format!(
+            "{} is too large ({len} bytes; the limit is {MAX_CSV_BYTES})",
+            path.display()
+        ))
+        .at(Location::new(path, 1, 1))
+        .into());
+    }
+    let bytes = std::fs::read(path).map_err(io_err)?;
+    parse_csv(path, &bytes, required_columns)
+}
+
+/// [`read_csv`] on bytes already in memory (`path` is only used for locations).
+pub fn parse_csv(
+    path: &Path,
+    bytes: &[u8],
+    required_columns: &[&str],
+) -> Result<Vec<CsvRow>, Diagnostics> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let file = Arc::new(path.to_path_buf());
+    let at = |line, col| Location::new(path, line, col);
+    let mut diags = Diagnostics::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut header: Option<(Vec<String>, usize)> = None;
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let start = reader.position().clone();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(start.line() as usize, |p| p.line() as usize);
+                diags.push(Diagnostic::error(format!("invalid CSV: {e}")).at(at(line, 1)));
+                break;
+            }
+        }
+        let rec_pos = record.position().cloned().unwrap_or(start);
+        // After a CRLF or blank lines the reported start may sit on the line breaks
+        // preceding the record; skip them.
+        let (mut offset, mut line) = (rec_pos.byte() as usize, rec_pos.line() as usize);
+        while let Some(b) = bytes.get(offset).filter(|b| **b == b'\r' || **b == b'\n') {
+            line += usize::from(*b == b'\n');
+            offset += 1;
+        }
+        // A line of only spaces is a single blank field: treat it like an empty line.
+        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let starts = cell_starts(bytes, offset, line, record.len());
+        let mut cells = Vec::with_capacity(record.len());
+        let mut bad = false;
+        for (i, raw) in record.iter().enumerate() {
+            match std::str::from_utf8(raw) {
+                Ok(s) => cells.push(s.trim().to_owned()),
+                Err(_) => {
+                    let (l, c) = starts.get(i).copied().unwrap_or((line, 1));
+                    diags.push(
+                        Diagnostic::error("invalid UTF-8")
+                            .at(at(l, c))
+                            .with_hint("save the file as UTF-8"),
+                    );
+                    bad = true;
+                }
+            }
+        }
+        if bad {
+            continue;
+        }
+        let Some((names, _)) = &header else {
+            check_header(&cells, &starts, required_columns, path, &mut diags);
+            header = Some((cells, line));
+            continue;
+        };
+        if cells.len() != names.len() {
+            let col = starts.get(names.len()).map_or(1, |&(_, c)| c);
+            diags.push(
+                Diagnostic::error(format!(
+                    "row has {} field{}, the header has {}",
+                    cells.len(),
+                    if cells.len() == 1 { "" } else { "s" },
+                    names.len()
+                ))
+                .at(at(line, if cells.len() > names.len() { col } else { 1 }))
+                .with_hint("quote cells that contain commas"),
+            );
+            continue;
+        }
+        let mut fields = BTreeMap::new();
+        let mut cell_pos = BTreeMap::new();
+        for ((name, cell), start) in names.iter().zip(cells).zip(&starts) {
+            fields.insert(name.clone(), cell);
+            cell_pos.insert(name.clone(), *start);
+        }
+        rows.push(CsvRow {
+            file: Arc::clone(&file),
+            line,
+            fields,
+            cells: cell_pos,
+        });
+    }
+    if header.is_none() && !diags.has_errors() {
+        diags.push(
+            Diagnostic::error("empty CSV file: expected a header row naming the columns")
+                .at(at(1, 1)),
+        );
+    }
+    diags.into_result(rows)
+}
+
+fn check_header(
+    names: &[String],
+    starts: &[(usize, usize)],
+    required: &[&str],
+    path: &Path,
+    diags: &mut Diagnostics,
+) {
+    for (i, name) in names.iter().enumerate() {
+        let (l, c) = starts.get(i).copied().unwrap_or((1, 1));
+        if name.is_empty() {
+            diags.push(
+                Diagnostic::error("empty column name in the header").at(Location::new(path, l, c)),
+            );
+        } else if names[..i].contains(name) {
+            diags.push(
+                Diagnostic::error(format!("duplicate column `{name}`"))
+                    .at(Location::new(path, l, c)),
+            );
+        }
+    }
+    let line = starts.first().map_or(1, |s| s.0);
+    for col in required {
+        if !names.iter().any(|n| n == col) {
+            diags.push(
+                Diagnostic::error(format!("missing required column `{col}`"))
+                    .at(Location::new(path, line, 1))
+                    .with_hint(format!("the header has: {}", names.join(", "))),
+            );
+        }
+    }
+}
+
+/// (line, col) where each of the first `count` cells of the record at byte `offset` starts,
+/// found by re-scanning the raw text (quote-aware, so commas and newlines inside quotes
+/// are skipped). Columns count characters.
+fn cell_starts(bytes: &[u8], offset: usize, line: usize, count: usize) -> Vec<(usize, usize)> {
+    let text = String::from_utf8_lossy(bytes.get(offset..).unwrap_or_default());
+    let mut starts = vec![(line, 1)];
+    let (mut l, mut c) = (line, 1);
+    let mut in_quotes = false;
+    for ch in text.chars() {
+        if starts.len() >= count {
+            break;
+        }
+        match ch {
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => starts.push((l, c + 1)),
+            '\n' if !in_quotes => break,
+            _ => {}
+        }
+        if ch == '\n' {
+            l += 1;
+            c = 1;
+        } else if ch != '\r' {
+            c += 1;
+        }
+    }
+    starts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &[u8], required: &[&str]) -> Result<Vec<CsvRow>, Diagnostics> {
+        parse_csv(Path::new("u.csv"), text, required)
+    }
+
+    fn locs(d: &Diagnostics) -> Vec<(usize, usize, &str)> {
+        d.iter()
+            .map(|d| {
+                let l = d.location.as_ref().unwrap();
+                (l.line, l.col, d.message.as_str())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_rows_with_cell_locations() {
+        let text =
+            "\u{feff}name , email,skills\nAnn, ann@x.io ,\"a,b\"\n\n\"Bo\nb\",bob@x.io,c\n\n\n";
+        let rows = parse(text.as_bytes(), &["name", "email"]).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[0].fields["email"], "ann@x.io");
+        assert_eq!(rows[0].fields["skills"], "a,b");
+        assert_eq!(rows[0].location("email"), Location::new("u.csv", 2, 5));
+        assert_eq!(rows[0].location("skills"), Location::new("u.csv", 2, 16));
+        assert_eq!(rows[1].line, 4);
+        assert_eq!(rows[1].fields["name"], "Bo\nb");
+        assert_eq!(rows[1].location("email"), Location::new("u.csv", 5, 4));
+        assert_eq!(rows[1].location("nope"), Location::new("u.csv", 4, 1));
+        assert_eq!(rows[0].get("name"), Some("Ann"));
+    }
+
+    #[test]
+    fn reports_every_problem_with_line_and_col() {
+        let mut text = b"name,email\nAnn,a@x.io,extra\nBob\nok,ok@x.io\n".to_vec();
+        text.extend_from_slice(b"Cid,c\xff@x.io\n");
+        let diags = parse(&text, &["name", "email", "division"]).unwrap_err();
+        assert_eq!(
+            locs(&diags),
+            vec![
+                (1, 1, "missing required column `division`"),
+                (2, 12, "row has 3 fields, the header has 2"),
+                (3, 1, "row has 1 field, the header has 2"),
+                (5, 5, "invalid UTF-8"),
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_file_and_duplicate_columns() {
+        let diags = parse(b"", &[]).unwrap_err();
+        assert!(diags.0[0].message.starts_with("empty CSV file"));
+        let diags = parse(b"\n  \n", &[]).unwrap_err();
+        assert!(diags.0[0].message.starts_with("empty CSV file"));
+        let diags = parse(b"a,b,a\n1,2,3\n", &[]).unwrap_err();
+        assert_eq!(locs(&diags), vec![(1, 5, "duplicate column `a`")]);
+    }
+
+    #[test]
+    fn reads_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, "a,b\r\n1,2\r\n\r\n3,4\r\n").unwrap();
+        let rows = read_csv(&p, &["a"]).unwrap();
+        assert_eq!(rows[0].fields["a"], "1");
+        assert_eq!(rows[0].location("b"), Location::new(&p, 2, 3));
+        assert_eq!(rows[1].location("b"), Location::new(&p, 4, 3));
+        assert!(read_csv(&dir.path().join("none.csv"), &[]).is_err());
+    }
+}
