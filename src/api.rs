@@ -16,13 +16,26 @@ pub trait ApiExt {
     /// POST a new object and return it. A lost answer is `ApiError::Ambiguous`; the
     /// caller looks the object up before trying again. A `202 Accepted` with a
     /// `Location` is polled until the object is there.
-    fn create(&self, path: &str, body: &Value) -> impl Future<Output = Result<Value, ApiError>> + Send;
+    fn create(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> impl Future<Output = Result<Value, ApiError>> + Send;
     /// PUT (a full, idempotent replacement).
-    fn put(&self, path: &str, body: &Value) -> impl Future<Output = Result<Value, ApiError>> + Send;
+    fn put(&self, path: &str, body: &Value)
+    -> impl Future<Output = Result<Value, ApiError>> + Send;
     /// PATCH (idempotent or version-guarded).
-    fn patch(&self, path: &str, body: &Value) -> impl Future<Output = Result<Value, ApiError>> + Send;
+    fn patch(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> impl Future<Output = Result<Value, ApiError>> + Send;
     /// A POST that is safe to repeat (search, additive bulk calls).
-    fn post_safe(&self, path: &str, body: &Value) -> impl Future<Output = Result<Value, ApiError>> + Send;
+    fn post_safe(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> impl Future<Output = Result<Value, ApiError>> + Send;
     /// [`ApiExt::post_safe`] with a query string.
     fn post_safe_query(
         &self,

@@ -63,7 +63,12 @@ pub fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
 pub fn tiers(declared: &[Declared]) -> Result<Vec<usize>, GraphError> {
     let deps = edges(declared)?;
     tiers_of(&deps).map_err(|cycle| {
-        GraphError::Cycle(cycle.into_iter().map(|i| declared[i].addr.clone()).collect())
+        GraphError::Cycle(
+            cycle
+                .into_iter()
+                .map(|i| declared[i].addr.clone())
+                .collect(),
+        )
     })
 }
 

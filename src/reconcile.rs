@@ -20,7 +20,6 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::api::ApiExt;
 use crate::client::ApiClient;
 use crate::kinds::{Ctx, Declared, KINDS, KindError, ObservedMap, Resolver, Target, diff, kind};
 use crate::plan::{Action, Change, Plan, decide};
@@ -118,7 +117,11 @@ pub fn plan(ctx: &Ctx, declared: &[Declared], tiers: &[usize], state: &State) ->
         .map(|(i, k)| (k.name(), i))
         .collect();
     changes.sort_by(|a, b| {
-        (a.tier, order[a.addr.kind], a.addr.norm()).cmp(&(b.tier, order[b.addr.kind], b.addr.norm()))
+        (a.tier, order[a.addr.kind], a.addr.norm()).cmp(&(
+            b.tier,
+            order[b.addr.kind],
+            b.addr.norm(),
+        ))
     });
     Plan { changes }
 }
@@ -227,7 +230,12 @@ pub async fn apply(
     let mut summary = Summary::default();
     let mut failed: HashSet<usize> = HashSet::new();
     let semaphore = Arc::new(Semaphore::new(opts.parallelism.max(1)));
-    progress.begin(plan.changes.iter().filter(|c| c.action != Action::Noop).count());
+    progress.begin(
+        plan.changes
+            .iter()
+            .filter(|c| c.action != Action::Noop)
+            .count(),
+    );
     for tier in plan.tiers() {
         let mut set = JoinSet::new();
         for change in plan.changes.iter().filter(|c| c.tier == tier) {
@@ -246,12 +254,17 @@ pub async fn apply(
             if opts.interrupted.load(Ordering::SeqCst) {
                 summary.interrupted = true;
                 failed.insert(change.declared);
-                summary
-                    .skipped
-                    .push((change.addr.to_string(), "interrupted before it started".into()));
+                summary.skipped.push((
+                    change.addr.to_string(),
+                    "interrupted before it started".into(),
+                ));
                 continue;
             }
-            let permit = semaphore.clone().acquire_owned().await.expect("open semaphore");
+            let permit = semaphore
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("open semaphore");
             let (ctx, declared, writer, progress, change) = (
                 ctx.clone(),
                 declared.clone(),

@@ -54,7 +54,11 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> S
         let _ = writeln!(
             out,
             "Symbols: + create, ~ update, = adopt (exists, recorded in state), unchanged objects hidden{}\n",
-            if verbosity == Verbosity::Verbose { " (shown with -v)" } else { "" }
+            if verbosity == Verbosity::Verbose {
+                " (shown with -v)"
+            } else {
+                ""
+            }
         );
     } else {
         out.push('\n');
@@ -83,7 +87,13 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> S
                     let _ = writeln!(out, "      + {} = {}", d.path, show(after));
                 }
                 (Some(before), after) => {
-                    let _ = writeln!(out, "      ~ {}: {} → {}", d.path, show(before), show(after));
+                    let _ = writeln!(
+                        out,
+                        "      ~ {}: {} → {}",
+                        d.path,
+                        show(before),
+                        show(after)
+                    );
                 }
             }
         }

@@ -82,7 +82,7 @@ pub enum SettingsError {
         message: String,
     },
     /// The environment is not defined.
-    #[error("environment `{name}` is not defined{}", known(.known))]
+    #[error("environment `{name}` is not defined{}", defined_list(.known))]
     UnknownEnv {
         /// Requested.
         name: String,
@@ -99,7 +99,7 @@ pub enum SettingsError {
     },
 }
 
-fn known(names: &[String]) -> String {
+fn defined_list(names: &[String]) -> String {
     if names.is_empty() {
         String::new()
     } else {
@@ -217,17 +217,25 @@ impl Settings {
                 data_file: dot.join("emulator").join(format!("{env}.json")),
             }
         } else {
-            let (api_url, login_url) = match (&env_file.region, &env_file.api_url, &env_file.login_url) {
+            let (api_url, login_url) = match (
+                &env_file.region,
+                &env_file.api_url,
+                &env_file.login_url,
+            ) {
                 (Some(r), None, None) => {
                     let r = r.trim().trim_start_matches("api.").trim_end_matches('/');
                     (format!("https://api.{r}"), format!("https://login.{r}"))
                 }
                 (None, Some(a), Some(l)) => (a.clone(), l.clone()),
                 (None, Some(_), None) | (None, None, Some(_)) => {
-                    return Err(bad("set both `apiUrl` and `loginUrl`, or `region` alone".into()));
+                    return Err(bad(
+                        "set both `apiUrl` and `loginUrl`, or `region` alone".into()
+                    ));
                 }
                 (Some(_), _, _) => {
-                    return Err(bad("set either `region` or `apiUrl`/`loginUrl`, not both".into()));
+                    return Err(bad(
+                        "set either `region` or `apiUrl`/`loginUrl`, not both".into()
+                    ));
                 }
                 (None, None, None) => {
                     return Err(bad(
@@ -237,9 +245,10 @@ impl Settings {
             };
             check_url(&api_url).map_err(|m| bad(format!("apiUrl: {m}")))?;
             check_url(&login_url).map_err(|m| bad(format!("loginUrl: {m}")))?;
-            let (Some(id_env), Some(secret_env)) =
-                (env_file.client_id_env.clone(), env_file.client_secret_env.clone())
-            else {
+            let (Some(id_env), Some(secret_env)) = (
+                env_file.client_id_env.clone(),
+                env_file.client_secret_env.clone(),
+            ) else {
                 return Err(bad(
                     "set `clientIdEnv` and `clientSecretEnv` to the names of the environment variables that hold the OAuth client credentials".into(),
                 ));
@@ -306,7 +315,9 @@ fn check_url(url: &str) -> Result<(), String> {
                 ))
             }
         }
-        other => Err(format!("`{url}`: scheme `{other}` is not supported; use https")),
+        other => Err(format!(
+            "`{url}`: scheme `{other}` is not supported; use https"
+        )),
     }
 }
 
@@ -331,9 +342,14 @@ mod tests {
 
     #[test]
     fn region_gives_api_and_login_hosts() {
-        let dir = project("environments:\n  dev:\n    region: usw2.pure.cloud\n    clientIdEnv: A\n    clientSecretEnv: B\n");
+        let dir = project(
+            "environments:\n  dev:\n    region: usw2.pure.cloud\n    clientIdEnv: A\n    clientSecretEnv: B\n",
+        );
         let s = Settings::load(dir.path(), "dev", None).unwrap();
-        let Target::Remote { api_url, login_url, .. } = s.target else {
+        let Target::Remote {
+            api_url, login_url, ..
+        } = s.target
+        else {
             panic!("remote expected")
         };
         assert_eq!(api_url, "https://api.usw2.pure.cloud");
@@ -342,17 +358,25 @@ mod tests {
 
     #[test]
     fn plain_http_only_to_loopback() {
-        let ok = project("environments:\n  e:\n    apiUrl: http://127.0.0.1:9\n    loginUrl: http://localhost:9\n    clientIdEnv: A\n    clientSecretEnv: B\n");
+        let ok = project(
+            "environments:\n  e:\n    apiUrl: http://127.0.0.1:9\n    loginUrl: http://localhost:9\n    clientIdEnv: A\n    clientSecretEnv: B\n",
+        );
         Settings::load(ok.path(), "e", None).unwrap();
-        let bad = project("environments:\n  e:\n    apiUrl: http://example.com\n    loginUrl: http://example.com\n    clientIdEnv: A\n    clientSecretEnv: B\n");
-        let err = Settings::load(bad.path(), "e", None).unwrap_err().to_string();
+        let bad = project(
+            "environments:\n  e:\n    apiUrl: http://example.com\n    loginUrl: http://example.com\n    clientIdEnv: A\n    clientSecretEnv: B\n",
+        );
+        let err = Settings::load(bad.path(), "e", None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("plain http"), "{err}");
     }
 
     #[test]
     fn unknown_keys_are_refused_with_location() {
         let dir = project("environments:\n  dev:\n    regoin: x\n");
-        let err = Settings::load(dir.path(), "dev", None).unwrap_err().to_string();
+        let err = Settings::load(dir.path(), "dev", None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("genseed.yaml"), "{err}");
         assert!(err.contains("regoin"), "{err}");
     }

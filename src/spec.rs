@@ -395,7 +395,26 @@ pub struct ServiceLevel {
     pub duration_ms: u64,
 }
 
-/// The JSON Schema of [`Manifest`], as committed in `schemas/manifest.schema.json`.
+/// The JSON Schema of [`Manifest`], generated from these types. `genseed schema`
+/// prints it; `schemas/manifest.schema.json` is its committed copy.
 pub fn manifest_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Manifest)).expect("a schema serializes")
+}
+
+/// The committed schema that validation uses (a test keeps it equal to
+/// [`manifest_schema`]).
+pub const COMMITTED_SCHEMA: &str = include_str!("../schemas/manifest.schema.json");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_schema_matches_the_types() {
+        let committed: serde_json::Value =
+            serde_json::from_str(super::COMMITTED_SCHEMA).expect("committed schema is JSON");
+        assert_eq!(
+            committed,
+            super::manifest_schema(),
+            "schemas/manifest.schema.json is stale: run `cargo run -- schema > schemas/manifest.schema.json`"
+        );
+    }
 }

@@ -41,7 +41,9 @@ pub enum StateError {
         message: String,
     },
     /// The file was written by a newer genseed.
-    #[error("{path}: state format {found} is newer than this genseed understands ({FORMAT_VERSION})")]
+    #[error(
+        "{path}: state format {found} is newer than this genseed understands ({FORMAT_VERSION})"
+    )]
     TooNew {
         /// The file.
         path: PathBuf,
@@ -237,10 +239,20 @@ mod tests {
     fn newer_format_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let paths = StatePaths::new(dir.path(), "dev");
-        fs::write(&paths.file, r#"{"formatVersion": 99, "serial": 1, "env": "dev"}"#).unwrap();
-        assert!(matches!(load(&paths, "dev"), Err(StateError::TooNew { .. })));
+        fs::write(
+            &paths.file,
+            r#"{"formatVersion": 99, "serial": 1, "env": "dev"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            load(&paths, "dev"),
+            Err(StateError::TooNew { .. })
+        ));
         fs::write(&paths.file, "not json").unwrap();
-        assert!(matches!(load(&paths, "dev"), Err(StateError::Corrupt { .. })));
+        assert!(matches!(
+            load(&paths, "dev"),
+            Err(StateError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -18,10 +18,16 @@ use crate::diag::{Diagnostic, Diagnostics, Location, SourceCache};
 use crate::graph::{self, GraphError};
 use crate::kinds::{Addr, Declared, KINDS, Origin, kind};
 use crate::manifest::{self, CsvRow, LocatedDoc};
-use crate::spec::manifest_schema;
+use crate::spec::COMMITTED_SCHEMA;
 
 /// CSV columns of `usersFromCsv` files.
-pub const CSV_COLUMNS: &[&str] = &["first_name", "last_name", "email", "phone_number", "division"];
+pub const CSV_COLUMNS: &[&str] = &[
+    "first_name",
+    "last_name",
+    "email",
+    "phone_number",
+    "division",
+];
 
 /// What a successful load yields.
 pub struct Loaded {
@@ -81,7 +87,8 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
             return Err(d);
         }
     };
-    let schema = manifest_schema();
+    let schema: Value =
+        serde_json::from_str(COMMITTED_SCHEMA).expect("the committed schema is JSON");
     let mut locator = Locator::default();
     let mut declared = Vec::new();
     let mut files = Vec::new();
@@ -90,12 +97,9 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
             sources.insert(doc.file.clone(), text);
         }
         files.push(doc.file.clone());
-        let schema_errors = manifest::validate_against(&schema, &doc);
-        let valid = !schema_errors.has_errors();
-        diags.extend(schema_errors.0);
-        if valid {
-            collect(&doc, &mut declared, &mut locator, sources, &mut diags);
-        }
+        // Semantic checks run on every item too, so one pass reports everything.
+        diags.extend(manifest::validate_against(&schema, &doc).0);
+        collect(&doc, &mut declared, &mut locator, sources, &mut diags);
         locator.docs.insert(doc.file.clone(), doc);
     }
     if files.is_empty() {
@@ -120,7 +124,7 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
         }
     }
     let mut result = None;
-    if !diags.has_errors() {
+    {
         match graph::edges(&declared) {
             Err(GraphError::Missing(missing)) => {
                 for m in missing {
@@ -142,6 +146,7 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
                 }
             }
             Err(GraphError::Cycle(_)) => unreachable!("edges reports only missing references"),
+            Ok(_) if diags.has_errors() => {}
             Ok(deps) => match graph::tiers(&declared) {
                 Ok(tiers) => result = Some((deps, tiers)),
                 Err(GraphError::Cycle(cycle)) => {
@@ -190,7 +195,9 @@ fn collect(
     diags: &mut Diagnostics,
 ) {
     for k in KINDS {
-        let Some(key) = k.manifest_key() else { continue };
+        let Some(key) = k.manifest_key() else {
+            continue;
+        };
         for (i, item) in doc
             .value
             .get(key)
@@ -261,8 +268,10 @@ fn collect(
             }
             if name.is_empty() {
                 diags.push(
-                    Diagnostic::error("the user has no name: both first_name and last_name are empty")
-                        .at(row.location("first_name")),
+                    Diagnostic::error(
+                        "the user has no name: both first_name and last_name are empty",
+                    )
+                    .at(row.location("first_name")),
                 );
             }
             let line = row.line;
@@ -288,9 +297,20 @@ fn check_objects(declared: &[Declared], locator: &Locator, diags: &mut Diagnosti
         if let Some(first) = seen.get(&d.addr.id_key()) {
             let where_first = locator
                 .at(&first.origin, "")
-                .map(|l| format!(" (first declared at {}:{}:{})", l.file.display(), l.line, l.col))
+                .map(|l| {
+                    format!(
+                        " (first declared at {}:{}:{})",
+                        l.file.display(),
+                        l.line,
+                        l.col
+                    )
+                })
                 .unwrap_or_default();
-            let field = if d.addr.kind == "user" { "/email" } else { "/name" };
+            let field = if d.addr.kind == "user" {
+                "/email"
+            } else {
+                "/name"
+            };
             diags.push(
                 Diagnostic::error(format!(
                     "duplicate {} `{}`{where_first}",
@@ -311,15 +331,22 @@ fn check_objects(declared: &[Declared], locator: &Locator, diags: &mut Diagnosti
             "queue" if d.addr.key.contains('*') => diags.push(
                 Diagnostic::error(format!("queue name `{}` contains `*`", d.addr.key))
                     .at(at("/name"))
-                    .with_hint("the API treats `*` in queue names as a wildcard; choose another name"),
+                    .with_hint(
+                        "the API treats `*` in queue names as a wildcard; choose another name",
+                    ),
             ),
             _ => {}
         }
-        if d.addr.kind != "wrapupcode" && d.spec.get("division").and_then(Value::as_str) == Some("*") {
+        if d.addr.kind != "wrapupcode"
+            && d.spec.get("division").and_then(Value::as_str) == Some("*")
+        {
             diags.push(
-                Diagnostic::error(format!("a {} cannot be in all divisions (`*`)", d.addr.kind))
-                    .at(at("/division"))
-                    .with_hint("only wrap-up codes accept `*`; name a division"),
+                Diagnostic::error(format!(
+                    "a {} cannot be in all divisions (`*`)",
+                    d.addr.kind
+                ))
+                .at(at("/division"))
+                .with_hint("only wrap-up codes accept `*`; name a division"),
             );
         }
         if d.addr.key.trim().is_empty() {
@@ -344,7 +371,10 @@ fn check_user(d: &Declared, at: &dyn Fn(&str) -> Option<Location>, diags: &mut D
         .flatten()
         .enumerate()
     {
-        let number = phone.get("number").and_then(Value::as_str).unwrap_or_default();
+        let number = phone
+            .get("number")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !valid_e164(number) {
             diags.push(
                 Diagnostic::error(format!("phone `{number}` is not in E.164 form"))

@@ -40,9 +40,13 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::R
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 flag.store(true, Ordering::SeqCst);
-                eprintln!("interrupt: starting no new changes; waiting for the ones in flight (Ctrl-C again to abort)");
+                eprintln!(
+                    "interrupt: starting no new changes; waiting for the ones in flight (Ctrl-C again to abort)"
+                );
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("aborted: the state file holds every change completed so far; run apply again to converge");
+                    eprintln!(
+                        "aborted: the state file holds every change completed so far; run apply again to converge"
+                    );
                     std::process::exit(130);
                 }
             }
@@ -63,12 +67,17 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::R
         progress,
     )
     .await;
-    print!("{}", render_summary(&summary, &prepared.conn.client.stats()));
+    print!(
+        "{}",
+        render_summary(&summary, &prepared.conn.client.stats())
+    );
     if summary.ok() {
         Ok(ExitCode::SUCCESS)
     } else {
         if !summary.failed.is_empty() {
-            eprintln!("hint: fix the causes above and run apply again; completed changes are kept and will not be repeated");
+            eprintln!(
+                "hint: fix the causes above and run apply again; completed changes are kept and will not be repeated"
+            );
         }
         Ok(ExitCode::FAILURE)
     }

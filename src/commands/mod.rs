@@ -105,7 +105,12 @@ async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
             };
             let handle = EmulatorHandle::start(cfg, "127.0.0.1:0".parse().expect("an address"))
                 .await
-                .with_context(|| format!("cannot start the embedded emulator ({})", data_file.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot start the embedded emulator ({})",
+                        data_file.display()
+                    )
+                })?;
             let base = handle.base_url();
             (
                 base.clone(),
@@ -119,7 +124,9 @@ async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
         Target::Remote {
             api_url, login_url, ..
         } => {
-            let creds = settings.credentials()?.expect("remote targets have credentials");
+            let creds = settings
+                .credentials()?
+                .expect("remote targets have credentials");
             (
                 api_url.clone(),
                 login_url.clone(),
@@ -161,10 +168,17 @@ pub struct Prepared {
     pub plan: crate::plan::Plan,
 }
 
-async fn prepare(settings: Settings, lock: bool) -> anyhow::Result<(Prepared, Option<state::StateLock>)> {
+async fn prepare(
+    settings: Settings,
+    lock: bool,
+) -> anyhow::Result<(Prepared, Option<state::StateLock>)> {
     let loaded = load(&settings.seeds)?;
     let state_paths = StatePaths::new(&settings.state_dir, &settings.env);
-    let guard = if lock { Some(state::lock(&state_paths)?) } else { None };
+    let guard = if lock {
+        Some(state::lock(&state_paths)?)
+    } else {
+        None
+    };
     let state = state::load(&state_paths, &settings.env)?;
     let conn = connect(&settings).await?;
     let mut ctx = reconcile::context(conn.client.clone());

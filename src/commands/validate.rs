@@ -21,7 +21,11 @@ pub fn run(cli: &Cli, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
             if loaded.files.len() == 1 { "" } else { "s" },
             if objects == 1 { "" } else { "s" },
             loaded.tiers.iter().max().map_or(0, |t| t + 1),
-            if loaded.tiers.iter().max() == Some(&0) { "" } else { "s" },
+            if loaded.tiers.iter().max() == Some(&0) {
+                ""
+            } else {
+                "s"
+            },
         );
     }
     Ok(ExitCode::SUCCESS)

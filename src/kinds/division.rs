@@ -4,6 +4,7 @@
 //! an empty one is sent when the manifest has none); there is no version. The home
 //! division exists in every org and is only ever adopted.
 
+use crate::api::ApiExt;
 use serde_json::{Value, json};
 
 use super::{
@@ -65,7 +66,8 @@ impl Kind for Division {
                 Some(observed) => {
                     let id = super::id_of(observed, "a division")?;
                     let current = observed.get("description").and_then(Value::as_str);
-                    let body = json!({"name": name, "description": description.or(current).unwrap_or("")});
+                    let body =
+                        json!({"name": name, "description": description.or(current).unwrap_or("")});
                     ctx.client.put(&format!("{PATH}/{id}"), &body).await?;
                     Ok(id)
                 }

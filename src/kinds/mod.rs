@@ -32,6 +32,7 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{Map, Value};
 
+use crate::api::ApiExt;
 use crate::client::{ApiClient, ApiError};
 
 /// A boxed future, so that [`Kind`] stays object-safe.
@@ -275,8 +276,11 @@ pub trait Kind: Send + Sync {
 
     /// Make the org match: create when `target.observed` is `None`, else update.
     /// Returns the object's ID.
-    fn apply<'a>(&'a self, ctx: &'a Ctx, target: Target<'a>)
-    -> BoxFut<'a, Result<String, KindError>>;
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>>;
 }
 
 /// One difference between a declared and an observed view.
@@ -425,9 +429,9 @@ pub async fn create_by_name(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(last.map(KindError::from).unwrap_or_else(|| {
-        KindError::Other(format!("{kind} `{name}`: could not be created"))
-    }))
+    Err(last
+        .map(KindError::from)
+        .unwrap_or_else(|| KindError::Other(format!("{kind} `{name}`: could not be created"))))
 }
 
 /// Look one object up by name with the collection's `name` filter, comparing the
@@ -451,7 +455,8 @@ mod tests {
 
     #[test]
     fn diff_reports_only_managed_fields() {
-        let want = json!({"description": "new", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}}});
+        let want =
+            json!({"description": "new", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}}});
         let have = json!({"description": "old", "other": 1, "mediaSettings": {"call": {"alertingTimeoutSeconds": 8.0, "x": 1}}});
         let d = diff(&want, &have);
         assert_eq!(d.len(), 1);

@@ -7,6 +7,7 @@
 //! fields removed) with the declared settings laid over it. Queues have no version.
 //! Members and wrap-up codes are the sub-kinds in `queue_links`.
 
+use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -96,7 +97,11 @@ impl Kind for Queue {
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut v = observed.clone();
         if let Some(id) = observed.pointer("/division/id").and_then(Value::as_str) {
-            v["division"] = json!(resolver.name("division", id).unwrap_or_else(|| id.to_string()));
+            v["division"] = json!(
+                resolver
+                    .name("division", id)
+                    .unwrap_or_else(|| id.to_string())
+            );
         }
         v
     }
@@ -154,7 +159,10 @@ mod tests {
     #[test]
     fn merge_keeps_unmanaged_settings() {
         let mut base = json!({"mediaSettings": {"call": {"alertingTimeoutSeconds": 30, "enableAutoAnswer": true}}, "queueFlow": {"id": "f"}});
-        merge(&mut base, &json!({"mediaSettings": {"call": {"alertingTimeoutSeconds": 8}}}));
+        merge(
+            &mut base,
+            &json!({"mediaSettings": {"call": {"alertingTimeoutSeconds": 8}}}),
+        );
         assert_eq!(base["mediaSettings"]["call"]["alertingTimeoutSeconds"], 8);
         assert_eq!(base["mediaSettings"]["call"]["enableAutoAnswer"], true);
         assert_eq!(base["queueFlow"]["id"], "f");

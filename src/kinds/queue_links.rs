@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -146,7 +147,10 @@ impl Kind for QueueLinks {
             let mut out = ObservedMap::new();
             for d in declared {
                 if let Some(queue_id) = ctx.resolver.id("queue", &d.addr.key) {
-                    out.insert(d.addr.norm(), Value::Array(self.list(ctx, &queue_id).await?));
+                    out.insert(
+                        d.addr.norm(),
+                        Value::Array(self.list(ctx, &queue_id).await?),
+                    );
                 }
             }
             Ok(out)
@@ -155,7 +159,12 @@ impl Kind for QueueLinks {
 
     fn desired_view(&self, spec: &Value) -> Value {
         let mut m = Map::new();
-        for k in spec.get("items").and_then(Value::as_array).into_iter().flatten() {
+        for k in spec
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(k) = k.as_str() {
                 m.insert(norm_key(k), json!(true));
             }
@@ -198,7 +207,11 @@ impl Kind for QueueLinks {
                 .collect();
             for chunk in ids.chunks(CHUNK) {
                 ctx.client
-                    .post_safe_query(&self.list_path(&queue_id), &query, &Value::Array(chunk.to_vec()))
+                    .post_safe_query(
+                        &self.list_path(&queue_id),
+                        &query,
+                        &Value::Array(chunk.to_vec()),
+                    )
                     .await?;
             }
             if self.confirm && !missing.is_empty() {

@@ -3,10 +3,11 @@
 //! Create takes `{name, divisionId}`. Skills cannot be renamed; the only change is the
 //! division (`PATCH {divisionId}`). Soft-deleted skills are not adopted.
 
+use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target, Addr,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
     create_by_name, id_of, index_by_name, str_field,
 };
 

@@ -14,6 +14,7 @@
 
 use std::time::Duration;
 
+use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -111,7 +112,11 @@ impl Kind for User {
         let division = observed
             .pointer("/division/id")
             .and_then(Value::as_str)
-            .map(|id| resolver.name("division", id).unwrap_or_else(|| id.to_string()));
+            .map(|id| {
+                resolver
+                    .name("division", id)
+                    .unwrap_or_else(|| id.to_string())
+            });
         let phones: Vec<Value> = observed
             .get("addresses")
             .and_then(Value::as_array)

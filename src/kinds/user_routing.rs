@@ -7,6 +7,7 @@
 //! `PATCH /api/v2/users/{id}/routingskills/bulk` (`routinglanguages/bulk`), at most 50
 //! entries per call.
 
+use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -144,7 +145,10 @@ impl Kind for UserRouting {
                 .and_then(|id| resolver.name(self.target_kind, id))
                 .or_else(|| str_field(item, "name").map(str::to_string));
             if let Some(name) = name {
-                m.insert(norm_key(&name), item.get("proficiency").cloned().unwrap_or(Value::Null));
+                m.insert(
+                    norm_key(&name),
+                    item.get("proficiency").cloned().unwrap_or(Value::Null),
+                );
             }
         }
         Value::Object(m)
@@ -161,7 +165,12 @@ impl Kind for UserRouting {
             let user_id = ctx.resolver.require("user", user)?;
             let have = target.observed_view.cloned().unwrap_or_else(|| json!({}));
             let mut changes = Vec::new();
-            for (name, p) in spec.get("items").and_then(Value::as_object).into_iter().flatten() {
+            for (name, p) in spec
+                .get("items")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 if have.get(norm_key(name)).is_some_and(|h| super::same(h, p)) {
                     continue;
                 }
@@ -170,7 +179,9 @@ impl Kind for UserRouting {
             }
             let path = format!("/api/v2/users/{user_id}/{}/bulk", self.segment);
             for chunk in changes.chunks(CHUNK) {
-                ctx.client.patch(&path, &Value::Array(chunk.to_vec())).await?;
+                ctx.client
+                    .patch(&path, &Value::Array(chunk.to_vec()))
+                    .await?;
             }
             Ok(user_id)
         })

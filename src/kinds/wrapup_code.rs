@@ -3,6 +3,7 @@
 //! Create and update (PUT, no version) take `{name, description, division: {id}}`;
 //! division `*` means all divisions, which is also the API's default.
 
+use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -65,7 +66,9 @@ impl Kind for WrapupCode {
                 if id == "*" {
                     "*".to_string()
                 } else {
-                    resolver.name("division", id).unwrap_or_else(|| id.to_string())
+                    resolver
+                        .name("division", id)
+                        .unwrap_or_else(|| id.to_string())
                 }
             });
         json!({"name": observed["name"], "division": division, "description": observed.get("description")})
