@@ -39,11 +39,20 @@ impl TokenBucket {
         }
     }
 
-    /// The bucket used per access token: no burst, nominal spacing plus a 1 % margin.
-    /// At `300/min` requests go every ~202 ms, i.e. at most 297 in any minute.
+    /// The bucket used per access token. A burst of a tenth of the limit lets short
+    /// runs go at once; the spacing is chosen so that, burst included, no window of
+    /// length `per` ever holds more than `requests` (GCRA: at most `n + burst − 1` in
+    /// `n × interval`), plus a 1 % margin. At `300/min`: bursts of 30, then one request
+    /// every ~224 ms.
     pub fn for_limit(limit: RateLimit) -> Self {
-        let interval = limit.interval() * (1000 + SAFETY_PERMILLE) / 1000;
-        TokenBucket::new(interval, 1)
+        let burst = (limit.requests / 10).max(1);
+        let slots = limit
+            .requests
+            .saturating_sub(burst)
+            .saturating_add(1)
+            .max(1);
+        let interval = limit.per / slots * (1000 + SAFETY_PERMILLE) / 1000;
+        TokenBucket::new(interval, burst)
     }
 
     pub fn interval(&self) -> Duration {
@@ -170,5 +179,54 @@ mod tests {
         bucket.pause_until(until);
         let waited = bucket.acquire().await;
         assert!(waited >= Duration::from_secs(58), "{waited:?}");
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    /// Whatever the burst, no sliding window of `per` sees more than `requests`.
+    #[tokio::test(start_paused = true)]
+    async fn bursts_never_overflow_the_servers_window() {
+        for limit in [
+            RateLimit {
+                requests: 300,
+                per: Duration::from_secs(60),
+            },
+            RateLimit {
+                requests: 5,
+                per: Duration::from_secs(1),
+            },
+            RateLimit {
+                requests: 1,
+                per: Duration::from_secs(1),
+            },
+        ] {
+            let bucket = TokenBucket::for_limit(limit);
+            let start = Instant::now();
+            let mut times = Vec::new();
+            for _ in 0..(limit.requests * 3) {
+                bucket.acquire().await;
+                times.push(Instant::now() - start);
+            }
+            // The first tenth goes at once.
+            let burst = (limit.requests / 10).max(1) as usize;
+            assert!(
+                times[burst - 1] < Duration::from_millis(1),
+                "{limit:?}: {:?}",
+                &times[..burst]
+            );
+            for (i, t) in times.iter().enumerate() {
+                let in_window = times[i..]
+                    .iter()
+                    .take_while(|u| **u < *t + limit.per)
+                    .count();
+                assert!(
+                    in_window <= limit.requests as usize,
+                    "{limit:?}: {in_window} in one window from {t:?}"
+                );
+            }
+        }
     }
 }

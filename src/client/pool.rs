@@ -156,32 +156,40 @@ mod tests {
         assert_eq!(pool.len(), 1);
     }
 
+    /// Reserve a slot's bucket until its next request would have to wait.
+    fn make_busy(slot: &Slot) {
+        let b = slot.bucket.as_ref().unwrap();
+        while b.ready_at() <= Instant::now() {
+            b.reserve();
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn slots_are_added_gradually_when_busy() {
         let pool = TokenPool::new(3, Some(RateLimit::per_minute(60)));
         // Slot 0 is free: no new slot.
         let s = pool.pick();
         assert_eq!(s.id, 0);
-        s.bucket.as_ref().unwrap().reserve();
+        make_busy(&s);
         // Slot 0 is busy, but the mint interval has not passed since creation.
         assert_eq!(pool.pick().id, 0);
         tokio::time::advance(MINT_INTERVAL).await;
         // Busy again after reserving: a second slot appears.
-        pool.pick().bucket.as_ref().unwrap().reserve();
+        make_busy(&pool.pick());
         let s = pool.pick();
         assert_eq!(s.id, 1);
-        s.bucket.as_ref().unwrap().reserve();
+        make_busy(&s);
         // Both busy, but minting is rate-limited.
         let s = pool.pick();
         assert!(s.id < 2);
         assert_eq!(pool.len(), 2);
         tokio::time::advance(MINT_INTERVAL).await;
         for _ in 0..3 {
-            pool.pick().bucket.as_ref().unwrap().reserve();
+            make_busy(&pool.pick());
         }
         assert_eq!(pool.len(), 3);
         for _ in 0..20 {
-            pool.pick().bucket.as_ref().unwrap().reserve();
+            make_busy(&pool.pick());
         }
         assert_eq!(pool.len(), 3, "never more than the maximum");
     }
@@ -190,7 +198,7 @@ mod tests {
     async fn picks_the_slot_that_can_go_soonest() {
         let pool = TokenPool::new(2, Some(RateLimit::per_minute(60)));
         tokio::time::advance(MINT_INTERVAL).await;
-        pool.pick().bucket.as_ref().unwrap().reserve();
+        make_busy(&pool.pick());
         let second = pool.pick();
         assert_eq!(second.id, 1);
         // Slot 1 is paused by a server Retry-After; slot 0 frees up first.

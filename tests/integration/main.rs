@@ -1,0 +1,8 @@
+//! One integration-test binary: runs the real `genseed` binary against the in-process
+//! emulator and inspects the emulator's request log and data. Modules per feature.
+
+mod support;
+
+mod apply;
+mod cli;
+mod validation;

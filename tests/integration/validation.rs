@@ -1,0 +1,109 @@
+//! Bad input: every problem at once, with its location, and nothing contacted or written.
+
+use crate::support::Project;
+
+const BAD: &str = "\
+divisions:
+  - name: Ops
+skills:
+  - name: Billing
+  - name: billing
+languages:
+  - name: Spanish
+users:
+  - email: not-an-email
+    name: Broken User
+    division: Nowhere
+    phones:
+      - number: \"202-555-0101\"
+    skills:
+      Billing: 7
+      Sales: 3
+    languages:
+      Spanish: 2
+  - email: Ada@Example.com
+    name: Ada Again
+    titel: typo
+queues:
+  - name: Q1
+    skillEvaluationMethod: SOMETIMES
+    wrapupCodes: [Missing Code]
+    members: [ghost@example.com]
+usersFromCsv:
+  - file: people.csv
+";
+
+const CSV: &str = "\
+first_name,last_name,email,phone_number,division
+Ada,Lovelace,ada@example.com,+12025550111,
+Bad,Phone,bad.phone@example.com,555-1234,Ops
+Too,Short,short@example.com
+";
+
+#[test]
+fn every_problem_is_reported_at_once_with_file_line_col() {
+    let p = Project::with_example();
+    for e in std::fs::read_dir(p.dir.path().join("seeds"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::remove_file(e.path()).unwrap();
+    }
+    p.seed("main.yaml", BAD);
+    p.seed("people.csv", CSV);
+    let run = p.run(&["plan"]).expect(1);
+    let err = &run.stderr;
+    let f = "main.yaml";
+    for expected in [
+        format!("{f}:5:11: error: duplicate skill `billing`"),
+        format!("{f}:9:12: error: `not-an-email` is not a valid e-mail address"),
+        format!("{f}:11:15: error: division `Nowhere` is not declared"),
+        format!("{f}:13:17: error: phone `202-555-0101` is not in E.164 form"),
+        format!("{f}:15:16: error: proficiency 7 of `Billing` is outside 0–5"),
+        format!("{f}:16:14: error: skill `Sales` is not declared"),
+        format!("{f}:21:5: error: unknown field `titel`"),
+        format!("{f}:24:28: error: `SOMETIMES` is not one of NONE, BEST, ALL"),
+        format!("{f}:25:19: error: wrapupcode `Missing Code` is not declared"),
+        format!("{f}:26:15: error: user `ghost@example.com` is not declared"),
+        "people.csv:2:".to_string(),
+        "people.csv:3:33: error: phone `555-1234` is not in E.164 form".to_string(),
+        "people.csv:4:1: error: row has 3 fields".to_string(),
+    ] {
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
+    // The duplicate across YAML and CSV (e-mails compared lower-cased) is caught too.
+    assert!(err.contains("duplicate user `ada@example.com`"), "{err}");
+    // Source lines and hints are shown.
+    assert!(
+        err.contains("   24 |     skillEvaluationMethod: SOMETIMES"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+    // Nothing contacted, nothing written.
+    assert!(
+        p.emulator.requests().is_empty(),
+        "{:?}",
+        p.emulator.requests()
+    );
+    assert!(!p.dir.path().join(".genseed").exists());
+}
+
+#[test]
+fn malformed_yaml_is_located() {
+    let p = Project::new(Default::default(), None);
+    p.seed("a.yaml", "skills:\n  - name: Billing\n   - name: Broken\n");
+    let run = p.run(&["validate"]).expect(1);
+    assert!(run.stderr.contains("a.yaml:3:"), "{}", run.stderr);
+}
+
+#[test]
+fn validate_accepts_the_example_and_counts_it() {
+    let p = Project::with_example();
+    let run = p.run(&["validate"]).expect(0);
+    assert!(
+        run.stdout.contains("Valid: 1 file, 13 objects"),
+        "{}",
+        run.stdout
+    );
+    assert!(p.emulator.requests().is_empty());
+}
