@@ -1,0 +1,3 @@
+//! genseed: bootstrap a Genesys Cloud CX org from YAML manifests.
+
+pub mod emulator;
