@@ -1,0 +1,176 @@
+//! Listing shapes (§2.2): page-number listings with totals, the queue-members listing
+//! without totals, and the `pageSize`/`pageNumber` parameter rules.
+
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::util::Query;
+
+/// Default page size of every page-number listing.
+pub const DEFAULT_PAGE_SIZE: usize = 25;
+/// Maximum page size of page-number listings (commonly assumed 500; unconfirmed).
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// Requested page.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub size: usize,
+    pub number: usize,
+}
+
+/// Parse `pageSize`/`pageNumber`; above `max` or below 1 → 400 `invalid.query.param.value`.
+pub fn page(q: &Query, max: usize) -> Result<Page, ApiError> {
+    let num = |key: &str, default: usize| -> Result<usize, ApiError> {
+        match q.get(key) {
+            None | Some("") => Ok(default),
+            Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ApiError::invalid_query(format!(
+                    "Value [{v}] is not valid for query parameter [{key}]"
+                ))
+            }),
+        }
+    };
+    let size = num("pageSize", DEFAULT_PAGE_SIZE)?;
+    if size > max {
+        // Behaviour above the maximum is unconfirmed; the emulator refuses.
+        return Err(ApiError::invalid_query(format!(
+            "Value [{size}] is not valid for query parameter [pageSize]; the maximum is {max}"
+        )));
+    }
+    Ok(Page {
+        size,
+        number: num("pageNumber", 1)?,
+    })
+}
+
+fn uri(path: &str, q: &Query, size: usize, number: usize) -> String {
+    let mut parts = vec![format!("pageSize={size}"), format!("pageNumber={number}")];
+    parts.extend(q.encode_without(&["pageSize", "pageNumber"]));
+    format!("{path}?{}", parts.join("&"))
+}
+
+/// A page-number listing with `total`, `pageCount` and all URIs (`nextUri` absent on the last
+/// page; `previousUri` absent on the first).
+pub fn listing(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
+    let total = items.len();
+    let page_count = total.div_ceil(p.size);
+    let entities: Vec<Value> = items
+        .into_iter()
+        .skip((p.number - 1) * p.size)
+        .take(p.size)
+        .collect();
+    let mut m = Map::new();
+    m.insert("entities".into(), Value::Array(entities));
+    m.insert("pageSize".into(), json!(p.size));
+    m.insert("pageNumber".into(), json!(p.number));
+    m.insert("total".into(), json!(total));
+    m.insert("pageCount".into(), json!(page_count));
+    m.insert("firstUri".into(), json!(uri(path, q, p.size, 1)));
+    m.insert("selfUri".into(), json!(uri(path, q, p.size, p.number)));
+    if p.number < page_count {
+        m.insert("nextUri".into(), json!(uri(path, q, p.size, p.number + 1)));
+    }
+    if p.number > 1 {
+        m.insert(
+            "previousUri".into(),
+            json!(uri(path, q, p.size, p.number - 1)),
+        );
+    }
+    m.insert(
+        "lastUri".into(),
+        json!(uri(path, q, p.size, page_count.max(1))),
+    );
+    Value::Object(m)
+}
+
+/// The queue-members listing: no `total`, `pageCount` or `lastUri`.
+pub fn listing_without_total(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
+    let more = items.len() > p.number * p.size;
+    let entities: Vec<Value> = items
+        .into_iter()
+        .skip((p.number - 1) * p.size)
+        .take(p.size)
+        .collect();
+    let mut m = Map::new();
+    m.insert("entities".into(), Value::Array(entities));
+    m.insert("pageNumber".into(), json!(p.number));
+    m.insert("pageSize".into(), json!(p.size));
+    m.insert("firstUri".into(), json!(uri(path, q, p.size, 1)));
+    m.insert("selfUri".into(), json!(uri(path, q, p.size, p.number)));
+    if more {
+        m.insert("nextUri".into(), json!(uri(path, q, p.size, p.number + 1)));
+    }
+    if p.number > 1 {
+        m.insert(
+            "previousUri".into(),
+            json!(uri(path, q, p.size, p.number - 1)),
+        );
+    }
+    Value::Object(m)
+}
+
+/// Sort entities by `name` (case-insensitive), then id; stable.
+pub fn sort_by_name(items: &mut [Value]) {
+    items.sort_by(|a, b| {
+        let key = |v: &Value| {
+            (
+                v["name"].as_str().unwrap_or_default().to_lowercase(),
+                v["id"].as_str().unwrap_or_default().to_string(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// Apply `sortOrder` (ascending default; `desc`/`descending` reverses).
+pub fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), ApiError> {
+    match q.get("sortOrder").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("asc") | Some("ascending") => Ok(()),
+        Some("desc") | Some("descending") => {
+            items.reverse();
+            Ok(())
+        }
+        Some(v) => Err(ApiError::invalid_query(format!(
+            "Value [{v}] is not valid for query parameter [sortOrder]"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(n: usize) -> Vec<Value> {
+        (0..n).map(|i| json!({"id": i.to_string()})).collect()
+    }
+
+    #[test]
+    fn page_edges() {
+        let q = Query::parse("");
+        let p = page(&q, MAX_PAGE_SIZE).unwrap();
+        assert_eq!((p.size, p.number), (25, 1));
+        let l = listing("/x", &q, items(26), p);
+        assert_eq!(l["pageCount"], 2);
+        assert_eq!(l["nextUri"], "/x?pageSize=25&pageNumber=2");
+        assert!(l.get("previousUri").is_none());
+        let q2 = Query::parse("pageNumber=2&name=a");
+        let l = listing("/x", &q2, items(26), page(&q2, 500).unwrap());
+        assert_eq!(l["entities"].as_array().unwrap().len(), 1);
+        assert!(l.get("nextUri").is_none());
+        assert_eq!(l["previousUri"], "/x?pageSize=25&pageNumber=1&name=a");
+        let q3 = Query::parse("pageNumber=9");
+        let l = listing("/x", &q3, items(3), page(&q3, 500).unwrap());
+        assert_eq!(l["entities"], json!([]));
+        assert!(page(&Query::parse("pageSize=501"), 500).is_err());
+        assert!(page(&Query::parse("pageSize=0"), 500).is_err());
+        assert!(page(&Query::parse("pageNumber=x"), 500).is_err());
+        let l = listing_without_total(
+            "/m",
+            &Query::default(),
+            items(3),
+            Page { size: 2, number: 1 },
+        );
+        assert!(l.get("total").is_none() && l.get("pageCount").is_none());
+        assert!(l.get("nextUri").is_some());
+    }
+}

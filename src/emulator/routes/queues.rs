@@ -1,0 +1,450 @@
+//! Queues: `/api/v2/routing/queues` (list, create, get, full-replacement PUT, delete), their
+//! members (`/members`, listing without totals, bulk add/remove ≤ 100, `member_lag`) and their
+//! wrap-up codes (`/wrapupcodes`).
+
+use serde_json::{Map, Value, json};
+
+use super::routing::render_wrapup;
+use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
+use crate::emulator::error::ApiError;
+use crate::emulator::listing::{
+    MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
+};
+use crate::emulator::schema::{
+    self, CREATE_QUEUE_REQUEST, QUEUE_REQUEST, WRAPUP_CODE_REFERENCE, WRITABLE_ENTITY, req_str,
+};
+use crate::emulator::store::{Emu, MemberRec};
+use crate::emulator::util::{ieq, is_uuid};
+
+/// Maximum ids per members / wrap-up codes call.
+pub const MAX_PER_CALL: usize = 100;
+/// Maximum page size of the members listing.
+pub const MAX_MEMBERS_PAGE_SIZE: usize = 100;
+
+pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    match (rq.method.as_str(), rest) {
+        ("GET", []) => list(st, rq),
+        ("POST", []) => create(st, rq),
+        ("GET", [id]) => {
+            let q = find(st, &st.data.queues, id, "Queue", rq.now)?.clone();
+            Ok(Reply::json(render(st, &q, rq.now)))
+        }
+        ("PUT", [id]) => update(st, rq, id),
+        ("DELETE", [id]) => {
+            if st.data.queues.remove(*id).is_none() {
+                return Err(ApiError::not_found(format!("Queue [{id}] not found")));
+            }
+            st.data.queue_members.remove(*id);
+            st.data.queue_wrapup_codes.remove(*id);
+            Ok(Reply::no_content())
+        }
+        ("GET", [id, "members"]) => list_members(st, rq, id),
+        ("POST", [id, "members"]) => post_members(st, rq, id),
+        ("DELETE", [id, "members", user]) => {
+            existing(st, id)?;
+            let members = st.data.queue_members.entry(id.to_string()).or_default();
+            let before = members.len();
+            members.retain(|m| m.user_id != *user);
+            if members.len() == before {
+                return Err(ApiError::not_found(format!(
+                    "Member [{user}] not found in queue [{id}]"
+                )));
+            }
+            Ok(Reply::no_content())
+        }
+        ("GET", [id, "wrapupcodes"]) => list_wrapups(st, rq, id),
+        ("POST", [id, "wrapupcodes"]) => post_wrapups(st, rq, id),
+        ("DELETE", [id, "wrapupcodes", code]) => {
+            existing(st, id)?;
+            let codes = st
+                .data
+                .queue_wrapup_codes
+                .entry(id.to_string())
+                .or_default();
+            let before = codes.len();
+            codes.retain(|c| c != code);
+            if codes.len() == before {
+                return Err(ApiError::not_found(format!(
+                    "Wrap-up code [{code}] is not assigned to queue [{id}]"
+                )));
+            }
+            Ok(Reply::no_content())
+        }
+        _ => Err(rq.no_route()),
+    }
+}
+
+fn existing(st: &Emu, id: &str) -> Result<(), ApiError> {
+    if st.data.queues.contains_key(id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("Queue [{id}] not found")))
+    }
+}
+
+/// Settings the server fills in when a create/PUT omits them (values modelled on the UI
+/// defaults; exact server defaults unconfirmed). A PUT resets omitted settings to these.
+pub fn queue_defaults() -> Value {
+    let media = |timeout: i64, sl_ms: i64| {
+        json!({"enableAutoAnswer": false, "alertingTimeoutSeconds": timeout,
+               "serviceLevel": {"percentage": 0.8, "durationMs": sl_ms},
+               "autoAnswerAlertToneSeconds": 0.0, "manualAnswerAlertToneSeconds": 0.0})
+    };
+    json!({
+        "mediaSettings": {
+            "call": media(8, 20_000),
+            "callback": media(30, 20_000),
+            "chat": media(30, 20_000),
+            "email": media(300, 86_400_000),
+            "message": media(30, 20_000),
+        },
+        "acwSettings": {"wrapupPrompt": "OPTIONAL"},
+        "skillEvaluationMethod": "ALL",
+        "scoringMethod": "TimestampAndPriority",
+        "lastAgentRoutingMode": "Disabled",
+        "memberGroups": [],
+        "autoAnswerOnly": false,
+        "enableTranscription": false,
+        "enableAudioMonitoring": false,
+        "enableManualAssignment": false,
+        "suppressInQueueCallRecording": false,
+    })
+}
+
+/// Deep-merge `over` into `base` (objects merge, everything else replaces).
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+const NOT_SETTINGS: &[&str] = &[
+    "id",
+    "name",
+    "division",
+    "description",
+    "dateCreated",
+    "dateModified",
+    "createdBy",
+    "modifiedBy",
+    "memberCount",
+    "userMemberCount",
+    "joinedMemberCount",
+    "selfUri",
+    "sourceQueueId",
+];
+
+fn validate_name(st: &Emu, name: &str, except: Option<&str>) -> Result<(), ApiError> {
+    // A third-party wiki says queue names may not contain `*` (unconfirmed; refused here so
+    // wildcard look-ups stay unambiguous).
+    if name.contains('*') {
+        return Err(ApiError::invalid_value(format!(
+            "Queue name [{name}] may not contain '*'"
+        )));
+    }
+    // Unique case-insensitively; 409 `general.conflict` chosen (unconfirmed: could be 400).
+    if name_taken(&st.data.queues, name, except, false) {
+        return Err(duplicate("queue", name));
+    }
+    Ok(())
+}
+
+fn build(settings_base: Value, b: &Map<String, Value>) -> Value {
+    let mut v = settings_base;
+    let mut body = Value::Object(b.clone());
+    if let Some(o) = body.as_object_mut() {
+        for k in NOT_SETTINGS {
+            o.remove(*k);
+        }
+    }
+    merge(&mut v, &body);
+    v
+}
+
+fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let b = schema::check(&CREATE_QUEUE_REQUEST, rq.body()?)?;
+    let name = req_str(&b, "name")?.to_string();
+    validate_name(st, &name, None)?;
+    let div = st.data.resolve_division(
+        b.get("division")
+            .and_then(|d| d.get("id"))
+            .and_then(Value::as_str),
+    )?;
+    let mut base = queue_defaults();
+    if let Some(src) = b.get("sourceQueueId").and_then(Value::as_str) {
+        let s = st
+            .data
+            .queues
+            .get(src)
+            .ok_or_else(|| ApiError::bad_request(format!("Source queue [{src}] not found")))?;
+        let mut copy = s.clone();
+        if let Some(o) = copy.as_object_mut() {
+            for k in NOT_SETTINGS {
+                o.remove(*k);
+            }
+        }
+        merge(&mut base, &copy);
+    }
+    let mut v = build(base, &b);
+    let id = st.new_id();
+    let now = st.now_iso();
+    let head = json!({
+        "id": id, "name": name, "division": {"id": div},
+        "description": b.get("description").cloned().unwrap_or(Value::Null),
+        "dateCreated": now, "dateModified": now, "createdBy": "genseed-emulator", "modifiedBy": "genseed-emulator",
+    });
+    let mut full = head;
+    merge(&mut full, &v);
+    v = full;
+    if v["description"].is_null() {
+        v.as_object_mut().expect("object").remove("description");
+    }
+    v["selfUri"] = json!(format!("/api/v2/routing/queues/{id}"));
+    st.data.queues.insert(id.clone(), v.clone());
+    st.note_created(&id, rq.now);
+    Ok(Reply::json(render(st, &v, rq.now)))
+}
+
+fn update(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    let b = schema::check(&QUEUE_REQUEST, rq.body()?)?;
+    let old = st
+        .data
+        .queues
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("Queue [{id}] not found")))?;
+    let name = req_str(&b, "name")?.to_string();
+    validate_name(st, &name, Some(id))?;
+    // `division` in a PUT is ignored: whether the server honours it is unconfirmed, and TF
+    // moves queues with POST /authorization/divisions/{id}/objects/QUEUE.
+    let settings = build(queue_defaults(), &b);
+    let mut v = json!({
+        "id": id, "name": name, "division": old["division"],
+        "dateCreated": old["dateCreated"], "dateModified": st.now_iso(),
+        "createdBy": old["createdBy"], "modifiedBy": "genseed-emulator",
+    });
+    if let Some(d) = b.get("description") {
+        v["description"] = d.clone();
+    }
+    merge(&mut v, &settings);
+    v["selfUri"] = json!(format!("/api/v2/routing/queues/{id}"));
+    st.data.queues.insert(id.to_string(), v.clone());
+    Ok(Reply::json(render(st, &v, rq.now)))
+}
+
+/// A stored queue for reading: division expanded, member counts (visible members only).
+fn render(st: &Emu, q: &Value, now: std::time::Instant) -> Value {
+    let mut v = st.data.expand_division(q.clone());
+    let id = q["id"].as_str().unwrap_or_default();
+    let members: Vec<&MemberRec> = st
+        .data
+        .queue_members
+        .get(id)
+        .into_iter()
+        .flatten()
+        .filter(|m| st.member_is_visible(id, &m.user_id, now))
+        .collect();
+    v["memberCount"] = json!(members.len());
+    v["userMemberCount"] = json!(members.len());
+    v["joinedMemberCount"] = json!(members.iter().filter(|m| m.joined).count());
+    v
+}
+
+fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let p = page(&rq.q, MAX_PAGE_SIZE)?;
+    let mut items: Vec<Value> = st.data.queues.values().cloned().collect();
+    // `name`: exact (case-insensitive) unless a leading/trailing `*` wildcard is used.
+    if let Some(n) = rq.q.get("name") {
+        let n = n.to_lowercase();
+        let (lead, trail) = (n.starts_with('*'), n.ends_with('*') && n.len() > 1);
+        let core = n.trim_matches('*').to_string();
+        items.retain(|v| {
+            let x = v["name"].as_str().unwrap_or_default().to_lowercase();
+            match (lead, trail) {
+                (true, true) => x.contains(&core),
+                (true, false) => x.ends_with(&core),
+                (false, true) => x.starts_with(&core),
+                (false, false) => ieq(&x, &n),
+            }
+        });
+    }
+    filter_ids(&rq.q, "id", &mut items);
+    let divs = rq.q.list("divisionId");
+    if !divs.is_empty() {
+        items.retain(|v| divs.iter().any(|d| v["division"]["id"] == d.as_str()));
+    }
+    sort_by_name(&mut items);
+    apply_sort_order(&rq.q, &mut items)?;
+    let items = items.iter().map(|q| render(st, q, rq.now)).collect();
+    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+}
+
+fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    existing(st, id)?;
+    let p = page(&rq.q, MAX_MEMBERS_PAGE_SIZE)?;
+    let joined = rq.q.bool("joined")?;
+    let name = rq.q.get("name").map(str::to_lowercase);
+    let member_by = rq.q.get("memberBy");
+    let mut items: Vec<Value> = Vec::new();
+    for m in st.data.queue_members.get(id).into_iter().flatten() {
+        if !st.member_is_visible(id, &m.user_id, rq.now) {
+            continue;
+        }
+        let Some(u) = st.data.users.get(&m.user_id) else {
+            continue;
+        };
+        if joined.is_some_and(|j| j != m.joined) || member_by.is_some_and(|b| b != "user") {
+            continue;
+        }
+        let uname = u["name"].as_str().unwrap_or_default();
+        if name
+            .as_ref()
+            .is_some_and(|n| !uname.to_lowercase().contains(n.as_str()))
+        {
+            continue;
+        }
+        let user = json!({
+            "id": m.user_id, "name": uname, "division": st.data.division_ref(u["division"]["id"].as_str().unwrap_or_default()),
+            "email": u["email"], "state": u["state"], "version": u["version"], "selfUri": u["selfUri"],
+        });
+        items.push(json!({
+            "id": m.user_id, "name": uname, "user": user, "ringNumber": m.ring_number,
+            "joined": m.joined, "memberBy": "user",
+            "selfUri": format!("/api/v2/routing/queues/{id}/members/{}", m.user_id),
+        }));
+    }
+    sort_by_name(&mut items);
+    apply_sort_order(&rq.q, &mut items)?;
+    Ok(Reply::json(listing_without_total(
+        &rq.path, &rq.q, items, p,
+    )))
+}
+
+fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    existing(st, id)?;
+    let delete = rq.q.bool("delete")?.unwrap_or(false);
+    let items = schema::check_list(&WRITABLE_ENTITY, rq.body()?)?;
+    if items.is_empty() || items.len() > MAX_PER_CALL {
+        return Err(ApiError::bad_request(format!(
+            "The request must contain a valid number of queue members (1 to {MAX_PER_CALL}); got {}",
+            items.len()
+        )));
+    }
+    let mut ids = Vec::new();
+    for i in &items {
+        let uid = schema::req_str(i, "id")?.to_lowercase();
+        if !is_uuid(&uid) {
+            return Err(ApiError::new(
+                400,
+                "invalid.id",
+                format!("[{uid}] is not a valid id"),
+            ));
+        }
+        if !delete
+            && st
+                .data
+                .users
+                .get(&uid)
+                .is_none_or(|u| u["state"] == "deleted")
+        {
+            return Err(ApiError::bad_request(format!("User [{uid}] not found")));
+        }
+        ids.push(uid);
+    }
+    let lag = st.cfg.consistency.member_lag;
+    let members = st.data.queue_members.entry(id.to_string()).or_default();
+    let mut added = Vec::new();
+    for uid in ids {
+        if delete {
+            members.retain(|m| m.user_id != uid);
+        } else if !members.iter().any(|m| m.user_id == uid) {
+            members.push(MemberRec {
+                user_id: uid.clone(),
+                ring_number: 1,
+                // New members are joined (active) on the queue (unconfirmed default).
+                joined: true,
+            });
+            added.push(uid);
+        }
+    }
+    if !lag.is_zero() {
+        for uid in added {
+            st.member_visible
+                .insert((id.to_string(), uid), rq.now + lag);
+        }
+    }
+    Ok(Reply::no_content())
+}
+
+fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    existing(st, id)?;
+    let p = page(&rq.q, MAX_PAGE_SIZE)?;
+    let mut items: Vec<Value> = st
+        .data
+        .queue_wrapup_codes
+        .get(id)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| st.data.wrapup_codes.get(c))
+        .map(|v| render_wrapup(st, v))
+        .collect();
+    // `name`: trailing `*` = prefix, else exact (case-insensitive).
+    if let Some(n) = rq.q.get("name") {
+        let n = n.to_lowercase();
+        items.retain(|v| {
+            let x = v["name"].as_str().unwrap_or_default().to_lowercase();
+            match n.strip_suffix('*') {
+                Some(prefix) => x.starts_with(prefix),
+                None => x == n,
+            }
+        });
+    }
+    sort_by_name(&mut items);
+    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+}
+
+fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    existing(st, id)?;
+    let items = schema::check_list(&WRAPUP_CODE_REFERENCE, rq.body()?)?;
+    if items.is_empty() || items.len() > MAX_PER_CALL {
+        return Err(ApiError::bad_request(format!(
+            "Between 1 and {MAX_PER_CALL} wrap-up codes may be added per request; got {}",
+            items.len()
+        )));
+    }
+    let mut ids = Vec::new();
+    for i in &items {
+        let cid = schema::req_str(i, "id")?.to_lowercase();
+        if !st.data.wrapup_codes.contains_key(&cid) {
+            return Err(ApiError::bad_request(format!(
+                "Wrap-up code [{cid}] not found"
+            )));
+        }
+        ids.push(cid);
+    }
+    let codes = st
+        .data
+        .queue_wrapup_codes
+        .entry(id.to_string())
+        .or_default();
+    for c in &ids {
+        if !codes.contains(c) {
+            codes.push(c.clone());
+        }
+    }
+    let out: Vec<Value> = ids
+        .iter()
+        .map(|c| render_wrapup(st, &st.data.wrapup_codes[c]))
+        .collect();
+    Ok(Reply::json(Value::Array(out)))
+}

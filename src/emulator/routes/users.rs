@@ -1,0 +1,511 @@
+//! Users: `/api/v2/users` (create, list, get, PATCH with optimistic `version`, soft delete,
+//! restore via PATCH `state`) and `POST /api/v2/users/search` (+ `GET ...?q64=`), which reads
+//! the lagging search index kept in `store::Emu`.
+
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+use super::user_routing::{render_languages, render_skills};
+use super::{Reply, Rq, filter_ids, find};
+use crate::emulator::error::ApiError;
+use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
+use crate::emulator::schema::{
+    self, CREATE_USER, UPDATE_USER, USER_SEARCH_REQUEST, opt_str, req_str,
+};
+use crate::emulator::store::Emu;
+
+pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    match (rq.method.as_str(), rest) {
+        ("GET", []) => list(st, rq),
+        ("POST", []) => create(st, rq),
+        ("GET", [id]) => get(st, rq, id),
+        ("PATCH", [id]) => patch(st, rq, id),
+        ("DELETE", [id]) => delete(st, rq, id),
+        _ => Err(rq.no_route()),
+    }
+}
+
+/// Which `expand` values were asked for (query `expand=a,b` or a search body list).
+fn expands(list: &[String]) -> (bool, bool) {
+    let has = |k: &str| list.iter().any(|e| e.eq_ignore_ascii_case(k));
+    (has("skills"), has("languages"))
+}
+
+/// A stored user for reading: division expanded, optional skills/languages.
+pub fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Value {
+    let mut v = st.data.expand_division(u.clone());
+    let id = u["id"].as_str().unwrap_or_default();
+    if skills {
+        v["skills"] = Value::Array(render_skills(st, id));
+    }
+    if languages {
+        v["languages"] = Value::Array(render_languages(st, id));
+    }
+    v
+}
+
+fn valid_email(e: &str) -> bool {
+    let mut parts = e.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if !a.is_empty() && b.contains('.') && !e.contains(' '))
+}
+
+fn email_taken(st: &Emu, email: &str, except: Option<&str>) -> bool {
+    let e = email.to_lowercase();
+    st.data.users.values().any(|u| {
+        u["email"].as_str().is_some_and(|x| x.to_lowercase() == e) && except != u["id"].as_str()
+    })
+}
+
+/// Normalise `addresses`: add `display` to phone numbers.
+fn normalise_addresses(addrs: &Value) -> Value {
+    let mut out = Vec::new();
+    for a in addrs.as_array().into_iter().flatten() {
+        let mut a = a.clone();
+        if let Some(addr) = a["address"].as_str().map(str::to_string) {
+            a["display"] = json!(addr);
+        } else if let Some(ext) = a["extension"].as_str().map(str::to_string) {
+            a["display"] = json!(ext);
+        }
+        out.push(a);
+    }
+    Value::Array(out)
+}
+
+/// `primaryContactInfo`: the PRIMARY e-mail plus the first phone number.
+fn primary_contact_info(email: &str, addresses: &Value) -> Value {
+    let mut out =
+        vec![json!({"address": email, "display": email, "mediaType": "EMAIL", "type": "PRIMARY"})];
+    if let Some(p) = addresses
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["mediaType"] == "PHONE" && a["address"].is_string())
+    {
+        out.push(json!({"address": p["address"], "display": p["address"], "mediaType": "PHONE", "type": "PRIMARY"}));
+    }
+    Value::Array(out)
+}
+
+fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let b = schema::check(&CREATE_USER, rq.body()?)?;
+    let name = req_str(&b, "name")?.to_string();
+    let email = req_str(&b, "email")?.trim().to_string();
+    if !valid_email(&email) {
+        return Err(ApiError::bad_request(format!(
+            "The email address [{email}] is not valid"
+        )));
+    }
+    // divisionId is REQ in the swagger, but omitted → home division (TF).
+    let div = st.data.resolve_division(opt_str(&b, "divisionId"))?;
+    // Duplicate e-mail → 409 general.conflict, also against deleted users (TF).
+    if email_taken(st, &email, None) {
+        return Err(ApiError::conflict(format!(
+            "A user with the email address [{email}] already exists"
+        )));
+    }
+    // Omitted state ⇒ "active" (real: active when invites are sent, else inactive; unconfirmed).
+    let state = opt_str(&b, "state").unwrap_or("active");
+    if state == "deleted" {
+        return Err(ApiError::bad_request(
+            "A user cannot be created in state [deleted]",
+        ));
+    }
+    let id = st.new_id();
+    let addresses = normalise_addresses(b.get("addresses").unwrap_or(&json!([])));
+    let now = st.now_iso();
+    let mut u = json!({
+        "id": id,
+        "name": name,
+        "division": {"id": div},
+        "chat": {"jabberId": format!("{}@genseed-local.orgspan.com", id.replace('-', ""))},
+        "email": email,
+        "primaryContactInfo": primary_contact_info(&email, &addresses),
+        "addresses": addresses,
+        "state": state,
+        "username": email,
+        "images": [],
+        "version": 1,
+        "acdAutoAnswer": false,
+        "dateModified": now,
+        "selfUri": format!("/api/v2/users/{id}"),
+    });
+    for k in ["title", "department"] {
+        if let Some(s) = opt_str(&b, k) {
+            u[k] = json!(s);
+        }
+    }
+    // The password is accepted and not stored.
+    st.data.users.insert(id.clone(), u.clone());
+    st.note_created(&id, rq.now);
+    st.index_user(&id, None, u.clone(), rq.now);
+    Ok(Reply::json(render(st, &u, false, false)))
+}
+
+fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let p = page(&rq.q, MAX_PAGE_SIZE)?;
+    let state = rq.q.get("state").unwrap_or("active");
+    if !["active", "inactive", "deleted", "any"].contains(&state) {
+        return Err(ApiError::invalid_query(format!(
+            "Value [{state}] is not valid for query parameter [state]"
+        )));
+    }
+    let mut items: Vec<Value> = st
+        .data
+        .users
+        .values()
+        .filter(|u| state == "any" || u["state"] == state)
+        .cloned()
+        .collect();
+    filter_ids(&rq.q, "id", &mut items);
+    sort_by_name(&mut items);
+    apply_sort_order(&rq.q, &mut items)?;
+    let (sk, la) = expands(&rq.q.list("expand"));
+    let items = items.iter().map(|u| render(st, u, sk, la)).collect();
+    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+}
+
+fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    let u = find(st, &st.data.users, id, "User", rq.now)?;
+    // A deleted user is only readable with `state=deleted`.
+    let want_deleted = rq.q.get("state") == Some("deleted");
+    if (u["state"] == "deleted") != want_deleted && rq.q.get("state") != Some("any") {
+        return Err(ApiError::not_found(format!("User [{id}] not found")));
+    }
+    let (sk, la) = expands(&rq.q.list("expand"));
+    Ok(Reply::json(render(st, u, sk, la)))
+}
+
+/// Soft-delete a user: state deleted, back to the home division, out of every queue.
+fn soft_delete(st: &mut Emu, id: &str) {
+    let home = st.data.home_division();
+    let stamp = st.now_iso();
+    if let Some(u) = st.data.users.get_mut(id) {
+        u["state"] = json!("deleted");
+        u["division"] = json!({"id": home});
+        u["version"] = json!(u["version"].as_i64().unwrap_or(1) + 1);
+        u["dateModified"] = json!(stamp);
+    }
+    // Membership removal on delete is unconfirmed; a restored user must be re-added.
+    for members in st.data.queue_members.values_mut() {
+        members.retain(|m| m.user_id != id);
+    }
+}
+
+fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    let before = match st.data.users.get(id) {
+        Some(u) if u["state"] != "deleted" => u.clone(),
+        // Code from the swagger (`user.not.found.on.delete`); the 404 status is unconfirmed.
+        _ => {
+            return Err(ApiError::new(
+                404,
+                "user.not.found.on.delete",
+                format!("User [{id}] not found"),
+            ));
+        }
+    };
+    soft_delete(st, id);
+    let after = st.data.users[id].clone();
+    st.index_user(id, Some(before), after, rq.now);
+    Ok(Reply::no_content())
+}
+
+fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    let b = schema::check(&UPDATE_USER, rq.body()?)?;
+    let version = match b.get("version") {
+        Some(v) => v.as_i64().unwrap_or(-1),
+        None => return Err(ApiError::bad_request("The field 'version' is required")),
+    };
+    let before = st
+        .data
+        .users
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("User [{id}] not found")))?;
+    let new_state = opt_str(&b, "state").map(str::to_string);
+    if before["state"] == "deleted" && new_state.is_none() {
+        return Err(ApiError::not_found(format!("User [{id}] not found")));
+    }
+    let current = before["version"].as_i64().unwrap_or(1);
+    if version != current {
+        // 409 (TF also accepts 400 with this message); exact code unconfirmed.
+        return Err(ApiError::conflict(format!(
+            "The version supplied [{version}] does not match the current version [{current}] of user [{id}]"
+        )));
+    }
+    let stamp = st.now_iso();
+    if let Some(state) = new_state {
+        if b.keys().any(|k| k != "state" && k != "version") {
+            return Err(ApiError::bad_request(
+                "A request that changes 'state' may not change any other field",
+            ));
+        }
+        if state == "deleted" {
+            soft_delete(st, id);
+        } else {
+            let u = st.data.users.get_mut(id).expect("exists");
+            u["state"] = json!(state);
+            u["version"] = json!(current + 1);
+            u["dateModified"] = json!(stamp);
+        }
+    } else {
+        let mut u: Map<String, Value> = before.as_object().cloned().unwrap_or_default();
+        for (k, v) in &b {
+            match k.as_str() {
+                "version" => {}
+                "name" => {
+                    let n = v.as_str().unwrap_or_default();
+                    if n.trim().is_empty() {
+                        return Err(ApiError::bad_request("The field 'name' may not be empty"));
+                    }
+                    u.insert(k.clone(), v.clone());
+                }
+                "email" => {
+                    let e = v.as_str().unwrap_or_default().trim().to_string();
+                    if !valid_email(&e) {
+                        return Err(ApiError::bad_request(format!(
+                            "The email address [{e}] is not valid"
+                        )));
+                    }
+                    if email_taken(st, &e, Some(id)) {
+                        return Err(ApiError::conflict(format!(
+                            "A user with the email address [{e}] already exists"
+                        )));
+                    }
+                    u.insert("email".into(), json!(e));
+                    u.insert("username".into(), json!(e));
+                }
+                "addresses" => {
+                    u.insert(k.clone(), normalise_addresses(v));
+                }
+                "manager" => {
+                    let m = v.as_str().unwrap_or_default();
+                    if m.is_empty() {
+                        u.remove("manager");
+                    } else if st.data.users.get(m).is_none_or(|x| x["state"] == "deleted") {
+                        return Err(ApiError::bad_request(format!("Manager [{m}] not found")));
+                    } else {
+                        u.insert(
+                            "manager".into(),
+                            json!({"id": m, "selfUri": format!("/api/v2/users/{m}")}),
+                        );
+                    }
+                }
+                _ => {
+                    u.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let email = u["email"].as_str().unwrap_or_default().to_string();
+        let pci = primary_contact_info(&email, u.get("addresses").unwrap_or(&json!([])));
+        u.insert("primaryContactInfo".into(), pci);
+        u.insert("version".into(), json!(current + 1));
+        u.insert("dateModified".into(), json!(stamp));
+        st.data.users.insert(id.to_string(), Value::Object(u));
+    }
+    let after = st.data.users[id].clone();
+    st.index_user(id, Some(before), after.clone(), rq.now);
+    Ok(Reply::json(render(st, &after, false, false)))
+}
+
+// ------------------------------------------------------------------------- search
+
+/// Maximum `pageSize` of user search (unconfirmed; larger → 400).
+pub const MAX_SEARCH_PAGE_SIZE: i64 = 100;
+
+fn field_value<'a>(u: &'a Value, field: &str) -> Option<&'a Value> {
+    field.split('.').try_fold(u, |v, k| v.get(k))
+}
+
+fn criterion_matches(u: &Value, c: &Value) -> Result<bool, ApiError> {
+    let ty = c["type"].as_str().unwrap_or_default();
+    if ty == "MATCH_ALL" {
+        return Ok(true);
+    }
+    if !["EXACT", "STARTS_WITH", "CONTAINS"].contains(&ty) {
+        return Err(ApiError::bad_request(format!(
+            "Search criteria type [{ty}] is not supported by the emulator"
+        )));
+    }
+    if c.get("group").is_some_and(|g| !g.is_null()) {
+        return Err(ApiError::bad_request(
+            "Grouped search criteria are not supported by the emulator",
+        ));
+    }
+    let fields: Vec<&str> = c["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if fields.is_empty() {
+        return Err(ApiError::bad_request("Search criteria need 'fields'"));
+    }
+    let mut values: Vec<String> = c["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_lowercase)
+        .collect();
+    if let Some(v) = c["value"].as_str() {
+        values.push(v.to_lowercase());
+    }
+    if values.is_empty() {
+        return Err(ApiError::bad_request(
+            "Search criteria need 'value' or 'values'",
+        ));
+    }
+    // Matching is case-insensitive (index analysers; unconfirmed for EXACT).
+    let hit = fields.iter().any(|f| {
+        let got = match field_value(u, f) {
+            Some(Value::String(s)) => s.to_lowercase(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return false,
+        };
+        values.iter().any(|v| match ty {
+            "EXACT" => got == *v,
+            "STARTS_WITH" => got.starts_with(v.as_str()),
+            _ => got.contains(v.as_str()),
+        })
+    });
+    Ok(if c["operator"] == "NOT" { !hit } else { hit })
+}
+
+fn asks_for_deleted(query: &[Value]) -> bool {
+    query.iter().any(|c| {
+        c["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f == "state")
+            && (c["value"] == "deleted"
+                || c["values"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|v| v == "deleted"))
+    })
+}
+
+pub fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let body: Value = match rq.method.as_str() {
+        "POST" => rq.body()?.clone(),
+        "GET" => {
+            let q64 =
+                rq.q.get("q64")
+                    .ok_or_else(|| ApiError::invalid_query("q64 is required"))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(q64)
+                .map_err(|_| ApiError::invalid_query("q64 is not valid base64"))?;
+            serde_json::from_slice(&bytes)
+                .map_err(|_| ApiError::invalid_query("q64 is not a search request"))?
+        }
+        _ => return Err(rq.no_route()),
+    };
+    let b = schema::check(&USER_SEARCH_REQUEST, &body)?;
+    let size = b.get("pageSize").and_then(Value::as_i64).unwrap_or(25);
+    let number = b.get("pageNumber").and_then(Value::as_i64).unwrap_or(1);
+    if !(1..=MAX_SEARCH_PAGE_SIZE).contains(&size) {
+        return Err(ApiError::bad_request(format!(
+            "pageSize must be between 1 and {MAX_SEARCH_PAGE_SIZE}"
+        )));
+    }
+    if number < 1 {
+        return Err(ApiError::bad_request("pageNumber must be at least 1"));
+    }
+    let query: Vec<Value> = b
+        .get("query")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let with_deleted = asks_for_deleted(&query);
+    let mut hits = Vec::new();
+    for (id, live) in &st.data.users {
+        let Some(snap) = st.indexed_user(id, live, rq.now) else {
+            continue;
+        };
+        if snap["state"] == "deleted" && !with_deleted {
+            continue;
+        }
+        let rendered = st.data.expand_division(snap);
+        let mut ok = true;
+        for c in &query {
+            if !criterion_matches(&rendered, c)? {
+                ok = false;
+                break;
+            }
+        }
+        if ok {
+            hits.push(rendered);
+        }
+    }
+    let sort_by = b.get("sortBy").and_then(Value::as_str).unwrap_or("name");
+    hits.sort_by(|x, y| {
+        let k = |v: &Value| {
+            (
+                field_value(v, sort_by)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_lowercase(),
+                v["id"].as_str().unwrap_or_default().to_string(),
+            )
+        };
+        k(x).cmp(&k(y))
+    });
+    if b.get("sortOrder").and_then(Value::as_str) == Some("DESC") {
+        hits.reverse();
+    }
+    let total = hits.len() as i64;
+    let page_count = (total + size - 1) / size;
+    let (sk, la) = expands(
+        &b.get("expand")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    );
+    let results: Vec<Value> = hits
+        .into_iter()
+        .skip(((number - 1) * size) as usize)
+        .take(size as usize)
+        .map(|u| {
+            let mut v = u.clone();
+            let id = u["id"].as_str().unwrap_or_default();
+            if sk {
+                v["skills"] = Value::Array(render_skills(st, id));
+            }
+            if la {
+                v["languages"] = Value::Array(render_languages(st, id));
+            }
+            v
+        })
+        .collect();
+    let page_uri = |n: i64| {
+        let mut req = body.clone();
+        req["pageNumber"] = json!(n);
+        let enc = base64::engine::general_purpose::STANDARD.encode(req.to_string());
+        format!(
+            "/api/v2/users/search?q64={}",
+            crate::emulator::util::encode(&enc)
+        )
+    };
+    let mut resp = json!({
+        "total": total,
+        "pageCount": page_count,
+        "pageSize": size,
+        "pageNumber": number,
+        "currentPage": page_uri(number),
+        "types": ["users"],
+        "results": results,
+    });
+    if number < page_count {
+        resp["nextPage"] = json!(page_uri(number + 1));
+    }
+    if number > 1 {
+        resp["previousPage"] = json!(page_uri(number - 1));
+    }
+    Ok(Reply::json(resp))
+}

@@ -1,0 +1,402 @@
+//! The org: [`OrgData`] (everything persisted, i.e. the data-file / dump format) and
+//! [`Emu`] (OrgData plus run-time state: tokens, limiters, consistency clocks, the request
+//! log, fault counters, accepted tasks). Also the atomic data-file writer and the seeding of
+//! a fresh org (organization, home division, built-in roles).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::config::EmulatorConfig;
+use super::error::{ApiError, EmulatorError};
+use super::faults::FaultEngine;
+use super::util::{now_iso, uuid_from, uuid_from_rng};
+
+/// Current data-file format version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A queue membership.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRec {
+    pub user_id: String,
+    pub ring_number: i64,
+    pub joined: bool,
+}
+
+/// A role grant on a subject.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantRec {
+    pub role_id: String,
+    pub division_id: String,
+    pub grant_made_at: String,
+}
+
+/// The whole org. Entities are stored as their wire JSON (read shape) keyed by id;
+/// `division` is stored as `{id}` and expanded on read. This is also the data-file format.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OrgData {
+    pub format_version: u32,
+    /// Counter behind the deterministic ids.
+    pub next_id: u64,
+    pub organization: Value,
+    pub divisions: BTreeMap<String, Value>,
+    pub roles: BTreeMap<String, Value>,
+    pub skills: BTreeMap<String, Value>,
+    pub languages: BTreeMap<String, Value>,
+    pub wrapup_codes: BTreeMap<String, Value>,
+    pub users: BTreeMap<String, Value>,
+    pub queues: BTreeMap<String, Value>,
+    pub schedules: BTreeMap<String, Value>,
+    pub schedule_groups: BTreeMap<String, Value>,
+    /// user id → skill id → proficiency.
+    pub user_skills: BTreeMap<String, BTreeMap<String, f64>>,
+    /// user id → language id → proficiency.
+    pub user_languages: BTreeMap<String, BTreeMap<String, f64>>,
+    /// queue id → members in insertion order.
+    pub queue_members: BTreeMap<String, Vec<MemberRec>>,
+    /// queue id → wrap-up code ids in insertion order.
+    pub queue_wrapup_codes: BTreeMap<String, Vec<String>>,
+    /// subject id → grants.
+    pub grants: BTreeMap<String, Vec<GrantRec>>,
+}
+
+impl OrgData {
+    /// A fresh org: organization, home division "Home", built-in roles.
+    pub fn fresh(seed: u64) -> Self {
+        let mut d = OrgData {
+            format_version: FORMAT_VERSION,
+            ..Default::default()
+        };
+        let org_id = d.new_id(seed);
+        d.organization = json!({
+            "id": org_id,
+            "name": "Genseed Local",
+            "defaultLanguage": "en-us",
+            "defaultCountryCode": "US",
+            "thirdPartyOrgName": "genseed-local",
+            "domain": "genseed-local",
+            "version": 1,
+            "state": "active",
+            "voicemailEnabled": true,
+            "productPlatform": "PureCloud",
+            "features": {},
+            "selfUri": format!("/api/v2/organizations/{org_id}"),
+        });
+        let home = d.new_id(seed);
+        d.divisions.insert(
+            home.clone(),
+            json!({"id": home, "name": "Home", "description": "Home Division", "homeDivision": true,
+                   "selfUri": format!("/api/v2/authorization/divisions/{home}")}),
+        );
+        for (default_id, name, desc, perms) in [
+            (
+                "employee",
+                "employee",
+                "Employee Role",
+                vec!["directory:user:view"],
+            ),
+            ("admin", "admin", "Master Admin", vec!["*:*:*"]),
+        ] {
+            let id = d.new_id(seed);
+            d.roles.insert(
+                id.clone(),
+                json!({"id": id, "name": name, "description": desc, "defaultRoleId": default_id,
+                       "permissions": perms, "permissionPolicies": [], "default": true, "base": false,
+                       "selfUri": format!("/api/v2/authorization/roles/{id}")}),
+            );
+        }
+        d
+    }
+
+    /// Next deterministic id.
+    pub fn new_id(&mut self, seed: u64) -> String {
+        self.next_id += 1;
+        uuid_from(seed, self.next_id)
+    }
+
+    /// Id of the home division.
+    pub fn home_division(&self) -> String {
+        self.divisions
+            .values()
+            .find(|d| d["homeDivision"] == json!(true))
+            .and_then(|d| d["id"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// `{id, name, selfUri}` of a division id (`*` = all divisions).
+    pub fn division_ref(&self, id: &str) -> Value {
+        if id == "*" {
+            // Rendering of the "all divisions" star is unconfirmed.
+            return json!({"id": "*", "name": "*", "selfUri": "/api/v2/authorization/divisions/*"});
+        }
+        let name = self
+            .divisions
+            .get(id)
+            .map(|d| d["name"].clone())
+            .unwrap_or(Value::Null);
+        json!({"id": id, "name": name, "selfUri": format!("/api/v2/authorization/divisions/{id}")})
+    }
+
+    /// Resolve an optional division id (None → home); unknown → 400.
+    pub fn resolve_division(&self, id: Option<&str>) -> Result<String, ApiError> {
+        match id {
+            None => Ok(self.home_division()),
+            Some(id) if self.divisions.contains_key(id) => Ok(id.to_string()),
+            Some(id) => Err(ApiError::bad_request(format!(
+                "Division [{id}] does not exist"
+            ))),
+        }
+    }
+
+    /// Replace `division: {id}` in a stored entity by the expanded reference.
+    pub fn expand_division(&self, mut v: Value) -> Value {
+        if let Some(id) = v
+            .get("division")
+            .and_then(|d| d.get("id"))
+            .and_then(Value::as_str)
+        {
+            let r = self.division_ref(id);
+            v["division"] = r;
+        }
+        v
+    }
+}
+
+/// One entry of the request log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    /// JSON request body, or null (also for non-JSON bodies such as the token form).
+    pub body: Value,
+}
+
+/// A 202-accepted task (fault `accepted`): completes after `polls_left` GETs.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub polls_left: u32,
+    pub status: u16,
+    pub result: Value,
+}
+
+/// Visibility of one user in the search index: `(visible_from, snapshot)`; `None` visible
+/// from = always; `None` snapshot = absent.
+pub type IndexEntry = (Option<Instant>, Option<Value>);
+
+/// Run-time state of one emulator. Guarded by a mutex in `server.rs`.
+pub struct Emu {
+    pub cfg: EmulatorConfig,
+    pub data: OrgData,
+    /// access token → expiry.
+    pub tokens: HashMap<String, Instant>,
+    pub api_windows: HashMap<String, VecDeque<Instant>>,
+    pub token_windows: HashMap<String, VecDeque<Instant>>,
+    pub faults: FaultEngine,
+    pub rng: fastrand::Rng,
+    pub log: Vec<LoggedRequest>,
+    /// entity id → creation instant (for `get_after_create_404`).
+    pub created_at: HashMap<String, Instant>,
+    /// user id → search-index history (for `search_lag`).
+    pub search_index: HashMap<String, Vec<IndexEntry>>,
+    /// (queue id, user id) → instant the membership becomes visible (`member_lag`).
+    pub member_visible: HashMap<(String, String), Instant>,
+    pub tasks: HashMap<String, Task>,
+}
+
+impl Emu {
+    /// Build the state, loading the data file if it exists.
+    pub fn new(cfg: EmulatorConfig) -> Result<Self, EmulatorError> {
+        let data = match &cfg.data_file {
+            Some(p) if p.exists() => load_data(p)?,
+            _ => OrgData::fresh(cfg.seed),
+        };
+        Ok(Emu {
+            faults: FaultEngine::new(cfg.faults.clone(), cfg.seed),
+            rng: fastrand::Rng::with_seed(cfg.seed ^ 0x005e_ed0f_706b_656e),
+            cfg,
+            data,
+            tokens: HashMap::new(),
+            api_windows: HashMap::new(),
+            token_windows: HashMap::new(),
+            log: Vec::new(),
+            created_at: HashMap::new(),
+            search_index: HashMap::new(),
+            member_visible: HashMap::new(),
+            tasks: HashMap::new(),
+        })
+    }
+
+    /// Next entity id.
+    pub fn new_id(&mut self) -> String {
+        self.data.new_id(self.cfg.seed)
+    }
+
+    /// A fresh random UUID-like id (correlation ids, task ids) from the seeded RNG.
+    pub fn random_id(&mut self) -> String {
+        uuid_from_rng(&mut self.rng)
+    }
+
+    /// Record a creation for the GET-after-create window.
+    pub fn note_created(&mut self, id: &str, now: Instant) {
+        if !self.cfg.consistency.get_after_create_404.is_zero() {
+            self.created_at.insert(id.to_string(), now);
+        }
+    }
+
+    /// Is a GET-by-id of `id` still inside the GET-after-create 404 window?
+    pub fn hidden_after_create(&self, id: &str, now: Instant) -> bool {
+        self.created_at
+            .get(id)
+            .is_some_and(|t| now.duration_since(*t) < self.cfg.consistency.get_after_create_404)
+    }
+
+    /// Record a user change for the search index. `before` = the user as searchable before
+    /// the change (None for a create).
+    pub fn index_user(&mut self, id: &str, before: Option<Value>, after: Value, now: Instant) {
+        let lag = self.cfg.consistency.search_lag;
+        if lag.is_zero() {
+            return;
+        }
+        let entries = self.search_index.entry(id.to_string()).or_default();
+        if entries.is_empty() {
+            entries.push((None, before));
+        }
+        // Drop entries superseded by a visible later one.
+        while entries.len() > 1 && entries[1].0.is_none_or(|t| t <= now) {
+            entries.remove(0);
+        }
+        entries.push((Some(now + lag), Some(after)));
+    }
+
+    /// What user search sees of user `id` now: None = not indexed (yet / any more).
+    pub fn indexed_user(&self, id: &str, live: &Value, now: Instant) -> Option<Value> {
+        match self.search_index.get(id) {
+            None => Some(live.clone()),
+            Some(entries) => entries
+                .iter()
+                .rev()
+                .find(|(t, _)| t.is_none_or(|t| t <= now))
+                .and_then(|(_, v)| v.clone()),
+        }
+    }
+
+    /// Is the membership visible in the members listing now?
+    pub fn member_is_visible(&self, queue: &str, user: &str, now: Instant) -> bool {
+        self.member_visible
+            .get(&(queue.to_string(), user.to_string()))
+            .is_none_or(|t| *t <= now)
+    }
+
+    /// Stamp `dateModified`.
+    pub fn now_iso(&self) -> String {
+        now_iso()
+    }
+
+    /// Persist the org if a data file is configured.
+    pub fn persist(&self) -> Result<(), String> {
+        match &self.cfg.data_file {
+            Some(p) => write_data(p, &self.data),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Sliding-log limiter: admit the request or return the seconds until a slot frees.
+pub fn admit(
+    window: &mut VecDeque<Instant>,
+    limit: u32,
+    per: Duration,
+    now: Instant,
+) -> Result<(), u64> {
+    while window
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= per)
+    {
+        window.pop_front();
+    }
+    if window.len() >= limit as usize {
+        let oldest = *window.front().expect("non-empty");
+        let wait = per.saturating_sub(now.duration_since(oldest));
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(secs.max(1));
+    }
+    window.push_back(now);
+    Ok(())
+}
+
+/// Read a data file.
+pub fn load_data(path: &Path) -> Result<OrgData, EmulatorError> {
+    let err = |message: String| EmulatorError::DataFile {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let data: OrgData = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    if data.format_version != FORMAT_VERSION {
+        return Err(err(format!(
+            "unsupported formatVersion {} (expected {FORMAT_VERSION})",
+            data.format_version
+        )));
+    }
+    Ok(data)
+}
+
+/// Write the data file atomically: temp file in the same directory, fsync, rename.
+pub fn write_data(path: &Path, data: &OrgData) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    serde_json::to_writer_pretty(&mut tmp, data).map_err(|e| format!("{}: {e}", path.display()))?;
+    tmp.write_all(b"\n").map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sliding_window() {
+        let mut w = VecDeque::new();
+        let t0 = Instant::now();
+        let per = Duration::from_secs(10);
+        assert!(admit(&mut w, 2, per, t0).is_ok());
+        assert!(admit(&mut w, 2, per, t0 + Duration::from_secs(3)).is_ok());
+        assert_eq!(
+            admit(&mut w, 2, per, t0 + Duration::from_millis(4500)),
+            Err(6)
+        );
+        assert!(admit(&mut w, 2, per, t0 + Duration::from_secs(10)).is_ok());
+    }
+
+    #[test]
+    fn fresh_org_round_trips() {
+        let d = OrgData::fresh(3);
+        assert_eq!(d.divisions.len(), 1);
+        assert_eq!(d.roles.len(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("org.json");
+        write_data(&p, &d).unwrap();
+        let back = load_data(&p).unwrap();
+        assert_eq!(
+            serde_json::to_value(&back).unwrap(),
+            serde_json::to_value(&d).unwrap()
+        );
+        assert_eq!(OrgData::fresh(3).home_division(), d.home_division());
+    }
+}
