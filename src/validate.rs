@@ -116,10 +116,10 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
     let parents = declared.len();
     for k in KINDS.iter().filter(|k| k.parent().is_some()) {
         for i in 0..parents {
-            if declared[i].addr.kind == k.parent().unwrap_or_default() {
-                if let Some(sub) = k.derive(&declared[i]) {
-                    declared.push(sub);
-                }
+            if declared[i].addr.kind == k.parent().unwrap_or_default()
+                && let Some(sub) = k.derive(&declared[i])
+            {
+                declared.push(sub);
             }
         }
     }
@@ -239,13 +239,9 @@ fn collect(
         if let Ok(text) = std::fs::read_to_string(&path) {
             sources.insert(path.clone(), text);
         }
-        let rows = match manifest::read_csv(&path, CSV_COLUMNS) {
-            Ok(rows) => rows,
-            Err(d) => {
-                diags.extend(d.0);
-                continue;
-            }
-        };
+        // Bad rows are reported; the good ones are still checked.
+        let (rows, problems) = manifest::read_csv_all(&path, CSV_COLUMNS);
+        diags.extend(problems.0);
         for row in rows {
             let cell = |c: &str| row.fields.get(c).map(String::as_str).unwrap_or("");
             let name = format!("{} {}", cell("first_name"), cell("last_name"))

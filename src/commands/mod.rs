@@ -99,6 +99,10 @@ pub struct Connection {
 async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
     let (api, login, id, secret, emulator, describe) = match &settings.target {
         Target::Emulator { data_file } => {
+            if let Some(dir) = data_file.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
             let cfg = EmulatorConfig {
                 data_file: Some(data_file.clone()),
                 ..EmulatorConfig::default()
@@ -185,15 +189,15 @@ async fn prepare(
     let observation = reconcile::observe(&mut ctx, &loaded.declared)
         .await
         .with_context(|| format!("cannot read the org ({})", conn.describe))?;
-    if let Some(known) = &state.org_id {
-        if known != &observation.org_id {
-            return Err(anyhow!(
-                "the state file {} belongs to org {known}, but environment `{}` now points at org {}\nhint: check the environment's region and credentials; if the org really changed, delete the state file (it is only a cache) and run again",
-                state_paths.file.display(),
-                settings.env,
-                observation.org_id
-            ));
-        }
+    if let Some(known) = &state.org_id
+        && known != &observation.org_id
+    {
+        return Err(anyhow!(
+            "the state file {} belongs to org {known}, but environment `{}` now points at org {}\nhint: check the environment's region and credentials; if the org really changed, delete the state file (it is only a cache) and run again",
+            state_paths.file.display(),
+            settings.env,
+            observation.org_id
+        ));
     }
     let plan = reconcile::plan(&ctx, &loaded.declared, &loaded.tiers, &state);
     Ok((

@@ -356,10 +356,8 @@ pub fn pick(obj: &Value, keys: &[&str]) -> Value {
     let mut m = Map::new();
     if let Some(o) = obj.as_object() {
         for k in keys {
-            if let Some(v) = o.get(*k) {
-                if !v.is_null() {
-                    m.insert((*k).to_string(), v.clone());
-                }
+            if let Some(v) = o.get(*k).filter(|v| !v.is_null()) {
+                m.insert((*k).to_string(), v.clone());
             }
         }
     }

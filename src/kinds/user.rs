@@ -309,22 +309,22 @@ async fn update(
         ctx.client.patch(&path, &body).await?;
         current = ctx.client.get(&path, &[]).await?;
     }
-    if let Some(d) = division {
-        if current.pointer("/division/id").and_then(Value::as_str) != Some(d) {
-            ctx.client
-                .post_safe(
-                    &format!("/api/v2/authorization/divisions/{d}/objects/USER"),
-                    &json!([id]),
-                )
-                .await?;
-        }
+    if let Some(d) = division
+        && current.pointer("/division/id").and_then(Value::as_str) != Some(d)
+    {
+        ctx.client
+            .post_safe(
+                &format!("/api/v2/authorization/divisions/{d}/objects/USER"),
+                &json!([id]),
+            )
+            .await?;
     }
     let mut fields = Map::new();
     for k in ["name", "title", "department"] {
-        if let Some(v) = spec.get(k).filter(|v| v.is_string()) {
-            if current.get(k) != Some(v) {
-                fields.insert(k.into(), v.clone());
-            }
+        if let Some(v) = spec.get(k).filter(|v| v.is_string())
+            && current.get(k) != Some(v)
+        {
+            fields.insert(k.into(), v.clone());
         }
     }
     if let Some(a) = addresses(spec) {

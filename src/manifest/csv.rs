@@ -43,6 +43,20 @@ impl CsvRow {
 
 /// Reads a CSV file whose first row names the columns.
 pub fn read_csv(path: &Path, required_columns: &[&str]) -> Result<Vec<CsvRow>, Diagnostics> {
+    let (rows, diags) = read_csv_all(path, required_columns);
+    diags.into_result(rows)
+}
+
+/// Like [`read_csv`], but also returns the well-formed rows of a file that has bad
+/// ones, so that callers can check those rows too and report everything at once.
+pub fn read_csv_all(path: &Path, required_columns: &[&str]) -> (Vec<CsvRow>, Diagnostics) {
+    match read_bytes(path) {
+        Ok(bytes) => parse_csv_all(path, &bytes, required_columns),
+        Err(d) => (Vec::new(), d),
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Diagnostics> {
     let io_err = |e: std::io::Error| {
         Diagnostics::from(Diagnostic::error(format!(
             "cannot read {}: {e}",
@@ -58,8 +72,7 @@ pub fn read_csv(path: &Path, required_columns: &[&str]) -> Result<Vec<CsvRow>, D
         .at(Location::new(path, 1, 1))
         .into());
     }
-    let bytes = std::fs::read(path).map_err(io_err)?;
-    parse_csv(path, &bytes, required_columns)
+    std::fs::read(path).map_err(io_err)
 }
 
 /// [`read_csv`] on bytes already in memory (`path` is only used for locations).
@@ -68,6 +81,16 @@ pub fn parse_csv(
     bytes: &[u8],
     required_columns: &[&str],
 ) -> Result<Vec<CsvRow>, Diagnostics> {
+    let (rows, diags) = parse_csv_all(path, bytes, required_columns);
+    diags.into_result(rows)
+}
+
+/// [`read_csv_all`] on bytes already in memory.
+pub fn parse_csv_all(
+    path: &Path,
+    bytes: &[u8],
+    required_columns: &[&str],
+) -> (Vec<CsvRow>, Diagnostics) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let file = Arc::new(path.to_path_buf());
     let at = |line, col| Location::new(path, line, col);
@@ -162,7 +185,7 @@ pub fn parse_csv(
                 .at(at(1, 1)),
         );
     }
-    diags.into_result(rows)
+    (rows, diags)
 }
 
 fn check_header(

@@ -169,10 +169,10 @@ impl Project {
         })
     }
 
-    /// All entities of a page-number listing (first 500).
+    /// All entities of a page-number listing (first 100).
     pub fn list(&self, path: &str) -> Vec<Value> {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let (status, body) = self.call("GET", &format!("{path}{sep}pageSize=500"), None);
+        let (status, body) = self.call("GET", &format!("{path}{sep}pageSize=100"), None);
         assert_eq!(status, 200, "{path}: {body}");
         body["entities"].as_array().cloned().unwrap_or_default()
     }
