@@ -678,3 +678,97 @@ fn start_in_thread_serves_synchronous_callers() {
     assert_eq!(status, 401);
     drop(h);
 }
+
+#[tokio::test]
+async fn roles_grants_and_schedules() {
+    let t = boot(EmulatorConfig {
+        faults: parse_faults("- match: {path: /api/v2/architect/*}\n  latencyMs: 60\n").unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let emp = t
+        .get("/api/v2/authorization/roles?defaultRoleId=employee")
+        .await;
+    assert_eq!(emp.body["total"], 1);
+    let role_id = emp.body["entities"][0]["id"].as_str().unwrap().to_string();
+    let custom = t
+        .post(
+            "/api/v2/authorization/roles",
+            json!({"name": "Agents", "permissions": ["routing:queue:view"]}),
+        )
+        .await;
+    assert_eq!(custom.status, 200);
+    assert_error(
+        &t.post("/api/v2/authorization/roles", json!({"name": "agents"}))
+            .await,
+        409,
+        "general.conflict",
+    );
+    let u = create_user(&t, "Eve", "eve@example.com").await;
+    let uid = u["id"].as_str().unwrap();
+    let home = t.get("/api/v2/authorization/divisions/home").await.body["id"].clone();
+    let add = t
+        .post(
+            &format!("/api/v2/authorization/subjects/{uid}/bulkadd?subjectType=PC_USER"),
+            json!({"grants": [{"roleId": role_id, "divisionId": home}, {"roleId": custom.body["id"], "divisionId": "*"}]}),
+        )
+        .await;
+    assert_eq!(add.status, 204, "{}", add.body);
+    let subj = t
+        .get(&format!("/api/v2/authorization/subjects/{uid}"))
+        .await;
+    assert_eq!(subj.body["grants"].as_array().unwrap().len(), 2);
+    let missing = t
+        .post(
+            &format!("/api/v2/authorization/subjects/{uid}/bulkadd"),
+            json!({"grants": [{"roleId": "00000000-0000-4000-8000-000000000000", "divisionId": home}]}),
+        )
+        .await;
+    assert_error(&missing, 404, "not.found");
+
+    let started = std::time::Instant::now();
+    let s = t
+        .post(
+            "/api/v2/architect/schedules",
+            json!({"name": "Open", "start": "2024-01-01T08:00:00.000", "end": "2024-01-01T17:00:00.000", "rrule": "FREQ=DAILY"}),
+        )
+        .await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(60),
+        "fault latency applies"
+    );
+    assert_eq!(s.body["version"], 1);
+    let sid = s.body["id"].as_str().unwrap().to_string();
+    let g = t
+        .post(
+            "/api/v2/architect/schedulegroups",
+            json!({"name": "Hours", "timeZone": "Europe/Paris", "openSchedules": [{"id": sid}]}),
+        )
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    let del = t
+        .call(
+            Method::DELETE,
+            &format!("/api/v2/architect/schedules/{sid}"),
+            None,
+        )
+        .await;
+    assert_error(&del, 409, "general.conflict");
+    let stale = t
+        .call(
+            Method::PUT,
+            &format!("/api/v2/architect/schedules/{sid}"),
+            Some(json!({"name": "Open", "start": "2024-01-01T09:00:00.000", "end": "2024-01-01T17:00:00.000", "version": 5})),
+        )
+        .await;
+    assert_error(&stale, 409, "general.conflict");
+    let ok = t
+        .call(
+            Method::PUT,
+            &format!("/api/v2/architect/schedules/{sid}"),
+            Some(json!({"name": "Open", "start": "2024-01-01T09:00:00.000", "end": "2024-01-01T17:00:00.000", "version": 1})),
+        )
+        .await;
+    assert_eq!(ok.body["version"], 2);
+    assert!(ok.body.get("rrule").is_none(), "PUT replaces");
+}
