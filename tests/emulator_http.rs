@@ -772,3 +772,35 @@ async fn roles_grants_and_schedules() {
     assert_eq!(ok.body["version"], 2);
     assert!(ok.body.get("rrule").is_none(), "PUT replaces");
 }
+
+#[tokio::test]
+async fn skill_groups_cursor_listing() {
+    let t = boot(EmulatorConfig::default()).await;
+    for n in ["Alpha", "Beta", "Gamma"] {
+        let r = t
+            .post(
+                "/api/v2/routing/skillgroups",
+                json!({"name": n, "skillConditions": [{"routingSkillConditions": [], "languageSkillConditions": [], "operation": "And"}]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let p1 = t.get("/api/v2/routing/skillgroups?pageSize=2").await;
+    assert_eq!(p1.body["entities"].as_array().unwrap().len(), 2);
+    assert!(p1.body.get("total").is_none());
+    let next = p1.body["nextUri"].as_str().unwrap().to_string();
+    let p2 = t.get(&next).await;
+    assert_eq!(p2.body["entities"][0]["name"], "Gamma");
+    assert!(p2.body.get("nextUri").is_none());
+    assert_eq!(
+        t.get("/api/v2/routing/skillgroups?name=BE").await.body["entities"][0]["name"],
+        "Beta"
+    );
+    let bad = t
+        .post(
+            "/api/v2/routing/skillgroups",
+            json!({"name": "X", "skillConditions": [{"operation": "Xor"}]}),
+        )
+        .await;
+    assert_error(&bad, 400, "invalid.value");
+}

@@ -55,6 +55,7 @@ pub struct OrgData {
     pub queues: BTreeMap<String, Value>,
     pub schedules: BTreeMap<String, Value>,
     pub schedule_groups: BTreeMap<String, Value>,
+    pub skill_groups: BTreeMap<String, Value>,
     /// user id → skill id → proficiency.
     pub user_skills: BTreeMap<String, BTreeMap<String, f64>>,
     /// user id → language id → proficiency.
