@@ -722,6 +722,46 @@ pub static ROLE_DIVISION_GRANTS: Model = Model {
     fields: &[Field("grants", Ty::List(&Ty::Obj(&ROLE_DIVISION_PAIR)), RW)],
 };
 
+// ---------------------------------------------------------------- skill groups
+
+static SKILL_GROUP_CONDITION: Model = Model {
+    name: "SkillGroupCondition",
+    fields: &[
+        Field("routingSkillConditions", Ty::Any, RW),
+        Field("languageSkillConditions", Ty::Any, RW),
+        Field(
+            "operation",
+            Ty::Enum("Operation", &["And", "Not", "Or"]),
+            RW,
+        ),
+    ],
+};
+macro_rules! skill_group_fields {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            Field("id", Ty::Str, RO),
+            Field("name", Ty::Str, RW),
+            Field("division", Ty::Obj(&WRITABLE_DIVISION), RW),
+            Field("description", Ty::Str, RW),
+            Field("memberCount", Ty::Int, RO),
+            Field("dateModified", Ty::Str, RO),
+            Field("dateCreated", Ty::Str, RO),
+            Field("status", Ty::Enum("Status", &["InProgress", "Complete"]), RO),
+            Field("skillConditions", Ty::List(&Ty::Obj(&SKILL_GROUP_CONDITION)), RW),
+            Field("selfUri", Ty::Str, RO),
+            $($extra),*
+        ]
+    };
+}
+pub static SKILL_GROUP_WITH_MEMBER_DIVISIONS: Model = Model {
+    name: "SkillGroupWithMemberDivisions",
+    fields: skill_group_fields!(Field("memberDivisions", Ty::List(&STR), RW)),
+};
+pub static SKILL_GROUP: Model = Model {
+    name: "SkillGroup",
+    fields: skill_group_fields!(),
+};
+
 // ---------------------------------------------------------------- schedules
 
 pub static SCHEDULE: Model = Model {

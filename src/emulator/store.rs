@@ -55,6 +55,7 @@ pub struct OrgData {
     pub queues: BTreeMap<String, Value>,
     pub schedules: BTreeMap<String, Value>,
     pub schedule_groups: BTreeMap<String, Value>,
+    pub skill_groups: BTreeMap<String, Value>,
     /// user id → skill id → proficiency.
     pub user_skills: BTreeMap<String, BTreeMap<String, f64>>,
     /// user id → language id → proficiency.
@@ -359,7 +360,7 @@ pub fn write_data(path: &Path, data: &OrgData) -> Result<(), String> {
     };
     let fail = |e: std::io::Error| format!("{}: {e}", path.display());
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    serde_json::to_writer_pretty(&mut tmp, data).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::to_writer(&mut tmp, data).map_err(|e| format!("{}: {e}", path.display()))?;
     tmp.write_all(b"\n").map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;

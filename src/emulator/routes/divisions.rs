@@ -48,6 +48,7 @@ fn object_counts(d: &OrgData, id: &str) -> Map<String, Value> {
         ("WRAPUPCODE", count(&d.wrapup_codes)),
         ("SCHEDULE", count(&d.schedules)),
         ("SCHEDULEGROUP", count(&d.schedule_groups)),
+        ("SKILLGROUP", count(&d.skill_groups)),
     ] {
         m.insert(k.to_string(), json!(n));
     }

@@ -18,6 +18,7 @@ pub mod queues;
 pub mod roles;
 pub mod routing;
 pub mod schedules;
+pub mod skillgroups;
 pub mod tasks;
 pub mod user_routing;
 pub mod users;
@@ -104,6 +105,7 @@ pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         ["routing", "skills", rest @ ..] => routing::skills(st, rq, rest),
         ["routing", "languages", rest @ ..] => routing::languages(st, rq, rest),
         ["routing", "wrapupcodes", rest @ ..] => routing::wrapup_codes(st, rq, rest),
+        ["routing", "skillgroups", rest @ ..] => skillgroups::handle(st, rq, rest),
         ["routing", "queues", rest @ ..] => queues::handle(st, rq, rest),
         ["users", "search"] => users::search(st, rq),
         ["users", _, "routingskills" | "routinglanguages", ..] => {

@@ -1,0 +1,806 @@
+//! HTTP-level tests of the embedded Genesys emulator: real sockets on 127.0.0.1, real time,
+//! short windows.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use genseed::emulator::{
+    Consistency, EmulatorConfig, EmulatorHandle, FaultRule, RateLimit, parse_faults,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+struct T {
+    h: EmulatorHandle,
+    c: reqwest::Client,
+    token: String,
+}
+
+struct Resp {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+fn any_addr() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+async fn boot(cfg: EmulatorConfig) -> T {
+    let h = EmulatorHandle::start(cfg, any_addr()).await.unwrap();
+    let c = reqwest::Client::new();
+    let r = c
+        .post(format!("{}/oauth/token", h.base_url()))
+        .basic_auth("genseed-local", Some("genseed-local-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let token = v["access_token"].as_str().unwrap().to_string();
+    T { h, c, token }
+}
+
+impl T {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut rb = self
+            .c
+            .request(method, format!("{}{}", self.h.base_url(), path))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+    async fn get(&self, path: &str) -> Resp {
+        self.call(Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(body)).await
+    }
+}
+
+fn assert_error(r: &Resp, status: u16, code: &str) {
+    assert_eq!(r.status, status, "body: {}", r.body);
+    assert_eq!(r.body["code"], code, "body: {}", r.body);
+    assert_eq!(r.body["status"], status);
+    assert_eq!(r.body["details"], json!([]));
+    assert_eq!(r.body["errors"], json!([]));
+    let cid = r.headers["inin-correlation-id"].to_str().unwrap();
+    assert_eq!(r.body["contextId"], cid);
+}
+
+#[tokio::test]
+async fn token_rules() {
+    let cfg = EmulatorConfig {
+        token_rate_limit: Some("2/min".parse().unwrap()),
+        ..Default::default()
+    };
+    let t = boot(cfg).await;
+    let url = format!("{}/OAuth/Token", t.h.base_url());
+    let bad =
+        t.c.post(&url)
+            .basic_auth("genseed-local", Some("wrong"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(bad.status(), 401);
+    let v: Value = bad.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_client");
+    let ok =
+        t.c.post(&url)
+            .basic_auth("genseed-local", Some("genseed-local-secret"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+    let v: Value = ok.json().await.unwrap();
+    assert_eq!(v["token_type"], "bearer");
+    assert_eq!(v["expires_in"], 86400);
+    // Third valid token request within the minute (boot took one).
+    let limited =
+        t.c.post(&url)
+            .basic_auth("genseed-local", Some("genseed-local-secret"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(limited.status(), 400);
+    let v: Value = limited.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_request");
+    assert!(
+        v["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("rate limit exceeded;")
+    );
+}
+
+#[tokio::test]
+async fn bearer_required_and_404s_and_case_insensitive_paths() {
+    let t = boot(EmulatorConfig::default()).await;
+    let r =
+        t.c.get(format!("{}/api/v2/organizations/me", t.h.base_url()))
+            .send()
+            .await
+            .unwrap();
+    let resp = Resp {
+        status: r.status().as_u16(),
+        headers: r.headers().clone(),
+        body: r.json().await.unwrap(),
+    };
+    assert_error(&resp, 401, "authentication.required");
+    let org = t.get("/api/v2/organizations/me").await;
+    assert_eq!(org.status, 200);
+    assert_eq!(org.body["state"], "active");
+    let org2 = t.get("/API/V2/Organizations/Me/").await;
+    assert_eq!(org2.body["id"], org.body["id"]);
+    assert_error(&t.get("/api/v2/divisions").await, 404, "not.found");
+    assert_error(
+        &t.get("/api/v2/integrations/webhooks").await,
+        404,
+        "not.found",
+    );
+    let home = t.get("/api/v2/authorization/divisions/home").await;
+    assert_eq!(home.body["homeDivision"], true);
+    assert_eq!(home.body["name"], "Home");
+    let del = t
+        .call(
+            Method::DELETE,
+            &format!(
+                "/api/v2/authorization/divisions/{}",
+                home.body["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_error(&del, 400, "bad.request");
+    let cids: Vec<_> = [&org, &org2]
+        .iter()
+        .map(|r| r.headers["inin-correlation-id"].clone())
+        .collect();
+    assert_ne!(cids[0], cids[1]);
+}
+
+#[tokio::test]
+async fn rate_limit_429_and_token_expiry() {
+    let cfg = EmulatorConfig {
+        rate_limit: Some(RateLimit {
+            requests: 3,
+            per: Duration::from_secs(1),
+        }),
+        token_ttl: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let t = boot(cfg).await;
+    for _ in 0..3 {
+        assert_eq!(t.get("/api/v2/organizations/me").await.status, 200);
+    }
+    let r = t.get("/api/v2/organizations/me").await;
+    assert_error(&r, 429, "too.many.requests.retry.after");
+    assert_eq!(r.headers["retry-after"], "1");
+    assert_eq!(
+        r.body["message"],
+        "Rate limit exceeded the maximum. Retry the request in [1] seconds"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_error(
+        &t.get("/api/v2/organizations/me").await,
+        401,
+        "credentials.expired",
+    );
+}
+
+async fn create_user(t: &T, name: &str, email: &str) -> Value {
+    let r = t
+        .post("/api/v2/users", json!({"name": name, "email": email}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn users_versions_soft_delete_and_restore() {
+    let t = boot(EmulatorConfig::default()).await;
+    let u = create_user(&t, "Ann", "ann@example.com").await;
+    let id = u["id"].as_str().unwrap();
+    assert_eq!(u["version"], 1);
+    assert_eq!(u["username"], "ann@example.com");
+    assert_eq!(u["division"]["name"], "Home");
+    assert_eq!(u["primaryContactInfo"][0]["mediaType"], "EMAIL");
+    assert_error(
+        &t.post(
+            "/api/v2/users",
+            json!({"name": "Ann2", "email": "ANN@example.com"}),
+        )
+        .await,
+        409,
+        "general.conflict",
+    );
+    let path = format!("/api/v2/users/{id}");
+    let stale = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"version": 7, "title": "x"})),
+        )
+        .await;
+    assert_error(&stale, 409, "general.conflict");
+    assert!(
+        stale.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match the current version")
+    );
+    assert_error(
+        &t.call(Method::PATCH, &path, Some(json!({"title": "x"})))
+            .await,
+        400,
+        "bad.request",
+    );
+    let ok = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"version": 1, "title": "Boss"})),
+        )
+        .await;
+    assert_eq!(ok.body["version"], 2);
+    assert_eq!(ok.body["title"], "Boss");
+    assert_eq!(ok.body["name"], "Ann");
+    assert_eq!(t.call(Method::DELETE, &path, None).await.status, 204);
+    assert_error(&t.get(&path).await, 404, "not.found");
+    let deleted = t.get(&format!("{path}?state=deleted")).await;
+    assert_eq!(deleted.body["state"], "deleted");
+    assert_error(
+        &t.post(
+            "/api/v2/users",
+            json!({"name": "Ann", "email": "ann@example.com"}),
+        )
+        .await,
+        409,
+        "general.conflict",
+    );
+    let v = deleted.body["version"].as_i64().unwrap();
+    let mixed = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"version": v, "state": "active", "title": "y"})),
+        )
+        .await;
+    assert_error(&mixed, 400, "bad.request");
+    let restored = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"version": v, "state": "active"})),
+        )
+        .await;
+    assert_eq!(restored.status, 200);
+    assert_eq!(restored.body["state"], "active");
+    assert_eq!(t.get(&path).await.status, 200);
+    // Listing default state=active; unknown property 400.
+    let l = t.get("/api/v2/users?expand=skills").await;
+    assert_eq!(l.body["total"], 1);
+    assert_eq!(l.body["entities"][0]["skills"], json!([]));
+    let bad = t
+        .post(
+            "/api/v2/users",
+            json!({"name": "B", "email": "b@example.com", "roles": []}),
+        )
+        .await;
+    assert_error(&bad, 400, "invalid.property");
+    assert!(bad.body["message"].as_str().unwrap().contains("roles"));
+}
+
+#[tokio::test]
+async fn search_lag_and_criteria() {
+    let cfg = EmulatorConfig {
+        consistency: Consistency {
+            search_lag: Duration::from_millis(400),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let t = boot(cfg).await;
+    create_user(&t, "Bob", "bob@example.com").await;
+    let q = json!({"query": [{"type": "EXACT", "fields": ["email"], "value": "bob@example.com"}]});
+    let r = t.post("/api/v2/users/search", q.clone()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["total"], 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let r = t.post("/api/v2/users/search", q.clone()).await;
+    assert_eq!(r.body["total"], 1);
+    assert_eq!(r.body["types"], json!(["users"]));
+    let id = r.body["results"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.call(Method::DELETE, &format!("/api/v2/users/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        t.post("/api/v2/users/search", q.clone()).await.body["total"],
+        0
+    );
+    let qd = json!({"query": [
+        {"type": "EXACT", "fields": ["email"], "value": "bob@example.com"},
+        {"type": "EXACT", "fields": ["state"], "values": ["active", "deleted"]}]});
+    assert_eq!(t.post("/api/v2/users/search", qd).await.body["total"], 1);
+    let big = t
+        .post("/api/v2/users/search", json!({"pageSize": 101}))
+        .await;
+    assert_error(&big, 400, "bad.request");
+}
+
+#[tokio::test]
+async fn lost_response_fault_and_accepted_task() {
+    let faults = parse_faults(
+        "- match: {method: POST, path: /api/v2/routing/skills}\n  status: 503\n  times: 1\n  afterCommit: true\n\
+         - match: {method: POST, path: /api/v2/routing/QUEUES}\n  accepted: true\n  polls: 1\n",
+    )
+    .unwrap();
+    let t = boot(EmulatorConfig {
+        faults,
+        ..Default::default()
+    })
+    .await;
+    let r = t
+        .post("/api/v2/routing/skills", json!({"name": "Billing"}))
+        .await;
+    assert_error(&r, 503, "service.unavailable");
+    let l = t.get("/api/v2/routing/skills?name=bill").await;
+    assert_eq!(l.body["total"], 1, "the write was committed");
+    assert_error(
+        &t.post("/api/v2/routing/skills", json!({"name": "billing"}))
+            .await,
+        409,
+        "general.conflict",
+    );
+    let a = t
+        .post("/api/v2/routing/queues", json!({"name": "Support"}))
+        .await;
+    assert_eq!(a.status, 202);
+    let loc = a.headers["location"].to_str().unwrap().to_string();
+    assert_eq!(t.get(&loc).await.status, 202);
+    let done = t.get(&loc).await;
+    assert_eq!(done.status, 200);
+    assert_eq!(done.body["name"], "Support");
+}
+
+#[tokio::test]
+async fn fault_rule_built_in_code() {
+    let t = boot(EmulatorConfig {
+        faults: vec![FaultRule {
+            times: Some(1),
+            ..FaultRule::status(Some("GET"), "/api/v2/routing/*", 500)
+        }],
+        ..Default::default()
+    })
+    .await;
+    assert_error(
+        &t.get("/api/v2/routing/skills").await,
+        500,
+        "internal.server.error",
+    );
+    assert_eq!(t.get("/api/v2/routing/skills").await.status, 200);
+}
+
+#[tokio::test]
+async fn paging_edges_and_members() {
+    let cfg = EmulatorConfig {
+        rate_limit: None,
+        consistency: Consistency {
+            member_lag: Duration::from_millis(300),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let t = boot(cfg).await;
+    for i in 0..26 {
+        let r = t
+            .post(
+                "/api/v2/routing/languages",
+                json!({"name": format!("Lang {i:02}")}),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let p1 = t.get("/api/v2/routing/languages").await;
+    assert_eq!(p1.body["pageSize"], 25);
+    assert_eq!(p1.body["pageNumber"], 1);
+    assert_eq!(p1.body["total"], 26);
+    assert_eq!(p1.body["pageCount"], 2);
+    assert_eq!(p1.body["entities"][0]["name"], "Lang 00");
+    assert!(p1.body["nextUri"].is_string());
+    let p2 = t.get("/api/v2/routing/languages?pageNumber=2").await;
+    assert_eq!(p2.body["entities"].as_array().unwrap().len(), 1);
+    assert!(p2.body.get("nextUri").is_none());
+    let p9 = t.get("/api/v2/routing/languages?pageNumber=9").await;
+    assert_eq!(p9.status, 200);
+    assert_eq!(p9.body["entities"], json!([]));
+    assert_error(
+        &t.get("/api/v2/routing/languages?pageSize=501").await,
+        400,
+        "invalid.query.param.value",
+    );
+
+    let q = t
+        .post("/api/v2/routing/queues", json!({"name": "Sales"}))
+        .await;
+    let qid = q.body["id"].as_str().unwrap().to_string();
+    let u = create_user(&t, "Cy", "cy@example.com").await;
+    let members = format!("/api/v2/routing/queues/{qid}/members");
+    let add = t.post(&members, json!([{"id": u["id"]}])).await;
+    assert!(add.status == 200 || add.status == 204);
+    assert_eq!(add.body, Value::Null);
+    assert_eq!(
+        t.get(&members).await.body["entities"],
+        json!([]),
+        "member lag"
+    );
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let m = t.get(&members).await;
+    assert_eq!(m.body["entities"][0]["user"]["id"], u["id"]);
+    assert_eq!(m.body["entities"][0]["memberBy"], "user");
+    assert!(m.body.get("total").is_none() && m.body.get("pageCount").is_none());
+    assert_error(
+        &t.get(&format!("{members}?pageSize=101")).await,
+        400,
+        "invalid.query.param.value",
+    );
+    let many: Vec<Value> = (0..101).map(|_| json!({"id": u["id"]})).collect();
+    assert_error(
+        &t.post(&members, Value::Array(many)).await,
+        400,
+        "bad.request",
+    );
+    let ids: String = p1.body["entities"].as_array().unwrap()[..2]
+        .iter()
+        .map(|e| format!("id={}", e["id"].as_str().unwrap()))
+        .collect::<Vec<_>>()
+        .join("&");
+    assert_eq!(
+        t.get(&format!("/api/v2/routing/languages?{ids}"))
+            .await
+            .body["total"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn queues_validation_and_full_replacement() {
+    let t = boot(EmulatorConfig::default()).await;
+    let bad = t
+        .post(
+            "/api/v2/routing/queues",
+            json!({"name": "Q", "mediaSettings": {"callback": {"mode": ""}}}),
+        )
+        .await;
+    assert_error(&bad, 400, "invalid.value");
+    assert!(
+        bad.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("AgentFirst, CustomerFirst")
+    );
+    let q = t
+        .post(
+            "/api/v2/routing/queues",
+            json!({"name": "Q", "skillEvaluationMethod": "BEST", "acwSettings": {"wrapupPrompt": "MANDATORY"}}),
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.body);
+    assert_eq!(q.body["skillEvaluationMethod"], "BEST");
+    assert_eq!(q.body["memberCount"], 0);
+    let id = q.body["id"].as_str().unwrap();
+    let put = t
+        .call(
+            Method::PUT,
+            &format!("/api/v2/routing/queues/{id}"),
+            Some(json!({"name": "Q"})),
+        )
+        .await;
+    assert_eq!(put.status, 200);
+    assert_eq!(
+        put.body["skillEvaluationMethod"], "ALL",
+        "omitted settings are reset"
+    );
+    assert_eq!(put.body["acwSettings"]["wrapupPrompt"], "OPTIONAL");
+    assert_error(
+        &t.post("/api/v2/routing/queues", json!({"name": "q"})).await,
+        409,
+        "general.conflict",
+    );
+    assert_eq!(
+        t.get("/api/v2/routing/queues?name=q").await.body["total"],
+        1
+    );
+    assert_eq!(
+        t.get("/api/v2/routing/queues?name=x").await.body["total"],
+        0
+    );
+    let wc = t
+        .post("/api/v2/routing/wrapupcodes", json!({"name": "Done"}))
+        .await;
+    assert_eq!(wc.body["division"]["id"], "*");
+    let added = t
+        .post(
+            &format!("/api/v2/routing/queues/{id}/wrapupcodes"),
+            json!([{"id": wc.body["id"]}]),
+        )
+        .await;
+    assert_eq!(added.body[0]["name"], "Done");
+    let l = t
+        .get(&format!("/api/v2/routing/queues/{id}/wrapupcodes"))
+        .await;
+    assert_eq!(l.body["total"], 1);
+}
+
+#[tokio::test]
+async fn persistence_round_trip_and_request_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("org.json");
+    let cfg = EmulatorConfig {
+        data_file: Some(file.clone()),
+        ..Default::default()
+    };
+    let t = boot(cfg.clone()).await;
+    let d = t
+        .post(
+            "/api/v2/authorization/divisions",
+            json!({"name": "Sales", "description": "d"}),
+        )
+        .await;
+    assert_eq!(d.status, 200);
+    let dump = t.h.dump();
+    let log: Value = reqwest::get(format!("{}/__emulator/requests", t.h.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let log = log.as_array().unwrap();
+    assert_eq!(
+        log.last().unwrap()["path"],
+        "/api/v2/authorization/divisions"
+    );
+    assert_eq!(log.last().unwrap()["body"]["name"], "Sales");
+    assert_eq!(t.h.requests().len(), log.len());
+    reqwest::Client::new()
+        .post(format!("{}/__emulator/reset", t.h.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(t.h.requests().is_empty());
+    t.h.shutdown().await;
+    let on_disk: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(on_disk, dump);
+    let t2 = boot(cfg).await;
+    assert_eq!(t2.h.dump(), dump);
+    let l = t2.get("/api/v2/authorization/divisions?name=sales").await;
+    assert_eq!(l.body["entities"][0]["id"], d.body["id"]);
+    // New ids continue from the persisted counter.
+    let d2 = t2
+        .post("/api/v2/authorization/divisions", json!({"name": "Ops"}))
+        .await;
+    assert_ne!(d2.body["id"], d.body["id"]);
+}
+
+#[tokio::test]
+async fn get_after_create_window_and_skills_assignment() {
+    let cfg = EmulatorConfig {
+        consistency: Consistency {
+            get_after_create_404: Duration::from_millis(300),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let t = boot(cfg).await;
+    let s = t
+        .post("/api/v2/routing/skills", json!({"name": "Sk"}))
+        .await;
+    let sid = s.body["id"].as_str().unwrap().to_string();
+    assert_error(
+        &t.get(&format!("/api/v2/routing/skills/{sid}")).await,
+        404,
+        "not.found",
+    );
+    let u = create_user(&t, "Di", "di@example.com").await;
+    let uid = u["id"].as_str().unwrap();
+    let bulk = format!("/api/v2/users/{uid}/routingskills/bulk");
+    let r = t
+        .call(
+            Method::PATCH,
+            &bulk,
+            Some(json!([{"id": sid, "proficiency": 3}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["entities"][0]["proficiency"], 3.0);
+    let r = t
+        .call(
+            Method::PATCH,
+            &bulk,
+            Some(json!([{"id": sid, "proficiency": 6}])),
+        )
+        .await;
+    assert_error(&r, 400, "invalid.value");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let s2 = t.get(&format!("/api/v2/routing/skills/{sid}")).await;
+    assert_eq!(s2.body["state"], "active");
+    assert_eq!(
+        t.call(
+            Method::DELETE,
+            &format!("/api/v2/routing/skills/{sid}"),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    let s3 = t.get(&format!("/api/v2/routing/skills/{sid}")).await;
+    assert_eq!(s3.body["state"], "deleted");
+    assert_eq!(s3.body["version"], "2");
+}
+
+#[test]
+fn start_in_thread_serves_synchronous_callers() {
+    let h = EmulatorHandle::start_in_thread(EmulatorConfig::default()).unwrap();
+    assert!(h.base_url().starts_with("http://127.0.0.1:"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        reqwest::get(format!("{}/api/v2/organizations/me", h.base_url()))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 401);
+    drop(h);
+}
+
+#[tokio::test]
+async fn roles_grants_and_schedules() {
+    let t = boot(EmulatorConfig {
+        faults: parse_faults("- match: {path: /api/v2/architect/*}\n  latencyMs: 60\n").unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let emp = t
+        .get("/api/v2/authorization/roles?defaultRoleId=employee")
+        .await;
+    assert_eq!(emp.body["total"], 1);
+    let role_id = emp.body["entities"][0]["id"].as_str().unwrap().to_string();
+    let custom = t
+        .post(
+            "/api/v2/authorization/roles",
+            json!({"name": "Agents", "permissions": ["routing:queue:view"]}),
+        )
+        .await;
+    assert_eq!(custom.status, 200);
+    assert_error(
+        &t.post("/api/v2/authorization/roles", json!({"name": "agents"}))
+            .await,
+        409,
+        "general.conflict",
+    );
+    let u = create_user(&t, "Eve", "eve@example.com").await;
+    let uid = u["id"].as_str().unwrap();
+    let home = t.get("/api/v2/authorization/divisions/home").await.body["id"].clone();
+    let add = t
+        .post(
+            &format!("/api/v2/authorization/subjects/{uid}/bulkadd?subjectType=PC_USER"),
+            json!({"grants": [{"roleId": role_id, "divisionId": home}, {"roleId": custom.body["id"], "divisionId": "*"}]}),
+        )
+        .await;
+    assert_eq!(add.status, 204, "{}", add.body);
+    let subj = t
+        .get(&format!("/api/v2/authorization/subjects/{uid}"))
+        .await;
+    assert_eq!(subj.body["grants"].as_array().unwrap().len(), 2);
+    let missing = t
+        .post(
+            &format!("/api/v2/authorization/subjects/{uid}/bulkadd"),
+            json!({"grants": [{"roleId": "00000000-0000-4000-8000-000000000000", "divisionId": home}]}),
+        )
+        .await;
+    assert_error(&missing, 404, "not.found");
+
+    let started = std::time::Instant::now();
+    let s = t
+        .post(
+            "/api/v2/architect/schedules",
+            json!({"name": "Open", "start": "2024-01-01T08:00:00.000", "end": "2024-01-01T17:00:00.000", "rrule": "FREQ=DAILY"}),
+        )
+        .await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(60),
+        "fault latency applies"
+    );
+    assert_eq!(s.body["version"], 1);
+    let sid = s.body["id"].as_str().unwrap().to_string();
+    let g = t
+        .post(
+            "/api/v2/architect/schedulegroups",
+            json!({"name": "Hours", "timeZone": "Europe/Paris", "openSchedules": [{"id": sid}]}),
+        )
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    let del = t
+        .call(
+            Method::DELETE,
+            &format!("/api/v2/architect/schedules/{sid}"),
+            None,
+        )
+        .await;
+    assert_error(&del, 409, "general.conflict");
+    let stale = t
+        .call(
+            Method::PUT,
+            &format!("/api/v2/architect/schedules/{sid}"),
+            Some(json!({"name": "Open", "start": "2024-01-01T09:00:00.000", "end": "2024-01-01T17:00:00.000", "version": 5})),
+        )
+        .await;
+    assert_error(&stale, 409, "general.conflict");
+    let ok = t
+        .call(
+            Method::PUT,
+            &format!("/api/v2/architect/schedules/{sid}"),
+            Some(json!({"name": "Open", "start": "2024-01-01T09:00:00.000", "end": "2024-01-01T17:00:00.000", "version": 1})),
+        )
+        .await;
+    assert_eq!(ok.body["version"], 2);
+    assert!(ok.body.get("rrule").is_none(), "PUT replaces");
+}
+
+#[tokio::test]
+async fn skill_groups_cursor_listing() {
+    let t = boot(EmulatorConfig::default()).await;
+    for n in ["Alpha", "Beta", "Gamma"] {
+        let r = t
+            .post(
+                "/api/v2/routing/skillgroups",
+                json!({"name": n, "skillConditions": [{"routingSkillConditions": [], "languageSkillConditions": [], "operation": "And"}]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let p1 = t.get("/api/v2/routing/skillgroups?pageSize=2").await;
+    assert_eq!(p1.body["entities"].as_array().unwrap().len(), 2);
+    assert!(p1.body.get("total").is_none());
+    let next = p1.body["nextUri"].as_str().unwrap().to_string();
+    let p2 = t.get(&next).await;
+    assert_eq!(p2.body["entities"][0]["name"], "Gamma");
+    assert!(p2.body.get("nextUri").is_none());
+    assert_eq!(
+        t.get("/api/v2/routing/skillgroups?name=BE").await.body["entities"][0]["name"],
+        "Beta"
+    );
+    let bad = t
+        .post(
+            "/api/v2/routing/skillgroups",
+            json!({"name": "X", "skillConditions": [{"operation": "Xor"}]}),
+        )
+        .await;
+    assert_error(&bad, 400, "invalid.value");
+}
