@@ -203,43 +203,35 @@ async fn create(
     if let Some(a) = addresses(spec) {
         body["addresses"] = a;
     }
-    match ctx.client.create(PATH, &body).await {
-        Ok(created) => Ok(Created::New(id_of(&created, "POST /api/v2/users")?)),
-        Err(e) if e.status() == Some(409) || e.is_ambiguous() => {
-            // The search index lags behind writes: after a conflict the user exists,
-            // so keep looking for a bounded time; after a lost answer it may not.
-            let patience = if e.status() == Some(409) {
-                Duration::from_secs(60)
-            } else {
-                Duration::from_secs(5)
-            };
-            match find_by_email(ctx, email, patience).await? {
-                Some(found) => Ok(Created::Existing(found)),
-                None if e.is_ambiguous() => {
-                    // Not visible yet: creating again is safe, because a committed
-                    // first attempt now answers 409 instead of making a duplicate.
-                    match ctx.client.create(PATH, &body).await {
-                        Ok(created) => Ok(Created::New(id_of(&created, "POST /api/v2/users")?)),
-                        Err(e2) if e2.status() == Some(409) || e2.is_ambiguous() => {
-                            find_by_email(ctx, email, Duration::from_secs(60))
-                                .await?
-                                .map(Created::Existing)
-                                .ok_or_else(|| {
-                                    KindError::Other(format!(
-                                        "user `{email}`: the create's outcome is unknown and the user is not visible yet; run apply again"
-                                    ))
-                                })
-                        }
-                        Err(e2) => Err(e2.into()),
-                    }
-                }
-                None => Err(KindError::Other(format!(
-                    "user `{email}`: the org says the e-mail is taken but no user with it was found: {e}"
-                ))),
+    // A lost answer (5xx, timeout) may or may not have committed. Look once; if the
+    // user is not visible, POST again: a committed earlier attempt now answers 409,
+    // which means "it exists" for sure, and the search is then given time to catch up.
+    const ATTEMPTS: usize = 5;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        match ctx.client.create(PATH, &body).await {
+            Ok(created) => return Ok(Created::New(id_of(&created, "POST /api/v2/users")?)),
+            Err(e) if e.status() == Some(409) => {
+                return match find_by_email(ctx, email, Duration::from_secs(60)).await? {
+                    Some(found) => Ok(Created::Existing(found)),
+                    None => Err(KindError::Other(format!(
+                        "user `{email}`: the org says the e-mail is taken but no user with it was found within 60 s: {e}"
+                    ))),
+                };
             }
+            Err(e) if e.is_ambiguous() => {
+                if let Some(found) = find_by_email(ctx, email, Duration::ZERO).await? {
+                    return Ok(Created::Existing(found));
+                }
+                last = Some(e);
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => Err(e.into()),
     }
+    Err(KindError::Other(format!(
+        "user `{email}`: {ATTEMPTS} creates ended without an answer ({}); run apply again to converge",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    )))
 }
 
 /// Search a user by e-mail, active or deleted, retrying while the index catches up.

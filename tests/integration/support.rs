@@ -26,7 +26,8 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    /// From a finished process.
+    pub fn from(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -62,8 +63,15 @@ impl Project {
         Project::new(EmulatorConfig::default(), Some(&example_seeds()))
     }
 
-    /// A project with `seeds` copied in (or an empty seeds folder).
-    pub fn new(mut cfg: EmulatorConfig, seeds: Option<&Path>) -> Project {
+    /// A project with `seeds` copied in (or an empty seeds folder). The client-side
+    /// limiter is set high so tests run at full speed unless they say otherwise.
+    pub fn new(cfg: EmulatorConfig, seeds: Option<&Path>) -> Project {
+        Project::with_env(cfg, seeds, "    rateLimit: 60000/min\n")
+    }
+
+    /// Like [`Project::new`], with `env_extra` (indented YAML lines) added to the `emu`
+    /// environment of genseed.yaml.
+    pub fn with_env(mut cfg: EmulatorConfig, seeds: Option<&Path>, env_extra: &str) -> Project {
         cfg.client_id = CLIENT_ID.into();
         cfg.client_secret = SECRET.into();
         let emulator = EmulatorHandle::start_in_thread(cfg).expect("emulator starts");
@@ -75,7 +83,7 @@ impl Project {
             }
         }
         let yaml = format!(
-            "environments:\n  emu:\n    apiUrl: {url}\n    loginUrl: {url}\n    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n",
+            "environments:\n  emu:\n    apiUrl: {url}\n    loginUrl: {url}\n    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n{env_extra}",
             url = emulator.base_url()
         );
         std::fs::write(dir.path().join("genseed.yaml"), yaml).unwrap();
@@ -94,19 +102,26 @@ impl Project {
 
     /// Run `genseed --env ENV ARGS`.
     pub fn run_env(&self, env: &str, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_genseed"))
-            .arg("-C")
+        let out = self
+            .command(env, args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("genseed runs");
+        Run::from(out)
+    }
+
+    /// The command for `genseed --env ENV ARGS` in this project, not yet started.
+    pub fn command(&self, env: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_genseed"));
+        cmd.arg("-C")
             .arg(self.dir.path())
             .args(["--env", env])
             .args(args)
             .env("GENSEED_TEST_CLIENT_ID", CLIENT_ID)
             .env("GENSEED_TEST_CLIENT_SECRET", SECRET)
             .env("NO_COLOR", "1")
-            .env_remove("GENSEED_ENV")
-            .stdin(Stdio::null())
-            .output()
-            .expect("genseed runs");
-        Run::from(out)
+            .env_remove("GENSEED_ENV");
+        cmd
     }
 
     /// `apply --auto-approve`, expected to succeed.
@@ -188,4 +203,63 @@ impl Project {
             })
             .count()
     }
+}
+
+/// Object counts per natural key in the emulator's data, for duplicate checks: every
+/// key of every kind that appears more than once.
+pub fn duplicates(dump: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (collection, key) in [
+        ("divisions", "name"),
+        ("skills", "name"),
+        ("languages", "name"),
+        ("wrapupCodes", "name"),
+        ("queues", "name"),
+        ("users", "email"),
+    ] {
+        let mut seen = std::collections::HashMap::new();
+        for obj in dump[collection]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            if obj["state"] == "deleted" {
+                continue;
+            }
+            let k = obj[key].as_str().unwrap_or_default().to_lowercase();
+            *seen.entry(k).or_insert(0) += 1;
+        }
+        for (k, n) in seen {
+            if n > 1 {
+                out.push(format!("{collection}/{k} x{n}"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Write a workload of `users` users in `queues` queues (members spread evenly), each
+/// user with one skill, into the project's seeds folder.
+pub fn workload(p: &Project, users: usize, queues: usize) {
+    let mut y = String::from(
+        "divisions:\n  - name: Load Division\n    description: load test\nskills:\n  - name: Load Skill A\n  - name: Load Skill B\nusers:\n",
+    );
+    for i in 0..users {
+        y.push_str(&format!(
+            "  - email: load.user.{i:04}@example.com\n    name: Load User {i}\n    division: Load Division\n    skills: {{Load Skill {}: {}}}\n",
+            if i % 2 == 0 { "A" } else { "B" },
+            i % 6
+        ));
+    }
+    y.push_str("queues:\n");
+    for q in 0..queues {
+        y.push_str(&format!(
+            "  - name: Load Queue {q}\n    division: Load Division\n    members:\n"
+        ));
+        for i in (0..users).filter(|i| i % queues == q) {
+            y.push_str(&format!("      - load.user.{i:04}@example.com\n"));
+        }
+    }
+    p.seed("load.yaml", &y);
 }

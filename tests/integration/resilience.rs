@@ -1,0 +1,317 @@
+//! Never a duplicate, never a lost change: faults, rate limits, lag, interruption.
+//! Outcomes are decided by the emulator's scripted faults (seeded), not by timing.
+
+use std::time::Duration;
+
+use genseed::emulator::{Consistency, EmulatorConfig, RateLimit, parse_faults};
+use serde_json::json;
+
+use crate::support::{Project, Run, duplicates, example_seeds, workload};
+
+fn no_server_limit() -> EmulatorConfig {
+    EmulatorConfig {
+        rate_limit: None,
+        ..EmulatorConfig::default()
+    }
+}
+
+#[test]
+fn lost_responses_and_503s_converge_without_duplicates() {
+    let faults = parse_faults(
+        "
+- match: {method: POST, path: /api/v2/users}
+  status: 503
+  probability: 0.05
+  afterCommit: true
+- match: {method: POST, path: /api/v2/routing/queues}
+  status: 502
+  probability: 0.05
+  afterCommit: true
+- match: {method: POST}
+  status: 503
+  probability: 0.1
+- match: {method: PUT}
+  status: 503
+  probability: 0.1
+- match: {method: PATCH}
+  status: 503
+  probability: 0.1
+",
+    )
+    .unwrap();
+    let p = Project::new(
+        EmulatorConfig {
+            faults,
+            seed: 7,
+            ..no_server_limit()
+        },
+        None,
+    );
+    workload(&p, 300, 4);
+    let run = p.apply();
+    assert!(run.stdout.contains("0 failed, 0 skipped"), "{}", run.stdout);
+    let dump = p.emulator.dump();
+    assert_eq!(duplicates(&dump), Vec::<String>::new());
+    let users = dump["users"].as_object().unwrap().len();
+    assert_eq!(users, 300, "exactly the declared users exist");
+    let log = p.emulator.requests();
+    let faulted = log.iter().filter(|r| r.status >= 500).count();
+    assert!(faulted >= 20, "the faults fired ({faulted})");
+    // Nothing left to do: every change landed once.
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+    let members: usize = dump["queueMembers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|m| m.as_array().unwrap().len())
+        .sum();
+    assert_eq!(members, 300);
+}
+
+#[test]
+fn server_429s_are_honoured_without_the_client_limiter() {
+    let p = Project::with_env(
+        EmulatorConfig {
+            rate_limit: Some(RateLimit {
+                requests: 5,
+                per: Duration::from_secs(1),
+            }),
+            ..EmulatorConfig::default()
+        },
+        Some(&example_seeds()),
+        "",
+    );
+    let run = p
+        .run(&["apply", "--auto-approve", "--no-rate-limit"])
+        .expect(0);
+    let throttled = p
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    assert!(throttled > 0, "the server throttled: {}", run.stdout);
+    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("{throttled} rate-limited (429)")),
+        "{}",
+        run.stdout
+    );
+    p.run(&["plan", "--detailed-exitcode", "--no-rate-limit"])
+        .expect(0);
+}
+
+#[test]
+fn the_client_limiter_keeps_429s_under_one_percent() {
+    let p = Project::with_env(
+        EmulatorConfig {
+            rate_limit: Some(RateLimit {
+                requests: 20,
+                per: Duration::from_secs(1),
+            }),
+            ..EmulatorConfig::default()
+        },
+        None,
+        "    rateLimit: 20/s\n",
+    );
+    workload(&p, 60, 2);
+    let run = p.apply();
+    let log = p.emulator.requests();
+    let api: Vec<_> = log.iter().filter(|r| r.path.starts_with("/api/")).collect();
+    let throttled = api.iter().filter(|r| r.status == 429).count();
+    assert!(api.len() > 100, "a real workload ({} requests)", api.len());
+    assert!(
+        throttled * 100 <= api.len(),
+        "{throttled} of {} requests got 429\n{}",
+        api.len(),
+        run.stdout
+    );
+}
+
+#[test]
+fn a_deleted_user_is_restored_not_duplicated() {
+    let p = Project::new(no_server_limit(), Some(&example_seeds()));
+    let (s, user) = p.call(
+        "POST",
+        "/api/v2/users",
+        Some(json!({"name": "Old Name", "email": "seed.agent.two@example.com"})),
+    );
+    assert_eq!(s, 200);
+    let id = user["id"].as_str().unwrap();
+    let (s, _) = p.call("DELETE", &format!("/api/v2/users/{id}"), None);
+    assert!(s < 300);
+
+    let plan = p.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains("~ deleted: true → false"),
+        "{}",
+        plan.stdout
+    );
+    p.apply();
+    let (s, back) = p.call("GET", &format!("/api/v2/users/{id}"), None);
+    assert_eq!(s, 200, "{back}");
+    assert_eq!(back["state"], "active");
+    assert_eq!(back["name"], "Seed Agent Two");
+    assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn a_lost_create_under_search_lag_is_adopted_not_duplicated() {
+    // The first user create commits but its answer is lost; search lags behind, so
+    // genseed cannot see the user at once: it must not create it a second time.
+    let faults = parse_faults(
+        "
+- match: {method: POST, path: /api/v2/users}
+  status: 503
+  times: 1
+  afterCommit: true
+",
+    )
+    .unwrap();
+    let p = Project::new(
+        EmulatorConfig {
+            faults,
+            consistency: Consistency {
+                search_lag: Duration::from_secs(2),
+                ..Consistency::default()
+            },
+            ..no_server_limit()
+        },
+        Some(&example_seeds()),
+    );
+    let run = p.apply();
+    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+    assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
+    assert_eq!(p.emulator.dump()["users"].as_object().unwrap().len(), 5);
+    // Re-planning right away (search still lagging) creates nothing either.
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn reads_right_after_create_may_404_and_members_appear_late() {
+    let p = Project::new(
+        EmulatorConfig {
+            consistency: Consistency {
+                get_after_create_404: Duration::from_millis(800),
+                member_lag: Duration::from_millis(800),
+                search_lag: Duration::from_millis(800),
+            },
+            ..no_server_limit()
+        },
+        Some(&example_seeds()),
+    );
+    let run = p.apply();
+    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+    std::thread::sleep(Duration::from_millis(900));
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+/// A tiny deterministic generator, so kill moments are random but replayable.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+#[test]
+fn killed_at_random_moments_and_rerun_converges_without_duplicates() {
+    let p = Project::new(
+        EmulatorConfig {
+            latency: Duration::from_millis(25),
+            ..no_server_limit()
+        },
+        None,
+    );
+    workload(&p, 100, 3);
+    let mut rng = Lcg(0x5eed);
+    let mut kills = 0;
+    let mut finished = false;
+    for _ in 0..12 {
+        let mut child = p
+            .command("emu", &["apply", "--auto-approve", "-q"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100 + rng.next(500)));
+        match child.try_wait().unwrap() {
+            Some(status) if status.success() => {
+                finished = true;
+                break;
+            }
+            Some(status) => panic!("apply failed on its own: {status}"),
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    assert!(
+        kills >= 2,
+        "the workload was interrupted several times ({kills})"
+    );
+    if !finished {
+        p.apply();
+    }
+    assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
+    assert_eq!(p.emulator.dump()["users"].as_object().unwrap().len(), 100);
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn sigint_finishes_in_flight_changes_writes_state_and_exits_1() {
+    let p = Project::new(
+        EmulatorConfig {
+            latency: Duration::from_millis(20),
+            ..no_server_limit()
+        },
+        None,
+    );
+    workload(&p, 40, 2);
+    let child = p
+        .command("emu", &["apply", "--auto-approve", "--parallelism", "2"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it has started writing, then interrupt.
+    let started = std::time::Instant::now();
+    while p
+        .emulator
+        .requests()
+        .iter()
+        .all(|r| r.method != "POST" || !r.path.ends_with("/users"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "apply never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = Run::from(child.wait_with_output().unwrap()).expect(1);
+    assert!(run.stdout.contains("Apply interrupted"), "{}", run.stdout);
+    assert!(run.stderr.contains("interrupt"), "{}", run.stderr);
+    let recorded = p.state().unwrap()["resources"].as_object().unwrap().len();
+    assert!(
+        recorded > 0 && recorded < 45,
+        "state holds the completed changes ({recorded})"
+    );
+    p.apply();
+    assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
