@@ -8,6 +8,9 @@ use serde_json::Value;
 
 use crate::client::{ApiClient, ApiError, Idempotency, Method, PollStatus, poll};
 
+/// How long a read of an object known to exist may keep answering 404.
+pub const READ_AFTER_WRITE: Duration = Duration::from_secs(30);
+
 /// How long an accepted (202) create may take to finish.
 const ACCEPTED_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -29,6 +32,14 @@ pub trait ApiExt {
         &self,
         path: &str,
         body: &Value,
+    ) -> impl Future<Output = Result<Value, ApiError>> + Send;
+    /// GET an object that is known to exist (just created, found by search, or
+    /// restored): the API's caches may answer 404 for a short while, so a 404 is
+    /// retried for up to [`READ_AFTER_WRITE`] before it counts.
+    fn get_existing(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
     ) -> impl Future<Output = Result<Value, ApiError>> + Send;
     /// A POST that is safe to repeat (search, additive bulk calls).
     fn post_safe(
@@ -68,6 +79,21 @@ impl ApiExt for ApiClient {
             .send(Method::PATCH, path, &[], Some(body), Idempotency::Safe)
             .await?
             .body)
+    }
+
+    async fn get_existing(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
+        let started = tokio::time::Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self.get(path, query).await {
+                Err(e) if e.is_not_found() && started.elapsed() < READ_AFTER_WRITE => {
+                    tracing::debug!(path, "404 on a read after a write; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn post_safe(&self, path: &str, body: &Value) -> Result<Value, ApiError> {

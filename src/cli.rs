@@ -17,7 +17,7 @@ pub struct Cli {
     /// Environment from genseed.yaml (`local` = the embedded emulator).
     #[arg(long, global = true, default_value = "local", env = "GENSEED_ENV")]
     pub env: String,
-    /// More output (-v: requests and retries, -vv: everything).
+    /// More output (-v: every request, retry and rate-limit wait; -vv: also the HTTP stack).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Less output: only errors and the final summary.
@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// Turn the client-side rate limiter off (rely on the server's 429s alone).
     #[arg(long)]
     pub no_rate_limit: bool,
+    /// Give up on one request after this many seconds of retries and waits
+    /// (including the server's Retry-After; default 600).
+    #[arg(long, value_name = "SECS")]
+    pub request_deadline: Option<u64>,
 }
 
 /// `genseed plan`.

@@ -1,4 +1,5 @@
-//! Log setup: `tracing` to stderr, at warn by default, info with -v, debug with -vv
+//! Log setup: `tracing` to stderr, at warn by default; -v adds genseed's debug lines (every request, retry and
+//! wait), -vv everything
 //! (`GENSEED_LOG` overrides with an env-filter directive). The client logs requests
 //! without headers, so no token or secret reaches the log.
 
@@ -9,8 +10,8 @@ pub fn init(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
-        (false, 1) => "genseed=info",
-        (false, _) => "genseed=debug",
+        (false, 1) => "genseed=debug",
+        (false, _) => "debug",
     };
     let filter = EnvFilter::try_from_env("GENSEED_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()

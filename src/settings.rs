@@ -68,6 +68,9 @@ pub struct EnvFile {
     /// Number of access tokens to spread requests over.
     #[serde(default)]
     pub tokens: Option<usize>,
+    /// Seconds one request may spend on retries and waits before it fails.
+    #[serde(default)]
+    pub request_deadline_seconds: Option<u64>,
 }
 
 /// Errors resolving settings; each says what to do.
@@ -145,6 +148,8 @@ pub struct Settings {
     pub rate_limit: Option<RateLimit>,
     /// Access tokens to use.
     pub tokens: usize,
+    /// Seconds one request may spend on retries and waits.
+    pub request_deadline: Option<u64>,
 }
 
 /// Credentials read from the environment.
@@ -268,6 +273,7 @@ impl Settings {
             state_dir: dot.join("state"),
             rate_limit,
             tokens: env_file.tokens.unwrap_or(1).max(1),
+            request_deadline: env_file.request_deadline_seconds,
         })
     }
 

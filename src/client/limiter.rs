@@ -15,6 +15,10 @@ use super::config::RateLimit;
 /// we send and when the server counts do not push us over a sliding window (1 %).
 const SAFETY_PERMILLE: u32 = 10;
 
+/// A fixed gap added to the spacing: requests reach the server a few milliseconds
+/// earlier or later than scheduled, which matters for short windows (e.g. `10/s`).
+const SAFETY_GAP: Duration = Duration::from_millis(10);
+
 /// A token bucket expressed as GCRA: requests are spaced `interval` apart on average, and
 /// at most `burst` may go back to back. Reservations are handed out in order, so
 /// concurrent callers queue fairly without a background task.
@@ -43,7 +47,7 @@ impl TokenBucket {
     /// runs go at once; the spacing is chosen so that, burst included, no window of
     /// length `per` ever holds more than `requests` (GCRA: at most `n + burst − 1` in
     /// `n × interval`), plus a 1 % margin. At `300/min`: bursts of 30, then one request
-    /// every ~224 ms.
+    /// every ~236 ms.
     pub fn for_limit(limit: RateLimit) -> Self {
         let burst = (limit.requests / 10).max(1);
         let slots = limit
@@ -51,7 +55,7 @@ impl TokenBucket {
             .saturating_sub(burst)
             .saturating_add(1)
             .max(1);
-        let interval = limit.per / slots * (1000 + SAFETY_PERMILLE) / 1000;
+        let interval = limit.per / slots * (1000 + SAFETY_PERMILLE) / 1000 + SAFETY_GAP;
         TokenBucket::new(interval, burst)
     }
 
@@ -164,7 +168,8 @@ mod tests {
             bucket.acquire().await;
             sent += 1;
         }
-        assert!((290..=300).contains(&sent), "sent {sent} in a minute");
+        // Under the limit, but not by much: the margins cost about 5 %.
+        assert!((280..=300).contains(&sent), "sent {sent} in a minute");
     }
 
     #[tokio::test(start_paused = true)]

@@ -58,6 +58,9 @@ fn settings(cli: &Cli, run: Option<&RunArgs>) -> anyhow::Result<Settings> {
     if run.is_some_and(|r| r.no_rate_limit) {
         s.rate_limit = None;
     }
+    if let Some(secs) = run.and_then(|r| r.request_deadline) {
+        s.request_deadline = Some(secs);
+    }
     Ok(s)
 }
 
@@ -144,6 +147,9 @@ async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
     let mut cfg = ClientConfig::new(api, login, id, secret.expose());
     cfg.rate_limit = settings.rate_limit;
     cfg.tokens = settings.tokens;
+    if let Some(secs) = settings.request_deadline {
+        cfg.request_deadline = std::time::Duration::from_secs(secs.max(1));
+    }
     let client = ApiClient::new(cfg)?;
     Ok(Connection {
         client,

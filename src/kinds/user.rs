@@ -265,7 +265,7 @@ pub(super) async fn find_by_email(
                 };
                 let fresh = ctx
                     .client
-                    .get(&format!("{PATH}/{id}"), &[("state", state.to_string())])
+                    .get_existing(&format!("{PATH}/{id}"), &[("state", state.to_string())])
                     .await?;
                 return Ok(Some(fresh));
             }
@@ -299,7 +299,7 @@ async fn update(
     if str_field(&current, "state") == Some("deleted") {
         let body = json!({"state": "active", "version": version_of(&current)});
         ctx.client.patch(&path, &body).await?;
-        current = ctx.client.get(&path, &[]).await?;
+        current = ctx.client.get_existing(&path, &[]).await?;
     }
     if let Some(d) = division
         && current.pointer("/division/id").and_then(Value::as_str) != Some(d)
@@ -335,7 +335,7 @@ async fn update(
         match ctx.client.patch(&path, &body).await {
             Ok(_) => return Ok(id),
             Err(e) if e.is_version_mismatch() && attempt < 2 => {
-                current = ctx.client.get(&path, &[]).await?;
+                current = ctx.client.get_existing(&path, &[]).await?;
             }
             Err(e) => return Err(e.into()),
         }

@@ -315,3 +315,125 @@ fn sigint_finishes_in_flight_changes_writes_state_and_exits_1() {
     assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
     p.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+#[test]
+fn accepted_creates_are_polled_to_completion() {
+    let faults = parse_faults(
+        "
+- match: {method: POST, path: /api/v2/routing/queues}
+  accepted: true
+  polls: 3
+",
+    )
+    .unwrap();
+    let p = Project::new(
+        EmulatorConfig {
+            faults,
+            ..no_server_limit()
+        },
+        Some(&example_seeds()),
+    );
+    let run = p.apply();
+    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+    let polls = p
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/tasks/"))
+        .count();
+    assert!(polls >= 3, "the task was polled ({polls})");
+    assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn the_example_converges_under_a_tight_limit_and_injected_503s() {
+    let faults = parse_faults(
+        "
+- match: {method: POST}
+  status: 503
+  probability: 0.1
+- match: {method: PUT}
+  status: 503
+  probability: 0.1
+- match: {method: PATCH}
+  status: 503
+  probability: 0.1
+",
+    )
+    .unwrap();
+    let p = Project::with_env(
+        EmulatorConfig {
+            faults,
+            seed: 11,
+            rate_limit: Some(RateLimit {
+                requests: 10,
+                per: Duration::from_secs(1),
+            }),
+            ..EmulatorConfig::default()
+        },
+        Some(&example_seeds()),
+        "    rateLimit: 10/s\n",
+    );
+    let run = p.apply();
+    assert!(run.stdout.contains("0 failed"), "{}", run.stdout);
+    assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn several_tokens_share_the_load_under_per_token_limits() {
+    let p = Project::with_env(
+        EmulatorConfig {
+            rate_limit: Some(RateLimit {
+                requests: 10,
+                per: Duration::from_secs(1),
+            }),
+            ..EmulatorConfig::default()
+        },
+        None,
+        "    rateLimit: 10/s\n    tokens: 3\n",
+    );
+    workload(&p, 90, 2);
+    let run = p.apply();
+    let log = p.emulator.requests();
+    let minted = log
+        .iter()
+        .filter(|r| r.path == "/oauth/token" && r.status == 200)
+        .count();
+    assert!(
+        minted >= 2,
+        "more than one token was used ({minted})\n{}",
+        run.stdout
+    );
+    let api = log.iter().filter(|r| r.path.starts_with("/api/")).count();
+    let throttled = log.iter().filter(|r| r.status == 429).count();
+    assert!(throttled * 100 <= api, "{throttled} of {api} got 429");
+}
+
+#[test]
+fn a_request_deadline_shorter_than_retry_after_fails_clearly() {
+    let faults = parse_faults(
+        "
+- match: {method: POST, path: /api/v2/routing/skills}
+  status: 503
+",
+    )
+    .unwrap();
+    let p = Project::new(
+        EmulatorConfig {
+            faults,
+            ..no_server_limit()
+        },
+        None,
+    );
+    p.seed("s.yaml", "skills:\n  - name: Never\n");
+    let run = p
+        .run(&["apply", "--auto-approve", "--request-deadline", "2"])
+        .expect(1);
+    assert!(run.stdout.contains("failed: skill/Never"), "{}", run.stdout);
+    assert!(
+        p.state()
+            .is_some_and(|s| s["resources"].as_object().unwrap().is_empty())
+    );
+}
