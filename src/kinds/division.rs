@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, index_by_name, pick,
+    create_by_name, observe_named, pick,
 };
 
 const PATH: &str = "/api/v2/authorization/divisions";
@@ -35,10 +35,7 @@ impl Kind for Division {
         ctx: &'a Ctx,
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        Box::pin(async move {
-            let all = ctx.client.list_pages(PATH, &[], SMALL_PAGE_SIZE).await?;
-            Ok(index_by_name(self.name(), all, &ctx.resolver))
-        })
+        observe_named(ctx, self.name(), PATH, SMALL_PAGE_SIZE)
     }
 
     fn desired_view(&self, spec: &Value) -> Value {

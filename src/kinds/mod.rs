@@ -393,6 +393,46 @@ pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> Ob
     out
 }
 
+/// The reference to the division named by the manifest field `division`, if any
+/// (`*`, all divisions, is not a reference).
+pub fn division_ref(spec: &Value) -> Vec<Ref> {
+    str_field(spec, "division")
+        .filter(|d| *d != "*")
+        .map(|d| Ref {
+            target: Addr::new("division", d),
+            field: "/division".into(),
+        })
+        .into_iter()
+        .collect()
+}
+
+/// The name of an observed object's division (`division.id`), as the resolver knows
+/// it; an unknown ID is shown as is, `*` stays `*`.
+pub fn division_name(observed: &Value, resolver: &Resolver) -> Option<String> {
+    let id = observed.pointer("/division/id").and_then(Value::as_str)?;
+    if id == "*" {
+        return Some("*".into());
+    }
+    Some(
+        resolver
+            .name("division", id)
+            .unwrap_or_else(|| id.to_string()),
+    )
+}
+
+/// Observe a named collection: list it once and index it by name.
+pub fn observe_named<'a>(
+    ctx: &'a Ctx,
+    kind: &'static str,
+    path: &'static str,
+    page_size: u32,
+) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+    Box::pin(async move {
+        let all = ctx.client.list_pages(path, &[], page_size).await?;
+        Ok(index_by_name(kind, all, &ctx.resolver))
+    })
+}
+
 /// The largest page size genseed asks for in page-number listings.
 pub const PAGE_SIZE: u32 = 500;
 /// The largest page size for the smaller collections (divisions, languages, wrap-up codes).

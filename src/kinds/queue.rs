@@ -11,8 +11,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, id_of, index_by_name, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
+    create_by_name, division_name, division_ref, id_of, observe_named, str_field,
 };
 
 const PATH: &str = "/api/v2/routing/queues";
@@ -66,13 +66,7 @@ impl Kind for Queue {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        str_field(spec, "division")
-            .map(|d| Ref {
-                target: Addr::new("division", d),
-                field: "/division".into(),
-            })
-            .into_iter()
-            .collect()
+        division_ref(spec)
     }
 
     fn observe<'a>(
@@ -80,10 +74,7 @@ impl Kind for Queue {
         ctx: &'a Ctx,
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        Box::pin(async move {
-            let all = ctx.client.list_pages(PATH, &[], PAGE_SIZE).await?;
-            Ok(index_by_name(self.name(), all, &ctx.resolver))
-        })
+        observe_named(ctx, self.name(), PATH, PAGE_SIZE)
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
@@ -96,12 +87,8 @@ impl Kind for Queue {
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut v = observed.clone();
-        if let Some(id) = observed.pointer("/division/id").and_then(Value::as_str) {
-            v["division"] = json!(
-                resolver
-                    .name("division", id)
-                    .unwrap_or_else(|| id.to_string())
-            );
+        if let Some(name) = division_name(observed, resolver) {
+            v["division"] = json!(name);
         }
         v
     }

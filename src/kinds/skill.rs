@@ -7,8 +7,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, id_of, index_by_name, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
+    create_by_name, division_name, division_ref, id_of, observe_named, str_field,
 };
 
 const PATH: &str = "/api/v2/routing/skills";
@@ -26,13 +26,7 @@ impl Kind for Skill {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        str_field(spec, "division")
-            .map(|d| Ref {
-                target: Addr::new("division", d),
-                field: "/division".into(),
-            })
-            .into_iter()
-            .collect()
+        division_ref(spec)
     }
 
     fn observe<'a>(
@@ -40,10 +34,7 @@ impl Kind for Skill {
         ctx: &'a Ctx,
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        Box::pin(async move {
-            let all = ctx.client.list_pages(PATH, &[], PAGE_SIZE).await?;
-            Ok(index_by_name(self.name(), all, &ctx.resolver))
-        })
+        observe_named(ctx, self.name(), PATH, PAGE_SIZE)
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
@@ -56,11 +47,7 @@ impl Kind for Skill {
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
-        let division = observed
-            .pointer("/division/id")
-            .and_then(Value::as_str)
-            .and_then(|id| resolver.name("division", id));
-        json!({"name": observed["name"], "division": division})
+        json!({"name": observed["name"], "division": division_name(observed, resolver)})
     }
 
     fn apply<'a>(

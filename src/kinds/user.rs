@@ -18,8 +18,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    id_of, norm_key, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
+    division_name, division_ref, id_of, norm_key, str_field,
 };
 use crate::spec::PhoneType;
 
@@ -42,13 +42,7 @@ impl Kind for User {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        str_field(spec, "division")
-            .map(|d| Ref {
-                target: Addr::new("division", d),
-                field: "/division".into(),
-            })
-            .into_iter()
-            .collect()
+        division_ref(spec)
     }
 
     fn observe<'a>(
@@ -109,14 +103,7 @@ impl Kind for User {
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
-        let division = observed
-            .pointer("/division/id")
-            .and_then(Value::as_str)
-            .map(|id| {
-                resolver
-                    .name("division", id)
-                    .unwrap_or_else(|| id.to_string())
-            });
+        let division = division_name(observed, resolver);
         let phones: Vec<Value> = observed
             .get("addresses")
             .and_then(Value::as_array)

@@ -7,8 +7,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
-    Target, create_by_name, id_of, index_by_name, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
+    create_by_name, division_name, division_ref, id_of, observe_named, str_field,
 };
 
 const PATH: &str = "/api/v2/routing/wrapupcodes";
@@ -26,14 +26,7 @@ impl Kind for WrapupCode {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        str_field(spec, "division")
-            .filter(|d| *d != "*")
-            .map(|d| Ref {
-                target: Addr::new("division", d),
-                field: "/division".into(),
-            })
-            .into_iter()
-            .collect()
+        division_ref(spec)
     }
 
     fn observe<'a>(
@@ -41,10 +34,7 @@ impl Kind for WrapupCode {
         ctx: &'a Ctx,
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        Box::pin(async move {
-            let all = ctx.client.list_pages(PATH, &[], SMALL_PAGE_SIZE).await?;
-            Ok(index_by_name(self.name(), all, &ctx.resolver))
-        })
+        observe_named(ctx, self.name(), PATH, SMALL_PAGE_SIZE)
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
@@ -59,18 +49,7 @@ impl Kind for WrapupCode {
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
-        let division = observed
-            .pointer("/division/id")
-            .and_then(Value::as_str)
-            .map(|id| {
-                if id == "*" {
-                    "*".to_string()
-                } else {
-                    resolver
-                        .name("division", id)
-                        .unwrap_or_else(|| id.to_string())
-                }
-            });
+        let division = division_name(observed, resolver);
         json!({"name": observed["name"], "division": division, "description": observed.get("description")})
     }
 
