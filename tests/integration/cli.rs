@@ -58,3 +58,89 @@ fn wrong_credentials_fail_without_printing_the_secret() {
     assert!(!all.contains("wrong-secret-value-123"), "{all}");
     assert!(all.contains("someone-else"), "{all}");
 }
+
+/// `genseed emulate` as its own process, reached by a plain HTTP client: first line of
+/// stdout is the URL; rate limit and faults come from the flags.
+#[test]
+fn emulate_serves_any_http_client_with_limits_and_faults() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let faults = dir.path().join("faults.yaml");
+    std::fs::write(
+        &faults,
+        "- match: {method: POST, path: /api/v2/routing/skills}\n  status: 503\n  times: 1\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genseed"))
+        .args([
+            "emulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "3/s",
+            "--faults",
+        ])
+        .arg(&faults)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let statuses = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let token: serde_json::Value = http
+            .post(format!("{url}/oauth/token"))
+            .basic_auth("genseed-local", Some("genseed-local-secret"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bearer = token["access_token"].as_str().unwrap().to_string();
+        let mut statuses = Vec::new();
+        for _ in 0..2 {
+            let r = http
+                .post(format!("{url}/api/v2/routing/skills"))
+                .bearer_auth(&bearer)
+                .json(&serde_json::json!({"name": "From curl"}))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        for _ in 0..3 {
+            let r = http
+                .get(format!("{url}/api/v2/routing/skills"))
+                .bearer_auth(&bearer)
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+            if r.status() == 429 {
+                assert!(r.headers().contains_key("retry-after"));
+                let body: serde_json::Value = r.json().await.unwrap();
+                assert_eq!(body["code"], "too.many.requests.retry.after");
+            }
+        }
+        statuses
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The scripted 503, then the create, then the third request in the second is over 3/s.
+    assert_eq!(&statuses[..2], &[503, 200], "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+}

@@ -5,5 +5,6 @@ mod support;
 
 mod apply;
 mod cli;
+mod emulator_http;
 mod resilience;
 mod validation;
