@@ -143,7 +143,15 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
                         ))
                         .at(locator.at(&d.origin, &m.reference.field))
                         .with_hint(format!(
-                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling"
+                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{}",
+                            if target.kind == "role" {
+                                format!(
+                                    "; or grant a built-in role by its defaultRoleId ({})",
+                                    crate::kinds::BUILTIN_ROLE_IDS.join(", ")
+                                )
+                            } else {
+                                String::new()
+                            }
                         )),
                     );
                 }
