@@ -124,4 +124,7 @@ pub struct EmulateArgs {
     /// Added queue members become visible after this many milliseconds.
     #[arg(long, default_value_t = 0)]
     pub member_lag_ms: u64,
+    /// New roles and divisions can be granted only after this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub grant_lag_ms: u64,
 }

@@ -38,6 +38,9 @@ fn describe(change: &Change) -> String {
     let label = match change.addr.kind {
         "user-skills" => "skills of user",
         "user-languages" => "languages of user",
+        "user-roles" => "roles of user",
+        "skillgroup" => "skill group",
+        "schedulegroup" => "schedule group",
         "queue-members" => "members of queue",
         "queue-wrapupcodes" => "wrap-up codes of queue",
         "wrapupcode" => "wrap-up code",

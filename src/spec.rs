@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod access_hours;
+pub use access_hours::*;
+
 /// One seed file, or several merged: every top-level key is a list of objects.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -41,6 +44,18 @@ pub struct Manifest {
     /// Routing queues, by name, with their members and wrap-up codes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queues: Vec<QueueSpec>,
+    /// Authorization roles, by name (built-in roles are referenced, not declared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleSpec>,
+    /// Skill groups, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skill_groups: Vec<SkillGroupSpec>,
+    /// Architect schedules, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<ScheduleSpec>,
+    /// Architect schedule groups (business hours), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule_groups: Vec<ScheduleGroupSpec>,
 }
 
 /// An authorization division.
@@ -120,6 +135,10 @@ pub struct UserSpec {
     /// Routing languages by name with a proficiency from 0 to 5. Additive.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, f64>,
+    /// Roles granted to the user, each in a division. Additive: grants not listed are
+    /// left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleGrantSpec>,
 }
 
 /// A phone number of a user.

@@ -20,6 +20,9 @@ use crate::kinds::{Addr, Declared, KINDS, Origin, kind};
 use crate::manifest::{self, CsvRow, LocatedDoc};
 use crate::spec::COMMITTED_SCHEMA;
 
+mod access_hours;
+pub use access_hours::{check_rrule, parse_local, valid_time_zone};
+
 /// CSV columns of `usersFromCsv` files.
 pub const CSV_COLUMNS: &[&str] = &[
     "first_name",
@@ -140,7 +143,15 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
                         ))
                         .at(locator.at(&d.origin, &m.reference.field))
                         .with_hint(format!(
-                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling"
+                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{}",
+                            if target.kind == "role" {
+                                format!(
+                                    "; or grant a built-in role by its defaultRoleId ({})",
+                                    crate::kinds::BUILTIN_ROLE_IDS.join(", ")
+                                )
+                            } else {
+                                String::new()
+                            }
                         )),
                     );
                 }
@@ -324,6 +335,7 @@ fn check_objects(declared: &[Declared], locator: &Locator, diags: &mut Diagnosti
         }
         match d.addr.kind {
             "user" => check_user(d, &at, diags),
+            "schedule" | "schedulegroup" | "role" => access_hours::check(d, &at, diags),
             "queue" if d.addr.key.contains('*') => diags.push(
                 Diagnostic::error(format!("queue name `{}` contains `*`", d.addr.key))
                     .at(at("/name"))

@@ -36,6 +36,7 @@ pub async fn run(args: &EmulateArgs) -> anyhow::Result<ExitCode> {
             search_lag: Duration::from_millis(args.search_lag_ms),
             get_after_create_404: Duration::from_millis(args.read_lag_ms),
             member_lag: Duration::from_millis(args.member_lag_ms),
+            grant_lag: Duration::from_millis(args.grant_lag_ms),
         },
         ..EmulatorConfig::default()
     };

@@ -116,6 +116,9 @@ pub struct Consistency {
     pub get_after_create_404: Duration,
     /// Queue members added appear in the members listing only this long after the add.
     pub member_lag: Duration,
+    /// A role or division created less than this long ago answers 404 when granted
+    /// (`bulkadd`), as while the authorization caches catch up (§7.2).
+    pub grant_lag: Duration,
 }
 
 #[cfg(test)]

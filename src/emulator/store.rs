@@ -212,6 +212,8 @@ pub struct Emu {
     /// (queue id, user id) → instant the membership becomes visible (`member_lag`).
     pub member_visible: HashMap<(String, String), Instant>,
     pub tasks: HashMap<String, Task>,
+    /// entity id → creation instant (for `grant_lag`).
+    pub grant_created: HashMap<String, Instant>,
 }
 
 impl Emu {
@@ -234,6 +236,7 @@ impl Emu {
             search_index: HashMap::new(),
             member_visible: HashMap::new(),
             tasks: HashMap::new(),
+            grant_created: HashMap::new(),
         })
     }
 
@@ -252,6 +255,16 @@ impl Emu {
         if !self.cfg.consistency.get_after_create_404.is_zero() {
             self.created_at.insert(id.to_string(), now);
         }
+        if !self.cfg.consistency.grant_lag.is_zero() {
+            self.grant_created.insert(id.to_string(), now);
+        }
+    }
+
+    /// Is `id` (a role or division) too fresh to be granted (`grant_lag`)?
+    pub fn hidden_from_grants(&self, id: &str, now: Instant) -> bool {
+        self.grant_created
+            .get(id)
+            .is_some_and(|t| now.duration_since(*t) < self.cfg.consistency.grant_lag)
     }
 
     /// Is a GET-by-id of `id` still inside the GET-after-create 404 window?

@@ -18,8 +18,12 @@ mod division;
 mod language;
 mod queue;
 mod queue_links;
+mod role;
+mod schedule;
 mod skill;
+mod skill_group;
 mod user;
+mod user_roles;
 mod user_routing;
 mod wrapup_code;
 
@@ -50,7 +54,15 @@ pub static KINDS: &[&dyn Kind] = &[
     &queue::Queue,
     &queue_links::QUEUE_WRAPUP_CODES,
     &queue_links::QUEUE_MEMBERS,
+    &role::Role,
+    &user_roles::UserRoles,
+    &skill_group::SkillGroup,
+    &schedule::Schedule,
+    &schedule::ScheduleGroup,
 ];
+
+pub use role::{BUILTIN_ROLE_IDS, is_builtin as is_builtin_role};
+pub use schedule::local_time_view;
 
 /// Find a kind by its name.
 pub fn kind(name: &str) -> Option<&'static dyn Kind> {

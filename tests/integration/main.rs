@@ -3,6 +3,7 @@
 
 mod support;
 
+mod access_hours;
 mod apply;
 mod cli;
 mod emulator_http;

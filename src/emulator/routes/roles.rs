@@ -174,10 +174,13 @@ pub fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
                 let role = req_str(&m, "roleId")?.to_lowercase();
                 let div = req_str(&m, "divisionId")?.to_lowercase();
                 // Unknown role/division → 404 (TF retries bulkadd on 404 for fresh ones).
-                if !st.data.roles.contains_key(&role) {
+                if !st.data.roles.contains_key(&role) || st.hidden_from_grants(&role, rq.now) {
                     return Err(ApiError::not_found(format!("Role [{role}] not found")));
                 }
-                if div != "*" && !st.data.divisions.contains_key(&div) {
+                if div != "*"
+                    && (!st.data.divisions.contains_key(&div)
+                        || st.hidden_from_grants(&div, rq.now))
+                {
                     return Err(ApiError::not_found(format!("Division [{div}] not found")));
                 }
                 parsed.push((role, div));

@@ -12,6 +12,24 @@ use crate::emulator::store::Emu;
 use crate::emulator::util::ieq;
 
 const REFS: &[&str] = &["openSchedules", "closedSchedules", "holidaySchedules"];
+/// IANA time zone names accepted in `timeZone`.
+const TIME_ZONES: &str = include_str!("../../../assets/iana-time-zones.txt");
+
+/// `yyyy-MM-ddTHH:mm:ss` with an optional fraction of up to 9 digits, no zone.
+fn local_date_time(s: &str) -> bool {
+    let (main, frac) = s.split_once('.').unwrap_or((s, ""));
+    let b = main.as_bytes();
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+        && frac.len() <= 9
+        && frac.bytes().all(|c| c.is_ascii_digit())
+        && !(s.contains('.') && frac.is_empty())
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -197,7 +215,17 @@ fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String,
     match kind {
         Kind::Schedule => {
             for k in ["start", "end"] {
-                out.insert(k.into(), json!(req_str(b, k)?));
+                let v = req_str(b, k)?;
+                if !local_date_time(v) {
+                    return Err(ApiError::new(
+                        400,
+                        "invalid.date",
+                        format!(
+                            "The field '{k}' must be a local date-time yyyy-MM-ddTHH:mm:ss.SSS, not [{v}]"
+                        ),
+                    ));
+                }
+                out.insert(k.into(), json!(v));
             }
             if let Some(r) = b.get("rrule") {
                 out.insert("rrule".into(), r.clone());
@@ -205,6 +233,12 @@ fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String,
         }
         Kind::Group => {
             if let Some(tz) = b.get("timeZone") {
+                let name = tz.as_str().unwrap_or_default();
+                if !TIME_ZONES.lines().any(|l| !l.starts_with('#') && l == name) {
+                    return Err(ApiError::invalid_value(format!(
+                        "Value [{name}] is not a valid time zone for field [timeZone]"
+                    )));
+                }
                 out.insert("timeZone".into(), tz.clone());
             }
             for r in REFS {

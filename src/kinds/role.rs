@@ -1,0 +1,149 @@
+//! Authorization roles (`/api/v2/authorization/roles`), keyed by name.
+//!
+//! Listed once with `userCount=false`. Created with `POST {name, description,
+//! permissions, permissionPolicies}`; updated with `PUT` (no version), sending the
+//! org's current value of every field the manifest does not manage (the PUT replaces).
+//! Built-in roles (`default: true`) are never renamed: an update keeps their name.
+//! Grants of roles to users are the `user-roles` sub-kind.
+
+use crate::api::ApiExt;
+use serde_json::{Map, Value, json};
+
+use super::{
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
+    create_by_name, id_of, index_by_name, str_field,
+};
+
+const PATH: &str = "/api/v2/authorization/roles";
+
+/// The `defaultRoleId`s of built-in roles a manifest may grant without declaring them.
+/// Validation accepts these; the plan checks that the org really has them.
+pub const BUILTIN_ROLE_IDS: &[&str] = &["employee", "admin"];
+
+/// Is `role` (as written in a grant) a built-in role's `defaultRoleId`?
+pub fn is_builtin(role: &str) -> bool {
+    BUILTIN_ROLE_IDS
+        .iter()
+        .any(|b| b.eq_ignore_ascii_case(role.trim()))
+}
+
+/// See the module docs.
+pub struct Role;
+
+/// Policies compared as sets: `{domain, entityName, actionSet (sorted)}`, sorted.
+fn policies_view(v: &Value) -> Value {
+    let mut out: Vec<Value> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let mut actions: Vec<String> = p
+                .get("actionSet")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            actions.sort();
+            actions.dedup();
+            json!({"domain": p.get("domain"), "entityName": p.get("entityName"), "actionSet": actions})
+        })
+        .collect();
+    out.sort_by_key(|p| p.to_string());
+    out.dedup();
+    Value::Array(out)
+}
+
+fn permissions_view(v: &Value) -> Value {
+    let mut out: Vec<&str> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    json!(out)
+}
+
+impl Kind for Role {
+    fn name(&self) -> &'static str {
+        "role"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("roles")
+    }
+
+    fn references(&self, _spec: &Value) -> Vec<Ref> {
+        Vec::new()
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx
+                .client
+                .list_pages(PATH, &[("userCount", "false".into())], SMALL_PAGE_SIZE)
+                .await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), spec["name"].clone());
+        if let Some(d) = str_field(spec, "description") {
+            m.insert("description".into(), json!(d));
+        }
+        if let Some(p) = spec.get("permissions").filter(|p| p.is_array()) {
+            m.insert("permissions".into(), permissions_view(p));
+        }
+        if let Some(p) = spec.get("permissionPolicies").filter(|p| p.is_array()) {
+            m.insert("permissionPolicies".into(), policies_view(p));
+        }
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {
+        json!({
+            "name": observed["name"],
+            "description": observed.get("description"),
+            "permissions": permissions_view(&observed["permissions"]),
+            "permissionPolicies": policies_view(&observed["permissionPolicies"]),
+        })
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let name = target.declared.addr.key.as_str();
+            let current = |k: &str| target.observed.and_then(|o| o.get(k)).cloned();
+            let mut body = json!({"name": name});
+            if target.observed.is_some_and(|o| o["default"] == json!(true)) {
+                body["name"] = current("name").unwrap_or_else(|| json!(name));
+            }
+            for k in ["description", "permissions", "permissionPolicies"] {
+                if let Some(v) = spec.get(k).filter(|v| !v.is_null()).cloned().or(current(k)) {
+                    body[k] = v;
+                }
+            }
+            match target.observed {
+                None => create_by_name(ctx, self.name(), PATH, name, &body).await,
+                Some(observed) => {
+                    let id = id_of(observed, "a role")?;
+                    ctx.client.put(&format!("{PATH}/{id}"), &body).await?;
+                    Ok(id)
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,312 @@
+//! Architect schedules (`/api/v2/architect/schedules`) and schedule groups
+//! (`/api/v2/architect/schedulegroups`), keyed by name.
+//!
+//! Both are listed once (page-number listings). Created with `POST`; updated with `PUT`
+//! (a full replacement: fields the manifest does not manage keep the org's value)
+//! carrying the current `version`; on a version conflict the object is re-read and the
+//! PUT retried. Groups name their schedules (`openSchedules`, `closedSchedules`,
+//! `holidaySchedules`), so they come after them; the lists are compared as sets.
+
+use crate::api::ApiExt;
+use serde_json::{Map, Value, json};
+
+use super::{
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
+    Target, create_by_name, id_of, index_by_name, norm_key, str_field,
+};
+
+const SCHEDULES: &str = "/api/v2/architect/schedules";
+const GROUPS: &str = "/api/v2/architect/schedulegroups";
+/// The schedule lists of a group.
+const LISTS: &[&str] = &["openSchedules", "closedSchedules", "holidaySchedules"];
+
+/// `yyyy-MM-ddTHH:mm:ss.SSS`: the API's local date-time, compared at millisecond
+/// precision (the API may answer with more or fewer fractional digits).
+pub fn local_time_view(s: &str) -> String {
+    let (main, frac) = s.split_once('.').unwrap_or((s, ""));
+    let mut ms: String = frac.chars().take(3).collect();
+    while ms.len() < 3 {
+        ms.push('0');
+    }
+    format!("{main}.{ms}")
+}
+
+fn division_view(observed: &Value, resolver: &Resolver) -> Option<String> {
+    observed
+        .pointer("/division/id")
+        .and_then(Value::as_str)
+        .and_then(|id| resolver.name("division", id))
+}
+
+fn division_ref(spec: &Value) -> Option<Ref> {
+    str_field(spec, "division").map(|d| Ref {
+        target: Addr::new("division", d),
+        field: "/division".into(),
+    })
+}
+
+/// Create, or PUT with the current version (re-read and retried on a conflict).
+async fn upsert(
+    ctx: &Ctx,
+    kind: &str,
+    path: &str,
+    name: &str,
+    observed: Option<&Value>,
+    body: Value,
+) -> Result<String, KindError> {
+    let Some(observed) = observed else {
+        return create_by_name(ctx, kind, path, name, &body).await;
+    };
+    let id = id_of(observed, &format!("a {kind}"))?;
+    let item = format!("{path}/{id}");
+    let mut version = observed.get("version").cloned();
+    for attempt in 0..3 {
+        let mut body = body.clone();
+        if let Some(v) = version.as_ref().filter(|v| !v.is_null()) {
+            body["version"] = v.clone();
+        }
+        match ctx.client.put(&item, &body).await {
+            Ok(_) => return Ok(id),
+            Err(e) if e.is_version_mismatch() && attempt < 2 => {
+                let current = ctx.client.get(&item, &[]).await?;
+                version = current.get("version").cloned();
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// The division and description of a body: declared, else the org's current value.
+fn common_body(
+    ctx: &Ctx,
+    spec: &Value,
+    name: &str,
+    observed: Option<&Value>,
+) -> Result<Value, KindError> {
+    let mut body = json!({"name": name});
+    match str_field(spec, "division") {
+        Some(d) => body["division"] = json!({"id": ctx.resolver.require("division", d)?}),
+        None => {
+            if let Some(id) = observed.and_then(|o| o.pointer("/division/id")) {
+                body["division"] = json!({"id": id});
+            }
+        }
+    }
+    if let Some(d) = str_field(spec, "description")
+        .or_else(|| observed.and_then(|o| str_field(o, "description")))
+    {
+        body["description"] = json!(d);
+    }
+    Ok(body)
+}
+
+/// See the module docs.
+pub struct Schedule;
+
+impl Kind for Schedule {
+    fn name(&self) -> &'static str {
+        "schedule"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("schedules")
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        division_ref(spec).into_iter().collect()
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx
+                .client
+                .list_pages(SCHEDULES, &[], SMALL_PAGE_SIZE)
+                .await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), spec["name"].clone());
+        for k in ["division", "description", "rrule"] {
+            if let Some(v) = str_field(spec, k) {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        for k in ["start", "end"] {
+            if let Some(v) = str_field(spec, k) {
+                m.insert(k.into(), json!(local_time_view(v)));
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        json!({
+            "name": observed["name"],
+            "division": division_view(observed, resolver),
+            "description": observed.get("description"),
+            "rrule": observed.get("rrule"),
+            "start": str_field(observed, "start").map(local_time_view),
+            "end": str_field(observed, "end").map(local_time_view),
+        })
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let name = target.declared.addr.key.as_str();
+            let mut body = common_body(ctx, spec, name, target.observed)?;
+            for k in ["start", "end", "rrule"] {
+                let v =
+                    str_field(spec, k).or_else(|| target.observed.and_then(|o| str_field(o, k)));
+                if let Some(v) = v {
+                    body[k] = json!(v);
+                }
+            }
+            upsert(ctx, self.name(), SCHEDULES, name, target.observed, body).await
+        })
+    }
+}
+
+/// See the module docs.
+pub struct ScheduleGroup;
+
+fn names_view(list: &Value, resolver: &Resolver) -> Value {
+    let mut names: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| match s {
+            Value::String(n) => Some(n.clone()),
+            _ => str_field(s, "id")
+                .and_then(|id| resolver.name("schedule", id))
+                .or_else(|| str_field(s, "name").map(str::to_string)),
+        })
+        .map(|n| norm_key(&n))
+        .collect();
+    names.sort();
+    names.dedup();
+    json!(names)
+}
+
+impl Kind for ScheduleGroup {
+    fn name(&self) -> &'static str {
+        "schedulegroup"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("scheduleGroups")
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        let mut refs: Vec<Ref> = division_ref(spec).into_iter().collect();
+        for list in LISTS {
+            for (i, s) in spec
+                .get(*list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(s) = s.as_str() {
+                    refs.push(Ref {
+                        target: Addr::new("schedule", s),
+                        field: format!("/{list}/{i}"),
+                    });
+                }
+            }
+        }
+        refs
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx.client.list_pages(GROUPS, &[], SMALL_PAGE_SIZE).await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), spec["name"].clone());
+        for k in ["division", "description", "timeZone"] {
+            if let Some(v) = str_field(spec, k) {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        for list in LISTS {
+            if let Some(v) = spec.get(*list).filter(|v| v.is_array()) {
+                m.insert((*list).into(), names_view(v, &Resolver::default()));
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let mut v = json!({
+            "name": observed["name"],
+            "division": division_view(observed, resolver),
+            "description": observed.get("description"),
+            "timeZone": observed.get("timeZone"),
+        });
+        for list in LISTS {
+            v[*list] = names_view(observed.get(*list).unwrap_or(&Value::Null), resolver);
+        }
+        v
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let name = target.declared.addr.key.as_str();
+            let mut body = common_body(ctx, spec, name, target.observed)?;
+            if let Some(tz) = str_field(spec, "timeZone")
+                .or_else(|| target.observed.and_then(|o| str_field(o, "timeZone")))
+            {
+                body["timeZone"] = json!(tz);
+            }
+            for list in LISTS {
+                let refs = match spec.get(*list).and_then(Value::as_array) {
+                    Some(names) => {
+                        let mut ids = Vec::new();
+                        for n in names.iter().filter_map(Value::as_str) {
+                            ids.push(json!({"id": ctx.resolver.require("schedule", n)?}));
+                        }
+                        Value::Array(ids)
+                    }
+                    None => Value::Array(
+                        target
+                            .observed
+                            .and_then(|o| o.get(*list))
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|s| s.get("id").map(|id| json!({"id": id})))
+                            .collect(),
+                    ),
+                };
+                body[*list] = refs;
+            }
+            upsert(ctx, self.name(), GROUPS, name, target.observed, body).await
+        })
+    }
+}

@@ -1,0 +1,260 @@
+//! Skill groups (`/api/v2/routing/skillgroups`), keyed by name.
+//!
+//! Listed with the cursor listing (`after` from `nextUri`); the listing's
+//! `SkillGroupDefinition` has no conditions, so each declared group that exists is read
+//! with `GET .../{id}`. Created with `POST {name, division: {id}, description,
+//! skillConditions}`; updated with `PATCH` carrying the full definition (as Terraform
+//! does). Conditions name skills and languages (not IDs), so groups come after them.
+
+use crate::api::ApiExt;
+use serde_json::{Map, Value, json};
+
+use super::{
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, id_of,
+    index_by_name, norm_key, str_field,
+};
+
+const PATH: &str = "/api/v2/routing/skillgroups";
+const PAGE: u32 = 100;
+
+/// See the module docs.
+pub struct SkillGroup;
+
+/// Conditions as compared: skill and language names lower-cased, proficiencies as
+/// numbers, `childConditions` always present.
+fn conditions_view(v: &Value) -> Value {
+    Value::Array(
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let side = |field: &str, name: &str| -> Value {
+                    Value::Array(
+                        c.get(field)
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .map(|r| {
+                                json!({
+                                    name: str_field(r, name).map(norm_key),
+                                    "comparator": r.get("comparator"),
+                                    "proficiency": r.get("proficiency"),
+                                    "childConditions": conditions_view(r.get("childConditions").unwrap_or(&Value::Null)),
+                                })
+                            })
+                            .collect(),
+                    )
+                };
+                json!({
+                    "routingSkillConditions": side("routingSkillConditions", "routingSkill"),
+                    "languageSkillConditions": side("languageSkillConditions", "languageSkill"),
+                    "operation": c.get("operation"),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Every skill (language) a condition list names, with the pointer of the field.
+fn condition_refs(v: &Value, at: &str, out: &mut Vec<Ref>) {
+    for (i, c) in v.as_array().into_iter().flatten().enumerate() {
+        for (field, name, kind) in [
+            ("routingSkillConditions", "routingSkill", "skill"),
+            ("languageSkillConditions", "languageSkill", "language"),
+        ] {
+            for (j, r) in c
+                .get(field)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let here = format!("{at}/{i}/{field}/{j}");
+                if let Some(n) = str_field(r, name) {
+                    out.push(Ref {
+                        target: Addr::new(kind, n),
+                        field: format!("{here}/{name}"),
+                    });
+                }
+                if let Some(children) = r.get("childConditions") {
+                    condition_refs(children, &format!("{here}/childConditions"), out);
+                }
+            }
+        }
+    }
+}
+
+/// The manifest's conditions as the API wants them (`childConditions` always sent).
+fn conditions_body(v: &Value) -> Value {
+    Value::Array(
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let side = |field: &str| -> Value {
+                    Value::Array(
+                        c.get(field)
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .map(|r| {
+                                let mut r = r.clone();
+                                r["childConditions"] = conditions_body(
+                                    r.get("childConditions").unwrap_or(&Value::Null),
+                                );
+                                r
+                            })
+                            .collect(),
+                    )
+                };
+                json!({
+                    "routingSkillConditions": side("routingSkillConditions"),
+                    "languageSkillConditions": side("languageSkillConditions"),
+                    "operation": c.get("operation"),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Look a group up by name with the cursor listing's prefix filter.
+async fn find(ctx: &Ctx, name: &str) -> Result<Option<Value>, KindError> {
+    let listed = ctx
+        .client
+        .list_cursor(PATH, &[("name", name.to_string())], PAGE)
+        .await?;
+    Ok(listed
+        .into_iter()
+        .find(|o| str_field(o, "name").map(norm_key) == Some(norm_key(name))))
+}
+
+impl Kind for SkillGroup {
+    fn name(&self) -> &'static str {
+        "skillgroup"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("skillGroups")
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        let mut refs: Vec<Ref> = str_field(spec, "division")
+            .map(|d| Ref {
+                target: Addr::new("division", d),
+                field: "/division".into(),
+            })
+            .into_iter()
+            .collect();
+        if let Some(c) = spec.get("skillConditions") {
+            condition_refs(c, "/skillConditions", &mut refs);
+        }
+        refs
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx.client.list_cursor(PATH, &[], PAGE).await?;
+            let mut out = index_by_name(self.name(), all, &ctx.resolver);
+            for d in declared {
+                if let Some(listed) = out.get_mut(&d.addr.norm()) {
+                    let id = id_of(listed, "a skill group listing")?;
+                    *listed = ctx.client.get(&format!("{PATH}/{id}"), &[]).await?;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), spec["name"].clone());
+        for k in ["division", "description"] {
+            if let Some(v) = str_field(spec, k) {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        m.insert(
+            "skillConditions".into(),
+            conditions_view(&spec["skillConditions"]),
+        );
+        Value::Object(m)
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let division = observed
+            .pointer("/division/id")
+            .and_then(Value::as_str)
+            .and_then(|id| resolver.name("division", id));
+        json!({
+            "name": observed["name"],
+            "division": division,
+            "description": observed.get("description"),
+            "skillConditions": conditions_view(&observed["skillConditions"]),
+        })
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &target.declared.spec;
+            let name = target.declared.addr.key.as_str();
+            let mut body = json!({
+                "name": name,
+                "skillConditions": conditions_body(&spec["skillConditions"]),
+            });
+            match str_field(spec, "division") {
+                Some(d) => body["division"] = json!({"id": ctx.resolver.require("division", d)?}),
+                None => {
+                    if let Some(id) = target.observed.and_then(|o| o.pointer("/division/id")) {
+                        body["division"] = json!({"id": id});
+                    }
+                }
+            }
+            let description = str_field(spec, "description")
+                .or_else(|| target.observed.and_then(|o| str_field(o, "description")));
+            if let Some(d) = description {
+                body["description"] = json!(d);
+            }
+            match target.observed {
+                None => create(ctx, name, &body).await,
+                Some(observed) => {
+                    let id = id_of(observed, "a skill group")?;
+                    ctx.client.patch(&format!("{PATH}/{id}"), &body).await?;
+                    Ok(id)
+                }
+            }
+        })
+    }
+}
+
+/// POST once; on a lost answer or a conflict, look the group up and adopt it.
+async fn create(ctx: &Ctx, name: &str, body: &Value) -> Result<String, KindError> {
+    let mut last = None;
+    for _ in 0..4 {
+        match ctx.client.create(PATH, body).await {
+            Ok(created) => return id_of(&created, &format!("POST {PATH}")),
+            Err(e) if e.is_ambiguous() || e.is_conflict() => {
+                if let Some(found) = find(ctx, name).await? {
+                    return id_of(&found, &format!("GET {PATH}"));
+                }
+                if e.is_conflict() {
+                    return Err(KindError::Other(format!(
+                        "skill group `{name}`: refused as a duplicate, but none of that name is visible: {e}"
+                    )));
+                }
+                last = Some(e);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last
+        .map(KindError::from)
+        .unwrap_or_else(|| KindError::Other(format!("skill group `{name}`: could not be created"))))
+}
