@@ -197,6 +197,7 @@ fn reads_right_after_create_may_404_and_members_appear_late() {
                 get_after_create_404: Duration::from_millis(800),
                 member_lag: Duration::from_millis(800),
                 search_lag: Duration::from_millis(800),
+                grant_lag: Duration::from_millis(800),
             },
             ..no_server_limit()
         },
