@@ -147,7 +147,7 @@ pub fn render_summary(summary: &Summary, stats: &ClientStats) -> String {
 /// One line of request statistics.
 pub fn render_stats(stats: &ClientStats) -> String {
     format!(
-        "Requests: {} sent, {} retried, {} rate-limited (429), {:.1} s waiting on rate limits.",
+        "Requests: {} sent, {} retried, {} rate-limited (429); {:.1} s spent waiting on rate limits (summed over concurrent requests).",
         stats.requests,
         stats.retries,
         stats.throttled,

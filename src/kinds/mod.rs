@@ -324,7 +324,14 @@ fn diff_into(path: &str, desired: &Value, observed: Option<&Value>, out: &mut Ve
                 } else {
                     format!("{path}.{k}")
                 };
-                diff_into(&p, v, have.get(k), out);
+                // Natural keys used as map keys (a user's skills, a queue's members)
+                // match case-insensitively; API field names match exactly first.
+                let found = have.get(k).or_else(|| {
+                    have.iter()
+                        .find(|(hk, _)| norm_key(hk) == norm_key(k))
+                        .map(|(_, v)| v)
+                });
+                diff_into(&p, v, found, out);
             }
         }
         (Value::Object(want), None | Some(Value::Null)) => {
@@ -520,6 +527,16 @@ mod tests {
         let d = diff(&want, &json!({}));
         assert_eq!(d[0].path, "acwSettings.wrapupPrompt");
         assert_eq!(d[0].before, None);
+    }
+
+    #[test]
+    fn map_keys_that_are_natural_keys_match_case_insensitively() {
+        let want = json!({"Technical Support": 2, "Billing": 4});
+        let have = json!({"technical support": 2, "billing": 3});
+        let d = diff(&want, &have);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path, "Billing");
+        assert_eq!(d[0].before, Some(json!(3)));
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl Kind for QueueLinks {
             .flatten()
         {
             if let Some(k) = k.as_str() {
-                m.insert(norm_key(k), json!(true));
+                m.insert(k.to_string(), json!(true));
             }
         }
         Value::Object(m)

@@ -185,7 +185,11 @@ impl Kind for UserRoles {
     fn desired_view(&self, spec: &Value) -> Value {
         let mut m = Map::new();
         for (role, division) in grants(spec) {
-            m.insert(grant_key(&role, division.as_deref()), json!(true));
+            // Declared spelling for the plan; matched case-insensitively by `diff`.
+            m.insert(
+                format!("{role} in {}", division.as_deref().unwrap_or(HOME)),
+                json!(true),
+            );
         }
         Value::Object(m)
     }

@@ -129,7 +129,7 @@ impl Kind for UserRouting {
         let mut m = Map::new();
         if let Some(items) = spec.get("items").and_then(Value::as_object) {
             for (name, p) in items {
-                m.insert(norm_key(name), p.clone());
+                m.insert(name.clone(), p.clone());
             }
         }
         Value::Object(m)
