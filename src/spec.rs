@@ -15,6 +15,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod integrations;
+pub use integrations::{
+    CredentialSpec, DataActionSpec, IntegrationConfigSpec, IntegrationSpec, TriggerSpec,
+};
+
 /// One seed file, or several merged: every top-level key is a list of objects.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -41,6 +46,15 @@ pub struct Manifest {
     /// Routing queues, by name, with their members and wrap-up codes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queues: Vec<QueueSpec>,
+    /// Integrations (EventBridge sources, web-services data-action integrations, …), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrations: Vec<IntegrationSpec>,
+    /// Web-services data actions, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_actions: Vec<DataActionSpec>,
+    /// Process-automation triggers (event topic → Architect workflow), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<TriggerSpec>,
 }
 
 /// An authorization division.
