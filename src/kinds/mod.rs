@@ -38,7 +38,7 @@ use serde_json::{Map, Value};
 use crate::api::ApiExt;
 use crate::client::{ApiClient, ApiError};
 
-pub use integration::{SENSITIVE, secret_envs};
+pub use integration::{SENSITIVE, secret_envs, wait_active};
 
 /// A boxed future, so that [`Kind`] stays object-safe.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -5,4 +5,5 @@ mod support;
 
 mod apply;
 mod cli;
+mod integrations;
 mod validation;
