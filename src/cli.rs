@@ -57,6 +57,13 @@ pub struct RunArgs {
     /// (including the server's Retry-After; default 600).
     #[arg(long, value_name = "SECS")]
     pub request_deadline: Option<u64>,
+    /// Only these kinds: a group (`integrations`), a kind name or a manifest key;
+    /// repeatable or comma-separated. Objects they reference must already exist.
+    #[arg(long, value_name = "SELECTOR", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Do not probe the data actions' target URLs (seed placeholders on purpose).
+    #[arg(long)]
+    pub skip_url_check: bool,
 }
 
 /// `genseed plan`.
@@ -65,6 +72,9 @@ pub struct PlanArgs {
     /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Do not probe target URLs (the plan still reads the org).
+    #[arg(long)]
+    pub offline: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -78,6 +88,10 @@ pub struct ApplyArgs {
     /// Changes run at once within a tier.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+    /// Allow replacing (deleting and creating again) objects whose changed fields the API
+    /// cannot update in place (`-/+` in the plan).
+    #[arg(long)]
+    pub allow_replace: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }

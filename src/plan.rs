@@ -19,6 +19,9 @@ pub enum Action {
     Adopt,
     /// In the org and in the state, as declared.
     Noop,
+    /// In the org, but a field differs that the API cannot change in place: delete and
+    /// create again (needs `--allow-replace`).
+    Replace,
 }
 
 impl Action {
@@ -29,6 +32,7 @@ impl Action {
             Action::Update => "~",
             Action::Adopt => "=",
             Action::Noop => " ",
+            Action::Replace => "-/+",
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct Counts {
     pub adopt: usize,
     /// Unchanged.
     pub unchanged: usize,
+    /// To replace (delete + create).
+    pub replace: usize,
 }
 
 /// All changes, sorted by tier, then kind order, then key.
@@ -86,6 +92,7 @@ impl Plan {
                 Action::Update => c.update += 1,
                 Action::Adopt => c.adopt += 1,
                 Action::Noop => c.unchanged += 1,
+                Action::Replace => c.replace += 1,
             }
         }
         c

@@ -94,7 +94,16 @@ pub fn plan(ctx: &Ctx, declared: &[Declared], tiers: &[usize], state: &State) ->
             (Some(id), Some(r)) => &r.id == id,
             _ => !k.is_object(),
         };
-        let action = decide(found.is_some(), in_state, &diffs);
+        let mut action = decide(found.is_some(), in_state, &diffs);
+        if action == Action::Update
+            && diffs.iter().any(|d| {
+                k.replace_fields()
+                    .iter()
+                    .any(|f| d.path == *f || d.path.starts_with(&format!("{f}.")))
+            })
+        {
+            action = Action::Replace;
+        }
         changes.push(Change {
             addr: d.addr.clone(),
             action,
@@ -126,6 +135,42 @@ pub fn plan(ctx: &Ctx, declared: &[Declared], tiers: &[usize], state: &State) ->
     Plan { changes }
 }
 
+/// Keep only the changes of kinds `selectors` name (`--only`: a group such as
+/// `integrations`, a kind name or a manifest key). Objects outside the selection that
+/// selected ones reference must already exist in the org; the missing ones are returned.
+pub fn select(
+    plan: &mut Plan,
+    declared: &[Declared],
+    deps: &[Vec<usize>],
+    selectors: &[String],
+) -> Vec<String> {
+    if selectors.is_empty() {
+        return Vec::new();
+    }
+    let chosen = |name: &str| {
+        kind(name).is_some_and(|k| selectors.iter().any(|s| crate::kinds::selected_by(k, s)))
+    };
+    let missing_parents: HashSet<usize> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create && !chosen(c.addr.kind))
+        .map(|c| c.declared)
+        .collect();
+    let mut missing = Vec::new();
+    for c in plan.changes.iter().filter(|c| chosen(c.addr.kind)) {
+        for d in &deps[c.declared] {
+            if missing_parents.contains(d) {
+                missing.push(format!(
+                    "{} needs {}, which is not in the org yet",
+                    c.addr, declared[*d].addr
+                ));
+            }
+        }
+    }
+    plan.changes.retain(|c| chosen(c.addr.kind));
+    missing
+}
+
 /// Hooks for showing progress; the binary implements them with indicatif.
 pub trait Progress: Send + Sync {
     /// Apply is about to run `total` changes.
@@ -153,6 +198,8 @@ pub struct Summary {
     pub adopted: usize,
     /// Unchanged objects.
     pub unchanged: usize,
+    /// Replaced objects (deleted and created again).
+    pub replaced: usize,
     /// Failed changes: address and message.
     pub failed: Vec<(String, String)>,
     /// Changes not attempted because something they depend on failed, or because the
@@ -295,6 +342,7 @@ pub async fn apply(
                     Action::Update => summary.updated += 1,
                     Action::Adopt => summary.adopted += 1,
                     Action::Noop => summary.unchanged += 1,
+                    Action::Replace => summary.replaced += 1,
                 },
                 Err(message) => {
                     failed.insert(change.declared);
@@ -328,19 +376,15 @@ async fn run_one(
 ) -> Result<(), RunError> {
     let d = &declared[change.declared];
     let k = kind(d.addr.kind).expect("registered kind");
+    let target = Target {
+        declared: d,
+        observed: change.observed.as_ref(),
+        observed_view: change.observed_view.as_ref(),
+    };
     let id = match change.action {
         Action::Adopt => change.id.clone().unwrap_or_default(),
-        _ => {
-            k.apply(
-                ctx,
-                Target {
-                    declared: d,
-                    observed: change.observed.as_ref(),
-                    observed_view: change.observed_view.as_ref(),
-                },
-            )
-            .await?
-        }
+        Action::Replace => k.replace(ctx, target).await?,
+        _ => k.apply(ctx, target).await?,
     };
     if k.is_object() {
         ctx.resolver.insert(k.name(), &d.addr.key, &id);
@@ -356,5 +400,6 @@ pub fn context(client: ApiClient) -> Ctx {
         resolver: Arc::new(Resolver::default()),
         home_division: None,
         observed: Default::default(),
+        secrets: Default::default(),
     }
 }

@@ -44,6 +44,7 @@ fn describe(change: &Change) -> String {
         "queue-members" => "members of queue",
         "queue-wrapupcodes" => "wrap-up codes of queue",
         "wrapupcode" => "wrap-up code",
+        "data-action" => "data action",
         other => other,
     };
     format!("{label} {:?}", change.addr.key)
@@ -56,7 +57,12 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> S
     if plan.has_changes() {
         let _ = writeln!(
             out,
-            "Symbols: + create, ~ update, = adopt (exists, recorded in state), unchanged objects hidden{}\n",
+            "Symbols: + create, ~ update, = adopt (exists, recorded in state),{} unchanged objects hidden{}\n",
+            if plan.counts().replace > 0 {
+                " -/+ replace (delete and create again),"
+            } else {
+                ""
+            },
             if verbosity == Verbosity::Verbose {
                 " (shown with -v)"
             } else {
@@ -105,9 +111,14 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> S
     if plan.has_changes() {
         out.push('\n');
     }
+    let replace = if c.replace > 0 {
+        format!("{} to replace, ", c.replace)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "Plan: {} to create, {} to update, {} to adopt, {} unchanged.",
+        "Plan: {} to create, {} to update, {replace}{} to adopt, {} unchanged.",
         c.create, c.update, c.adopt, c.unchanged
     );
     out
@@ -125,9 +136,14 @@ pub fn render_summary(summary: &Summary, stats: &ClientStats) -> String {
     };
     let _ = writeln!(
         out,
-        "{headline}: {} created, {} updated, {} adopted, {} unchanged, {} failed, {} skipped ({:.1} s).",
+        "{headline}: {} created, {} updated, {}{} adopted, {} unchanged, {} failed, {} skipped ({:.1} s).",
         summary.created,
         summary.updated,
+        if summary.replaced > 0 {
+            format!("{} replaced, ", summary.replaced)
+        } else {
+            String::new()
+        },
         summary.adopted,
         summary.unchanged,
         summary.failed.len(),

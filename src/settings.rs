@@ -71,6 +71,9 @@ pub struct EnvFile {
     /// Seconds one request may spend on retries and waits before it fails.
     #[serde(default)]
     pub request_deadline_seconds: Option<u64>,
+    /// Values of `${var.NAME}` in the manifests (per-environment URLs and the like).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
 }
 
 /// Errors resolving settings; each says what to do.
@@ -150,6 +153,8 @@ pub struct Settings {
     pub tokens: usize,
     /// Seconds one request may spend on retries and waits.
     pub request_deadline: Option<u64>,
+    /// `${var.NAME}` values of this environment.
+    pub vars: BTreeMap<String, String>,
 }
 
 /// Credentials read from the environment.
@@ -274,6 +279,7 @@ impl Settings {
             rate_limit,
             tokens: env_file.tokens.unwrap_or(1).max(1),
             request_deadline: env_file.request_deadline_seconds,
+            vars: env_file.vars.clone(),
         })
     }
 
@@ -301,6 +307,29 @@ impl Settings {
             client_secret: Secret::new(read(client_secret_env)?),
         }))
     }
+}
+
+/// Read the secrets named by the manifests (e.g. a data-action integration's basic-auth
+/// password) from environment variables: the values found, and the names of the unset
+/// or empty variables.
+pub fn read_secrets<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> (BTreeMap<String, Secret>, Vec<String>) {
+    let mut found = BTreeMap::new();
+    let mut missing = Vec::new();
+    for name in names {
+        match std::env::var(name) {
+            Ok(v) if !v.is_empty() => {
+                found.insert(name.to_string(), Secret::new(v));
+            }
+            _ => {
+                if !missing.iter().any(|m| m == name) {
+                    missing.push(name.to_string());
+                }
+            }
+        }
+    }
+    (found, missing)
 }
 
 /// `https://` anywhere; plain `http://` only to loopback addresses.

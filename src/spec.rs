@@ -17,6 +17,10 @@ use serde::{Deserialize, Serialize};
 
 mod access_hours;
 pub use access_hours::*;
+mod integrations;
+pub use integrations::{
+    CredentialSpec, DataActionSpec, IntegrationConfigSpec, IntegrationSpec, TriggerSpec,
+};
 
 /// One seed file, or several merged: every top-level key is a list of objects.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -56,6 +60,15 @@ pub struct Manifest {
     /// Architect schedule groups (business hours), by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule_groups: Vec<ScheduleGroupSpec>,
+    /// Integrations (EventBridge sources, web-services data-action integrations, …), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrations: Vec<IntegrationSpec>,
+    /// Web-services data actions, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_actions: Vec<DataActionSpec>,
+    /// Process-automation triggers (event topic → Architect workflow), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<TriggerSpec>,
 }
 
 /// An authorization division.

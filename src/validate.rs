@@ -9,7 +9,7 @@
 //!
 //! Contacts nothing and writes nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -74,6 +74,16 @@ impl Locator {
 /// Load and check the manifests in `seeds`. `sources` receives the files' text so
 /// diagnostics can show the offending line.
 pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> {
+    load_with_vars(seeds, sources, &BTreeMap::new())
+}
+
+/// [`load`], substituting `${var.NAME}` from `vars` (the environment's `vars:`); an
+/// undefined variable is an error at its string.
+pub fn load_with_vars(
+    seeds: &Path,
+    sources: &SourceCache,
+    vars: &BTreeMap<String, String>,
+) -> Result<Loaded, Diagnostics> {
     let mut diags = Diagnostics::new();
     if !seeds.is_dir() {
         diags.push(
@@ -113,6 +123,17 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
             ))
             .with_hint("add a manifest, e.g. seeds/main.yaml"),
         );
+    }
+    for d in &mut declared {
+        for (pointer, name) in crate::interp::substitute_vars(&mut d.spec, vars) {
+            diags.push(
+                Diagnostic::error(format!("variable `{name}` is not defined"))
+                    .at(locator.at(&d.origin, &pointer))
+                    .with_hint(format!(
+                        "add `{name}` under `vars:` of this environment in genseed.yaml"
+                    )),
+            );
+        }
     }
     check_objects(&declared, &locator, &mut diags);
     // Sub-resources come from their parents' entries.
@@ -159,7 +180,7 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
             Err(GraphError::Cycle(_)) => unreachable!("edges reports only missing references"),
             Ok(_) if diags.has_errors() => {}
             Ok(deps) => match graph::tiers(&declared) {
-                Ok(tiers) => result = Some((deps, tiers)),
+                Ok(tiers) => result = Some((deps, staged(&declared, tiers))),
                 Err(GraphError::Cycle(cycle)) => {
                     let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
                     let first = declared.iter().find(|d| d.addr == cycle[0]);
@@ -184,6 +205,26 @@ pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> 
         tiers,
         files,
     })
+}
+
+/// Tiers with stages applied: every object of a later stage (the integrations tier)
+/// comes after every object of an earlier one.
+fn staged(declared: &[Declared], mut tiers: Vec<usize>) -> Vec<usize> {
+    let stage = |i: usize| kind(declared[i].addr.kind).map_or(0, |k| k.stage());
+    let mut offset = 0;
+    let mut stages: Vec<u8> = (0..declared.len()).map(stage).collect();
+    stages.sort_unstable();
+    stages.dedup();
+    for s in stages {
+        let members: Vec<usize> = (0..declared.len()).filter(|&i| stage(i) == s).collect();
+        let mut top = 0;
+        for &i in &members {
+            tiers[i] += offset;
+            top = top.max(tiers[i] + 1);
+        }
+        offset = top;
+    }
+    tiers
 }
 
 /// Put every seed file's text into the cache (for rendering parse errors).

@@ -14,7 +14,8 @@ use crate::report::{ConsoleProgress, Verbosity, render_plan, render_summary};
 /// Run it.
 pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli, Some(&args.run))?;
-    let (prepared, _lock) = super::prepare(settings, true).await?;
+    let (mut prepared, _lock) = super::prepare(settings, true).await?;
+    super::integrations::select(&mut prepared, &args.run.only)?;
     let label = super::org_label(&prepared);
     if verbosity != Verbosity::Quiet || !prepared.plan.has_changes() {
         print!(
@@ -22,6 +23,10 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::R
             render_plan(&prepared.plan, &label, &prepared.settings.env, verbosity)
         );
     }
+    // Nothing is written (org or state) before these checks pass.
+    super::integrations::check_replaces(&prepared, args.allow_replace)?;
+    super::integrations::check_urls(&prepared, args.run.skip_url_check).await?;
+    super::integrations::load_secrets(&mut prepared)?;
     let writer = Arc::new(StateWriter::new(
         prepared.state_paths.clone(),
         prepared.state.clone(),

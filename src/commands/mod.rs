@@ -3,6 +3,7 @@
 
 mod apply;
 mod emulate;
+mod integrations;
 mod plan;
 mod validate;
 
@@ -65,9 +66,9 @@ fn settings(cli: &Cli, run: Option<&RunArgs>) -> anyhow::Result<Settings> {
 }
 
 /// Load and check the manifests; print every problem and fail when there is one.
-fn load(seeds: &Path) -> anyhow::Result<Loaded> {
+fn load(seeds: &Path, vars: &std::collections::BTreeMap<String, String>) -> anyhow::Result<Loaded> {
     let sources = SourceCache::new();
-    match checks::load(seeds, &sources) {
+    match checks::load_with_vars(seeds, &sources, vars) {
         Ok(loaded) => Ok(loaded),
         Err(diags) => {
             eprint!("{}", render(&diags, &sources));
@@ -182,7 +183,7 @@ async fn prepare(
     settings: Settings,
     lock: bool,
 ) -> anyhow::Result<(Prepared, Option<state::StateLock>)> {
-    let loaded = load(&settings.seeds)?;
+    let loaded = load(&settings.seeds, &settings.vars)?;
     let state_paths = StatePaths::new(&settings.state_dir, &settings.env);
     let guard = if lock {
         Some(state::lock(&state_paths)?)

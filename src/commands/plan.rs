@@ -8,12 +8,14 @@ use crate::report::{Verbosity, render_plan};
 /// Run it.
 pub async fn run(cli: &Cli, args: &PlanArgs, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli, Some(&args.run))?;
-    let (prepared, _) = super::prepare(settings, false).await?;
+    let (mut prepared, _) = super::prepare(settings, false).await?;
+    super::integrations::select(&mut prepared, &args.run.only)?;
     let label = super::org_label(&prepared);
     print!(
         "{}",
         render_plan(&prepared.plan, &label, &prepared.settings.env, verbosity)
     );
+    super::integrations::check_urls(&prepared, args.offline || args.run.skip_url_check).await?;
     if args.detailed_exitcode && prepared.plan.has_changes() {
         return Ok(ExitCode::from(2));
     }

@@ -8,7 +8,7 @@ use crate::report::Verbosity;
 /// Run it.
 pub fn run(cli: &Cli, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli, None)?;
-    let loaded = super::load(&settings.seeds)?;
+    let loaded = super::load(&settings.seeds, &settings.vars)?;
     if verbosity != Verbosity::Quiet {
         let objects = loaded
             .declared

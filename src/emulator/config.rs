@@ -23,6 +23,8 @@ pub const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = RateLimit {
     requests: 100,
     per: Duration::from_secs(60),
 };
+/// Default time an enabled integration spends ACTIVATING.
+pub const DEFAULT_INTEGRATION_ACTIVATION: Duration = Duration::from_millis(600);
 /// Default seed for ids, tokens, correlation ids and fault probabilities.
 pub const DEFAULT_SEED: u64 = 0x6765_6e73_6565_6421;
 
@@ -50,6 +52,8 @@ pub struct EmulatorConfig {
     pub data_file: Option<PathBuf>,
     /// Eventual-consistency knobs (all zero by default).
     pub consistency: Consistency,
+    /// How long an enabled integration reports ACTIVATING before ACTIVE.
+    pub integration_activation: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -65,6 +69,7 @@ impl Default for EmulatorConfig {
             seed: DEFAULT_SEED,
             data_file: None,
             consistency: Consistency::default(),
+            integration_activation: DEFAULT_INTEGRATION_ACTIVATION,
         }
     }
 }

@@ -66,6 +66,16 @@ pub struct OrgData {
     pub queue_wrapup_codes: BTreeMap<String, Vec<String>>,
     /// subject id → grants.
     pub grants: BTreeMap<String, Vec<GrantRec>>,
+    /// Integrations (with their `config.current` and private activation fields).
+    pub integrations: BTreeMap<String, Value>,
+    /// Integration credentials (fields kept, never read back).
+    pub integration_credentials: BTreeMap<String, Value>,
+    /// Data actions.
+    pub actions: BTreeMap<String, Value>,
+    /// Process-automation triggers.
+    pub triggers: BTreeMap<String, Value>,
+    /// Architect flows (read-only stubs; pre-seeded with a workflow).
+    pub flows: BTreeMap<String, Value>,
 }
 
 impl OrgData {
@@ -113,6 +123,7 @@ impl OrgData {
                        "selfUri": format!("/api/v2/authorization/roles/{id}")}),
             );
         }
+        super::routes::integrations::seed_flows(&mut d, seed);
         d
     }
 

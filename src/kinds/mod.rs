@@ -14,7 +14,9 @@
 //!
 //! Kinds do no I/O of their own beyond the [`ApiClient`] handed to them.
 
+mod data_action;
 mod division;
+mod integration;
 mod language;
 mod queue;
 mod queue_links;
@@ -22,6 +24,7 @@ mod role;
 mod schedule;
 mod skill;
 mod skill_group;
+mod trigger;
 mod user;
 mod user_roles;
 mod user_routing;
@@ -38,6 +41,8 @@ use serde_json::{Map, Value};
 
 use crate::api::ApiExt;
 use crate::client::{ApiClient, ApiError};
+
+pub use integration::{SENSITIVE, secret_envs, wait_active};
 
 /// A boxed future, so that [`Kind`] stays object-safe.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -59,6 +64,9 @@ pub static KINDS: &[&dyn Kind] = &[
     &skill_group::SkillGroup,
     &schedule::Schedule,
     &schedule::ScheduleGroup,
+    &integration::Integration,
+    &data_action::DataAction,
+    &trigger::Trigger,
 ];
 
 pub use role::{BUILTIN_ROLE_IDS, is_builtin as is_builtin_role};
@@ -212,6 +220,8 @@ pub struct Ctx {
     /// What observation found so far, by kind (parents are observed before their
     /// sub-kinds, which may read fields of the parent's listing).
     pub observed: Arc<RwLock<HashMap<&'static str, ObservedMap>>>,
+    /// Secrets named by the manifests, by environment-variable name (read by `settings`).
+    pub secrets: Arc<BTreeMap<String, crate::client::Secret>>,
 }
 
 impl Ctx {
@@ -293,6 +303,43 @@ pub trait Kind: Send + Sync {
         ctx: &'a Ctx,
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>>;
+
+    /// The stage of this kind: every object of stage 1 runs after every object of
+    /// stage 0 (the integrations tier runs after queues and memberships).
+    fn stage(&self) -> u8 {
+        0
+    }
+
+    /// The group `--only` selects this kind by (besides its name and manifest key).
+    fn group(&self) -> &'static str {
+        "core"
+    }
+
+    /// View fields the API cannot change in place: a difference in one of them (or
+    /// below it) plans a replace (delete + create) instead of an update.
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Replace the observed object: delete it, then create the declared one.
+    fn replace<'a>(
+        &'a self,
+        _ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            Err(KindError::Other(format!(
+                "{} cannot be replaced",
+                target.declared.addr
+            )))
+        })
+    }
+}
+
+/// Whether `selector` (`--only`) names kind `k`: its group, name or manifest key.
+pub fn selected_by(k: &dyn Kind, selector: &str) -> bool {
+    let s = selector.trim().to_lowercase();
+    k.group() == s || k.name() == s || k.manifest_key().is_some_and(|m| m.to_lowercase() == s)
 }
 
 /// One difference between a declared and an observed view.

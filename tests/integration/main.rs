@@ -7,5 +7,6 @@ mod access_hours;
 mod apply;
 mod cli;
 mod emulator_http;
+mod integrations;
 mod resilience;
 mod validation;

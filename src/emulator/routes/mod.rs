@@ -13,6 +13,7 @@ use super::store::Emu;
 use super::util::Query;
 
 pub mod divisions;
+pub mod integrations;
 pub mod org;
 pub mod queues;
 pub mod roles;
@@ -115,6 +116,12 @@ pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         ["architect", "schedules", rest @ ..] => schedules::schedules(st, rq, rest),
         ["architect", "schedulegroups", rest @ ..] => schedules::groups(st, rq, rest),
         ["emulator", "tasks", id] => tasks::get(st, rq, id),
+        ["integrations", "actions", rest @ ..] => integrations::actions(st, rq, rest),
+        ["integrations", "credentials", rest @ ..] => integrations::credentials(st, rq, rest),
+        ["integrations", "types", rest @ ..] => integrations::types(rq, rest),
+        ["integrations", rest @ ..] => integrations::integrations(st, rq, rest),
+        ["processautomation", "triggers", rest @ ..] => integrations::triggers(st, rq, rest),
+        ["flows", rest @ ..] => integrations::flows(st, rq, rest),
         _ => Err(rq.no_route()),
     }
 }

@@ -1,0 +1,150 @@
+//! What plan and apply do for the integrations tier before any write: refuse replaces
+//! without `--allow-replace`, probe the data actions' target URLs, and read the secrets
+//! the planned credential changes need.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+
+use super::Prepared;
+use crate::client::Secret;
+use crate::kinds::secret_envs;
+use crate::plan::Action;
+use crate::preflight;
+use crate::settings::{Target, read_secrets};
+
+/// How long one URL probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The placeholder secret the embedded emulator gets when a variable is unset.
+pub const LOCAL_PLACEHOLDER: &str = "genseed-local-placeholder";
+
+/// Refuse a plan with replaces unless they are allowed; names them all.
+pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
+    let replaces: Vec<String> = prepared
+        .plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| {
+            let fields: Vec<&str> = c.diffs.iter().map(|d| d.path.as_str()).collect();
+            format!(
+                "  {} ({} cannot change in place)",
+                c.addr,
+                fields.join(", ")
+            )
+        })
+        .collect();
+    if replaces.is_empty() || allow {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "the plan replaces {} object{} (deletes and creates again), and --allow-replace was not given; nothing was changed:\n{}\nhint: replacing gives the object a new ID (flows, triggers or other tools that hold the old ID must be updated); run again with --allow-replace if that is what you want",
+        replaces.len(),
+        if replaces.len() == 1 { "" } else { "s" },
+        replaces.join("\n")
+    ))
+}
+
+/// Probe the target URLs of the data actions in scope. The embedded emulator never
+/// calls them, so its environments skip the check.
+pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
+    if skip || matches!(prepared.settings.target, Target::Emulator { .. }) {
+        return Ok(());
+    }
+    let in_scope: std::collections::HashSet<usize> =
+        prepared.plan.changes.iter().map(|c| c.declared).collect();
+    let targets: Vec<(String, String)> = prepared
+        .loaded
+        .declared
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| d.addr.kind == "data-action" && in_scope.contains(i))
+        .filter_map(|(_, d)| {
+            preflight::url_template(d.spec.get("config")?)
+                .map(|u| (d.addr.to_string(), u.to_string()))
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let failures = preflight::check(&targets, PROBE_TIMEOUT).await;
+    if failures.is_empty() {
+        return Ok(());
+    }
+    eprintln!("error: {}", preflight::render(&failures));
+    Err(anyhow!(super::Reported))
+}
+
+/// Read the secrets of the integrations whose credentials the plan sets. A remote
+/// environment with unset variables is an error naming them all; the embedded
+/// emulator gets a placeholder and a warning.
+pub fn load_secrets(prepared: &mut Prepared) -> anyhow::Result<()> {
+    let mut names = Vec::new();
+    for c in &prepared.plan.changes {
+        if c.addr.kind != "integration" {
+            continue;
+        }
+        let needs = match c.action {
+            Action::Create | Action::Replace => true,
+            Action::Update => c.diffs.iter().any(|d| d.path.starts_with("credentials")),
+            Action::Adopt | Action::Noop => false,
+        };
+        if needs {
+            names.extend(secret_envs(&prepared.loaded.declared[c.declared].spec));
+        }
+    }
+    let (mut found, missing) = read_secrets(names.iter().map(String::as_str));
+    if !missing.is_empty() {
+        match prepared.settings.target {
+            Target::Emulator { .. } => {
+                eprintln!(
+                    "warning: {} not set: the embedded emulator gets placeholder credentials",
+                    missing.join(", ")
+                );
+                for m in missing {
+                    found.insert(m, Secret::new(LOCAL_PLACEHOLDER));
+                }
+            }
+            Target::Remote { .. } => {
+                return Err(anyhow!(
+                    "environment variable{} {} not set; the integrations' credentials are read from them; nothing was changed",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", ")
+                ));
+            }
+        }
+    }
+    prepared.ctx.secrets = Arc::new(found);
+    Ok(())
+}
+
+/// Apply `--only` to the plan; fail when a selected object needs one outside the
+/// selection that is not in the org yet.
+pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
+    for s in only {
+        if !crate::kinds::KINDS
+            .iter()
+            .any(|k| crate::kinds::selected_by(*k, s))
+        {
+            return Err(anyhow!(
+                "--only {s}: no such group or kind (groups: core, integrations; or a kind name such as queue, trigger)"
+            ));
+        }
+    }
+    let missing = crate::reconcile::select(
+        &mut prepared.plan,
+        &prepared.loaded.declared,
+        &prepared.loaded.deps,
+        only,
+    );
+    if !missing.is_empty() {
+        return Err(anyhow!(
+            "--only {}: {}\nhint: apply the rest first (without --only)",
+            only.join(","),
+            missing.join("; ")
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,762 @@
+//! Integrations and what hangs off them (§15): `/api/v2/integrations` (+ `config/current`
+//! with an int `version`, `intendedState` via PATCH, `reportedState` that moves
+//! ACTIVATING → ACTIVE after `integration_activation`, or ERROR when the configuration
+//! is unusable), `/api/v2/integrations/types`, `/api/v2/integrations/credentials`
+//! (secret fields kept, never read back), `/api/v2/integrations/actions` (data actions,
+//! int `version` checked on PATCH), `/api/v2/processautomation/triggers` (cursor
+//! listing, `version` checked on PUT, immutable `topicName`) and `/api/v2/flows`
+//! (read-only stubs; a fresh org has the workflow [`SEEDED_WORKFLOW`]; `POST` adds one).
+//! There is no `/api/v2/integrations/webhooks` collection (404).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use super::{Reply, Rq, filter_ids, find};
+use crate::emulator::error::ApiError;
+use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
+use crate::emulator::schema::{self, Field, Model, Ty, opt_str, req_str};
+use crate::emulator::store::{Emu, OrgData};
+use crate::emulator::util::{ieq, uuid_from};
+
+/// The workflow every fresh emulated org has, for triggers to target.
+pub const SEEDED_WORKFLOW: &str = "Notify CRM Workflow";
+
+/// Integration types the emulator offers: (id, name, description).
+pub const TYPES: &[(&str, &str, &str)] = &[
+    (
+        "amazon-eventbridge-source",
+        "Amazon EventBridge Source",
+        "Streams notification topics to an AWS partner event bus",
+    ),
+    (
+        "custom-rest-actions",
+        "Web Services Data Actions",
+        "Calls web services from flows and scripts",
+    ),
+    (
+        "webhook",
+        "Webhook",
+        "Inbound webhook: external systems POST events into Genesys Cloud",
+    ),
+];
+
+static ANY: Ty = Ty::Any;
+const RO: bool = true;
+const RW: bool = false;
+
+static CREATE_INTEGRATION_REQUEST: Model = Model {
+    name: "CreateIntegrationRequest",
+    fields: &[
+        Field("id", Ty::Str, RO),
+        Field("name", Ty::Str, RW),
+        Field("integrationType", Ty::Any, RW),
+        Field("selfUri", Ty::Str, RO),
+    ],
+};
+
+static INTEGRATION: Model = Model {
+    name: "Integration",
+    fields: &[
+        Field("id", Ty::Str, RO),
+        Field("name", Ty::Str, RW),
+        Field("integrationType", Ty::Any, RO),
+        Field("notes", Ty::Str, RW),
+        Field(
+            "intendedState",
+            Ty::Enum(
+                "intendedState",
+                &["ENABLED", "DISABLED", "DELETED", "RESTORED"],
+            ),
+            RW,
+        ),
+        Field("config", Ty::Any, RO),
+        Field("reportedState", Ty::Any, RO),
+        Field("attributes", Ty::Any, RO),
+        Field("selfUri", Ty::Str, RO),
+    ],
+};
+
+static INTEGRATION_CONFIGURATION: Model = Model {
+    name: "IntegrationConfiguration",
+    fields: &[
+        Field("id", Ty::Str, RO),
+        Field("name", Ty::Str, RW),
+        Field("version", Ty::Int, RW),
+        Field("properties", Ty::Any, RW),
+        Field("advanced", Ty::Any, RW),
+        Field("notes", Ty::Str, RW),
+        Field("credentials", Ty::Any, RW),
+        Field("selfUri", Ty::Str, RO),
+    ],
+};
+
+static CREDENTIAL: Model = Model {
+    name: "Credential",
+    fields: &[
+        Field("id", Ty::Str, RO),
+        Field("name", Ty::Str, RW),
+        Field("type", Ty::Any, RW),
+        Field("credentialFields", Ty::Any, RW),
+        Field("selfUri", Ty::Str, RO),
+    ],
+};
+
+static POST_ACTION_INPUT: Model = Model {
+    name: "PostActionInput",
+    fields: &[
+        Field("category", Ty::Str, RW),
+        Field("name", Ty::Str, RW),
+        Field("integrationId", Ty::Str, RW),
+        Field("config", Ty::Any, RW),
+        Field("contract", Ty::Any, RW),
+        Field("secure", Ty::Bool, RW),
+    ],
+};
+
+static UPDATE_ACTION_INPUT: Model = Model {
+    name: "UpdateActionInput",
+    fields: &[
+        Field("category", Ty::Str, RW),
+        Field("name", Ty::Str, RW),
+        Field("config", Ty::Any, RW),
+        Field("version", Ty::Int, RW),
+    ],
+};
+
+static TRIGGER_REQUEST: Model = Model {
+    name: "CreateTriggerRequest",
+    fields: &[
+        Field("id", Ty::Str, RO),
+        Field("target", Ty::Any, RW),
+        Field("enabled", Ty::Bool, RW),
+        Field("matchCriteria", Ty::List(&ANY), RW),
+        Field("name", Ty::Str, RW),
+        Field("topicName", Ty::Str, RW),
+        Field("eventTTLSeconds", Ty::Int, RW),
+        Field("delayBySeconds", Ty::Int, RW),
+        Field("description", Ty::Str, RW),
+        Field("version", Ty::Int, RW),
+        Field("selfUri", Ty::Str, RO),
+    ],
+};
+
+static FLOW: Model = Model {
+    name: "Flow",
+    fields: &[
+        Field("id", Ty::Str, RO),
+        Field("name", Ty::Str, RW),
+        Field("description", Ty::Str, RW),
+        Field("type", Ty::Str, RW),
+        Field("division", Ty::Any, RW),
+        Field("selfUri", Ty::Str, RO),
+    ],
+};
+
+/// Add the seeded workflow to a fresh org.
+pub fn seed_flows(d: &mut OrgData, seed: u64) {
+    d.next_id += 1;
+    let id = uuid_from(seed, d.next_id);
+    d.flows.insert(
+        id.clone(),
+        json!({"id": id, "name": SEEDED_WORKFLOW, "type": "WORKFLOW",
+               "description": "Pre-seeded by the genseed emulator", "active": true,
+               "system": false, "deleted": false, "selfUri": format!("/api/v2/flows/{id}")}),
+    );
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+// ------------------------------------------------------------------------- types
+
+pub fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    let render = |(id, name, desc): &(&str, &str, &str)| {
+        json!({"id": id, "name": name, "description": desc,
+               "selfUri": format!("/api/v2/integrations/types/{id}")})
+    };
+    match (rq.method.as_str(), rest) {
+        ("GET", []) => {
+            let p = page(&rq.q, MAX_PAGE_SIZE)?;
+            Ok(Reply::json(listing(
+                &rq.path,
+                &rq.q,
+                TYPES.iter().map(render).collect(),
+                p,
+            )))
+        }
+        ("GET", [id]) => TYPES
+            .iter()
+            .find(|t| t.0 == *id)
+            .map(|t| Reply::json(render(t)))
+            .ok_or_else(|| ApiError::not_found(format!("Integration type [{id}] not found"))),
+        _ => Err(rq.no_route()),
+    }
+}
+
+// ------------------------------------------------------------------------- integrations
+
+/// Why an enabled integration cannot activate, if it cannot.
+fn config_problem(v: &Value) -> Option<String> {
+    let props = &v["config"]["current"]["properties"];
+    match v["integrationType"]["id"].as_str() {
+        Some("amazon-eventbridge-source") => {
+            let account = props["awsAccountId"].as_str().unwrap_or_default();
+            if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+                return Some(format!(
+                    "awsAccountId [{account}] must be a 12-digit AWS account id"
+                ));
+            }
+            if props["awsAccountRegion"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty()
+            {
+                return Some("awsAccountRegion is required".into());
+            }
+            let suffix = props["eventSourceSuffix"].as_str().unwrap_or_default();
+            if suffix.is_empty()
+                || suffix.len() > 64
+                || !suffix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                return Some(format!(
+                    "eventSourceSuffix [{suffix}] must be 1-64 characters of [A-Za-z0-9._-]"
+                ));
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The read shape: private fields removed, `reportedState` computed, `config.current`
+/// only when expanded.
+fn render_integration(v: &Value, expand_config: bool) -> Value {
+    let mut out = v.clone();
+    let o = out.as_object_mut().expect("object");
+    let active_after = o
+        .remove("activeAfterMs")
+        .and_then(|x| x.as_u64())
+        .unwrap_or(0);
+    let (code, detail) = match v["intendedState"].as_str() {
+        Some("ENABLED") if now_ms() < active_after => ("ACTIVATING", None),
+        Some("ENABLED") => match config_problem(v) {
+            Some(p) => ("ERROR", Some(p)),
+            None => ("ACTIVE", None),
+        },
+        _ => ("INACTIVE", None),
+    };
+    let mut reported = json!({"code": code, "effective": code, "lastUpdated": v["dateModified"]});
+    if let Some(d) = detail {
+        reported["detail"] = json!({"message": d});
+    }
+    o.insert("reportedState".into(), reported);
+    o.remove("dateModified");
+    if !expand_config {
+        let mut cfg = o["config"]["current"].clone();
+        if let Some(c) = cfg.as_object_mut() {
+            c.retain(|k, _| matches!(k.as_str(), "id" | "name" | "version" | "selfUri"));
+        }
+        o.insert("config".into(), json!({"current": cfg}));
+    }
+    out
+}
+
+fn integration_mut<'a>(st: &'a mut Emu, id: &str) -> Result<&'a mut Value, ApiError> {
+    st.data
+        .integrations
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found(format!("Integration [{id}] not found")))
+}
+
+pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    let expand = rq.q.list("expand").iter().any(|e| e == "config.current");
+    match (rq.method.as_str(), rest) {
+        ("GET", []) => {
+            let p = page(&rq.q, MAX_PAGE_SIZE)?;
+            // No name filter (§15.2): clients list and compare names.
+            let mut items: Vec<Value> = st
+                .data
+                .integrations
+                .values()
+                .map(|v| render_integration(v, expand))
+                .collect();
+            filter_ids(&rq.q, "ids", &mut items);
+            if let Some(t) = rq.q.get("integrationType") {
+                items.retain(|v| v["integrationType"]["id"] == t);
+            }
+            if let Some(s) = rq.q.get("reportedState") {
+                items.retain(|v| v["reportedState"]["code"] == s);
+            }
+            sort_by_name(&mut items);
+            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+        }
+        ("POST", []) => {
+            let b = schema::check(&CREATE_INTEGRATION_REQUEST, rq.body()?)?;
+            let type_id = b
+                .get("integrationType")
+                .and_then(|t| t.get("id"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad_request("integrationType.id is required"))?;
+            let Some(t) = TYPES.iter().find(|t| t.0 == type_id) else {
+                return Err(ApiError::bad_request(format!(
+                    "Integration type [{type_id}] does not exist"
+                )));
+            };
+            let name = opt_str(&b, "name").unwrap_or(t.1).to_string();
+            let id = st.new_id();
+            let now = st.now_iso();
+            let v = json!({
+                "id": id, "name": name,
+                "integrationType": {"id": t.0, "name": t.1, "description": t.2,
+                                    "selfUri": format!("/api/v2/integrations/types/{}", t.0)},
+                "notes": "", "intendedState": "DISABLED", "attributes": {},
+                "config": {"current": {"id": id, "name": name, "version": 1, "properties": {},
+                           "advanced": {}, "notes": "", "credentials": {},
+                           "selfUri": format!("/api/v2/integrations/{id}/config/current")}},
+                "dateModified": now,
+                "selfUri": format!("/api/v2/integrations/{id}"),
+            });
+            st.data.integrations.insert(id.clone(), v.clone());
+            st.note_created(&id, rq.now);
+            Ok(Reply::json(render_integration(&v, false)))
+        }
+        ("GET", [id]) => {
+            let v = find(st, &st.data.integrations, id, "Integration", rq.now)?;
+            Ok(Reply::json(render_integration(v, expand)))
+        }
+        ("PATCH", [id]) => {
+            let b = schema::check(&INTEGRATION, rq.body()?)?;
+            let state = req_str(&b, "intendedState")?.to_string();
+            let delay = st.cfg.integration_activation.as_millis() as u64;
+            let now = st.now_iso();
+            if state == "DELETED" {
+                let v =
+                    st.data.integrations.remove(*id).ok_or_else(|| {
+                        ApiError::not_found(format!("Integration [{id}] not found"))
+                    })?;
+                return Ok(Reply::json(render_integration(&v, false)));
+            }
+            let v = integration_mut(st, id)?;
+            let was = v["intendedState"].as_str().unwrap_or_default().to_string();
+            match state.as_str() {
+                "ENABLED" if was != "ENABLED" => {
+                    v["intendedState"] = json!("ENABLED");
+                    v["activeAfterMs"] = json!(now_ms() + delay);
+                }
+                "DISABLED" | "RESTORED" => {
+                    v["intendedState"] = json!("DISABLED");
+                }
+                _ => {}
+            }
+            if let Some(n) = opt_str(&b, "notes") {
+                v["notes"] = json!(n);
+            }
+            v["dateModified"] = json!(now);
+            let v = v.clone();
+            Ok(Reply::json(render_integration(&v, false)))
+        }
+        ("DELETE", [id]) => {
+            let v = st
+                .data
+                .integrations
+                .remove(*id)
+                .ok_or_else(|| ApiError::not_found(format!("Integration [{id}] not found")))?;
+            Ok(Reply::json(render_integration(&v, false)))
+        }
+        ("GET", [id, "config", "current"]) => {
+            let v = find(st, &st.data.integrations, id, "Integration", rq.now)?;
+            Ok(Reply::json(v["config"]["current"].clone()))
+        }
+        ("PUT", [id, "config", "current"]) => {
+            let b = schema::check(&INTEGRATION_CONFIGURATION, rq.body()?)?;
+            for f in [
+                "name",
+                "version",
+                "properties",
+                "advanced",
+                "notes",
+                "credentials",
+            ] {
+                if !b.contains_key(f) {
+                    return Err(ApiError::bad_request(format!(
+                        "The field [{f}] is required on IntegrationConfiguration"
+                    )));
+                }
+            }
+            let creds = b["credentials"].as_object().cloned().unwrap_or_default();
+            for (k, c) in &creds {
+                let cid = c["id"].as_str().unwrap_or_default();
+                if !st.data.integration_credentials.contains_key(cid) {
+                    return Err(ApiError::bad_request(format!(
+                        "Credential [{cid}] of [{k}] does not exist"
+                    )));
+                }
+            }
+            let now = st.now_iso();
+            let delay = st.cfg.integration_activation.as_millis() as u64;
+            let v = integration_mut(st, id)?;
+            let current = v["config"]["current"]["version"].as_i64().unwrap_or(1);
+            if b["version"].as_i64() != Some(current) {
+                return Err(ApiError::conflict(format!(
+                    "The configuration version [{}] does not match the current version [{current}]",
+                    b["version"]
+                )));
+            }
+            let name = req_str(&b, "name")?.to_string();
+            let cfg = &mut v["config"]["current"];
+            for f in ["properties", "advanced", "notes", "credentials"] {
+                cfg[f] = b[f].clone();
+            }
+            cfg["name"] = json!(name);
+            cfg["version"] = json!(current + 1);
+            v["name"] = json!(name);
+            v["dateModified"] = json!(now);
+            if v["intendedState"] == "ENABLED" {
+                // A new configuration is applied by re-activating.
+                v["activeAfterMs"] = json!(now_ms() + delay);
+            }
+            Ok(Reply::json(v["config"]["current"].clone()))
+        }
+        _ => Err(rq.no_route()),
+    }
+}
+
+// ------------------------------------------------------------------------- credentials
+
+pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    let render = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("credentialFields");
+        }
+        v
+    };
+    match (rq.method.as_str(), rest) {
+        ("POST", []) => {
+            let b = schema::check(&CREDENTIAL, rq.body()?)?;
+            let name = req_str(&b, "name")?.to_string();
+            let type_name = b
+                .get("type")
+                .and_then(|t| t.get("name"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad_request("type.name is required"))?
+                .to_string();
+            let fields = b.get("credentialFields").cloned().unwrap_or(json!({}));
+            let id = st.new_id();
+            let v = json!({"id": id, "name": name, "type": {"name": type_name},
+                           "credentialFields": fields,
+                           "selfUri": format!("/api/v2/integrations/credentials/{id}")});
+            st.data
+                .integration_credentials
+                .insert(id.clone(), v.clone());
+            Ok(Reply::json(render(&v)))
+        }
+        ("GET", [id]) => {
+            let v = find(
+                st,
+                &st.data.integration_credentials,
+                id,
+                "Credential",
+                rq.now,
+            )?;
+            Ok(Reply::json(render(v)))
+        }
+        ("DELETE", [id]) => match st.data.integration_credentials.remove(*id) {
+            Some(_) => Ok(Reply::no_content()),
+            None => Err(ApiError::not_found(format!("Credential [{id}] not found"))),
+        },
+        _ => Err(rq.no_route()),
+    }
+}
+
+// ------------------------------------------------------------------------- data actions
+
+pub fn actions(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    let include_config = rq.q.get("includeConfig").is_some_and(|v| ieq(v, "true"));
+    let render = |v: &Value, with_config: bool| {
+        let mut v = v.clone();
+        if !with_config && let Some(o) = v.as_object_mut() {
+            o.remove("config");
+        }
+        v
+    };
+    match (rq.method.as_str(), rest) {
+        ("GET", []) => {
+            let p = page(&rq.q, MAX_PAGE_SIZE)?;
+            let mut items: Vec<Value> = st.data.actions.values().cloned().collect();
+            if let Some(n) = rq.q.get("name") {
+                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
+            }
+            if let Some(c) = rq.q.get("category") {
+                items.retain(|v| v["category"].as_str().is_some_and(|x| ieq(x, c)));
+            }
+            filter_ids(&rq.q, "ids", &mut items);
+            sort_by_name(&mut items);
+            let items = items.iter().map(|v| render(v, include_config)).collect();
+            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+        }
+        ("POST", []) => {
+            let b = schema::check(&POST_ACTION_INPUT, rq.body()?)?;
+            let name = req_str(&b, "name")?.to_string();
+            let category = req_str(&b, "category")?.to_string();
+            let integration = req_str(&b, "integrationId")?.to_string();
+            match st.data.integrations.get(&integration) {
+                Some(i) if i["integrationType"]["id"] == "custom-rest-actions" => {}
+                Some(_) => {
+                    return Err(ApiError::bad_request(format!(
+                        "Integration [{integration}] does not support custom actions"
+                    )));
+                }
+                None => {
+                    return Err(ApiError::bad_request(format!(
+                        "Integration [{integration}] does not exist"
+                    )));
+                }
+            }
+            for f in ["config", "contract"] {
+                if !b.get(f).is_some_and(Value::is_object) {
+                    return Err(ApiError::bad_request(format!(
+                        "The field [{f}] is required on PostActionInput"
+                    )));
+                }
+            }
+            if st.data.actions.values().any(|a| {
+                a["integrationId"] == integration.as_str()
+                    && a["name"].as_str().is_some_and(|n| ieq(n, &name))
+            }) {
+                return Err(super::duplicate("action", &name));
+            }
+            let id = format!("custom_-_{}", st.new_id());
+            let v = json!({
+                "id": id, "name": name, "category": category, "integrationId": integration,
+                "contract": b["contract"], "config": b["config"],
+                "secure": b.get("secure").cloned().unwrap_or(json!(false)), "version": 1,
+                "selfUri": format!("/api/v2/integrations/actions/{id}"),
+            });
+            st.data.actions.insert(id.clone(), v.clone());
+            st.note_created(&id, rq.now);
+            Ok(Reply::json(v))
+        }
+        ("GET", [id]) => {
+            let v = find(st, &st.data.actions, id, "Action", rq.now)?;
+            Ok(Reply::json(render(v, include_config)))
+        }
+        ("PATCH", [id]) => {
+            let b = schema::check(&UPDATE_ACTION_INPUT, rq.body()?)?;
+            let v = st
+                .data
+                .actions
+                .get_mut(*id)
+                .ok_or_else(|| ApiError::not_found(format!("Action [{id}] not found")))?;
+            let current = v["version"].as_i64().unwrap_or(1);
+            if b.get("version").and_then(Value::as_i64) != Some(current) {
+                return Err(ApiError::conflict(format!(
+                    "The action version does not match the current version [{current}]"
+                )));
+            }
+            for f in ["category", "name", "config"] {
+                if let Some(x) = b.get(f) {
+                    v[f] = x.clone();
+                }
+            }
+            v["version"] = json!(current + 1);
+            Ok(Reply::json(v.clone()))
+        }
+        ("DELETE", [id]) => match st.data.actions.remove(*id) {
+            Some(_) => Ok(Reply::no_content()),
+            None => Err(ApiError::not_found(format!("Action [{id}] not found"))),
+        },
+        _ => Err(rq.no_route()),
+    }
+}
+
+// ------------------------------------------------------------------------- triggers
+
+fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
+    for f in ["name", "topicName", "target", "enabled"] {
+        if !b.contains_key(f) {
+            return Err(ApiError::bad_request(format!(
+                "The field [{f}] is required"
+            )));
+        }
+    }
+    let target = &b["target"];
+    if target["type"] != "Workflow" {
+        return Err(ApiError::invalid_value(
+            "Value for target.type must be Workflow",
+        ));
+    }
+    let flow = target["id"].as_str().unwrap_or_default();
+    match st.data.flows.get(flow) {
+        Some(f) if f["type"] == "WORKFLOW" => {}
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "Target workflow [{flow}] does not exist"
+            )));
+        }
+    }
+    if b.contains_key("eventTTLSeconds") && b.contains_key("delayBySeconds") {
+        return Err(ApiError::bad_request(
+            "eventTTLSeconds and delayBySeconds are mutually exclusive",
+        ));
+    }
+    if let Some(d) = b.get("description").and_then(Value::as_str)
+        && d.chars().count() > 512
+    {
+        return Err(ApiError::bad_request(
+            "description is limited to 512 characters",
+        ));
+    }
+    Ok(())
+}
+
+pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    match (rq.method.as_str(), rest) {
+        ("GET", []) => {
+            let size = match rq.q.get("pageSize") {
+                None => 25,
+                Some(s) => s
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=200).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::invalid_query(format!(
+                            "Value [{s}] is not valid for query parameter [pageSize]"
+                        ))
+                    })?,
+            };
+            let mut items: Vec<Value> = st.data.triggers.values().cloned().collect();
+            let topics = rq.q.list("topicName");
+            if !topics.is_empty() {
+                items.retain(|t| topics.iter().any(|x| t["topicName"] == x.as_str()));
+            }
+            if let Some(e) = rq.q.bool("enabled")? {
+                items.retain(|t| t["enabled"] == e);
+            }
+            items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            let start = match rq.q.get("after") {
+                Some(after) => items
+                    .iter()
+                    .position(|t| t["id"] == after)
+                    .map(|i| i + 1)
+                    .unwrap_or(items.len()),
+                None => 0,
+            };
+            let page: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
+            let mut body = json!({"entities": page, "selfUri": rq.path});
+            if start + size < items.len()
+                && let Some(last) = page.last()
+            {
+                body["nextUri"] = json!(format!(
+                    "{}?pageSize={size}&after={}",
+                    rq.path,
+                    last["id"].as_str().unwrap_or_default()
+                ));
+            }
+            Ok(Reply::json(body))
+        }
+        ("POST", []) => {
+            let b = schema::check(&TRIGGER_REQUEST, rq.body()?)?;
+            check_trigger(st, &b)?;
+            let id = st.new_id();
+            let mut v = Value::Object(b);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("version");
+            }
+            v["id"] = json!(id);
+            v["version"] = json!(1);
+            v["selfUri"] = json!(format!("/api/v2/processautomation/triggers/{id}"));
+            st.data.triggers.insert(id.clone(), v.clone());
+            st.note_created(&id, rq.now);
+            Ok(Reply::json(v))
+        }
+        ("GET", [id]) => Ok(Reply::json(
+            find(st, &st.data.triggers, id, "Trigger", rq.now)?.clone(),
+        )),
+        ("PUT", [id]) => {
+            let b = schema::check(&TRIGGER_REQUEST, rq.body()?)?;
+            check_trigger(st, &b)?;
+            let old = st
+                .data
+                .triggers
+                .get(*id)
+                .ok_or_else(|| ApiError::not_found(format!("Trigger [{id}] not found")))?;
+            let current = old["version"].as_i64().unwrap_or(1);
+            if b.get("version").and_then(Value::as_i64) != Some(current) {
+                return Err(ApiError::conflict(format!(
+                    "The trigger version does not match the current version [{current}]"
+                )));
+            }
+            if b["topicName"] != old["topicName"] {
+                return Err(ApiError::bad_request(
+                    "The topicName of a trigger cannot be changed",
+                ));
+            }
+            // Full replacement: omitted optional fields are cleared.
+            let mut v = Value::Object(b);
+            v["id"] = json!(id);
+            v["version"] = json!(current + 1);
+            v["selfUri"] = json!(format!("/api/v2/processautomation/triggers/{id}"));
+            st.data.triggers.insert(id.to_string(), v.clone());
+            Ok(Reply::json(v))
+        }
+        ("DELETE", [id]) => match st.data.triggers.remove(*id) {
+            Some(_) => Ok(Reply::no_content()),
+            None => Err(ApiError::not_found(format!("Trigger [{id}] not found"))),
+        },
+        _ => Err(rq.no_route()),
+    }
+}
+
+// ------------------------------------------------------------------------- flows
+
+pub fn flows(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    match (rq.method.as_str(), rest) {
+        ("GET", []) => {
+            let p = page(&rq.q, MAX_PAGE_SIZE)?;
+            let mut items: Vec<Value> = st.data.flows.values().cloned().collect();
+            let types = rq.q.list("type");
+            if !types.is_empty() {
+                items.retain(|f| {
+                    types
+                        .iter()
+                        .any(|t| f["type"].as_str().is_some_and(|x| ieq(x, t)))
+                });
+            }
+            if let Some(n) = rq.q.get("name") {
+                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
+            }
+            filter_ids(&rq.q, "id", &mut items);
+            sort_by_name(&mut items);
+            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+        }
+        ("POST", []) => {
+            let b = schema::check(&FLOW, rq.body()?)?;
+            let name = req_str(&b, "name")?.to_string();
+            let kind = req_str(&b, "type")?.to_ascii_uppercase();
+            if st.data.flows.values().any(|f| {
+                f["type"] == kind.as_str() && f["name"].as_str().is_some_and(|n| ieq(n, &name))
+            }) {
+                return Err(super::duplicate("flow", &name));
+            }
+            let id = st.new_id();
+            let v = json!({"id": id, "name": name, "type": kind,
+                           "description": b.get("description").cloned().unwrap_or(json!("")),
+                           "active": false, "system": false, "deleted": false,
+                           "selfUri": format!("/api/v2/flows/{id}")});
+            st.data.flows.insert(id.clone(), v.clone());
+            Ok(Reply::json(v))
+        }
+        ("GET", [id]) => Ok(Reply::json(
+            find(st, &st.data.flows, id, "Flow", rq.now)?.clone(),
+        )),
+        _ => Err(rq.no_route()),
+    }
+}

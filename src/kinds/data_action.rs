@@ -1,0 +1,188 @@
+//! Web-services data actions (`/api/v2/integrations/actions`), keyed by name.
+//!
+//! Listed once with `includeConfig=true` and matched by name. Create is
+//! `POST PostActionInput {name, category, integrationId, config, contract, secure}`;
+//! update is `PATCH UpdateActionInput {name, category, config, version}`. The contract,
+//! the integration and the `secure` flag cannot change in place: a difference there is
+//! a replace (delete + create, with `--allow-replace`).
+
+use serde_json::{Value, json};
+
+use super::{
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
+    create_by_name, id_of, index_by_name, str_field,
+};
+use crate::api::ApiExt;
+use crate::client::{Idempotency, Method};
+use crate::interp;
+
+const PATH: &str = "/api/v2/integrations/actions";
+
+/// See the module docs.
+pub struct DataAction;
+
+impl DataAction {
+    fn create<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        d: &'a Declared,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let spec = &d.spec;
+            let integration = str_field(spec, "integration").unwrap_or_default();
+            let mut body = json!({
+                "name": d.addr.key,
+                "category": str_field(spec, "category").unwrap_or_default(),
+                "integrationId": ctx.resolver.require("integration", integration)?,
+                "config": interp::resolve(&spec["config"], &ctx.resolver)?,
+                "contract": interp::resolve(&spec["contract"], &ctx.resolver)?,
+            });
+            if let Some(s) = spec.get("secure") {
+                body["secure"] = s.clone();
+            }
+            create_by_name(ctx, self.name(), PATH, &d.addr.key, &body).await
+        })
+    }
+}
+
+impl Kind for DataAction {
+    fn name(&self) -> &'static str {
+        "data-action"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("dataActions")
+    }
+
+    fn stage(&self) -> u8 {
+        1
+    }
+
+    fn group(&self) -> &'static str {
+        "integrations"
+    }
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["contract", "integration", "secure"]
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        let mut refs = vec![Ref {
+            target: Addr::new(
+                "integration",
+                str_field(spec, "integration").unwrap_or_default(),
+            ),
+            field: "/integration".into(),
+        }];
+        for part in ["config", "contract"] {
+            refs.extend(
+                interp::references(spec.get(part).unwrap_or(&Value::Null))
+                    .into_iter()
+                    .map(|mut r| {
+                        r.field = format!("/{part}{}", r.field);
+                        r
+                    }),
+            );
+        }
+        refs
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            let all = ctx
+                .client
+                .list_pages(PATH, &[("includeConfig", "true".to_string())], PAGE_SIZE)
+                .await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut v = json!({
+            "integration": str_field(spec, "integration").unwrap_or_default(),
+            "category": str_field(spec, "category").unwrap_or_default(),
+            "config": interp::normalize(&spec["config"]),
+            "contract": interp::normalize(&spec["contract"]),
+        });
+        if let Some(s) = spec.get("secure") {
+            v["secure"] = s.clone();
+        }
+        v
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let integration = str_field(observed, "integrationId")
+            .map(|id| {
+                resolver
+                    .name("integration", id)
+                    .unwrap_or_else(|| id.to_string())
+            })
+            .unwrap_or_default();
+        let mut v = json!({
+            "integration": integration,
+            "category": observed.get("category").cloned().unwrap_or(Value::Null),
+            "config": interp::unresolve(observed.get("config").unwrap_or(&Value::Null), resolver),
+            "contract": interp::unresolve(observed.get("contract").unwrap_or(&Value::Null), resolver),
+            "secure": observed.get("secure").cloned().unwrap_or(json!(false)),
+        });
+        if v["config"].is_null() {
+            v["config"] = json!({});
+        }
+        v
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let d = target.declared;
+            match target.observed {
+                None => self.create(ctx, d).await,
+                Some(o) => {
+                    let id = id_of(o, "a data action")?;
+                    let body = json!({
+                        "name": d.addr.key,
+                        "category": str_field(&d.spec, "category").unwrap_or_default(),
+                        "config": interp::resolve(&d.spec["config"], &ctx.resolver)?,
+                        "version": o.get("version").cloned().unwrap_or(json!(1)),
+                    });
+                    ctx.client.patch(&format!("{PATH}/{id}"), &body).await?;
+                    Ok(id)
+                }
+            }
+        })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            if let Some(o) = target.observed {
+                let id = id_of(o, "a data action")?;
+                delete(ctx, &format!("{PATH}/{id}")).await?;
+            }
+            self.create(ctx, target.declared).await
+        })
+    }
+}
+
+/// DELETE that treats 404 as done (a repeated delete after a lost answer).
+pub async fn delete(ctx: &Ctx, path: &str) -> Result<(), KindError> {
+    match ctx
+        .client
+        .send(Method::DELETE, path, &[], None, Idempotency::Safe)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

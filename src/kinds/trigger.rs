@@ -1,0 +1,190 @@
+//! Process-automation triggers (`/api/v2/processautomation/triggers`), keyed by name.
+//!
+//! Listed with the cursor listing and matched by name. A trigger starts an existing
+//! Architect workflow, named in the manifest and looked up in `GET /api/v2/flows?type=
+//! WORKFLOW` (genseed does not author flows). Create is `POST CreateTriggerRequest`,
+//! update `PUT UpdateTriggerRequest` with the current `version`. The topic cannot change
+//! in place: a different `topicName` is a replace (delete + create).
+
+use serde_json::{Value, json};
+
+use super::data_action::delete;
+use super::{
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target, id_of,
+    index_by_name, norm_key, str_field,
+};
+use crate::api::ApiExt;
+use crate::interp;
+
+const PATH: &str = "/api/v2/processautomation/triggers";
+const FLOWS: &str = "/api/v2/flows";
+/// Optional fields passed through as declared.
+const OPTIONAL: &[&str] = &[
+    "matchCriteria",
+    "eventTTLSeconds",
+    "delayBySeconds",
+    "description",
+];
+
+/// See the module docs.
+pub struct Trigger;
+
+fn enabled(spec: &Value) -> bool {
+    spec.get("enabled").and_then(Value::as_bool).unwrap_or(true)
+}
+
+/// The request body for create (and, with `version`, update).
+fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
+    let spec = &d.spec;
+    let workflow = str_field(spec, "workflow").unwrap_or_default();
+    let flow_id = ctx.resolver.id("flow", workflow).ok_or_else(|| {
+        KindError::Other(format!(
+            "workflow `{workflow}` is not in the org: genseed does not author flows; publish an Architect workflow of that name first"
+        ))
+    })?;
+    let mut b = json!({
+        "name": d.addr.key,
+        "topicName": interp::resolve(&spec["topicName"], &ctx.resolver)?,
+        "target": {"type": "Workflow", "id": flow_id},
+        "enabled": enabled(spec),
+    });
+    for k in OPTIONAL {
+        if let Some(v) = spec.get(*k) {
+            b[*k] = interp::resolve(v, &ctx.resolver)?;
+        }
+    }
+    Ok(b)
+}
+
+impl Kind for Trigger {
+    fn name(&self) -> &'static str {
+        "trigger"
+    }
+
+    fn manifest_key(&self) -> Option<&'static str> {
+        Some("triggers")
+    }
+
+    fn stage(&self) -> u8 {
+        1
+    }
+
+    fn group(&self) -> &'static str {
+        "integrations"
+    }
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["topicName"]
+    }
+
+    fn references(&self, spec: &Value) -> Vec<Ref> {
+        interp::references(spec)
+    }
+
+    fn observe<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        _declared: &'a [Declared],
+    ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+        Box::pin(async move {
+            // Workflows by name, so views and bodies can name them.
+            let flows = ctx
+                .client
+                .list_pages(FLOWS, &[("type", "WORKFLOW".to_string())], PAGE_SIZE)
+                .await?;
+            for f in flows {
+                if f.get("deleted").and_then(Value::as_bool) == Some(true) {
+                    continue;
+                }
+                if let (Some(name), Some(id)) = (str_field(&f, "name"), str_field(&f, "id")) {
+                    ctx.resolver.insert("flow", name, id);
+                }
+            }
+            let all = ctx.client.list_cursor(PATH, &[], 200).await?;
+            Ok(index_by_name(self.name(), all, &ctx.resolver))
+        })
+    }
+
+    fn desired_view(&self, spec: &Value) -> Value {
+        let mut v = json!({
+            "topicName": interp::normalize(&spec["topicName"]),
+            "workflow": norm_key(str_field(spec, "workflow").unwrap_or_default()),
+            "enabled": enabled(spec),
+        });
+        for k in OPTIONAL {
+            if let Some(x) = spec.get(*k) {
+                v[*k] = interp::normalize(x);
+            }
+        }
+        v
+    }
+
+    fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
+        let mut v = interp::unresolve(observed, resolver);
+        let workflow = observed
+            .pointer("/target/id")
+            .and_then(Value::as_str)
+            .map(|id| {
+                resolver
+                    .name("flow", id)
+                    .map(|n| norm_key(&n))
+                    .unwrap_or_else(|| format!("(flow {id})"))
+            });
+        v["workflow"] = json!(workflow);
+        v
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let d = target.declared;
+            let mut b = body(ctx, d)?;
+            match target.observed {
+                None => create_trigger(ctx, d, &b).await,
+                Some(o) => {
+                    let id = id_of(o, "a trigger")?;
+                    b["version"] = o.get("version").cloned().unwrap_or(json!(1));
+                    ctx.client.put(&format!("{PATH}/{id}"), &b).await?;
+                    Ok(id)
+                }
+            }
+        })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        target: Target<'a>,
+    ) -> BoxFut<'a, Result<String, KindError>> {
+        Box::pin(async move {
+            let b = body(ctx, target.declared)?;
+            if let Some(o) = target.observed {
+                let id = id_of(o, "a trigger")?;
+                delete(ctx, &format!("{PATH}/{id}")).await?;
+            }
+            create_trigger(ctx, target.declared, &b).await
+        })
+    }
+}
+
+/// POST once; a lost answer is resolved by listing (the trigger collection has no name
+/// filter and a cursor listing, so `create_by_name`'s look-up does not apply).
+async fn create_trigger(ctx: &Ctx, d: &Declared, b: &Value) -> Result<String, KindError> {
+    match ctx.client.create(PATH, b).await {
+        Ok(created) => id_of(&created, &format!("POST {PATH}")),
+        Err(e) if e.is_ambiguous() => {
+            let all = ctx.client.list_cursor(PATH, &[], 200).await?;
+            match all
+                .iter()
+                .find(|t| str_field(t, "name").map(norm_key) == Some(d.addr.norm()))
+            {
+                Some(t) => id_of(t, &format!("GET {PATH}")),
+                None => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
