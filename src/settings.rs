@@ -29,7 +29,7 @@ use crate::client::{RateLimit, Secret};
 pub const LOCAL_ENV: &str = "local";
 
 /// `genseed.yaml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProjectFile {
     /// The seeds folder, relative to the project (default `seeds/`).
@@ -41,7 +41,7 @@ pub struct ProjectFile {
 }
 
 /// One environment of `genseed.yaml`.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvFile {
     /// Use the embedded emulator (no credentials).
@@ -79,7 +79,10 @@ pub struct EnvFile {
 /// Errors resolving settings; each says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// `genseed.yaml` cannot be read or parsed.
+    /// `genseed.yaml` is not valid (located diagnostics, rendered by the caller).
+    #[error("genseed.yaml is not valid")]
+    Invalid(crate::diag::Diagnostics),
+    /// `genseed.yaml` cannot be read.
     #[error("{path}: {message}")]
     File {
         /// The file.
@@ -174,10 +177,7 @@ impl Settings {
     ) -> Result<Settings, SettingsError> {
         let path = project.join("genseed.yaml");
         let file: ProjectFile = match std::fs::read_to_string(&path) {
-            Ok(text) => serde_saphyr::from_str(&text).map_err(|e| SettingsError::File {
-                path: path.clone(),
-                message: e.to_string(),
-            })?,
+            Ok(text) => parse_project_file(&path, &text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ProjectFile::default(),
             Err(e) => {
                 return Err(SettingsError::File {
@@ -332,6 +332,21 @@ pub fn read_secrets<'a>(
     (found, missing)
 }
 
+/// Read `genseed.yaml` like a manifest: YAML with locations, checked against the
+/// schema of [`ProjectFile`], so every problem comes out as `file:line:col`.
+fn parse_project_file(path: &Path, text: &str) -> Result<ProjectFile, SettingsError> {
+    let doc = crate::manifest::load_yaml(path, text).map_err(SettingsError::Invalid)?;
+    let schema = serde_json::to_value(schemars::schema_for!(ProjectFile)).expect("schema");
+    let problems = crate::manifest::validate_against(&schema, &doc);
+    if problems.has_errors() {
+        return Err(SettingsError::Invalid(problems));
+    }
+    serde_json::from_value(doc.value).map_err(|e| SettingsError::File {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
 /// `https://` anywhere; plain `http://` only to loopback addresses.
 fn check_url(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
@@ -409,10 +424,13 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused_with_location() {
         let dir = project("environments:\n  dev:\n    regoin: x\n");
-        let err = Settings::load(dir.path(), "dev", None)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("genseed.yaml"), "{err}");
-        assert!(err.contains("regoin"), "{err}");
+        let Err(SettingsError::Invalid(diags)) = Settings::load(dir.path(), "dev", None) else {
+            panic!("located diagnostics expected")
+        };
+        let d = diags.iter().next().unwrap();
+        assert!(d.message.contains("regoin"), "{}", d.message);
+        let at = d.location.as_ref().unwrap();
+        assert!(at.file.ends_with("genseed.yaml"));
+        assert_eq!((at.line, at.col), (3, 5));
     }
 }

@@ -115,15 +115,6 @@ pub fn load_with_vars(
         collect(&doc, &mut declared, &mut locator, sources, &mut diags);
         locator.docs.insert(doc.file.clone(), doc);
     }
-    if files.is_empty() {
-        diags.push(
-            Diagnostic::warning(format!(
-                "no *.yaml or *.yml files in `{}`: nothing to seed",
-                seeds.display()
-            ))
-            .with_hint("add a manifest, e.g. seeds/main.yaml"),
-        );
-    }
     for d in &mut declared {
         for (pointer, name) in crate::interp::substitute_vars(&mut d.spec, vars) {
             diags.push(

@@ -55,7 +55,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Load settings for the command line's environment.
 fn settings(cli: &Cli, run: Option<&RunArgs>) -> anyhow::Result<Settings> {
     let flag = run.and_then(|r| r.rate_limit);
-    let mut s = Settings::load(&cli.project, &cli.env, flag)?;
+    let mut s = match Settings::load(&cli.project, &cli.env, flag) {
+        Ok(s) => s,
+        Err(crate::settings::SettingsError::Invalid(diags)) => {
+            eprint!("{}", render(&diags, &SourceCache::new()));
+            return Err(anyhow!(Reported));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if run.is_some_and(|r| r.no_rate_limit) {
         s.rate_limit = None;
     }

@@ -39,6 +39,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
             "no manifest files (*.yaml, *.yml) in {}",
             dir.display()
         ))
+        .with_hint("add a manifest such as seeds/main.yaml (the README shows the format), or point `seeds:` in genseed.yaml at the right folder")
         .into());
     }
     let mut docs = Vec::with_capacity(paths.len());
