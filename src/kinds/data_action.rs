@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, id_of, index_by_name, str_field,
+    create_by_name, id_of, observe_named_with, str_field,
 };
 use crate::api::ApiExt;
 use crate::client::{Idempotency, Method};
@@ -92,13 +92,13 @@ impl Kind for DataAction {
         ctx: &'a Ctx,
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        Box::pin(async move {
-            let all = ctx
-                .client
-                .list_pages(PATH, &[("includeConfig", "true".to_string())], PAGE_SIZE)
-                .await?;
-            Ok(index_by_name(self.name(), all, &ctx.resolver))
-        })
+        observe_named_with(
+            ctx,
+            self.name(),
+            PATH,
+            &[("includeConfig", "true")],
+            PAGE_SIZE,
+        )
     }
 
     fn desired_view(&self, spec: &Value) -> Value {

@@ -493,10 +493,48 @@ pub fn observe_named<'a>(
     path: &'static str,
     page_size: u32,
 ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
+    observe_named_with(ctx, kind, path, &[], page_size)
+}
+
+/// [`observe_named`] with extra query parameters.
+pub fn observe_named_with<'a>(
+    ctx: &'a Ctx,
+    kind: &'static str,
+    path: &'static str,
+    query: &'a [(&'static str, &'static str)],
+    page_size: u32,
+) -> BoxFut<'a, Result<ObservedMap, KindError>> {
     Box::pin(async move {
-        let all = ctx.client.list_pages(path, &[], page_size).await?;
+        let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let all = ctx.client.list_pages(path, &query, page_size).await?;
         Ok(index_by_name(kind, all, &ctx.resolver))
     })
+}
+
+/// The `division: {id}` a write sends: the declared division (`*` for all), else
+/// the observed one kept as it is; `None` when neither exists (the API decides).
+pub fn division_body(
+    ctx: &Ctx,
+    spec: &Value,
+    observed: Option<&Value>,
+) -> Result<Option<Value>, KindError> {
+    Ok(match str_field(spec, "division") {
+        Some("*") => Some(serde_json::json!({"id": "*"})),
+        Some(d) => Some(serde_json::json!({"id": ctx.resolver.require("division", d)?})),
+        None => observed
+            .and_then(|o| o.pointer("/division/id"))
+            .map(|id| serde_json::json!({"id": id})),
+    })
+}
+
+/// A string field as declared, else as the org has it (full-replacement writes must
+/// not reset what the manifest does not manage).
+pub fn declared_or_observed<'a>(
+    spec: &'a Value,
+    observed: Option<&'a Value>,
+    key: &str,
+) -> Option<&'a str> {
+    str_field(spec, key).or_else(|| observed.and_then(|o| str_field(o, key)))
 }
 
 /// The largest page size genseed asks for in page-number listings.

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, id_of, index_by_name, str_field,
+    create_by_name, id_of, observe_named_with, str_field,
 };
 
 const PATH: &str = "/api/v2/authorization/roles";
@@ -85,13 +85,13 @@ impl Kind for Role {
         ctx: &'a Ctx,
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        Box::pin(async move {
-            let all = ctx
-                .client
-                .list_pages(PATH, &[("userCount", "false".into())], SMALL_PAGE_SIZE)
-                .await?;
-            Ok(index_by_name(self.name(), all, &ctx.resolver))
-        })
+        observe_named_with(
+            ctx,
+            self.name(),
+            PATH,
+            &[("userCount", "false")],
+            SMALL_PAGE_SIZE,
+        )
     }
 
     fn desired_view(&self, spec: &Value) -> Value {

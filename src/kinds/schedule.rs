@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
-    Target, create_by_name, id_of, index_by_name, norm_key, str_field,
+    Target, create_by_name, division_body, division_name, division_ref, id_of, index_by_name,
+    norm_key, observe_named, str_field,
 };
 
 const SCHEDULES: &str = "/api/v2/architect/schedules";
@@ -29,20 +30,6 @@ pub fn local_time_view(s: &str) -> String {
         ms.push('0');
     }
     format!("{main}.{ms}")
-}
-
-fn division_view(observed: &Value, resolver: &Resolver) -> Option<String> {
-    observed
-        .pointer("/division/id")
-        .and_then(Value::as_str)
-        .and_then(|id| resolver.name("division", id))
-}
-
-fn division_ref(spec: &Value) -> Option<Ref> {
-    str_field(spec, "division").map(|d| Ref {
-        target: Addr::new("division", d),
-        field: "/division".into(),
-    })
 }
 
 /// Create, or PUT with the current version (re-read and retried on a conflict).
@@ -85,13 +72,8 @@ fn common_body(
     observed: Option<&Value>,
 ) -> Result<Value, KindError> {
     let mut body = json!({"name": name});
-    match str_field(spec, "division") {
-        Some(d) => body["division"] = json!({"id": ctx.resolver.require("division", d)?}),
-        None => {
-            if let Some(id) = observed.and_then(|o| o.pointer("/division/id")) {
-                body["division"] = json!({"id": id});
-            }
-        }
+    if let Some(d) = division_body(ctx, spec, observed)? {
+        body["division"] = d;
     }
     if let Some(d) = str_field(spec, "description")
         .or_else(|| observed.and_then(|o| str_field(o, "description")))
@@ -114,7 +96,7 @@ impl Kind for Schedule {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec).into_iter().collect()
+        division_ref(spec)
     }
 
     fn observe<'a>(
@@ -150,7 +132,7 @@ impl Kind for Schedule {
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         json!({
             "name": observed["name"],
-            "division": division_view(observed, resolver),
+            "division": division_name(observed, resolver),
             "description": observed.get("description"),
             "rrule": observed.get("rrule"),
             "start": str_field(observed, "start").map(local_time_view),
@@ -210,7 +192,7 @@ impl Kind for ScheduleGroup {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs: Vec<Ref> = division_ref(spec).into_iter().collect();
+        let mut refs: Vec<Ref> = division_ref(spec);
         for list in LISTS {
             for (i, s) in spec
                 .get(*list)
@@ -235,10 +217,7 @@ impl Kind for ScheduleGroup {
         ctx: &'a Ctx,
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        Box::pin(async move {
-            let all = ctx.client.list_pages(GROUPS, &[], SMALL_PAGE_SIZE).await?;
-            Ok(index_by_name(self.name(), all, &ctx.resolver))
-        })
+        observe_named(ctx, self.name(), GROUPS, SMALL_PAGE_SIZE)
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
@@ -260,7 +239,7 @@ impl Kind for ScheduleGroup {
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut v = json!({
             "name": observed["name"],
-            "division": division_view(observed, resolver),
+            "division": division_name(observed, resolver),
             "description": observed.get("description"),
             "timeZone": observed.get("timeZone"),
         });

@@ -10,8 +10,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, id_of,
-    index_by_name, norm_key, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target,
+    declared_or_observed, division_body, division_name, id_of, index_by_name, norm_key, str_field,
 };
 
 const PATH: &str = "/api/v2/routing/skillgroups";
@@ -185,10 +185,7 @@ impl Kind for SkillGroup {
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
-        let division = observed
-            .pointer("/division/id")
-            .and_then(Value::as_str)
-            .and_then(|id| resolver.name("division", id));
+        let division = division_name(observed, resolver);
         json!({
             "name": observed["name"],
             "division": division,
@@ -209,16 +206,10 @@ impl Kind for SkillGroup {
                 "name": name,
                 "skillConditions": conditions_body(&spec["skillConditions"]),
             });
-            match str_field(spec, "division") {
-                Some(d) => body["division"] = json!({"id": ctx.resolver.require("division", d)?}),
-                None => {
-                    if let Some(id) = target.observed.and_then(|o| o.pointer("/division/id")) {
-                        body["division"] = json!({"id": id});
-                    }
-                }
+            if let Some(d) = division_body(ctx, spec, target.observed)? {
+                body["division"] = d;
             }
-            let description = str_field(spec, "description")
-                .or_else(|| target.observed.and_then(|o| str_field(o, "description")));
+            let description = declared_or_observed(spec, target.observed, "description");
             if let Some(d) = description {
                 body["description"] = json!(d);
             }

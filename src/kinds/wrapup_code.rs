@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, division_name, division_ref, id_of, observe_named, str_field,
+    create_by_name, declared_or_observed, division_body, division_name, division_ref, id_of,
+    observe_named, str_field,
 };
 
 const PATH: &str = "/api/v2/routing/wrapupcodes";
@@ -62,17 +63,10 @@ impl Kind for WrapupCode {
             let spec = &target.declared.spec;
             let name = target.declared.addr.key.as_str();
             let mut body = json!({"name": name});
-            match str_field(spec, "division") {
-                Some("*") => body["division"] = json!({"id": "*"}),
-                Some(d) => body["division"] = json!({"id": ctx.resolver.require("division", d)?}),
-                None => {
-                    if let Some(id) = target.observed.and_then(|o| o.pointer("/division/id")) {
-                        body["division"] = json!({"id": id});
-                    }
-                }
+            if let Some(d) = division_body(ctx, spec, target.observed)? {
+                body["division"] = d;
             }
-            let description = str_field(spec, "description")
-                .or_else(|| target.observed.and_then(|o| str_field(o, "description")));
+            let description = declared_or_observed(spec, target.observed, "description");
             if let Some(d) = description {
                 body["description"] = json!(d);
             }
