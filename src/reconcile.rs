@@ -21,7 +21,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::client::ApiClient;
-use crate::kinds::{Ctx, Declared, KINDS, KindError, ObservedMap, Resolver, Target, diff, kind};
+use crate::kinds::{
+    Addr, Ctx, Declared, KINDS, KindError, ObservedMap, Resolver, Target, diff, kind,
+};
 use crate::plan::{Action, Change, Plan, decide};
 use crate::state::{self, Resource, State, StatePaths};
 
@@ -234,12 +236,13 @@ impl StateWriter {
     }
 
     /// Record an object's ID and write the file (atomically).
-    pub fn record(&self, key: String, id: String) -> Result<(), state::StateError> {
+    pub fn record(&self, addr: &Addr, id: &str) -> Result<(), state::StateError> {
+        let entry = Resource::new(addr.kind, &addr.key, id);
         let mut s = self.state.lock().expect("state lock");
-        if s.resources.get(&key).is_some_and(|r| r.id == id) {
+        if s.resources.get(&addr.id_key()) == Some(&entry) {
             return Ok(());
         }
-        s.resources.insert(key, Resource { id });
+        s.resources.insert(addr.id_key(), entry);
         state::save(&self.paths, &mut s)
     }
 
@@ -388,7 +391,7 @@ async fn run_one(
     };
     if k.is_object() {
         ctx.resolver.insert(k.name(), &d.addr.key, &id);
-        writer.record(d.addr.id_key(), id)?;
+        writer.record(&d.addr, &id)?;
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! object resolved to.
 //!
 //! `.genseed/state/<env>.json` holds a format version, a serial that grows with every
-//! write, the org id, and one entry per address (`kind/natural key`). It is a cache,
+//! write, the org id, and one entry per address (`kind/natural key`, lower-cased as keys
+//! are matched) with the kind, the key as declared and the resolved ID. It is a cache,
 //! never the source of truth: deleting it makes the next run adopt everything.
 //!
 //! Writes are atomic (temp file in the same folder, fsync, rename) and the previous
@@ -61,8 +62,25 @@ pub enum StateError {
 /// One resolved object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
+    /// Its kind (`queue`).
+    #[serde(default)]
+    pub kind: String,
+    /// Its natural key as declared (a name, or an e-mail for users).
+    #[serde(default)]
+    pub key: String,
     /// The object's ID in the org.
     pub id: String,
+}
+
+impl Resource {
+    /// An entry for `kind`/`key` with `id`.
+    pub fn new(kind: &str, key: &str, id: &str) -> Self {
+        Resource {
+            kind: kind.into(),
+            key: key.into(),
+            id: id.into(),
+        }
+    }
 }
 
 /// The content of a state file.
@@ -220,11 +238,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = StatePaths::new(&dir.path().join("state"), "dev");
         let mut s = State::new("dev");
-        s.resources
-            .insert("skill/Billing".into(), Resource { id: "a".into() });
+        s.resources.insert(
+            "skill/billing".into(),
+            Resource::new("skill", "Billing", "a"),
+        );
         save(&paths, &mut s).unwrap();
         s.resources
-            .insert("skill/Sales".into(), Resource { id: "b".into() });
+            .insert("skill/sales".into(), Resource::new("skill", "Sales", "b"));
         save(&paths, &mut s).unwrap();
         let back = load(&paths, "dev").unwrap();
         assert_eq!(back.serial, 2);
