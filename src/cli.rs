@@ -135,6 +135,10 @@ pub struct EmulateArgs {
     /// GET of a just-created object answers 404 for this many milliseconds.
     #[arg(long, default_value_t = 0)]
     pub read_lag_ms: u64,
+    /// Accept a second object with an existing name (the real API's behaviour is
+    /// unconfirmed for most kinds; the default refuses with 409 general.conflict).
+    #[arg(long)]
+    pub allow_duplicate_names: bool,
     /// Added queue members become visible after this many milliseconds.
     #[arg(long, default_value_t = 0)]
     pub member_lag_ms: u64,

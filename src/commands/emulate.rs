@@ -38,6 +38,7 @@ pub async fn run(args: &EmulateArgs) -> anyhow::Result<ExitCode> {
             member_lag: Duration::from_millis(args.member_lag_ms),
             grant_lag: Duration::from_millis(args.grant_lag_ms),
         },
+        unique_names: !args.allow_duplicate_names,
         ..EmulatorConfig::default()
     };
     let handle = EmulatorHandle::start(cfg, args.listen)

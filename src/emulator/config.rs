@@ -54,6 +54,12 @@ pub struct EmulatorConfig {
     pub consistency: Consistency,
     /// How long an enabled integration reports ACTIVATING before ACTIVE.
     pub integration_activation: Duration,
+    /// Refuse a second object with the same name (case-insensitively) with 409, as the
+    /// real API is believed to for most kinds (unconfirmed, genesys-api.md §16.8).
+    /// `false` accepts duplicates — the worst case for a client — so tests can prove
+    /// that genseed does not depend on the server to refuse them. User e-mails stay
+    /// unique either way (confirmed).
+    pub unique_names: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -70,6 +76,7 @@ impl Default for EmulatorConfig {
             data_file: None,
             consistency: Consistency::default(),
             integration_activation: DEFAULT_INTEGRATION_ACTIVATION,
+            unique_names: true,
         }
     }
 }

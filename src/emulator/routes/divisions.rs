@@ -84,7 +84,7 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let b = schema::check(&AUTHZ_DIVISION, rq.body()?)?;
     let name = req_str(&b, "name")?.to_string();
     // `description` is REQ in the swagger but over-marked (wire-models.md): optional here.
-    if name_taken(&st.data.divisions, &name, None, false) {
+    if st.cfg.unique_names && name_taken(&st.data.divisions, &name, None, false) {
         return Err(duplicate("division", &name));
     }
     let id = st.new_id();
@@ -103,7 +103,7 @@ fn update(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         return Err(ApiError::not_found(format!("Division [{id}] not found")));
     }
     let name = req_str(&b, "name")?.to_string();
-    if name_taken(&st.data.divisions, &name, Some(id), false) {
+    if st.cfg.unique_names && name_taken(&st.data.divisions, &name, Some(id), false) {
         return Err(duplicate("division", &name));
     }
     let d = st.data.divisions.get_mut(id).expect("checked");

@@ -153,7 +153,7 @@ fn validate_name(st: &Emu, name: &str, except: Option<&str>) -> Result<(), ApiEr
         )));
     }
     // Unique case-insensitively; 409 `general.conflict` chosen (unconfirmed: could be 400).
-    if name_taken(&st.data.queues, name, except, false) {
+    if st.cfg.unique_names && name_taken(&st.data.queues, name, except, false) {
         return Err(duplicate("queue", name));
     }
     Ok(())

@@ -60,7 +60,7 @@ pub fn roles(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
         ("POST", []) => {
             let b = schema::check(&ROLE_CREATE, rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
-            if name_taken(&st.data.roles, &name, None, false) {
+            if st.cfg.unique_names && name_taken(&st.data.roles, &name, None, false) {
                 return Err(duplicate("role", &name));
             }
             let id = st.new_id();
@@ -95,7 +95,7 @@ pub fn roles(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                     "The name of a built-in role cannot be changed",
                 ));
             }
-            if name_taken(&st.data.roles, &name, Some(id), false) {
+            if st.cfg.unique_names && name_taken(&st.data.roles, &name, Some(id), false) {
                 return Err(duplicate("role", &name));
             }
             let v = st.data.roles.get_mut(*id).expect("checked");

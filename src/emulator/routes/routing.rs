@@ -45,7 +45,7 @@ pub fn skills(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
             let b = schema::check(&CREATE_ROUTING_SKILL, rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let div = st.data.resolve_division(opt_str(&b, "divisionId"))?;
-            if name_taken(&st.data.skills, &name, None, true) {
+            if st.cfg.unique_names && name_taken(&st.data.skills, &name, None, true) {
                 return Err(duplicate("skill", &name));
             }
             let id = st.new_id();
@@ -123,7 +123,7 @@ pub fn languages(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError
         ("POST", []) => {
             let b = schema::check(&LANGUAGE, rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
-            if name_taken(&st.data.languages, &name, None, true) {
+            if st.cfg.unique_names && name_taken(&st.data.languages, &name, None, true) {
                 return Err(duplicate("language", &name));
             }
             let id = st.new_id();
@@ -199,7 +199,7 @@ pub fn wrapup_codes(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             let b = schema::check(&WRAPUP_CODE_REQUEST, rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let div = wrapup_division(st, &b)?;
-            if name_taken(&st.data.wrapup_codes, &name, None, false) {
+            if st.cfg.unique_names && name_taken(&st.data.wrapup_codes, &name, None, false) {
                 return Err(duplicate("wrap-up code", &name));
             }
             let id = st.new_id();
@@ -229,7 +229,7 @@ pub fn wrapup_codes(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             }
             let name = req_str(&b, "name")?.to_string();
             let div = wrapup_division(st, &b)?;
-            if name_taken(&st.data.wrapup_codes, &name, Some(id), false) {
+            if st.cfg.unique_names && name_taken(&st.data.wrapup_codes, &name, Some(id), false) {
                 return Err(duplicate("wrap-up code", &name));
             }
             let stamp = st.now_iso();

@@ -117,7 +117,7 @@ fn handle(st: &mut Emu, rq: &Rq, rest: &[&str], kind: Kind) -> Result<Reply, Api
         ("POST", []) => {
             let b = schema::check(kind.model(), rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
-            if name_taken(kind.map(st), &name, None, false) {
+            if st.cfg.unique_names && name_taken(kind.map(st), &name, None, false) {
                 return Err(duplicate(kind.word(), &name));
             }
             let body = validated(st, kind, &b)?;
@@ -156,7 +156,7 @@ fn handle(st: &mut Emu, rq: &Rq, rest: &[&str], kind: Kind) -> Result<Reply, Api
                 _ => {}
             }
             let name = req_str(&b, "name")?.to_string();
-            if name_taken(kind.map(st), &name, Some(id), false) {
+            if st.cfg.unique_names && name_taken(kind.map(st), &name, Some(id), false) {
                 return Err(duplicate(kind.word(), &name));
             }
             let body = validated(st, kind, &b)?;

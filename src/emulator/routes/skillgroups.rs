@@ -26,7 +26,10 @@ pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                     "The field 'skillConditions' is required",
                 ));
             }
-            if name_taken(&st.data.skill_groups, &name, None, false) {
+            if st.cfg.unique_names
+                && st.cfg.unique_names
+                && name_taken(&st.data.skill_groups, &name, None, false)
+            {
                 return Err(duplicate("skill group", &name));
             }
             let div = division(st, &b)?;
@@ -60,6 +63,7 @@ pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                 return Err(ApiError::not_found(format!("Skill group [{id}] not found")));
             }
             if let Some(n) = b.get("name").and_then(Value::as_str)
+                && st.cfg.unique_names
                 && name_taken(&st.data.skill_groups, n, Some(id), false)
             {
                 return Err(duplicate("skill group", n));
