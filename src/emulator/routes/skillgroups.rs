@@ -26,10 +26,7 @@ pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                     "The field 'skillConditions' is required",
                 ));
             }
-            if st.cfg.unique_names
-                && st.cfg.unique_names
-                && name_taken(&st.data.skill_groups, &name, None, false)
-            {
+            if st.cfg.unique_names && name_taken(&st.data.skill_groups, &name, None, false) {
                 return Err(duplicate("skill group", &name));
             }
             let div = division(st, &b)?;
