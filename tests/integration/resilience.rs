@@ -109,6 +109,20 @@ fn server_429s_are_honoured_without_the_client_limiter() {
         "{}",
         run.stdout
     );
+    // Honoured, not merely retried: each 429 here says Retry-After ≥ 1 s, and the
+    // summed wait shows genseed slept that long before each retry.
+    let waited: f64 = run
+        .stdout
+        .split("(429); ")
+        .nth(1)
+        .and_then(|rest| rest.split(" s spent waiting").next())
+        .and_then(|n| n.parse().ok())
+        .expect("the summary reports the wait");
+    assert!(
+        waited >= 0.95 * throttled as f64,
+        "{throttled} 429s but only {waited} s waited\n{}",
+        run.stdout
+    );
     p.run(&["plan", "--detailed-exitcode", "--no-rate-limit"])
         .expect(0);
 }
