@@ -30,6 +30,11 @@ pub enum Verbosity {
 fn show(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
+        // The API may echo 4 as 4.0; show the number, not its encoding.
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
         other => other.to_string(),
     }
 }
@@ -234,5 +239,19 @@ impl Progress for ConsoleProgress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_show_without_a_needless_fraction() {
+        assert_eq!(show(&json!(5.0)), "5");
+        assert_eq!(show(&json!(1.5)), "1.5");
+        assert_eq!(show(&json!("x")), "\"x\"");
+        assert_eq!(show(&json!([1, 2])), "[1,2]");
     }
 }
