@@ -301,9 +301,24 @@ fn process(st: &mut Emu, input: &Input, fired: Option<usize>, cid: &str) -> Repl
         path: input.path.clone(),
         query: input.query.clone(),
         status: reply.status,
-        body: json_body.unwrap_or(Value::Null),
+        body: json_body.map(redact_secrets).unwrap_or(Value::Null),
     });
     reply
+}
+
+/// Credential values (`credentialFields`) never reach the request log: like the real
+/// service, the emulator keeps secrets write-only, and the log is read by tests and
+/// tools that must not see them.
+fn redact_secrets(mut body: Value) -> Value {
+    if let Some(fields) = body
+        .get_mut("credentialFields")
+        .and_then(Value::as_object_mut)
+    {
+        for v in fields.values_mut() {
+            *v = Value::String("(sensitive)".into());
+        }
+    }
+    body
 }
 
 fn oauth_error(status: u16, error: &str, description: &str) -> Reply {

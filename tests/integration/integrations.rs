@@ -242,6 +242,22 @@ fn creates_then_no_op_then_drift_and_adopt_for_every_kind() {
     // in `run`, with -vv).
     let state = std::fs::read_to_string(p.dir.path().join(".genseed/state/emu.json")).unwrap();
     assert!(!state.contains(CRM_PASSWORD) && !state.contains(CRM_USER));
+    // One credential was sent; the emulator keeps it write-only, so neither its request
+    // log nor its org data holds the secret.
+    let sent: Vec<_> = p
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/integrations/credentials"))
+        .collect();
+    assert_eq!(sent.len(), 1, "one credential created");
+    let fields = sent[0].body["credentialFields"].as_object().unwrap();
+    assert!(
+        !fields.is_empty() && fields.values().all(|v| v == "(sensitive)"),
+        "{fields:?}"
+    );
+    let dump = p.emulator.dump().to_string();
+    assert!(!dump.contains(CRM_PASSWORD) && !dump.contains(CRM_USER));
     assert!(
         state.contains("\"trigger/queue membership to crm\""),
         "{state}"

@@ -448,7 +448,15 @@ pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiErr
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::bad_request("type.name is required"))?
                 .to_string();
-            let fields = b.get("credentialFields").cloned().unwrap_or(json!({}));
+            // Only the field names are kept: a credential is write-only in the real API,
+            // and the org file must not hold secrets in clear text.
+            let fields: serde_json::Map<String, Value> = b
+                .get("credentialFields")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| (k.clone(), json!("(set)")))
+                .collect();
             let id = st.new_id();
             let v = json!({"id": id, "name": name, "type": {"name": type_name},
                            "credentialFields": fields,
