@@ -34,7 +34,9 @@ pub enum StateError {
         source: std::io::Error,
     },
     /// The file is not valid state JSON.
-    #[error("{path}: not a genseed state file: {message}")]
+    #[error(
+        "{path}: not a genseed state file: {message}\nhint: the state is only a cache; move the file away and run again (existing objects are adopted, nothing is duplicated)"
+    )]
     Corrupt {
         /// The file.
         path: PathBuf,
