@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::client::{ApiClient, ApiError, Idempotency, Method, PollStatus, poll};
+use crate::client::{ApiClient, ApiError, Idempotency, Method};
 
 /// How long a read of an object known to exist may keep answering 404.
 pub const READ_AFTER_WRITE: Duration = Duration::from_secs(30);
@@ -61,10 +61,17 @@ impl ApiExt for ApiClient {
         let resp = self
             .send(Method::POST, path, &[], Some(body), Idempotency::Create)
             .await?;
-        match (resp.status, resp.location) {
-            (202, Some(location)) => follow(self, path, &location).await,
-            _ => Ok(resp.body),
+        if resp.status != 202 {
+            return Ok(resp.body);
         }
+        let what = format!("POST {path} (202 Accepted)");
+        self.follow_accepted(resp, &what, Duration::from_millis(250), ACCEPTED_TIMEOUT)
+            .await
+            .map_err(|e| ApiError::Decode {
+                method: "POST".into(),
+                path: path.into(),
+                message: e.to_string(),
+            })
     }
 
     async fn put(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
@@ -111,31 +118,4 @@ impl ApiExt for ApiClient {
             .await?
             .body)
     }
-}
-
-/// Poll the `Location` of an accepted create until it answers with the object.
-async fn follow(client: &ApiClient, path: &str, location: &str) -> Result<Value, ApiError> {
-    let what = format!("POST {path} (accepted, polling {location})");
-    let relative = location
-        .strip_prefix(client.api_base())
-        .unwrap_or(location)
-        .to_string();
-    poll(&what, Duration::from_millis(250), ACCEPTED_TIMEOUT, || {
-        let relative = relative.clone();
-        async move {
-            let resp = client
-                .send(Method::GET, &relative, &[], None, Idempotency::Safe)
-                .await?;
-            if resp.status == 202 {
-                return Ok(PollStatus::Pending);
-            }
-            Ok(PollStatus::Done(resp.body))
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Decode {
-        method: "POST".into(),
-        path: path.into(),
-        message: e.to_string(),
-    })
 }
