@@ -266,9 +266,14 @@ pub trait Kind: Send + Sync {
         self.parent().is_none()
     }
 
-    /// The natural key of a manifest entry.
+    /// The natural key of a manifest entry (for sub-resources: their parent's key).
     fn key_of(&self, spec: &Value) -> String {
-        spec.get("name")
+        let field = if self.parent().is_some() {
+            "parent"
+        } else {
+            "name"
+        };
+        spec.get(field)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string()
@@ -457,6 +462,35 @@ pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> Ob
         out.insert(norm_key(name), o.clone());
     }
     out
+}
+
+/// The declared object of a sub-resource: the parent entry's `field` (when present and
+/// not empty) as `items`, keyed and located like the parent: `{parent, items}`.
+pub fn derive_sub(kind: &'static str, parent: &Declared, field: &str) -> Option<Declared> {
+    let items = parent.spec.get(field)?;
+    let empty = match items {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => true,
+    };
+    if empty {
+        return None;
+    }
+    let mut origin = parent.origin.clone();
+    origin.pointer = format!("{}/{field}", origin.pointer);
+    Some(Declared {
+        addr: Addr::new(kind, parent.addr.key.clone()),
+        spec: serde_json::json!({"parent": parent.addr.key, "items": items}),
+        origin,
+    })
+}
+
+/// The reference every sub-resource has: to its parent object of `parent_kind`.
+pub fn parent_ref(parent_kind: &'static str, spec: &Value) -> Ref {
+    Ref {
+        target: Addr::new(parent_kind, str_field(spec, "parent").unwrap_or_default()),
+        field: String::new(),
+    }
 }
 
 /// The reference to the division named by the manifest field `division`, if any

@@ -13,8 +13,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, norm_key,
-    str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, derive_sub,
+    norm_key, parent_ref, str_field,
 };
 
 /// Entries per call (the documented maximum for both).
@@ -99,28 +99,11 @@ impl Kind for QueueLinks {
     }
 
     fn derive(&self, parent: &Declared) -> Option<Declared> {
-        let items = parent.spec.get(self.field)?.as_array()?;
-        if items.is_empty() {
-            return None;
-        }
-        let mut origin = parent.origin.clone();
-        origin.pointer = format!("{}/{}", origin.pointer, self.field);
-        Some(Declared {
-            addr: Addr::new(self.name, parent.addr.key.clone()),
-            spec: json!({"queue": parent.addr.key, "items": items}),
-            origin,
-        })
-    }
-
-    fn key_of(&self, spec: &Value) -> String {
-        str_field(spec, "queue").unwrap_or_default().to_string()
+        derive_sub(self.name, parent, self.field)
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs = vec![Ref {
-            target: Addr::new("queue", self.key_of(spec)),
-            field: String::new(),
-        }];
+        let mut refs = vec![parent_ref("queue", spec)];
         for (i, item) in spec
             .get("items")
             .and_then(Value::as_array)

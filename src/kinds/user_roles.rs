@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use super::role::is_builtin;
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
-    Target, norm_key, str_field,
+    Target, derive_sub, norm_key, parent_ref, str_field,
 };
 
 /// Marker of "the org's home division" in views.
@@ -72,32 +72,14 @@ impl Kind for UserRoles {
     }
 
     fn derive(&self, parent: &Declared) -> Option<Declared> {
-        let items = parent.spec.get("roles")?.as_array()?;
-        if items.is_empty() {
-            return None;
-        }
-        let mut origin = parent.origin.clone();
-        origin.pointer = format!("{}/roles", origin.pointer);
-        Some(Declared {
-            addr: Addr::new(self.name(), parent.addr.key.clone()),
-            spec: json!({
-                "user": parent.addr.key,
-                "userDivision": parent.spec.get("division"),
-                "items": items,
-            }),
-            origin,
-        })
-    }
-
-    fn key_of(&self, spec: &Value) -> String {
-        str_field(spec, "user").unwrap_or_default().to_string()
+        let mut sub = derive_sub(self.name(), parent, "roles")?;
+        // Grants without a division default to the user's.
+        sub.spec["userDivision"] = parent.spec.get("division").cloned().unwrap_or(Value::Null);
+        Some(sub)
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs = vec![Ref {
-            target: Addr::new("user", self.key_of(spec)),
-            field: String::new(),
-        }];
+        let mut refs = vec![parent_ref("user", spec)];
         for (i, g) in spec
             .get("items")
             .and_then(Value::as_array)

@@ -11,8 +11,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, norm_key,
-    str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, derive_sub,
+    norm_key, parent_ref, str_field,
 };
 
 /// Entries per bulk call (the documented maximum for languages, TF's chunk for skills).
@@ -63,28 +63,11 @@ impl Kind for UserRouting {
     }
 
     fn derive(&self, parent: &Declared) -> Option<Declared> {
-        let map = parent.spec.get(self.field)?.as_object()?;
-        if map.is_empty() {
-            return None;
-        }
-        let mut origin = parent.origin.clone();
-        origin.pointer = format!("{}/{}", origin.pointer, self.field);
-        Some(Declared {
-            addr: Addr::new(self.name, parent.addr.key.clone()),
-            spec: json!({ "user": parent.addr.key, "items": map }),
-            origin,
-        })
-    }
-
-    fn key_of(&self, spec: &Value) -> String {
-        str_field(spec, "user").unwrap_or_default().to_string()
+        derive_sub(self.name, parent, self.field)
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs = vec![Ref {
-            target: Addr::new("user", self.key_of(spec)),
-            field: String::new(),
-        }];
+        let mut refs = vec![parent_ref("user", spec)];
         if let Some(items) = spec.get("items").and_then(Value::as_object) {
             for name in items.keys() {
                 refs.push(Ref {
