@@ -75,6 +75,9 @@ pub struct PlanArgs {
     /// Do not probe target URLs (the plan still reads the org).
     #[arg(long)]
     pub offline: bool,
+    /// Print the plan as JSON on stdout (for pipelines and review tools).
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -144,3 +144,40 @@ fn emulate_serves_any_http_client_with_limits_and_faults() {
     assert_eq!(&statuses[..2], &[503, 200], "{statuses:?}");
     assert!(statuses.contains(&429), "{statuses:?}");
 }
+
+#[test]
+fn plan_json_lists_every_change_with_its_action_and_diffs() {
+    let p = Project::with_example();
+    let run = p.run(&["plan", "--json"]).expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON only");
+    assert_eq!(doc["env"], "emu");
+    assert_eq!(doc["hasChanges"], true);
+    let changes = doc["changes"].as_array().unwrap();
+    assert_eq!(
+        doc["counts"]["create"].as_u64().unwrap() as usize,
+        changes.len()
+    );
+    let members = changes
+        .iter()
+        .find(|c| c["address"] == "queue-members/Seed Support Queue")
+        .unwrap();
+    assert_eq!(members["action"], "create");
+    assert!(
+        members["diffs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["path"] == "seed.agent.one@example.com" && d["after"] == true)
+    );
+    p.apply();
+    let again: serde_json::Value =
+        serde_json::from_str(&p.run(&["plan", "--json"]).expect(0).stdout).unwrap();
+    assert_eq!(again["hasChanges"], false);
+    assert!(
+        again["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["action"] == "noop")
+    );
+}
