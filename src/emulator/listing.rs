@@ -136,6 +136,65 @@ pub fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), ApiError> 
     }
 }
 
+/// One page of a cursor listing (§2.2: skill groups, triggers, `divisions/query`):
+/// `entities`, `selfUri`, and `nextUri`/`previousUri` carrying opaque `after`/`before`
+/// cursors; no totals. `pageSize` defaults to 25 and may not exceed `max`. `keep` are
+/// the request's filters, repeated in the URIs.
+pub fn cursor_listing(
+    path: &str,
+    q: &Query,
+    items: Vec<Value>,
+    max: usize,
+    keep: &[(&str, String)],
+) -> Result<Value, ApiError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let size = match q.get("pageSize") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid_query(format!(
+                    "Value [{v}] is not valid for query parameter [pageSize]"
+                ))
+            })?,
+    };
+    let parse = |c: &str| {
+        b64.decode(c)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| {
+                s.strip_prefix("offset:")
+                    .and_then(|n| n.parse::<usize>().ok())
+            })
+            .ok_or_else(|| ApiError::invalid_query(format!("Value [{c}] is not a valid cursor")))
+    };
+    let start = match (q.get("after"), q.get("before")) {
+        (Some(a), _) => parse(a)?,
+        (None, Some(b)) => parse(b)?.saturating_sub(size),
+        (None, None) => 0,
+    };
+    let total = items.len();
+    let entities: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let mut base = vec![format!("pageSize={size}")];
+    base.extend(
+        keep.iter()
+            .map(|(k, v)| format!("{k}={}", super::util::encode(v))),
+    );
+    let base = base.join("&");
+    let cursor = |offset: usize| b64.encode(format!("offset:{offset}"));
+    let mut out = json!({"entities": entities, "selfUri": format!("{path}?{base}")});
+    if start + size < total {
+        out["nextUri"] = json!(format!("{path}?{base}&after={}", cursor(start + size)));
+    }
+    if start > 0 {
+        out["previousUri"] = json!(format!("{path}?{base}&before={}", cursor(start)));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

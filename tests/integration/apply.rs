@@ -302,3 +302,37 @@ fn the_local_environment_needs_no_credentials_and_persists() {
     let second = p.run_env("local", &["apply", "--auto-approve"]).expect(0);
     assert!(second.stdout.contains("No changes."), "{}", second.stdout);
 }
+
+#[test]
+fn divisions_query_is_a_cursor_listing() {
+    let p = Project::with_example();
+    for n in ["Cursor A", "Cursor B", "Cursor C"] {
+        let (s, _) = p.call(
+            "POST",
+            "/api/v2/authorization/divisions",
+            Some(json!({"name": n, "description": ""})),
+        );
+        assert_eq!(s, 200);
+    }
+    let mut names = Vec::new();
+    let mut next = Some("/api/v2/authorization/divisions/query?pageSize=2".to_string());
+    let mut pages = 0;
+    while let Some(uri) = next {
+        let (s, body) = p.call("GET", &uri, None);
+        assert_eq!(s, 200, "{body}");
+        assert!(body.get("total").is_none(), "cursor listings have no total");
+        for e in body["entities"].as_array().unwrap() {
+            names.push(e["name"].as_str().unwrap().to_string());
+        }
+        next = body["nextUri"].as_str().map(str::to_string);
+        pages += 1;
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(names, ["Cursor A", "Cursor B", "Cursor C", "Home"]);
+    let (s, _) = p.call(
+        "GET",
+        "/api/v2/authorization/divisions/query?pageSize=201",
+        None,
+    );
+    assert_eq!(s, 400);
+}

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
+use crate::emulator::listing::{MAX_PAGE_SIZE, cursor_listing, listing, page, sort_by_name};
 use crate::emulator::schema::{self, AUTHZ_DIVISION, opt_str, req_str};
 use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::ieq;
@@ -13,6 +13,7 @@ use crate::emulator::util::ieq;
 pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
         ("GET", []) => list(st, rq),
+        ("GET", ["query"]) => query(st, rq),
         ("POST", []) => create(st, rq),
         ("GET", ["home"]) => {
             let home = st.data.home_division();
@@ -78,6 +79,28 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         .map(|v| render(&st.data, v, counts))
         .collect();
     Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+}
+
+/// `GET /authorization/divisions/query`: the cursor form of the listing (max 200).
+fn query(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let mut items: Vec<Value> = st.data.divisions.values().cloned().collect();
+    let keep: Vec<(&str, String)> =
+        rq.q.get("name")
+            .map(|n| ("name", n.to_string()))
+            .into_iter()
+            .collect();
+    if let Some(n) = rq.q.get("name") {
+        items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
+    }
+    filter_ids(&rq.q, "id", &mut items);
+    sort_by_name(&mut items);
+    let items = items
+        .into_iter()
+        .map(|v| render(&st.data, v, false))
+        .collect();
+    Ok(Reply::json(cursor_listing(
+        &rq.path, &rq.q, items, 200, &keep,
+    )?))
 }
 
 fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {

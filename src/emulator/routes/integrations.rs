@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, filter_ids, find};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
+use crate::emulator::listing::{MAX_PAGE_SIZE, cursor_listing, listing, page, sort_by_name};
 use crate::emulator::schema::{self, Field, Model, Ty, opt_str, req_str};
 use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::{ieq, uuid_from};
@@ -628,18 +628,6 @@ fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
 pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
         ("GET", []) => {
-            let size = match rq.q.get("pageSize") {
-                None => 25,
-                Some(s) => s
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=200).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::invalid_query(format!(
-                            "Value [{s}] is not valid for query parameter [pageSize]"
-                        ))
-                    })?,
-            };
             let mut items: Vec<Value> = st.data.triggers.values().cloned().collect();
             let topics = rq.q.list("topicName");
             if !topics.is_empty() {
@@ -649,25 +637,11 @@ pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
                 items.retain(|t| t["enabled"] == e);
             }
             items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-            let start = match rq.q.get("after") {
-                Some(after) => items
-                    .iter()
-                    .position(|t| t["id"] == after)
-                    .map(|i| i + 1)
-                    .unwrap_or(items.len()),
-                None => 0,
-            };
-            let page: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
-            let mut body = json!({"entities": page, "selfUri": rq.path});
-            if start + size < items.len()
-                && let Some(last) = page.last()
-            {
-                body["nextUri"] = json!(format!(
-                    "{}?pageSize={size}&after={}",
-                    rq.path,
-                    last["id"].as_str().unwrap_or_default()
-                ));
-            }
+            let keep: Vec<(&str, String)> = ["topicName", "enabled"]
+                .iter()
+                .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
+                .collect();
+            let body = cursor_listing(&rq.path, &rq.q, items, 200, &keep)?;
             Ok(Reply::json(body))
         }
         ("POST", []) => {

@@ -2,15 +2,13 @@
 //! case-insensitive prefix), create, get, PATCH (fields sent replace the stored ones), delete.
 //! `memberCount` is always 0 (the emulator evaluates no conditions) and `status` `Complete`.
 
-use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, duplicate, find, name_taken};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::sort_by_name;
+use crate::emulator::listing::{cursor_listing, sort_by_name};
 use crate::emulator::schema::{self, SKILL_GROUP, SKILL_GROUP_WITH_MEMBER_DIVISIONS, req_str};
 use crate::emulator::store::Emu;
-use crate::emulator::util::encode;
 
 /// Maximum page size of the cursor listing (unconfirmed).
 pub const MAX_CURSOR_PAGE_SIZE: usize = 100;
@@ -105,32 +103,7 @@ fn division(st: &Emu, b: &Map<String, Value>) -> Result<String, ApiError> {
     )
 }
 
-fn cursor(offset: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
-}
-
-fn parse_cursor(c: &str) -> Result<usize, ApiError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("offset:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| ApiError::invalid_query(format!("Value [{c}] is not a valid cursor")))
-}
-
 fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let size = match rq.q.get("pageSize") {
-        None => 25,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_CURSOR_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid_query(format!(
-                    "Value [{v}] is not valid for query parameter [pageSize]"
-                ))
-            })?,
-    };
     let mut items: Vec<Value> = st.data.skill_groups.values().cloned().collect();
     if let Some(n) = rq.q.get("name") {
         let n = n.to_lowercase();
@@ -141,16 +114,8 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         });
     }
     sort_by_name(&mut items);
-    let start = match (rq.q.get("after"), rq.q.get("before")) {
-        (Some(a), _) => parse_cursor(a)?,
-        (None, Some(b)) => parse_cursor(b)?.saturating_sub(size),
-        (None, None) => 0,
-    };
-    let total = items.len();
     let entities: Vec<Value> = items
         .into_iter()
-        .skip(start)
-        .take(size)
         .map(|mut v| {
             // Listing entities are SkillGroupDefinition: no conditions.
             if let Some(o) = v.as_object_mut() {
@@ -161,18 +126,11 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
             st.data.expand_division(v)
         })
         .collect();
-    let mut base: Vec<String> = vec![format!("pageSize={size}")];
-    if let Some(n) = rq.q.get("name") {
-        base.push(format!("name={}", encode(n)));
-    }
-    let uri = |extra: String| format!("{}?{}&{extra}", rq.path, base.join("&"));
-    let mut out =
-        json!({"entities": entities, "selfUri": format!("{}?{}", rq.path, base.join("&"))});
-    if start + size < total {
-        out["nextUri"] = json!(uri(format!("after={}", cursor(start + size))));
-    }
-    if start > 0 {
-        out["previousUri"] = json!(uri(format!("before={}", cursor(start))));
-    }
+    let keep: Vec<(&str, String)> =
+        rq.q.get("name")
+            .map(|n| ("name", n.to_string()))
+            .into_iter()
+            .collect();
+    let out = cursor_listing(&rq.path, &rq.q, entities, MAX_CURSOR_PAGE_SIZE, &keep)?;
     Ok(Reply::json(out))
 }
