@@ -26,6 +26,8 @@ struct Seen {
     queries: Mutex<Vec<HashMap<String, String>>>,
     /// How many token fetches to answer with the login rate limit before succeeding.
     token_rate_limited: AtomicU32,
+    /// `expires_in` of issued tokens; 0 means a day.
+    expires_in: AtomicU32,
 }
 
 type S = Arc<Seen>;
@@ -54,8 +56,12 @@ async fn token(State(s): State<S>, headers: HeaderMap, body: String) -> Response
         )
             .into_response();
     }
+    let expires_in = match s.expires_in.load(Ordering::SeqCst) {
+        0 => 86_399,
+        e => e,
+    };
     axum::Json(
-        json!({"access_token": format!("tok-{n}"), "token_type": "bearer", "expires_in": 86399}),
+        json!({"access_token": format!("tok-{n}"), "token_type": "bearer", "expires_in": expires_in}),
     )
     .into_response()
 }
@@ -125,6 +131,32 @@ async fn token_is_fetched_once_and_reused() {
     assert_eq!(seen.token_calls.load(Ordering::SeqCst), 1);
     let st = client.stats();
     assert_eq!((st.requests, st.token_fetches, st.retries), (7, 1, 0));
+}
+
+#[tokio::test]
+async fn token_is_refreshed_shortly_before_expiry() {
+    let api = Router::new().route(
+        "/api/v2/thing",
+        get(|h: HeaderMap| async move { axum::Json(json!({"token": bearer(&h)})) }),
+    );
+    let (base, seen) = serve(api).await;
+    // 1 s lifetime: 10 % margin, so it is refreshed after 0.9 s.
+    seen.expires_in.store(1, Ordering::SeqCst);
+    let client = ApiClient::new(config(&base)).unwrap();
+    assert_eq!(
+        client.get("/api/v2/thing", &[]).await.unwrap()["token"],
+        "tok-1"
+    );
+    assert_eq!(
+        client.get("/api/v2/thing", &[]).await.unwrap()["token"],
+        "tok-1"
+    );
+    tokio::time::sleep(Duration::from_millis(950)).await;
+    assert_eq!(
+        client.get("/api/v2/thing", &[]).await.unwrap()["token"],
+        "tok-2"
+    );
+    assert_eq!(client.stats().token_fetches, 2);
 }
 
 #[tokio::test]
