@@ -595,3 +595,48 @@ fn bad_configuration_is_rejected() {
     cfg.concurrency = 0;
     assert!(ApiClient::new(cfg).is_err());
 }
+
+#[tokio::test]
+async fn token_pool_adds_a_second_token_when_the_first_is_saturated() {
+    let api = Router::new().route(
+        "/api/v2/thing",
+        get(|State(s): State<S>, h: HeaderMap| async move {
+            s.api_calls.fetch_add(1, Ordering::SeqCst);
+            s.queries
+                .lock()
+                .unwrap()
+                .push(HashMap::from([("token".to_owned(), bearer(&h))]));
+            axum::Json(json!({}))
+        }),
+    );
+    let (base, seen) = serve(api).await;
+    let mut cfg = config(&base);
+    cfg.rate_limit = Some("10/s".parse().unwrap());
+    cfg.tokens = 2;
+    let client = ApiClient::new(cfg).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..30u64 {
+        let c = client.clone();
+        tasks.push(tokio::spawn(async move {
+            // Arrive over ~3 s so that slot 0 is busy when minting becomes allowed.
+            tokio::time::sleep(Duration::from_millis(i * 100)).await;
+            c.get("/api/v2/thing", &[]).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let used: std::collections::BTreeSet<String> = seen
+        .queries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|q| q["token"].clone())
+        .collect();
+    assert_eq!(
+        seen.token_calls.load(Ordering::SeqCst),
+        2,
+        "minted gradually, at most 2"
+    );
+    assert_eq!(used.into_iter().collect::<Vec<_>>(), vec!["tok-1", "tok-2"]);
+}
