@@ -7,6 +7,18 @@
 //! Must not touch: manifests, plans, kinds or state. It knows HTTP, not what the
 //! resources mean.
 //!
+//! Notes for callers:
+//! * Mark a POST that creates with [`Idempotency::Create`]. It is never repeated after a
+//!   5xx, a timeout or a broken connection; you get [`ApiError::Ambiguous`] and should look
+//!   the object up by its natural key before creating again. 429s and connect failures
+//!   (nothing was sent) are retried for creates too.
+//! * Non-2xx answers are [`ApiError::Http`]; use `status()`, `code()`, `is_not_found()`,
+//!   `is_conflict()`, `is_version_mismatch()` rather than matching strings.
+//! * A 202 with `Location` can be turned into the final entity with
+//!   [`ApiClient::follow_accepted`]; anything else passes through unchanged.
+//! * Every logical request is bounded by `request_deadline`, including limiter waits and
+//!   server `Retry-After` waits.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), genseed::client::ApiError> {
 //! use genseed::client::{ApiClient, ClientConfig, Idempotency, Method};
