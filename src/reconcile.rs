@@ -60,8 +60,7 @@ pub async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observation
             .filter(|d| d.addr.kind == k.name())
             .cloned()
             .collect();
-        // Divisions are always listed: every view maps division IDs to names.
-        if mine.is_empty() && k.name() != "division" {
+        if mine.is_empty() && !k.always_observed() {
             continue;
         }
         let found = k.observe(ctx, &mine).await?;

@@ -9,7 +9,7 @@ use anyhow::anyhow;
 
 use super::Prepared;
 use crate::client::Secret;
-use crate::kinds::secret_envs;
+use crate::kinds::kind;
 use crate::plan::Action;
 use crate::preflight;
 use crate::settings::{Target, read_secrets};
@@ -60,10 +60,10 @@ pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
         .declared
         .iter()
         .enumerate()
-        .filter(|(i, d)| d.addr.kind == "data-action" && in_scope.contains(i))
+        .filter(|(i, _)| in_scope.contains(i))
         .filter_map(|(_, d)| {
-            preflight::url_template(d.spec.get("config")?)
-                .map(|u| (d.addr.to_string(), u.to_string()))
+            let url = kind(d.addr.kind)?.preflight_url(&d.spec)?;
+            Some((d.addr.to_string(), url))
         })
         .collect();
     if targets.is_empty() {
@@ -83,16 +83,21 @@ pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
 pub fn load_secrets(prepared: &mut Prepared) -> anyhow::Result<()> {
     let mut names = Vec::new();
     for c in &prepared.plan.changes {
-        if c.addr.kind != "integration" {
+        let Some(k) = kind(c.addr.kind) else {
             continue;
-        }
+        };
+        let secret_field = |path: &str| {
+            k.secret_fields()
+                .iter()
+                .any(|f| path == *f || path.starts_with(&format!("{f}.")))
+        };
         let needs = match c.action {
             Action::Create | Action::Replace => true,
-            Action::Update => c.diffs.iter().any(|d| d.path.starts_with("credentials")),
+            Action::Update => c.diffs.iter().any(|d| secret_field(&d.path)),
             Action::Adopt | Action::Noop => false,
         };
         if needs {
-            names.extend(secret_envs(&prepared.loaded.declared[c.declared].spec));
+            names.extend(k.secret_envs(&prepared.loaded.declared[c.declared].spec));
         }
     }
     let (mut found, missing) = read_secrets(names.iter().map(String::as_str));
@@ -128,8 +133,16 @@ pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
             .iter()
             .any(|k| crate::kinds::selected_by(*k, s))
         {
+            let mut groups: Vec<&str> = crate::kinds::KINDS.iter().map(|k| k.group()).collect();
+            groups.dedup();
+            let kinds: Vec<&str> = crate::kinds::KINDS
+                .iter()
+                .filter_map(|k| k.manifest_key().map(|_| k.name()))
+                .collect();
             return Err(anyhow!(
-                "--only {s}: no such group or kind (groups: core, integrations; or a kind name such as queue, trigger)"
+                "--only {s}: no such group or kind (groups: {}; kinds: {})",
+                groups.join(", "),
+                kinds.join(", ")
             ));
         }
     }
