@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceCache};
 use crate::graph::{self, GraphError};
-use crate::kinds::{Addr, Declared, KINDS, Origin, kind};
+use crate::kinds::{Addr, ColumnOf, Declared, KINDS, Origin, kind};
 use crate::manifest::{self, CsvRow, LocatedDoc};
 use crate::spec::COMMITTED_SCHEMA;
 
@@ -36,7 +36,7 @@ pub struct Loaded {
 #[derive(Default)]
 struct Locator {
     docs: HashMap<PathBuf, LocatedDoc>,
-    csv: HashMap<(PathBuf, usize), (CsvRow, fn(&str) -> Option<&'static str>)>,
+    csv: HashMap<(PathBuf, usize), (CsvRow, ColumnOf)>,
 }
 
 impl Locator {

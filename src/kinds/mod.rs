@@ -50,6 +50,13 @@ pub type At<'a> = &'a dyn Fn(&str) -> Option<Location>;
 /// The cells of one CSV row, by column name (`""` when empty or absent).
 pub type Cells<'r> = dyn Fn(&str) -> &'r str + 'r;
 
+/// Turns one CSV row and its manifest entry into a manifest object; problems are
+/// (column, message).
+pub type CsvToSpec = for<'r> fn(&Cells<'r>, &Value) -> (Value, Vec<(&'static str, String)>);
+
+/// The CSV column that holds a manifest field, if any.
+pub type ColumnOf = fn(&str) -> Option<&'static str>;
+
 /// How one CSV layout declares objects of a kind (`usersFromCsv` for users).
 pub struct CsvSource {
     /// The manifest key that lists the CSV files (`usersFromCsv`).
@@ -58,9 +65,9 @@ pub struct CsvSource {
     pub columns: &'static [&'static str],
     /// Turn one row (cells by column) and its manifest entry into a manifest object;
     /// problems are returned as (column, message).
-    pub to_spec: for<'r> fn(&Cells<'r>, &Value) -> (Value, Vec<(&'static str, String)>),
+    pub to_spec: CsvToSpec,
     /// The column that holds a field (first pointer segment of the entry), if any.
-    pub column_of: fn(&str) -> Option<&'static str>,
+    pub column_of: ColumnOf,
 }
 
 pub use integration::{SENSITIVE, secret_envs, wait_active};
