@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::client::ClientStats;
 use crate::plan::{Action, Change, Plan};
@@ -40,8 +40,8 @@ fn show(v: &Value) -> String {
 }
 
 fn describe(change: &Change) -> String {
-    let label = crate::kinds::kind(change.addr.kind).map_or(change.addr.kind, |k| k.label());
-    format!("{label} {:?}", change.addr.key)
+    let label = crate::kinds::kind(change.addr().kind).map_or(change.addr().kind, |k| k.label());
+    format!("{label} {:?}", change.addr().key)
 }
 
 /// The plan as text.
@@ -122,34 +122,8 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> S
 /// tier and field differences, and the counts. Values are the same views the text plan
 /// shows, so secrets appear only as `(sensitive)`.
 pub fn plan_json(plan: &Plan, org_id: &str, org_name: &str, env: &str) -> Value {
-    let changes: Vec<Value> = plan
-        .changes
-        .iter()
-        .map(|c| {
-            json!({
-                "address": c.addr.to_string(),
-                "kind": c.addr.kind,
-                "key": c.addr.key,
-                "action": c.action,
-                "tier": c.tier,
-                "adopting": c.adopting,
-                "id": c.id,
-                "diffs": c.diffs.iter().map(|d| json!({
-                    "path": d.path,
-                    "before": d.before,
-                    "after": d.after,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({
-        "formatVersion": 1,
-        "env": env,
-        "org": {"id": org_id, "name": org_name},
-        "changes": changes,
-        "counts": plan.counts(),
-        "hasChanges": plan.has_changes(),
-    })
+    serde_json::to_value(crate::plan::PlanDoc::new(plan, org_id, org_name, env))
+        .expect("a plan serializes")
 }
 
 /// The apply summary as text.

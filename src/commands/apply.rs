@@ -62,16 +62,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::R
         parallelism: args.parallelism as usize,
         interrupted,
     };
-    let summary = reconcile::apply(
-        &prepared.ctx,
-        super::arc(prepared.loaded.declared.clone()),
-        &prepared.loaded.deps,
-        &prepared.plan,
-        writer,
-        &opts,
-        progress,
-    )
-    .await;
+    let summary = reconcile::apply(&prepared.ctx, &prepared.plan, writer, &opts, progress).await;
     print!(
         "{}",
         render_summary(&summary, &prepared.conn.client.stats())

@@ -31,7 +31,7 @@ pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
             let fields: Vec<&str> = c.diffs.iter().map(|d| d.path.as_str()).collect();
             format!(
                 "  {} ({} cannot change in place)",
-                c.addr,
+                c.addr(),
                 fields.join(", ")
             )
         })
@@ -53,15 +53,12 @@ pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
     if skip || matches!(prepared.settings.target, Target::Emulator { .. }) {
         return Ok(());
     }
-    let in_scope: std::collections::HashSet<usize> =
-        prepared.plan.changes.iter().map(|c| c.declared).collect();
     let targets: Vec<(String, String)> = prepared
-        .loaded
-        .declared
+        .plan
+        .changes
         .iter()
-        .enumerate()
-        .filter(|(i, _)| in_scope.contains(i))
-        .filter_map(|(_, d)| {
+        .map(|c| &c.declared)
+        .filter_map(|d| {
             let url = kind(d.addr.kind)?.preflight_url(&d.spec)?;
             Some((d.addr.to_string(), url))
         })
@@ -83,7 +80,7 @@ pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
 pub fn load_secrets(prepared: &mut Prepared) -> anyhow::Result<()> {
     let mut names = Vec::new();
     for c in &prepared.plan.changes {
-        let Some(k) = kind(c.addr.kind) else {
+        let Some(k) = kind(c.addr().kind) else {
             continue;
         };
         let secret_field = |path: &str| {
@@ -97,7 +94,7 @@ pub fn load_secrets(prepared: &mut Prepared) -> anyhow::Result<()> {
             Action::Adopt | Action::Noop => false,
         };
         if needs {
-            names.extend(k.secret_envs(&prepared.loaded.declared[c.declared].spec));
+            names.extend(k.secret_envs(&c.declared.spec));
         }
     }
     let (mut found, missing) = read_secrets(names.iter().map(String::as_str));
@@ -146,12 +143,7 @@ pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
             ));
         }
     }
-    let missing = crate::reconcile::select(
-        &mut prepared.plan,
-        &prepared.loaded.declared,
-        &prepared.loaded.deps,
-        only,
-    );
+    let missing = crate::reconcile::select(&mut prepared.plan, only);
     if !missing.is_empty() {
         return Err(anyhow!(
             "--only {}: {}\nhint: apply the rest first (without --only)",

@@ -9,7 +9,6 @@ mod validate;
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
 
@@ -18,7 +17,7 @@ use crate::client::{ApiClient, ClientConfig, Secret};
 use crate::diag::{SourceCache, render};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::kinds::Ctx;
-use crate::reconcile::{self, Observation};
+use crate::reconcile::{self, Observed};
 use crate::report::Verbosity;
 use crate::settings::{Settings, Target};
 use crate::state::{self, State, StatePaths};
@@ -177,7 +176,7 @@ pub struct Prepared {
     /// Observation context (resolver, observed objects).
     pub ctx: Ctx,
     /// Who the org is.
-    pub observation: Observation,
+    pub observation: Observed,
     /// The state file's paths and content.
     pub state_paths: StatePaths,
     /// The state as loaded.
@@ -213,7 +212,7 @@ async fn prepare(
             observation.org_id
         ));
     }
-    let plan = reconcile::plan(&ctx, &loaded.declared, &loaded.tiers, &state);
+    let plan = reconcile::plan(&loaded, &observation, &state);
     Ok((
         Prepared {
             settings,
@@ -235,9 +234,4 @@ fn org_label(p: &Prepared) -> String {
     } else {
         format!("{:?} ({})", p.observation.org_name, p.observation.org_id)
     }
-}
-
-/// Shared pieces for apply.
-fn arc<T>(t: T) -> Arc<T> {
-    Arc::new(t)
 }

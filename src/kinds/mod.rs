@@ -38,6 +38,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::ApiExt;
@@ -119,6 +120,8 @@ pub enum KindError {
 }
 
 /// The address of a declared object: its kind and natural key, e.g. `queue/Support`.
+/// In JSON: `{"address": "queue/Support", "kind": "queue", "key": "Support"}`; the
+/// kind must be a registered one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Addr {
     /// Kind name, e.g. `queue`.
@@ -147,6 +150,34 @@ impl Addr {
     }
 }
 
+#[derive(Serialize, Deserialize)]
+struct AddrJson<'a> {
+    #[serde(default)]
+    address: std::borrow::Cow<'a, str>,
+    kind: std::borrow::Cow<'a, str>,
+    key: String,
+}
+
+impl Serialize for Addr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        AddrJson {
+            address: self.to_string().into(),
+            kind: self.kind.into(),
+            key: self.key.clone(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Addr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let a = AddrJson::deserialize(d)?;
+        let k = kind(&a.kind)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown kind `{}`", a.kind)))?;
+        Ok(Addr::new(k.name(), a.key))
+    }
+}
+
 impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.kind, self.key)
@@ -159,7 +190,7 @@ pub fn norm_key(key: &str) -> String {
 }
 
 /// Where a declared object came from, to point diagnostics at it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Origin {
     /// The manifest or CSV file.
     pub file: PathBuf,
@@ -179,13 +210,15 @@ pub struct Ref {
 }
 
 /// One object the manifests declare.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Declared {
     /// Kind and key.
+    #[serde(flatten)]
     pub addr: Addr,
     /// The manifest object (for sub-resources: the part of the parent they manage).
     pub spec: Value,
-    /// Where it was declared.
+    /// Where it was declared (not serialized: a saved plan points at no file).
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -477,7 +510,7 @@ pub fn selected_by(k: &dyn Kind, selector: &str) -> bool {
 }
 
 /// One difference between a declared and an observed view.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDiff {
     /// Dotted path of the field (`mediaSettings.call.alertingTimeoutSeconds`).
     pub path: String,
