@@ -260,7 +260,6 @@ fn collect(
             });
         }
     }
-    let base = doc.file.parent().unwrap_or(Path::new("."));
     for (i, entry) in doc
         .value
         .get("usersFromCsv")
@@ -270,15 +269,14 @@ fn collect(
         .enumerate()
     {
         let file = entry["file"].as_str().unwrap_or_default();
-        let path = base.join(file);
-        if !path.is_file() {
-            diags.push(
-                Diagnostic::error(format!("CSV file `{}` not found", path.display()))
-                    .at(doc.locate(&format!("/usersFromCsv/{i}/file")))
-                    .with_hint("the path is relative to the folder of this manifest"),
-            );
-            continue;
-        }
+        let at = doc.locate(&format!("/usersFromCsv/{i}/file"));
+        let path = match manifest::resolve_referenced(&doc.file, file, "CSV file", at) {
+            Ok(path) => path,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
         if let Ok(text) = std::fs::read_to_string(&path) {
             sources.insert(path.clone(), text);
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics, Location, excerpt};
 
 /// CSV files larger than this are refused before being read.
 pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
@@ -203,7 +203,7 @@ fn check_header(
             );
         } else if names[..i].contains(name) {
             diags.push(
-                Diagnostic::error(format!("duplicate column `{name}`"))
+                Diagnostic::error(format!("duplicate column `{}`", excerpt(name)))
                     .at(Location::new(path, l, c)),
             );
         }
@@ -214,10 +214,21 @@ fn check_header(
             diags.push(
                 Diagnostic::error(format!("missing required column `{col}`"))
                     .at(Location::new(path, line, 1))
-                    .with_hint(format!("the header has: {}", names.join(", "))),
+                    .with_hint(header_summary(names)),
             );
         }
     }
+}
+
+/// `the header has: a, b, c` with each name shortened and at most a dozen names, so a
+/// file that is not a CSV at all (one long line) is not replayed into the output.
+fn header_summary(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut list: Vec<String> = names.iter().take(SHOWN).map(|n| excerpt(n)).collect();
+    if names.len() > SHOWN {
+        list.push(format!("… ({} more)", names.len() - SHOWN));
+    }
+    format!("the header has: {}", list.join(", "))
 }
 
 /// (line, col) where each of the first `count` cells of the record at byte `offset` starts,

@@ -1,0 +1,66 @@
+//! Hardening: inputs crafted by an attacker or left behind by bad luck get a located,
+//! clear error, leak no secret, and change nothing in the org.
+
+use crate::support::{Project, SECRET};
+
+const HEAD: &str = "divisions:\n  - name: Hard Division\n";
+
+/// A project with one small manifest and no example seeds.
+fn project(manifest: &str) -> Project {
+    let p = Project::new(Default::default(), None);
+    p.seed("main.yaml", manifest);
+    p
+}
+
+#[test]
+fn a_manifest_cannot_make_genseed_print_the_environment() {
+    // The secret is in the process environment; /proc/self/environ would replay it.
+    for reference in [
+        "/proc/self/environ",
+        "../../../../proc/self/environ",
+        "env.csv",
+    ] {
+        let p = project(&format!("{HEAD}usersFromCsv:\n  - file: {reference}\n"));
+        std::os::unix::fs::symlink("/proc/self/environ", p.dir.path().join("seeds/env.csv"))
+            .unwrap();
+        for cmd in ["validate", "plan"] {
+            let run = p.run(&[cmd]).expect(1);
+            assert!(run.stderr.contains("main.yaml:4:"), "{}", run.stderr);
+            assert!(!run.stderr.contains(SECRET));
+            assert!(!run.stderr.contains("GENSEED_TEST"), "{}", run.stderr);
+        }
+        assert!(p.writes().is_empty());
+    }
+}
+
+#[test]
+fn a_csv_that_is_not_a_csv_is_quoted_only_in_short_excerpts() {
+    let line = format!("{}=x,{}", "A".repeat(500), "B=".repeat(400));
+    let p = project(&format!("{HEAD}usersFromCsv:\n  - file: big.csv\n"));
+    std::fs::write(p.dir.path().join("seeds/big.csv"), format!("{line}\n")).unwrap();
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr.contains("missing required column"),
+        "{}",
+        run.stderr
+    );
+    let longest = run.stderr.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(
+        longest < 200,
+        "a line of {longest} characters:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_csv_path_that_is_a_folder_says_so() {
+    let p = project(&format!("{HEAD}usersFromCsv:\n  - file: people.csv\n"));
+    std::fs::create_dir(p.dir.path().join("seeds/people.csv")).unwrap();
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr
+            .contains("main.yaml:4:11: error: CSV file `people.csv` is a folder"),
+        "{}",
+        run.stderr
+    );
+}
