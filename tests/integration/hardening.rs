@@ -64,3 +64,36 @@ fn a_csv_path_that_is_a_folder_says_so() {
         run.stderr
     );
 }
+
+#[test]
+fn integers_are_true_integers_in_the_api_range() {
+    for (written, expected) in [
+        ("1e3", "expected an integer, found `1000.0`"),
+        ("1000.0", "expected an integer, found `1000.0`"),
+        ("99999999999999999999", "found `99999999999999999999`"),
+        (
+            "4294967296",
+            "4294967296 is greater than the maximum of 2147483647",
+        ),
+        ("2147483648", "is greater than the maximum of 2147483647"),
+        ("0x10", "expected an integer, found `0x10`"),
+        ("1_000", "expected an integer, found `1_000`"),
+    ] {
+        let p = project(&format!(
+            "{HEAD}queues:\n  - name: Hard Queue\n    mediaSettings:\n      call:\n        alertingTimeoutSeconds: {written}\n"
+        ));
+        for cmd in ["validate", "plan"] {
+            let run = p.run(&[cmd]).expect(1);
+            assert!(
+                run.stderr.contains("main.yaml:7:33: error: ") && run.stderr.contains(expected),
+                "{written}: {}",
+                run.stderr
+            );
+        }
+        assert!(p.writes().is_empty());
+    }
+    let p = project(&format!(
+        "{HEAD}queues:\n  - name: Hard Queue\n    mediaSettings:\n      call:\n        alertingTimeoutSeconds: 2147483647\n"
+    ));
+    p.run(&["validate"]).expect(0);
+}
