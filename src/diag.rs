@@ -242,8 +242,12 @@ impl SourceCache {
         if !self.read_disk {
             return None;
         }
-        let text = std::fs::read(path)
-            .ok()
+        // Regular files only: a FIFO or device named in a diagnostic must not block
+        // or flood the rendering.
+        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        let text = regular
+            .then(|| std::fs::read(path).ok())
+            .flatten()
             .map(|bytes| Arc::<str>::from(String::from_utf8_lossy(&bytes).as_ref()));
         files.insert(path.to_path_buf(), text.clone());
         text

@@ -221,7 +221,8 @@ fn staged(declared: &[Declared], mut tiers: Vec<usize>) -> Vec<usize> {
 /// Put every seed file's text into the cache (for rendering parse errors).
 fn register_sources(seeds: &Path, sources: &SourceCache) {
     if let Ok(entries) = std::fs::read_dir(seeds) {
-        for e in entries.flatten() {
+        // Regular files only: reading a FIFO would block.
+        for e in entries.flatten().filter(|e| e.path().is_file()) {
             if let Ok(text) = std::fs::read_to_string(e.path()) {
                 sources.insert(e.path(), text);
             }

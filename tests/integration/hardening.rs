@@ -1,7 +1,9 @@
 //! Hardening: inputs crafted by an attacker or left behind by bad luck get a located,
 //! clear error, leak no secret, and change nothing in the org.
 
-use crate::support::{Project, SECRET};
+use std::time::{Duration, Instant};
+
+use crate::support::{Project, Run, SECRET};
 
 const HEAD: &str = "divisions:\n  - name: Hard Division\n";
 
@@ -96,4 +98,71 @@ fn integers_are_true_integers_in_the_api_range() {
         "{HEAD}queues:\n  - name: Hard Queue\n    mediaSettings:\n      call:\n        alertingTimeoutSeconds: 2147483647\n"
     ));
     p.run(&["validate"]).expect(0);
+}
+
+/// Runs `cmd` (stdin closed), failing the test if it takes longer than `secs` seconds.
+fn run_within(mut cmd: std::process::Command, secs: u64) -> Run {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success());
+}
+
+#[test]
+fn odd_entries_in_the_seeds_folder_are_errors_not_hangs() {
+    let p = project(HEAD);
+    mkfifo(&p.dir.path().join("seeds/pipe.yaml"));
+    std::fs::create_dir(p.dir.path().join("seeds/folder.yml")).unwrap();
+    std::os::unix::fs::symlink("nowhere.yaml", p.dir.path().join("seeds/broken.yaml")).unwrap();
+    let run = run_within(p.command("emu", &["validate"]), 20).expect(1);
+    for expected in [
+        "pipe.yaml is not a regular file",
+        "folder.yml is a folder",
+        "broken.yaml is a symbolic link to a file that does not exist",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_project_file_that_is_a_fifo_does_not_block() {
+    let p = project(HEAD);
+    let file = p.dir.path().join("genseed.yaml");
+    std::fs::remove_file(&file).unwrap();
+    mkfifo(&file);
+    let run = run_within(p.command("local", &["validate"]), 20).expect(1);
+    assert!(run.stderr.contains("genseed.yaml: is not a regular file"), "{}", run.stderr);
+}
+
+#[test]
+fn a_lone_quote_on_the_last_csv_line_is_located() {
+    let p = project(&format!("{HEAD}usersFromCsv:\n  - file: people.csv\n"));
+    std::fs::write(
+        p.dir.path().join("seeds/people.csv"),
+        "first_name,last_name,email\nAda,Lovelace,ada@example.com\n\"\n",
+    )
+    .unwrap();
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr.contains("people.csv:3:1: error: this quote is never closed"),
+        "{}",
+        run.stderr
+    );
 }
