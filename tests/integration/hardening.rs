@@ -121,7 +121,10 @@ fn run_within(mut cmd: std::process::Command, secs: u64) -> Run {
 }
 
 fn mkfifo(path: &std::path::Path) {
-    let made = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
     assert!(made.success());
 }
 
@@ -148,7 +151,11 @@ fn a_project_file_that_is_a_fifo_does_not_block() {
     std::fs::remove_file(&file).unwrap();
     mkfifo(&file);
     let run = run_within(p.command("local", &["validate"]), 20).expect(1);
-    assert!(run.stderr.contains("genseed.yaml: is not a regular file"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("genseed.yaml: is not a regular file"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -161,8 +168,117 @@ fn a_lone_quote_on_the_last_csv_line_is_located() {
     .unwrap();
     let run = p.run(&["validate"]).expect(1);
     assert!(
-        run.stderr.contains("people.csv:3:1: error: this quote is never closed"),
+        run.stderr
+            .contains("people.csv:3:1: error: this quote is never closed"),
         "{}",
         run.stderr
     );
+}
+
+const TWO_QUEUES: &str = "divisions:\n  - name: Hard Division\nqueues:\n  - name: Hard Queue A\n    division: Hard Division\n  - name: Hard Queue B\n    division: Hard Division\n";
+
+#[test]
+fn a_state_that_cannot_be_saved_is_found_before_the_first_change() {
+    let p = project(HEAD);
+    p.apply();
+    let state = p.dir.path().join(".genseed/state");
+    // The backup's place is taken by a folder (root ignores permissions, not this).
+    let _ = std::fs::remove_file(state.join("emu.json.backup"));
+    std::fs::create_dir(state.join("emu.json.backup")).unwrap();
+    p.seed("main.yaml", TWO_QUEUES);
+    let before = p.writes().len();
+    let run = p.run(&["apply", "--auto-approve"]).expect(1);
+    assert!(
+        run.stderr.contains("the state cannot be written"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+    assert_eq!(p.writes().len(), before, "the org was changed");
+}
+
+#[test]
+fn a_state_write_failing_mid_run_stops_new_changes_and_the_rerun_adopts() {
+    let p = Project::new(
+        genseed::emulator::EmulatorConfig {
+            faults: vec![genseed::emulator::FaultRule {
+                matcher: genseed::emulator::FaultMatch {
+                    method: Some("POST".into()),
+                    path: Some("/api/v2/routing/queues".into()),
+                },
+                latency_ms: Some(1500),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        None,
+    );
+    p.seed("main.yaml", TWO_QUEUES);
+    let child = p
+        .command("emu", &["apply", "--auto-approve", "--parallelism", "1"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the division is recorded, queue A is on its way: take the state folder away.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !p
+        .state()
+        .is_some_and(|s| s["resources"].as_object().is_some_and(|r| !r.is_empty()))
+    {
+        assert!(Instant::now() < deadline, "the division was never recorded");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let state = p.dir.path().join(".genseed/state");
+    let aside = p.dir.path().join(".genseed/state-aside");
+    std::fs::rename(&state, &aside).unwrap();
+    std::fs::write(&state, "").unwrap();
+    let run = Run::from(child.wait_with_output().unwrap()).expect(1);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("done in the org but not recorded in the state"),
+        "{all}"
+    );
+    assert!(
+        all.contains("not started: the state file could not be written"),
+        "{all}"
+    );
+    assert_eq!(
+        p.count("/api/v2/routing/queues", "name", "Hard Queue B"),
+        0,
+        "{all}"
+    );
+    std::fs::remove_file(&state).unwrap();
+    std::fs::rename(&aside, &state).unwrap();
+    let run = p.apply();
+    assert!(run.stdout.contains("adopt"), "{}", run.stdout);
+    for q in ["Hard Queue A", "Hard Queue B"] {
+        assert_eq!(p.count("/api/v2/routing/queues", "name", q), 1, "{q}");
+    }
+    let resources = p.state().unwrap()["resources"].as_object().unwrap().len();
+    assert_eq!(resources, 3);
+}
+
+#[test]
+fn a_state_of_another_environment_or_without_org_is_refused() {
+    let p = project(HEAD);
+    p.apply();
+    let file = p.dir.path().join(".genseed/state/emu.json");
+    let mut state = p.state().unwrap();
+    state["env"] = "prod".into();
+    std::fs::write(&file, state.to_string()).unwrap();
+    let run = p.run(&["plan"]).expect(1);
+    assert!(
+        run.stderr
+            .contains("belongs to environment `prod`, not `emu`"),
+        "{}",
+        run.stderr
+    );
+    state["env"] = "emu".into();
+    state.as_object_mut().unwrap().remove("orgId");
+    std::fs::write(&file, state.to_string()).unwrap();
+    let run = p.run(&["apply", "--auto-approve"]).expect(1);
+    assert!(run.stderr.contains("names no org"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: "), "{}", run.stderr);
 }
