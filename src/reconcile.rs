@@ -226,6 +226,8 @@ impl Summary {
 pub struct StateWriter {
     paths: StatePaths,
     state: Mutex<State>,
+    /// A save failed: changes made from now on could not be recorded either.
+    broken: AtomicBool,
 }
 
 impl StateWriter {
@@ -234,7 +236,13 @@ impl StateWriter {
         StateWriter {
             paths,
             state: Mutex::new(state),
+            broken: AtomicBool::new(false),
         }
+    }
+
+    /// Whether a save has failed (apply then starts no further change).
+    pub fn broken(&self) -> bool {
+        self.broken.load(Ordering::SeqCst)
     }
 
     /// Record an object's ID and write the file (atomically).
@@ -245,7 +253,11 @@ impl StateWriter {
             return Ok(());
         }
         s.resources.insert(addr.id_key(), entry);
-        state::save(&self.paths, &mut s)
+        let saved = state::save(&self.paths, &mut s);
+        if saved.is_err() {
+            self.broken.store(true, Ordering::SeqCst);
+        }
+        saved
     }
 
     /// Set the org id and write the file.
@@ -301,20 +313,27 @@ pub async fn apply(
                 summary.unchanged += 1;
                 continue;
             }
-            if opts.interrupted.load(Ordering::SeqCst) {
-                summary.interrupted = true;
-                failed.insert(change.addr().clone());
-                summary.skipped.push((
-                    change.addr().to_string(),
-                    "interrupted before it started".into(),
-                ));
-                continue;
-            }
             let permit = semaphore
                 .clone()
                 .acquire_owned()
                 .await
                 .expect("open semaphore");
+            // Checked once a slot is free, so nothing starts after the flag is set.
+            let stop = if opts.interrupted.load(Ordering::SeqCst) {
+                summary.interrupted = true;
+                Some("interrupted before it started")
+            } else if writer.broken() {
+                Some("not started: the state file could not be written")
+            } else {
+                None
+            };
+            if let Some(reason) = stop {
+                failed.insert(change.addr().clone());
+                summary
+                    .skipped
+                    .push((change.addr().to_string(), reason.into()));
+                continue;
+            }
             let (ctx, writer, progress, change) = (
                 ctx.clone(),
                 writer.clone(),
@@ -366,7 +385,9 @@ pub async fn apply(
 enum RunError {
     #[error(transparent)]
     Kind(#[from] KindError),
-    #[error("the change was made but the state could not be written: {0}")]
+    #[error(
+        "done in the org but not recorded in the state ({0}); no further change was started: make the state writable and run apply again, which adopts it by its name"
+    )]
     State(#[from] state::StateError),
 }
 

@@ -207,7 +207,8 @@ fn staged(declared: &[Declared], mut tiers: Vec<usize>) -> Vec<usize> {
 /// Put every seed file's text into the cache (for rendering parse errors).
 fn register_sources(seeds: &Path, sources: &SourceCache) {
     if let Ok(entries) = std::fs::read_dir(seeds) {
-        for e in entries.flatten() {
+        // Regular files only: reading a FIFO would block.
+        for e in entries.flatten().filter(|e| e.path().is_file()) {
             if let Ok(text) = std::fs::read_to_string(e.path()) {
                 sources.insert(e.path(), text);
             }
@@ -264,7 +265,6 @@ fn collect_csv(
     sources: &SourceCache,
     diags: &mut Diagnostics,
 ) {
-    let base = doc.file.parent().unwrap_or(Path::new("."));
     let key = csv.manifest_key;
     for (i, entry) in doc
         .value
@@ -275,15 +275,14 @@ fn collect_csv(
         .enumerate()
     {
         let file = entry["file"].as_str().unwrap_or_default();
-        let path = base.join(file);
-        if !path.is_file() {
-            diags.push(
-                Diagnostic::error(format!("CSV file `{}` not found", path.display()))
-                    .at(doc.locate(&format!("/{key}/{i}/file")))
-                    .with_hint("the path is relative to the folder of this manifest"),
-            );
-            continue;
-        }
+        let at = doc.locate(&format!("/{key}/{i}/file"));
+        let path = match manifest::resolve_referenced(&doc.file, file, "CSV file", at) {
+            Ok(path) => path,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
         if let Ok(text) = std::fs::read_to_string(&path) {
             sources.insert(path.clone(), text);
         }

@@ -27,6 +27,9 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::R
     super::integrations::check_replaces(&prepared, args.allow_replace)?;
     super::integrations::check_urls(&prepared, args.run.skip_url_check).await?;
     super::integrations::load_secrets(&mut prepared)?;
+    // Before the first change: a state that cannot be saved would leave objects created
+    // but not recorded.
+    crate::state::check_writable(&prepared.state_paths, &prepared.state)?;
     let writer = Arc::new(StateWriter::new(
         prepared.state_paths.clone(),
         prepared.state.clone(),
