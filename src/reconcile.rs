@@ -204,9 +204,10 @@ pub struct Summary {
     pub replaced: usize,
     /// Failed changes: address and message.
     pub failed: Vec<(String, String)>,
-    /// Changes not attempted because something they depend on failed, or because the
-    /// run was interrupted.
+    /// Changes not attempted because something they depend on failed.
     pub skipped: Vec<(String, String)>,
+    /// Changes not started because the run was interrupted (addresses).
+    pub not_started: Vec<String>,
     /// The run was interrupted.
     pub interrupted: bool,
     /// Wall time.
@@ -302,12 +303,10 @@ pub async fn apply(
                 continue;
             }
             if opts.interrupted.load(Ordering::SeqCst) {
+                // Not a failure: what depends on it is not started either (the flag
+                // stays set), and is counted the same way.
                 summary.interrupted = true;
-                failed.insert(change.declared);
-                summary.skipped.push((
-                    change.addr.to_string(),
-                    "interrupted before it started".into(),
-                ));
+                summary.not_started.push(change.addr.to_string());
                 continue;
             }
             let permit = semaphore
