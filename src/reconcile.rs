@@ -206,9 +206,10 @@ pub struct Summary {
     pub replaced: usize,
     /// Failed changes: address and message.
     pub failed: Vec<(String, String)>,
-    /// Changes not attempted because something they depend on failed, or because the
-    /// run was interrupted.
+    /// Changes not attempted because something they depend on failed.
     pub skipped: Vec<(String, String)>,
+    /// Changes not started because the run was interrupted (addresses).
+    pub not_started: Vec<String>,
     /// The run was interrupted.
     pub interrupted: bool,
     /// Wall time.
@@ -319,10 +320,14 @@ pub async fn apply(
                 .await
                 .expect("open semaphore");
             // Checked once a slot is free, so nothing starts after the flag is set.
-            let stop = if opts.interrupted.load(Ordering::SeqCst) {
+            if opts.interrupted.load(Ordering::SeqCst) {
+                // Not a failure: what depends on it is not started either (the flag
+                // stays set), and is counted the same way.
                 summary.interrupted = true;
-                Some("interrupted before it started")
-            } else if writer.broken() {
+                summary.not_started.push(change.addr().to_string());
+                continue;
+            }
+            let stop = if writer.broken() {
                 Some("not started: the state file could not be written")
             } else {
                 None

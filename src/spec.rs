@@ -433,8 +433,15 @@ pub struct ServiceLevel {
 /// The JSON Schema of [`Manifest`], generated from these types. `genseed schema`
 /// prints it; `schemas/manifest.schema.json` is its committed copy.
 pub fn manifest_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(Manifest)).expect("a schema serializes")
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(Manifest)).expect("a schema serializes");
+    // A stable identifier for editors and tools (the file is committed under schemas/).
+    schema["$id"] = MANIFEST_SCHEMA_ID.into();
+    schema
 }
+
+/// The manifest schema's `$id`: stable across releases of format v1.
+pub const MANIFEST_SCHEMA_ID: &str = "urn:genseed:schema:manifest:v1";
 
 /// The committed schema that validation uses (a test keeps it equal to
 /// [`manifest_schema`]).

@@ -96,6 +96,7 @@ impl ApiClient {
                 .bearer(&inner.auth, started, deadline, &inner.stats)
                 .await?;
             if let Some(bucket) = &slot.bucket {
+                let _held = inner.stats.hold();
                 let waited = bucket.acquire().await;
                 inner.stats.waited(waited);
             }
@@ -243,6 +244,7 @@ impl ApiClient {
                         }
                     }
                     tracing::debug!(%method, path = %shown, attempt, wait_ms = wait.as_millis() as u64, last = %last, "retrying");
+                    let _held = throttled.then(|| inner.stats.hold());
                     tokio::time::sleep(wait).await;
                 }
                 Decision::Ambiguous => {

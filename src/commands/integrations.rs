@@ -12,6 +12,7 @@ use crate::client::Secret;
 use crate::kinds::kind;
 use crate::plan::Action;
 use crate::preflight;
+use crate::report::{self, Ui};
 use crate::settings::{Target, read_secrets};
 
 /// How long one URL probe may take.
@@ -49,7 +50,7 @@ pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
 
 /// Probe the target URLs of the data actions in scope. The embedded emulator never
 /// calls them, so its environments skip the check.
-pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
+pub async fn check_urls(prepared: &Prepared, skip: bool, ui: &Ui) -> anyhow::Result<()> {
     if skip || matches!(prepared.settings.target, Target::Emulator { .. }) {
         return Ok(());
     }
@@ -70,14 +71,14 @@ pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
     if failures.is_empty() {
         return Ok(());
     }
-    eprintln!("error: {}", preflight::render(&failures));
+    report::error(ui, &preflight::render(&failures));
     Err(anyhow!(super::Reported))
 }
 
 /// Read the secrets of the integrations whose credentials the plan sets. A remote
 /// environment with unset variables is an error naming them all; the embedded
 /// emulator gets a placeholder and a warning.
-pub fn load_secrets(prepared: &mut Prepared) -> anyhow::Result<()> {
+pub fn load_secrets(prepared: &mut Prepared, ui: &Ui) -> anyhow::Result<()> {
     let mut names = Vec::new();
     for c in &prepared.plan.changes {
         let Some(k) = kind(c.addr().kind) else {
@@ -101,9 +102,12 @@ pub fn load_secrets(prepared: &mut Prepared) -> anyhow::Result<()> {
     if !missing.is_empty() {
         match prepared.settings.target {
             Target::Emulator { .. } => {
-                eprintln!(
-                    "warning: {} not set: the embedded emulator gets placeholder credentials",
-                    missing.join(", ")
+                report::warning(
+                    ui,
+                    &format!(
+                        "{} not set: the embedded emulator gets placeholder credentials",
+                        missing.join(", ")
+                    ),
                 );
                 for m in missing {
                     found.insert(m, Secret::new(LOCAL_PLACEHOLDER));
@@ -136,8 +140,15 @@ pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
                 .iter()
                 .filter_map(|k| k.manifest_key().map(|_| k.name()))
                 .collect();
+            let known = crate::kinds::KINDS
+                .iter()
+                .flat_map(|k| [Some(k.group()), Some(k.name()), k.manifest_key()])
+                .flatten();
+            let hint = crate::suggest::hint(s, known)
+                .map(|h| format!("\nhint: {h}"))
+                .unwrap_or_default();
             return Err(anyhow!(
-                "--only {s}: no such group or kind (groups: {}; kinds: {})",
+                "--only {s}: no such group or kind (groups: {}; kinds: {}){hint}",
                 groups.join(", "),
                 kinds.join(", ")
             ));

@@ -223,10 +223,8 @@ fn a_state_write_failing_mid_run_stops_new_changes_and_the_rerun_adopts() {
         .unwrap();
     // Once the division is recorded, queue A is on its way: take the state folder away.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !p
-        .state()
-        .is_some_and(|s| s["resources"].as_object().is_some_and(|r| !r.is_empty()))
-    {
+    let recorded = |s: serde_json::Value| s["resources"].as_object().is_some_and(|r| !r.is_empty());
+    while !p.state().is_some_and(recorded) {
         assert!(Instant::now() < deadline, "the division was never recorded");
         std::thread::sleep(Duration::from_millis(10));
     }
