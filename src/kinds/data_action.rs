@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
     SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, str_field,
+    typed, typed_value,
 };
 use crate::api::ApiExt;
 use crate::interp;
@@ -53,19 +54,18 @@ impl DataAction {
         d: &'a Declared,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &d.spec;
-            let integration = str_field(spec, "integration").unwrap_or_default();
+            let spec: DataActionSpec = typed(d)?;
             let mut body = json!({
-                "name": d.addr.key,
-                "category": str_field(spec, "category").unwrap_or_default(),
-                "integrationId": ctx.resolver.require("integration", integration)?,
-                "config": interp::resolve(&spec["config"], &ctx.resolver)?,
-                "contract": interp::resolve(&spec["contract"], &ctx.resolver)?,
+                "name": spec.name,
+                "category": spec.category,
+                "integrationId": ctx.resolver.require("integration", &spec.integration)?,
+                "config": interp::resolve(&Value::Object(spec.config), &ctx.resolver)?,
+                "contract": interp::resolve(&Value::Object(spec.contract), &ctx.resolver)?,
             });
-            if let Some(s) = spec.get("secure") {
-                body["secure"] = s.clone();
+            if let Some(s) = spec.secure {
+                body["secure"] = json!(s);
             }
-            create_by_name(ctx, self.name(), PATH, &d.addr.key, &body).await
+            create_by_name(ctx, self.name(), PATH, &spec.name, &body).await
         })
     }
 }
@@ -92,7 +92,8 @@ impl Kind for DataAction {
     }
 
     fn preflight_url(&self, spec: &Value) -> Option<String> {
-        crate::preflight::url_template(spec.get("config")?).map(str::to_string)
+        let spec = typed_value::<DataActionSpec>(spec)?;
+        crate::preflight::url_template(&Value::Object(spec.config)).map(str::to_string)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -147,14 +148,17 @@ impl Kind for DataAction {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
+        let Some(spec) = typed_value::<DataActionSpec>(spec) else {
+            return Value::Null;
+        };
         let mut v = json!({
-            "integration": str_field(spec, "integration").unwrap_or_default(),
-            "category": str_field(spec, "category").unwrap_or_default(),
-            "config": interp::normalize(&spec["config"]),
-            "contract": interp::normalize(&spec["contract"]),
+            "integration": spec.integration,
+            "category": spec.category,
+            "config": interp::normalize(&Value::Object(spec.config)),
+            "contract": interp::normalize(&Value::Object(spec.contract)),
         });
-        if let Some(s) = spec.get("secure") {
-            v["secure"] = s.clone();
+        if let Some(s) = spec.secure {
+            v["secure"] = json!(s);
         }
         v
     }
@@ -191,10 +195,11 @@ impl Kind for DataAction {
                 None => self.create(ctx, d).await,
                 Some(o) => {
                     let id = id_of(o, "a data action")?;
+                    let spec: DataActionSpec = typed(d)?;
                     let body = json!({
-                        "name": d.addr.key,
-                        "category": str_field(&d.spec, "category").unwrap_or_default(),
-                        "config": interp::resolve(&d.spec["config"], &ctx.resolver)?,
+                        "name": spec.name,
+                        "category": spec.category,
+                        "config": interp::resolve(&Value::Object(spec.config), &ctx.resolver)?,
                         "version": o.get("version").cloned().unwrap_or(json!(1)),
                     });
                     ctx.client.patch(&format!("{PATH}/{id}"), &body).await?;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
-    SchemaGenerator, Target, create_by_name, observe_named, pick, schema_of,
+    SchemaGenerator, Target, create_by_name, observe_named, pick, schema_of, typed,
 };
 
 /// An authorization division.
@@ -82,9 +82,9 @@ impl Kind for Division {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
-            let description = spec.get("description").and_then(Value::as_str);
+            let spec: DivisionSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
+            let description = spec.description.as_deref();
             match target.observed {
                 None => {
                     let body = json!({"name": name, "description": description.unwrap_or("")});

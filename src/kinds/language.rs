@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
-    SchemaGenerator, Target, create_by_name, id_of, observe_named, pick, schema_of,
+    SchemaGenerator, Target, create_by_name, id_of, observe_named, pick, schema_of, typed_value,
+    view_of,
 };
 
 /// A routing language (free text, not an ISO code). Languages have no update call.
@@ -60,7 +61,7 @@ impl Kind for Language {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        pick(spec, &["name"])
+        typed_value::<LanguageSpec>(spec).map_or(Value::Null, |s| view_of(&s))
     }
 
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {

@@ -354,7 +354,10 @@ pub trait Kind: Send + Sync {
         None
     }
 
-    /// References to other declared objects.
+    /// References to other declared objects. Reads the raw entry, not the typed spec:
+    /// it runs on entries that failed the schema too, so that one `validate` reports
+    /// every problem (semantic checks in [`Kind::check`] do the same). Planning and
+    /// API calls work on the typed spec ([`typed`]).
     fn references(&self, spec: &Value) -> Vec<Ref>;
 
     /// List what the org has (for sub-resources: for the parents that exist), keyed by
@@ -673,10 +676,10 @@ pub fn parent_ref(parent_kind: &'static str, spec: &Value) -> Ref {
     }
 }
 
-/// The reference to the division named by the manifest field `division`, if any
-/// (`*`, all divisions, is not a reference).
-pub fn division_ref(spec: &Value) -> Vec<Ref> {
-    str_field(spec, "division")
+/// The reference to the division a manifest entry names, if any (`*`, all
+/// divisions, is not a reference).
+pub fn division_ref(division: Option<&str>) -> Vec<Ref> {
+    division
         .filter(|d| *d != "*")
         .map(|d| Ref {
             target: Addr::new("division", d),
@@ -729,10 +732,10 @@ pub fn observe_named_with<'a>(
 /// the observed one kept as it is; `None` when neither exists (the API decides).
 pub fn division_body(
     ctx: &Ctx,
-    spec: &Value,
+    division: Option<&str>,
     observed: Option<&Value>,
 ) -> Result<Option<Value>, KindError> {
-    Ok(match str_field(spec, "division") {
+    Ok(match division {
         Some("*") => Some(serde_json::json!({"id": "*"})),
         Some(d) => Some(serde_json::json!({"id": ctx.resolver.require("division", d)?})),
         None => observed
@@ -744,11 +747,17 @@ pub fn division_body(
 /// A string field as declared, else as the org has it (full-replacement writes must
 /// not reset what the manifest does not manage).
 pub fn declared_or_observed<'a>(
-    spec: &'a Value,
+    declared: Option<&'a str>,
     observed: Option<&'a Value>,
     key: &str,
 ) -> Option<&'a str> {
-    str_field(spec, key).or_else(|| observed.and_then(|o| str_field(o, key)))
+    declared.or_else(|| observed.and_then(|o| str_field(o, key)))
+}
+
+/// The desired view of a typed spec: every field the entry sets, as the manifest
+/// names it (absent optional fields are not managed).
+pub fn view_of<T: Serialize>(spec: &T) -> Value {
+    serde_json::to_value(spec).unwrap_or(Value::Null)
 }
 
 /// The schema of `T`, for [`Kind::spec_schema`].
@@ -799,6 +808,22 @@ pub async fn delete_path(ctx: &Ctx, path: &str) -> Result<(), KindError> {
         Err(e) if e.is_not_found() => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A spec value (as the trait's pure hooks receive it) as the kind's typed spec;
+/// `None` only for an entry validation would have refused.
+pub fn typed_value<T: DeserializeOwned>(spec: &Value) -> Option<T> {
+    T::deserialize(spec).ok()
+}
+
+/// A sub-resource's spec: the parent's natural key and the part of the parent's entry
+/// the sub-kind manages (see [`derive_sub`]).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubSpec<T> {
+    /// The parent object's natural key.
+    pub parent: String,
+    /// The managed items (a list of keys, or a map of key → value).
+    pub items: T,
 }
 
 /// The largest page size genseed asks for in page-number listings.

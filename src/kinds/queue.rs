@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
     SchemaGenerator, Target, create_by_name, division_name, division_ref, id_of, observe_named,
-    schema_of, str_field,
+    schema_of, str_field, typed, typed_value, view_of,
 };
 
 /// A routing queue. Settings follow the API's `CreateQueueRequest`; only the settings
@@ -248,8 +248,11 @@ const READ_ONLY: &[&str] = &[
 /// See the module docs.
 pub struct Queue;
 
-fn settings(spec: &Value) -> Map<String, Value> {
-    let mut m = spec.as_object().cloned().unwrap_or_default();
+fn settings(spec: &QueueSpec) -> Map<String, Value> {
+    let mut m = match view_of(spec) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
     for k in NOT_SETTINGS {
         m.remove(*k);
     }
@@ -302,7 +305,7 @@ impl Kind for Queue {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -314,8 +317,11 @@ impl Kind for Queue {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = settings(spec);
-        if let Some(d) = str_field(spec, "division") {
+        let Some(spec) = typed_value::<QueueSpec>(spec) else {
+            return Value::Null;
+        };
+        let mut m = settings(&spec);
+        if let Some(d) = spec.division {
             m.insert("division".into(), json!(d));
         }
         Value::Object(m)
@@ -335,15 +341,15 @@ impl Kind for Queue {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
-            let division = match str_field(spec, "division") {
+            let spec: QueueSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
+            let division = match spec.division.as_deref() {
                 Some(d) => Some(ctx.resolver.require("division", d)?),
                 None => None,
             };
             match target.observed {
                 None => {
-                    let mut body = Value::Object(settings(spec));
+                    let mut body = Value::Object(settings(&spec));
                     if let Some(d) = division.or_else(|| ctx.home_division.clone()) {
                         body["division"] = json!({"id": d});
                     }
@@ -357,7 +363,7 @@ impl Kind for Queue {
                             o.remove(*k);
                         }
                     }
-                    merge(&mut body, &Value::Object(settings(spec)));
+                    merge(&mut body, &Value::Object(settings(&spec)));
                     let division = division.or_else(|| {
                         observed
                             .pointer("/division/id")

@@ -13,14 +13,19 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, derive_sub,
-    norm_key, parent_ref, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SubSpec, Target,
+    derive_sub, norm_key, parent_ref, str_field, typed_value,
 };
 
 /// Entries per call (the documented maximum for both).
 const CHUNK: usize = 100;
 /// How long added members may take to become visible.
 const CONFIRM_WITHIN: Duration = Duration::from_secs(60);
+
+/// The declared natural keys of the linked objects, in manifest order.
+fn items(spec: &Value) -> Vec<String> {
+    typed_value::<SubSpec<Vec<String>>>(spec).map_or_else(Vec::new, |s| s.items)
+}
 
 /// The members or the wrap-up codes of queues.
 pub struct QueueLinks {
@@ -78,13 +83,9 @@ impl QueueLinks {
     }
 
     fn missing(&self, spec: &Value, have: &Value) -> Vec<String> {
-        spec.get("items")
-            .and_then(Value::as_array)
+        items(spec)
             .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
             .filter(|k| have.get(norm_key(k)).is_none())
-            .map(str::to_string)
             .collect()
     }
 }
@@ -150,14 +151,9 @@ impl Kind for QueueLinks {
 
     fn desired_view(&self, spec: &Value) -> Value {
         let mut m = Map::new();
-        for k in spec
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(k) = k.as_str() {
-                m.insert(k.to_string(), json!(true));
+        for k in items(spec) {
+            {
+                m.insert(k, json!(true));
             }
         }
         Value::Object(m)

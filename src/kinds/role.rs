@@ -11,11 +11,12 @@ use crate::api::ApiExt;
 use crate::diag::{Diagnostic, Diagnostics};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
-    SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, str_field,
+    SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, typed,
+    typed_value, view_of,
 };
 
 /// An authorization role, keyed by name. Built-in roles are not declared: grants refer
@@ -168,18 +169,17 @@ impl Kind for Role {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        if let Some(d) = str_field(spec, "description") {
-            m.insert("description".into(), json!(d));
+        let Some(spec) = typed_value::<RoleSpec>(spec) else {
+            return Value::Null;
+        };
+        let mut view = view_of(&spec);
+        if let Some(p) = &spec.permissions {
+            view["permissions"] = permissions_view(&json!(p));
         }
-        if let Some(p) = spec.get("permissions").filter(|p| p.is_array()) {
-            m.insert("permissions".into(), permissions_view(p));
+        if let Some(p) = &spec.permission_policies {
+            view["permissionPolicies"] = policies_view(&view_of(p));
         }
-        if let Some(p) = spec.get("permissionPolicies").filter(|p| p.is_array()) {
-            m.insert("permissionPolicies".into(), policies_view(p));
-        }
-        Value::Object(m)
+        view
     }
 
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {
@@ -197,15 +197,23 @@ impl Kind for Role {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
+            let spec: RoleSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
             let current = |k: &str| target.observed.and_then(|o| o.get(k)).cloned();
             let mut body = json!({"name": name});
             if target.observed.is_some_and(|o| o["default"] == json!(true)) {
                 body["name"] = current("name").unwrap_or_else(|| json!(name));
             }
-            for k in ["description", "permissions", "permissionPolicies"] {
-                if let Some(v) = spec.get(k).filter(|v| !v.is_null()).cloned().or(current(k)) {
+            let declared = [
+                ("description", spec.description.as_ref().map(|d| json!(d))),
+                ("permissions", spec.permissions.as_ref().map(|p| json!(p))),
+                (
+                    "permissionPolicies",
+                    spec.permission_policies.as_ref().map(view_of),
+                ),
+            ];
+            for (k, v) in declared {
+                if let Some(v) = v.or_else(|| current(k)) {
                     body[k] = v;
                 }
             }

@@ -9,12 +9,12 @@
 use crate::api::ApiExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Schema,
-    SchemaGenerator, Target, declared_or_observed, division_body, division_name, id_of,
-    index_by_name, norm_key, schema_of, str_field,
+    SchemaGenerator, Target, declared_or_observed, division_body, division_name, division_ref,
+    id_of, index_by_name, norm_key, schema_of, str_field, typed, typed_value, view_of,
 };
 
 /// A skill group (users are members when their skills match the conditions).
@@ -250,13 +250,7 @@ impl Kind for SkillGroup {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs: Vec<Ref> = str_field(spec, "division")
-            .map(|d| Ref {
-                target: Addr::new("division", d),
-                field: "/division".into(),
-            })
-            .into_iter()
-            .collect();
+        let mut refs = division_ref(str_field(spec, "division"));
         if let Some(c) = spec.get("skillConditions") {
             condition_refs(c, "/skillConditions", &mut refs);
         }
@@ -282,18 +276,12 @@ impl Kind for SkillGroup {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "description"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
-            }
-        }
-        m.insert(
-            "skillConditions".into(),
-            conditions_view(&spec["skillConditions"]),
-        );
-        Value::Object(m)
+        let Some(spec) = typed_value::<SkillGroupSpec>(spec) else {
+            return Value::Null;
+        };
+        let mut view = view_of(&spec);
+        view["skillConditions"] = conditions_view(&view_of(&spec.skill_conditions));
+        view
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -312,16 +300,17 @@ impl Kind for SkillGroup {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
+            let spec: SkillGroupSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
             let mut body = json!({
                 "name": name,
-                "skillConditions": conditions_body(&spec["skillConditions"]),
+                "skillConditions": conditions_body(&view_of(&spec.skill_conditions)),
             });
-            if let Some(d) = division_body(ctx, spec, target.observed)? {
+            if let Some(d) = division_body(ctx, spec.division.as_deref(), target.observed)? {
                 body["division"] = d;
             }
-            let description = declared_or_observed(spec, target.observed, "description");
+            let description =
+                declared_or_observed(spec.description.as_deref(), target.observed, "description");
             if let Some(d) = description {
                 body["description"] = json!(d);
             }

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use super::delete_path as delete;
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
-    SchemaGenerator, Target, id_of, index_by_name, norm_key, schema_of, str_field,
+    SchemaGenerator, Target, id_of, index_by_name, norm_key, schema_of, str_field, typed,
+    typed_value, view_of,
 };
 use crate::api::ApiExt;
 use crate::interp;
@@ -70,24 +71,21 @@ const OPTIONAL: &[&str] = &[
 /// See the module docs.
 pub struct Trigger;
 
-fn enabled(spec: &Value) -> bool {
-    spec.get("enabled").and_then(Value::as_bool).unwrap_or(true)
-}
-
 /// The request body for create (and, with `version`, update).
 fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
-    let spec = &d.spec;
-    let workflow = str_field(spec, "workflow").unwrap_or_default();
+    let typed_spec: TriggerSpec = typed(d)?;
+    let spec = &view_of(&typed_spec);
+    let workflow = typed_spec.workflow.as_str();
     let flow_id = ctx.resolver.id("flow", workflow).ok_or_else(|| {
         KindError::Other(format!(
             "workflow `{workflow}` is not in the org: genseed does not author flows; publish an Architect workflow of that name first"
         ))
     })?;
     let mut b = json!({
-        "name": d.addr.key,
-        "topicName": interp::resolve(&spec["topicName"], &ctx.resolver)?,
+        "name": typed_spec.name,
+        "topicName": interp::resolve(&json!(typed_spec.topic_name), &ctx.resolver)?,
         "target": {"type": "Workflow", "id": flow_id},
-        "enabled": enabled(spec),
+        "enabled": typed_spec.enabled.unwrap_or(true),
     });
     for k in OPTIONAL {
         if let Some(v) = spec.get(*k) {
@@ -159,10 +157,14 @@ impl Kind for Trigger {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
+        let Some(typed_spec) = typed_value::<TriggerSpec>(spec) else {
+            return Value::Null;
+        };
+        let spec = &view_of(&typed_spec);
         let mut v = json!({
-            "topicName": interp::normalize(&spec["topicName"]),
-            "workflow": norm_key(str_field(spec, "workflow").unwrap_or_default()),
-            "enabled": enabled(spec),
+            "topicName": interp::normalize(&json!(typed_spec.topic_name)),
+            "workflow": norm_key(&typed_spec.workflow),
+            "enabled": typed_spec.enabled.unwrap_or(true),
         });
         for k in OPTIONAL {
             if let Some(x) = spec.get(*k) {

@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 use super::{
     At, BoxFut, Cells, CsvSource, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref,
     Resolver, Schema, SchemaGenerator, Target, division_name, division_ref, id_of, norm_key,
-    schema_of, str_field,
+    schema_of, str_field, typed, typed_value,
 };
 use crate::diag::{Diagnostic, Diagnostics};
 
@@ -303,7 +303,7 @@ impl Kind for User {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -338,29 +338,7 @@ impl Kind for User {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "title", "department"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
-            }
-        }
-        if let Some(phones) = spec.get("phones").filter(|p| p.is_array()) {
-            let list: Vec<Value> = phones
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    json!({
-                        "number": p["number"],
-                        "type": p.get("type").and_then(Value::as_str).unwrap_or("work"),
-                    })
-                })
-                .collect();
-            m.insert("phones".into(), Value::Array(list));
-        }
-        m.insert("deleted".into(), json!(false));
-        Value::Object(m)
+        typed_value::<UserSpec>(spec).map_or(Value::Null, |s| desired_view(&s))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -394,9 +372,10 @@ impl Kind for User {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
+            let spec: UserSpec = typed(target.declared)?;
+            let spec = &spec;
             let email = target.declared.addr.key.as_str();
-            let division = match str_field(spec, "division") {
+            let division = match spec.division.as_deref() {
                 Some(d) => Some(ctx.resolver.require("division", d)?),
                 None => ctx.home_division.clone(),
             };
@@ -417,34 +396,54 @@ enum Created {
     Existing(Value),
 }
 
-fn addresses(spec: &Value) -> Option<Value> {
-    let phones = spec.get("phones")?.as_array()?;
+fn addresses(spec: &UserSpec) -> Option<Value> {
+    let phones = spec.phones.as_ref()?;
     Some(Value::Array(
         phones
             .iter()
-            .map(|p| {
-                let kind: PhoneType =
-                    serde_json::from_value(p.get("type").cloned().unwrap_or(json!("work")))
-                        .unwrap_or_default();
-                json!({"address": p["number"], "mediaType": "PHONE", "type": kind.api_name()})
-            })
+            .map(|p| json!({"address": p.number, "mediaType": "PHONE", "type": p.kind.api_name()}))
             .collect(),
     ))
+}
+
+/// The managed fields of a declared user: name, division, title, department, phones
+/// (type defaulted to work), and that it is not deleted.
+fn desired_view(spec: &UserSpec) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(spec.name));
+    for (k, v) in [
+        ("division", &spec.division),
+        ("title", &spec.title),
+        ("department", &spec.department),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), json!(v));
+        }
+    }
+    if let Some(phones) = &spec.phones {
+        let list: Vec<Value> = phones
+            .iter()
+            .map(|p| json!({"number": p.number, "type": p.kind}))
+            .collect();
+        m.insert("phones".into(), Value::Array(list));
+    }
+    m.insert("deleted".into(), json!(false));
+    Value::Object(m)
 }
 
 /// POST the user; on a lost answer or a conflict, find the existing user instead.
 async fn create(
     ctx: &Ctx,
-    spec: &Value,
+    spec: &UserSpec,
     email: &str,
     division: Option<&str>,
 ) -> Result<Created, KindError> {
-    let mut body = json!({"name": spec["name"], "email": email});
+    let mut body = json!({"name": spec.name, "email": email});
     if let Some(d) = division {
         body["divisionId"] = json!(d);
     }
-    for k in ["title", "department"] {
-        if let Some(v) = str_field(spec, k) {
+    for (k, v) in [("title", &spec.title), ("department", &spec.department)] {
+        if let Some(v) = v {
             body[k] = json!(v);
         }
     }
@@ -537,7 +536,7 @@ fn version_of(user: &Value) -> Value {
 /// Bring an existing user in line: restore, move division, then PATCH the fields.
 async fn update(
     ctx: &Ctx,
-    spec: &Value,
+    spec: &UserSpec,
     existing: &Value,
     division: Option<&str>,
 ) -> Result<String, KindError> {
@@ -560,16 +559,20 @@ async fn update(
             .await?;
     }
     let mut fields = Map::new();
-    for k in ["name", "title", "department"] {
-        if let Some(v) = spec.get(k).filter(|v| v.is_string())
-            && current.get(k) != Some(v)
+    for (k, v) in [
+        ("name", Some(&spec.name)),
+        ("title", spec.title.as_ref()),
+        ("department", spec.department.as_ref()),
+    ] {
+        if let Some(v) = v
+            && str_field(&current, k) != Some(v.as_str())
         {
-            fields.insert(k.into(), v.clone());
+            fields.insert(k.into(), json!(v));
         }
     }
     if let Some(a) = addresses(spec) {
         let have = User.observed_view(&current, &ctx.resolver)["phones"].clone();
-        let want = User.desired_view(spec)["phones"].clone();
+        let want = desired_view(spec)["phones"].clone();
         if !super::same(&have, &want) {
             fields.insert("addresses".into(), a);
         }

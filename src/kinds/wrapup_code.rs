@@ -6,12 +6,12 @@
 use crate::api::ApiExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
     SchemaGenerator, Target, create_by_name, declared_or_observed, division_body, division_name,
-    division_ref, id_of, observe_named, schema_of, str_field,
+    division_ref, id_of, observe_named, schema_of, str_field, typed, typed_value, view_of,
 };
 
 /// A wrap-up code.
@@ -64,7 +64,7 @@ impl Kind for WrapupCode {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -76,14 +76,7 @@ impl Kind for WrapupCode {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "description"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
-            }
-        }
-        Value::Object(m)
+        typed_value::<WrapupCodeSpec>(spec).map_or(Value::Null, |s| view_of(&s))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -97,13 +90,14 @@ impl Kind for WrapupCode {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
+            let spec: WrapupCodeSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
             let mut body = json!({"name": name});
-            if let Some(d) = division_body(ctx, spec, target.observed)? {
+            if let Some(d) = division_body(ctx, spec.division.as_deref(), target.observed)? {
                 body["division"] = d;
             }
-            let description = declared_or_observed(spec, target.observed, "description");
+            let description =
+                declared_or_observed(spec.description.as_deref(), target.observed, "description");
             if let Some(d) = description {
                 body["description"] = json!(d);
             }
