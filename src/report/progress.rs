@@ -59,11 +59,7 @@ impl Figures {
     /// `40/200 (20 %), 3.2/s, elapsed 0:12, ETA 0:50, tier 2 of 4`, and the
     /// rate-limit note when requests are waiting.
     fn line(&self) -> String {
-        let pct = if self.total == 0 {
-            100
-        } else {
-            self.done * 100 / self.total
-        };
+        let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
         let rate = self.rate();
         let eta = if self.done >= self.total {
             "0:00".to_string()

@@ -9,4 +9,5 @@ mod cli;
 mod emulator_http;
 mod integrations;
 mod resilience;
+mod ux;
 mod validation;
