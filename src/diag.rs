@@ -242,8 +242,12 @@ impl SourceCache {
         if !self.read_disk {
             return None;
         }
-        let text = std::fs::read(path)
-            .ok()
+        // Regular files only: a FIFO or device named in a diagnostic must not block
+        // or flood the rendering.
+        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        let text = regular
+            .then(|| std::fs::read(path).ok())
+            .flatten()
             .map(|bytes| Arc::<str>::from(String::from_utf8_lossy(&bytes).as_ref()));
         files.insert(path.to_path_buf(), text.clone());
         text
@@ -261,6 +265,63 @@ impl SourceCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Option<Arc<str>>>> {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// At most this many characters of an input value are echoed in a message.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// A short, printable excerpt of an input value for a message: control characters
+/// (newlines, NULs, escapes) are shown as `\u{..}` and anything past [`EXCERPT_CHARS`]
+/// characters becomes `…`, so no error can replay a whole line of a file (which may be
+/// something like a process environment full of secrets).
+pub fn excerpt(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// At most this many characters of a source line are shown under a diagnostic.
+pub const SOURCE_LINE_CHARS: usize = 120;
+
+/// The part of source line `src` shown under a diagnostic at 1-based `col`: control
+/// characters other than tabs become spaces, and a long line is cut to a window of
+/// [`SOURCE_LINE_CHARS`] characters around the column (marked with `…`). Returns the
+/// shown text and the caret's 1-based column in it.
+fn source_window(src: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = src
+        .chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect();
+    if chars.len() <= SOURCE_LINE_CHARS {
+        return (chars.into_iter().collect(), col);
+    }
+    let half = SOURCE_LINE_CHARS / 2;
+    let start = col
+        .saturating_sub(1)
+        .saturating_sub(half)
+        .min(chars.len() - SOURCE_LINE_CHARS);
+    let end = start + SOURCE_LINE_CHARS;
+    let mut shown = String::new();
+    let mut caret = col - start;
+    if start > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret)
 }
 
 /// Renders every diagnostic as a block, then a summary line (`1 error`, `3 errors, 1 warning`).
@@ -286,12 +347,13 @@ pub fn render(diags: &Diagnostics, sources: &SourceCache) -> String {
         if let Some(loc) = &d.location
             && let Some(src) = sources.line(&loc.file, loc.line)
         {
+            let (src, col) = source_window(&src, loc.col.max(1));
             let gutter = loc.line.to_string().len().max(4) + 1;
             let _ = writeln!(out, "{:>gutter$} | {src}", loc.line);
             // Keep tabs so the caret lines up with the source line.
             let pad: String = src
                 .chars()
-                .take(loc.col.saturating_sub(1))
+                .take(col.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             let _ = writeln!(out, "{:>gutter$} | {pad}^", "");
@@ -364,6 +426,33 @@ mod tests {
         diags.sort();
         let msgs: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(msgs, ["z", "w", "y", "x", "unlocated"]);
+    }
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt("name"), "name");
+        assert_eq!(excerpt("a\nb\0"), "a\\u{a}b\\u{0}");
+        let long = "SECRET=".repeat(20);
+        let e = excerpt(&long);
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert!(e.ends_with('…'));
+    }
+
+    #[test]
+    fn long_source_lines_show_a_window_around_the_caret() {
+        let cache = SourceCache::empty();
+        let line = format!("{}X{}\u{0}", "a".repeat(300), "b".repeat(300));
+        cache.insert("t.csv", line);
+        let diags: Diagnostics = Diagnostic::error("m")
+            .at(Location::new("t.csv", 1, 301))
+            .into();
+        let out = render(&diags, &cache);
+        let shown = out.lines().nth(1).unwrap();
+        let caret = out.lines().nth(2).unwrap();
+        assert!(shown.chars().count() < SOURCE_LINE_CHARS + 12, "{out}");
+        assert!(!out.contains('\u{0}'));
+        let x = shown.chars().position(|c| c == 'X').unwrap();
+        assert_eq!(caret.chars().position(|c| c == '^').unwrap(), x, "{out}");
     }
 
     #[test]

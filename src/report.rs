@@ -156,19 +156,8 @@ fn show(v: &Value) -> String {
 }
 
 fn describe(change: &Change) -> String {
-    let label = match change.addr.kind {
-        "user-skills" => "skills of user",
-        "user-languages" => "languages of user",
-        "user-roles" => "roles of user",
-        "skillgroup" => "skill group",
-        "schedulegroup" => "schedule group",
-        "queue-members" => "members of queue",
-        "queue-wrapupcodes" => "wrap-up codes of queue",
-        "wrapupcode" => "wrap-up code",
-        "data-action" => "data action",
-        other => other,
-    };
-    format!("{label} {:?}", change.addr.key)
+    let label = crate::kinds::kind(change.addr().kind).map_or(change.addr().kind, |k| k.label());
+    format!("{label} {:?}", change.addr().key)
 }
 
 /// The plan as text.

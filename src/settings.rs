@@ -175,36 +175,10 @@ impl Settings {
         env: &str,
         rate_limit_flag: Option<RateLimit>,
     ) -> Result<Settings, SettingsError> {
-        let path = project.join("genseed.yaml");
-        let file: ProjectFile = match std::fs::read_to_string(&path) {
-            Ok(text) => parse_project_file(&path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ProjectFile::default(),
-            Err(e) => {
-                return Err(SettingsError::File {
-                    path,
-                    message: e.to_string(),
-                });
-            }
-        };
+        let file = read_project_file(&project.join("genseed.yaml"))?;
         let seeds = project.join(file.seeds.as_deref().unwrap_or("seeds"));
         let dot = project.join(".genseed");
-        let env_file = match file.environments.get(env) {
-            Some(e) => e.clone(),
-            None if env == LOCAL_ENV => EnvFile {
-                emulator: true,
-                ..EnvFile::default()
-            },
-            None => {
-                let mut names: Vec<String> = file.environments.keys().cloned().collect();
-                if !names.iter().any(|n| n == LOCAL_ENV) {
-                    names.insert(0, LOCAL_ENV.into());
-                }
-                return Err(SettingsError::UnknownEnv {
-                    name: env.into(),
-                    known: names,
-                });
-            }
-        };
+        let env_file = select_env(&file, env)?;
         let bad = |message: String| SettingsError::Env {
             env: env.into(),
             message,
@@ -227,48 +201,7 @@ impl Settings {
                 data_file: dot.join("emulator").join(format!("{env}.json")),
             }
         } else {
-            let (api_url, login_url) = match (
-                &env_file.region,
-                &env_file.api_url,
-                &env_file.login_url,
-            ) {
-                (Some(r), None, None) => {
-                    let r = r.trim().trim_start_matches("api.").trim_end_matches('/');
-                    (format!("https://api.{r}"), format!("https://login.{r}"))
-                }
-                (None, Some(a), Some(l)) => (a.clone(), l.clone()),
-                (None, Some(_), None) | (None, None, Some(_)) => {
-                    return Err(bad(
-                        "set both `apiUrl` and `loginUrl`, or `region` alone".into()
-                    ));
-                }
-                (Some(_), _, _) => {
-                    return Err(bad(
-                        "set either `region` or `apiUrl`/`loginUrl`, not both".into()
-                    ));
-                }
-                (None, None, None) => {
-                    return Err(bad(
-                        "no org: set `region` (e.g. usw2.pure.cloud), `apiUrl`/`loginUrl`, or `emulator: true`".into(),
-                    ));
-                }
-            };
-            check_url(&api_url).map_err(|m| bad(format!("apiUrl: {m}")))?;
-            check_url(&login_url).map_err(|m| bad(format!("loginUrl: {m}")))?;
-            let (Some(id_env), Some(secret_env)) = (
-                env_file.client_id_env.clone(),
-                env_file.client_secret_env.clone(),
-            ) else {
-                return Err(bad(
-                    "set `clientIdEnv` and `clientSecretEnv` to the names of the environment variables that hold the OAuth client credentials".into(),
-                ));
-            };
-            Target::Remote {
-                api_url,
-                login_url,
-                client_id_env: id_env,
-                client_secret_env: secret_env,
-            }
+            remote_target(&env_file).map_err(bad)?
         };
         Ok(Settings {
             project: project.to_path_buf(),
@@ -332,6 +265,91 @@ pub fn read_secrets<'a>(
     (found, missing)
 }
 
+/// Read `genseed.yaml`; a missing file is an empty project. Anything but a regular file
+/// (a folder, or a FIFO that would block the read forever) is refused.
+fn read_project_file(path: &Path) -> Result<ProjectFile, SettingsError> {
+    let fail = |message: String| SettingsError::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProjectFile::default()),
+        Err(e) => return Err(fail(e.to_string())),
+        Ok(meta) if meta.is_dir() => return Err(fail("is a folder, not a file".into())),
+        Ok(meta) if !meta.is_file() => {
+            return Err(fail(
+                "is not a regular file (a FIFO, socket or device); genseed.yaml must be an ordinary file".into(),
+            ));
+        }
+        Ok(meta) if meta.len() > crate::manifest::yaml::MAX_FILE_BYTES => {
+            return Err(fail(format!("is too large ({} bytes)", meta.len())));
+        }
+        Ok(_) => {}
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    parse_project_file(path, &text)
+}
+
+/// The environment `env` of the project file; `local` exists without being declared.
+fn select_env(file: &ProjectFile, env: &str) -> Result<EnvFile, SettingsError> {
+    match file.environments.get(env) {
+        Some(e) => Ok(e.clone()),
+        None if env == LOCAL_ENV => Ok(EnvFile {
+            emulator: true,
+            ..EnvFile::default()
+        }),
+        None => {
+            let mut names: Vec<String> = file.environments.keys().cloned().collect();
+            if !names.iter().any(|n| n == LOCAL_ENV) {
+                names.insert(0, LOCAL_ENV.into());
+            }
+            Err(SettingsError::UnknownEnv {
+                name: env.into(),
+                known: names,
+            })
+        }
+    }
+}
+
+/// The org of a non-emulator environment: its URLs (from `region`, or `apiUrl` with
+/// `loginUrl`) and the variables holding its credentials. Errors say what to set.
+fn remote_target(env_file: &EnvFile) -> Result<Target, String> {
+    let (api_url, login_url) = match (&env_file.region, &env_file.api_url, &env_file.login_url) {
+        (Some(r), None, None) => {
+            let r = r.trim().trim_start_matches("api.").trim_end_matches('/');
+            (format!("https://api.{r}"), format!("https://login.{r}"))
+        }
+        (None, Some(a), Some(l)) => (a.clone(), l.clone()),
+        (None, Some(_), None) | (None, None, Some(_)) => {
+            return Err("set both `apiUrl` and `loginUrl`, or `region` alone".into());
+        }
+        (Some(_), _, _) => {
+            return Err("set either `region` or `apiUrl`/`loginUrl`, not both".into());
+        }
+        (None, None, None) => {
+            return Err(
+                "no org: set `region` (e.g. usw2.pure.cloud), `apiUrl`/`loginUrl`, or `emulator: true`".into(),
+            );
+        }
+    };
+    check_url(&api_url).map_err(|m| format!("apiUrl: {m}"))?;
+    check_url(&login_url).map_err(|m| format!("loginUrl: {m}"))?;
+    let (Some(id_env), Some(secret_env)) = (
+        env_file.client_id_env.clone(),
+        env_file.client_secret_env.clone(),
+    ) else {
+        return Err(
+            "set `clientIdEnv` and `clientSecretEnv` to the names of the environment variables that hold the OAuth client credentials".into(),
+        );
+    };
+    Ok(Target::Remote {
+        api_url,
+        login_url,
+        client_id_env: id_env,
+        client_secret_env: secret_env,
+    })
+}
+
 /// Read `genseed.yaml` like a manifest: YAML with locations, checked against the
 /// schema of [`ProjectFile`], so every problem comes out as `file:line:col`.
 fn parse_project_file(path: &Path, text: &str) -> Result<ProjectFile, SettingsError> {
@@ -379,6 +397,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("genseed.yaml"), yaml).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_project_file_that_is_a_fifo_or_folder_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("genseed.yaml");
+        std::fs::create_dir(&path).unwrap();
+        let err = Settings::load(dir.path(), "local", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("genseed.yaml: is a folder, not a file"),
+            "{err}"
+        );
+        std::fs::remove_dir(&path).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = Settings::load(dir.path(), "local", None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("is not a regular file"), "{err}");
+        }
     }
 
     #[test]

@@ -374,7 +374,8 @@ pub struct MediaSettings {
     pub enable_auto_answer: Option<bool>,
     /// Seconds an agent is alerted before the interaction moves on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 7))]
+    // The API takes an int32; a tighter upper limit per media type is unconfirmed.
+    #[schemars(range(min = 7, max = 2_147_483_647))]
     pub alerting_timeout_seconds: Option<u32>,
     /// Service-level target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -396,7 +397,8 @@ pub struct CallbackMediaSettings {
     pub enable_auto_answer: Option<bool>,
     /// Seconds an agent is alerted before the interaction moves on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 7))]
+    // The API takes an int32; a tighter upper limit per media type is unconfirmed.
+    #[schemars(range(min = 7, max = 2_147_483_647))]
     pub alerting_timeout_seconds: Option<u32>,
     /// Service-level target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -423,7 +425,8 @@ pub struct ServiceLevel {
     #[schemars(range(min = 0.0, max = 1.0))]
     pub percentage: f64,
     /// Target answer time in milliseconds (at least 1000).
-    #[schemars(range(min = 1000))]
+    // The API takes an int64.
+    #[schemars(range(min = 1000, max = 9_223_372_036_854_775_807_u64))]
     pub duration_ms: u64,
 }
 

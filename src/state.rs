@@ -6,9 +6,12 @@
 //! are matched) with the kind, the key as declared and the resolved ID. It is a cache,
 //! never the source of truth: deleting it makes the next run adopt everything.
 //!
-//! Writes are atomic (temp file in the same folder, fsync, rename) and the previous
-//! file is kept as `<env>.json.backup`. A lock file (`<env>.lock`, an OS file lock
-//! released when the process dies) stops two applies on one environment.
+//! Writes are atomic (temp file in the same folder, fsync, rename), and so is keeping the
+//! previous file as `<env>.json.backup`. A lock file (`<env>.lock`, an OS file lock
+//! released when the process dies) stops two applies on one environment; taking it
+//! removes the temp files (`.<env>.json.tmp*`) a killed run left behind. Loading refuses
+//! a file of another environment, or one that records objects without naming its org;
+//! [`check_writable`] finds, before the first change, a state that could not be saved.
 //!
 //! This module knows files, not HTTP or plans.
 
@@ -26,12 +29,44 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// Reading, writing or renaming failed.
-    #[error("{path}: {source}")]
+    // The cause is part of the message and deliberately not the error's `source`, so an
+    // error chain does not print it twice.
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
+    },
+    /// The file was written for another environment.
+    #[error(
+        "{path}: this state belongs to environment `{found}`, not `{env}`\nhint: a state file is per environment; it may have been copied or renamed by mistake: move it away (existing objects are adopted, nothing is duplicated)"
+    )]
+    OtherEnv {
+        /// The file.
+        path: PathBuf,
+        /// The environment it names.
+        found: String,
+        /// The environment of this run.
+        env: String,
+    },
+    /// The file records objects but not the org they live in.
+    #[error(
+        "{path}: this state records objects but names no org (`orgId` is missing), so it cannot be checked against the org of this environment\nhint: move the file away and run again; existing objects are adopted by name, nothing is duplicated"
+    )]
+    NoOrg {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The state folder cannot take a state write (read-only, not a folder, disk full).
+    #[error(
+        "the state cannot be written in {path}: {cause}\nhint: genseed records every object it creates in this folder; make it writable (and free some disk space) before applying, so that nothing is created without being recorded"
+    )]
+    NotWritable {
+        /// The folder or file.
+        path: PathBuf,
+        /// The cause.
+        cause: std::io::Error,
     },
     /// The file is not valid state JSON.
     #[error(
@@ -141,9 +176,9 @@ impl StatePaths {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
-    move |source| StateError::Io {
+    move |cause| StateError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
@@ -169,10 +204,110 @@ pub fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
             found,
         });
     }
-    serde_json::from_value(probe).map_err(|e| StateError::Corrupt {
+    let state: State = serde_json::from_value(probe).map_err(|e| StateError::Corrupt {
         path: paths.file.clone(),
         message: e.to_string(),
-    })
+    })?;
+    if state.env != env {
+        return Err(StateError::OtherEnv {
+            path: paths.file.clone(),
+            found: state.env,
+            env: env.to_string(),
+        });
+    }
+    if state.org_id.is_none() && !state.resources.is_empty() {
+        return Err(StateError::NoOrg {
+            path: paths.file.clone(),
+        });
+    }
+    Ok(state)
+}
+
+/// Checks, before anything is changed in the org, that `state` can be saved: the folder
+/// exists or can be made, and a file of about the state's size can be written, synced and
+/// renamed there (so a read-only folder, a path taken by a file, or a full disk is found
+/// before the first change, not after it). Leaves nothing behind.
+///
+/// Any other file a run writes as it goes (such as a journal) should be checked the same
+/// way, with [`check_folder_writable`] on its folder.
+pub fn check_writable(paths: &StatePaths, state: &State) -> Result<(), StateError> {
+    let dir = paths.file.parent().unwrap_or(Path::new("."));
+    let size = serde_json::to_vec_pretty(state).map_or(0, |j| j.len());
+    // Room for the state and its backup as they grow during the run.
+    check_folder_writable(dir, &temp_prefix(paths), 2 * size + 64 * 1024)?;
+    for target in [&paths.file, &paths.backup] {
+        if target.is_dir() {
+            return Err(StateError::NotWritable {
+                path: target.clone(),
+                cause: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a folder"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` bytes to a temp file (named `prefix…`) in `dir`, syncs it, renames it
+/// once and removes it: what every atomic write there will need.
+pub fn check_folder_writable(dir: &Path, prefix: &str, bytes: usize) -> Result<(), StateError> {
+    let not_writable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |cause| StateError::NotWritable { path, cause }
+    };
+    fs::create_dir_all(dir).map_err(not_writable(dir))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempfile_in(dir)
+        .map_err(not_writable(dir))?;
+    let chunk = vec![b' '; bytes.min(1 << 20)];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        tmp.write_all(&chunk[..n]).map_err(not_writable(dir))?;
+        left -= n;
+    }
+    tmp.as_file().sync_all().map_err(not_writable(dir))?;
+    let probe = dir.join(format!("{prefix}probe"));
+    let moved = tmp
+        .persist(&probe)
+        .map_err(|e| not_writable(dir)(e.error))?;
+    drop(moved);
+    fs::remove_file(&probe).map_err(not_writable(&probe))
+}
+
+/// Temp files of `paths`' state start with this (`.<env>.json.tmp`).
+fn temp_prefix(paths: &StatePaths) -> String {
+    let name = paths.file.file_name().unwrap_or_default().to_string_lossy();
+    format!(".{name}.tmp")
+}
+
+/// Writes `bytes` to `target` atomically: a temp file in the same folder, fsync, rename.
+fn write_atomic(paths: &StatePaths, target: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&temp_prefix(paths))
+        .tempfile_in(dir)
+        .map_err(io(dir))?;
+    tmp.write_all(bytes).map_err(io(tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io(target))?;
+    tmp.persist(target).map_err(|e| io(target)(e.error))?;
+    Ok(())
+}
+
+/// Removes the temp files a killed run left behind in the state folder. Call only while
+/// holding the environment's lock (no other run is writing).
+fn remove_stale_temp_files(paths: &StatePaths) {
+    let dir = paths.file.parent().unwrap_or(Path::new("."));
+    let prefix = temp_prefix(paths);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(&prefix)
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Write `state` atomically: bump the serial, keep the previous file as a backup, write
@@ -185,14 +320,13 @@ pub fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
     state.format_version = FORMAT_VERSION;
     let mut json = serde_json::to_vec_pretty(state).expect("state serializes");
     json.push(b'\n');
-    if paths.file.exists() {
-        fs::copy(&paths.file, &paths.backup).map_err(io(&paths.backup))?;
+    match fs::read(&paths.file) {
+        // The backup is replaced atomically too: a kill never leaves it empty.
+        Ok(previous) => write_atomic(paths, &paths.backup, &previous)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&paths.file)(e)),
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    tmp.write_all(&json).map_err(io(tmp.path()))?;
-    tmp.as_file().sync_all().map_err(io(&paths.file))?;
-    tmp.persist(&paths.file)
-        .map_err(|e| io(&paths.file)(e.error))?;
+    write_atomic(paths, &paths.file, &json)?;
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
@@ -262,6 +396,7 @@ pub fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
             let _ = file
                 .set_len(0)
                 .and_then(|()| writeln!(file, "pid {} since {}", std::process::id(), unix_now()));
+            remove_stale_temp_files(paths);
             Ok(StateLock { _file: file })
         }
         Err(fs::TryLockError::WouldBlock) => Err(StateError::Locked {
@@ -292,6 +427,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = StatePaths::new(&dir.path().join("state"), "dev");
         let mut s = State::new("dev");
+        s.org_id = Some("org".into());
         s.resources.insert(
             "skill/billing".into(),
             Resource::new("skill", "Billing", "a"),
@@ -327,6 +463,82 @@ mod tests {
             load(&paths, "dev"),
             Err(StateError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn another_environment_or_a_missing_org_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        fs::write(
+            &paths.file,
+            r#"{"formatVersion": 1, "serial": 1, "env": "prod", "orgId": "o"}"#,
+        )
+        .unwrap();
+        let err = load(&paths, "dev").unwrap_err();
+        assert!(matches!(err, StateError::OtherEnv { .. }), "{err}");
+        assert!(err.to_string().contains("hint: "), "{err}");
+        let no_org = r#"{"formatVersion": 1, "serial": 1, "env": "dev",
+            "resources": {"skill/a": {"kind": "skill", "key": "A", "id": "1"}}}"#;
+        fs::write(&paths.file, no_org).unwrap();
+        assert!(matches!(load(&paths, "dev"), Err(StateError::NoOrg { .. })));
+        // Without objects there is nothing to trust wrongly.
+        fs::write(
+            &paths.file,
+            r#"{"formatVersion": 1, "serial": 1, "env": "dev"}"#,
+        )
+        .unwrap();
+        assert!(load(&paths, "dev").is_ok());
+    }
+
+    #[test]
+    fn writability_is_checked_without_leaving_anything_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(&dir.path().join("state"), "dev");
+        check_writable(&paths, &State::new("dev")).unwrap();
+        assert_eq!(fs::read_dir(dir.path().join("state")).unwrap().count(), 0);
+        // A file where the folder should be (root bypasses permissions, not this).
+        let blocked = tempfile::tempdir().unwrap();
+        fs::write(blocked.path().join("state"), "").unwrap();
+        let paths = StatePaths::new(&blocked.path().join("state"), "dev");
+        let err = check_writable(&paths, &State::new("dev")).unwrap_err();
+        assert!(matches!(err, StateError::NotWritable { .. }), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        fs::create_dir(&paths.file).unwrap();
+        assert!(check_writable(&paths, &State::new("dev")).is_err());
+    }
+
+    #[test]
+    fn io_errors_name_their_cause_once_in_a_chain() {
+        let err = anyhow::Error::from(io(Path::new("x.json"))(std::io::Error::from_raw_os_error(
+            13,
+        )));
+        let shown = format!("{err:#}");
+        assert_eq!(shown.matches("os error 13").count(), 1, "{shown}");
+    }
+
+    #[test]
+    fn the_backup_is_replaced_atomically_and_stale_temp_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let mut s = State::new("dev");
+        save(&paths, &mut s).unwrap();
+        // A backup that cannot be written in place (here: a read-only file) is replaced.
+        fs::write(&paths.backup, "old").unwrap();
+        let mut perms = fs::metadata(&paths.backup).unwrap().permissions();
+        perms.set_readonly(true);
+        fs::set_permissions(&paths.backup, perms).unwrap();
+        save(&paths, &mut s).unwrap();
+        let backup: State =
+            serde_json::from_str(&fs::read_to_string(&paths.backup).unwrap()).unwrap();
+        assert_eq!(backup.serial, 1);
+        let stale = dir.path().join(".dev.json.tmpAbC123");
+        fs::write(&stale, "half").unwrap();
+        let other = dir.path().join(".prod.json.tmpAbC123");
+        fs::write(&other, "theirs").unwrap();
+        let _lock = lock(&paths).unwrap();
+        assert!(!stale.exists());
+        assert!(other.exists());
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCod
     super::integrations::check_replaces(&prepared, args.allow_replace)?;
     super::integrations::check_urls(&prepared, args.run.skip_url_check, ui).await?;
     super::integrations::load_secrets(&mut prepared, ui)?;
+    // Before the first change: a state that cannot be saved would leave objects created
+    // but not recorded.
+    crate::state::check_writable(&prepared.state_paths, &prepared.state)?;
     let writer = Arc::new(StateWriter::new(
         prepared.state_paths.clone(),
         prepared.state.clone(),
@@ -91,16 +94,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCod
         parallelism: args.parallelism as usize,
         interrupted,
     };
-    let summary = reconcile::apply(
-        &prepared.ctx,
-        super::arc(prepared.loaded.declared.clone()),
-        &prepared.loaded.deps,
-        &prepared.plan,
-        writer,
-        &opts,
-        progress,
-    )
-    .await;
+    let summary = reconcile::apply(&prepared.ctx, &prepared.plan, writer, &opts, progress).await;
     let stats = prepared.conn.client.stats();
     if ui.json {
         report::out_json(&report::json::apply(

@@ -9,7 +9,7 @@ use anyhow::anyhow;
 
 use super::Prepared;
 use crate::client::Secret;
-use crate::kinds::secret_envs;
+use crate::kinds::kind;
 use crate::plan::Action;
 use crate::preflight;
 use crate::report::{self, Ui};
@@ -32,7 +32,7 @@ pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
             let fields: Vec<&str> = c.diffs.iter().map(|d| d.path.as_str()).collect();
             format!(
                 "  {} ({} cannot change in place)",
-                c.addr,
+                c.addr(),
                 fields.join(", ")
             )
         })
@@ -54,17 +54,14 @@ pub async fn check_urls(prepared: &Prepared, skip: bool, ui: &Ui) -> anyhow::Res
     if skip || matches!(prepared.settings.target, Target::Emulator { .. }) {
         return Ok(());
     }
-    let in_scope: std::collections::HashSet<usize> =
-        prepared.plan.changes.iter().map(|c| c.declared).collect();
     let targets: Vec<(String, String)> = prepared
-        .loaded
-        .declared
+        .plan
+        .changes
         .iter()
-        .enumerate()
-        .filter(|(i, d)| d.addr.kind == "data-action" && in_scope.contains(i))
-        .filter_map(|(_, d)| {
-            preflight::url_template(d.spec.get("config")?)
-                .map(|u| (d.addr.to_string(), u.to_string()))
+        .map(|c| &c.declared)
+        .filter_map(|d| {
+            let url = kind(d.addr.kind)?.preflight_url(&d.spec)?;
+            Some((d.addr.to_string(), url))
         })
         .collect();
     if targets.is_empty() {
@@ -84,16 +81,21 @@ pub async fn check_urls(prepared: &Prepared, skip: bool, ui: &Ui) -> anyhow::Res
 pub fn load_secrets(prepared: &mut Prepared, ui: &Ui) -> anyhow::Result<()> {
     let mut names = Vec::new();
     for c in &prepared.plan.changes {
-        if c.addr.kind != "integration" {
+        let Some(k) = kind(c.addr().kind) else {
             continue;
-        }
+        };
+        let secret_field = |path: &str| {
+            k.secret_fields()
+                .iter()
+                .any(|f| path == *f || path.starts_with(&format!("{f}.")))
+        };
         let needs = match c.action {
             Action::Create | Action::Replace => true,
-            Action::Update => c.diffs.iter().any(|d| d.path.starts_with("credentials")),
+            Action::Update => c.diffs.iter().any(|d| secret_field(&d.path)),
             Action::Adopt | Action::Noop => false,
         };
         if needs {
-            names.extend(secret_envs(&prepared.loaded.declared[c.declared].spec));
+            names.extend(k.secret_envs(&c.declared.spec));
         }
     }
     let (mut found, missing) = read_secrets(names.iter().map(String::as_str));
@@ -132,6 +134,12 @@ pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
             .iter()
             .any(|k| crate::kinds::selected_by(*k, s))
         {
+            let mut groups: Vec<&str> = crate::kinds::KINDS.iter().map(|k| k.group()).collect();
+            groups.dedup();
+            let kinds: Vec<&str> = crate::kinds::KINDS
+                .iter()
+                .filter_map(|k| k.manifest_key().map(|_| k.name()))
+                .collect();
             let known = crate::kinds::KINDS
                 .iter()
                 .flat_map(|k| [Some(k.group()), Some(k.name()), k.manifest_key()])
@@ -140,16 +148,13 @@ pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
                 .map(|h| format!("\nhint: {h}"))
                 .unwrap_or_default();
             return Err(anyhow!(
-                "--only {s}: no such group or kind (groups: core, integrations; or a kind name such as queue, trigger){hint}"
+                "--only {s}: no such group or kind (groups: {}; kinds: {}){hint}",
+                groups.join(", "),
+                kinds.join(", ")
             ));
         }
     }
-    let missing = crate::reconcile::select(
-        &mut prepared.plan,
-        &prepared.loaded.declared,
-        &prepared.loaded.deps,
-        only,
-    );
+    let missing = crate::reconcile::select(&mut prepared.plan, only);
     if !missing.is_empty() {
         return Err(anyhow!(
             "--only {}: {}\nhint: apply the rest first (without --only)",

@@ -10,7 +10,6 @@ mod schema;
 mod validate;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
 
@@ -19,7 +18,7 @@ use crate::client::{ApiClient, ClientConfig, Secret};
 use crate::diag::{Diagnostics, SourceCache, render};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::kinds::Ctx;
-use crate::reconcile::{self, Observation};
+use crate::reconcile::{self, Observed};
 use crate::report::{self, Style, Ui, Verbosity};
 use crate::settings::{Settings, SettingsError, Target};
 use crate::state::{self, State, StatePaths};
@@ -251,7 +250,7 @@ pub struct Prepared {
     /// Observation context (resolver, observed objects).
     pub ctx: Ctx,
     /// Who the org is.
-    pub observation: Observation,
+    pub observation: Observed,
     /// The state file's paths and content.
     pub state_paths: StatePaths,
     /// The state as loaded.
@@ -288,7 +287,7 @@ async fn prepare(
             observation.org_id
         ));
     }
-    let plan = reconcile::plan(&ctx, &loaded.declared, &loaded.tiers, &state);
+    let plan = reconcile::plan(&loaded, &observation, &state);
     Ok((
         Prepared {
             settings,
@@ -318,9 +317,4 @@ fn org_label(p: &Prepared) -> String {
     } else {
         format!("{:?} ({})", p.observation.org_name, p.observation.org_id)
     }
-}
-
-/// Shared pieces for apply.
-fn arc<T>(t: T) -> Arc<T> {
-    Arc::new(t)
 }

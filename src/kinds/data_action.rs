@@ -13,7 +13,6 @@ use super::{
     create_by_name, id_of, observe_named_with, str_field,
 };
 use crate::api::ApiExt;
-use crate::client::{Idempotency, Method};
 use crate::interp;
 
 const PATH: &str = "/api/v2/integrations/actions";
@@ -48,6 +47,18 @@ impl DataAction {
 impl Kind for DataAction {
     fn name(&self) -> &'static str {
         "data-action"
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn label(&self) -> &'static str {
+        "data action"
+    }
+
+    fn preflight_url(&self, spec: &Value) -> Option<String> {
+        crate::preflight::url_template(spec.get("config")?).map(str::to_string)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -167,22 +178,9 @@ impl Kind for DataAction {
         Box::pin(async move {
             if let Some(o) = target.observed {
                 let id = id_of(o, "a data action")?;
-                delete(ctx, &format!("{PATH}/{id}")).await?;
+                super::delete_path(ctx, &format!("{PATH}/{id}")).await?;
             }
             self.create(ctx, target.declared).await
         })
-    }
-}
-
-/// DELETE that treats 404 as done (a repeated delete after a lost answer).
-pub async fn delete(ctx: &Ctx, path: &str) -> Result<(), KindError> {
-    match ctx
-        .client
-        .send(Method::DELETE, path, &[], None, Idempotency::Safe)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e.into()),
     }
 }

@@ -22,6 +22,14 @@ impl Kind for Division {
         "division"
     }
 
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn always_observed(&self) -> bool {
+        true
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("divisions")
     }

@@ -63,6 +63,18 @@ impl Kind for Integration {
         "integration"
     }
 
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn secret_envs(&self, spec: &Value) -> Vec<String> {
+        secret_envs(spec)
+    }
+
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["credentials"]
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("integrations")
     }

@@ -20,6 +20,10 @@ impl Kind for Language {
         "language"
     }
 
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("languages")
     }

@@ -7,7 +7,9 @@
 //! fields removed) with the declared settings laid over it. Queues have no version.
 //! Members and wrap-up codes are the sub-kinds in `queue_links`.
 
+use super::At;
 use crate::api::ApiExt;
+use crate::diag::{Diagnostic, Diagnostics};
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -59,6 +61,22 @@ fn merge(base: &mut Value, over: &Value) {
 impl Kind for Queue {
     fn name(&self) -> &'static str {
         "queue"
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        if d.addr.key.contains('*') {
+            diags.push(
+                Diagnostic::error(format!("queue name `{}` contains `*`", d.addr.key))
+                    .at(at("/name"))
+                    .with_hint(
+                        "the API treats `*` in queue names as a wildcard; choose another name",
+                    ),
+            );
+        }
     }
 
     fn manifest_key(&self) -> Option<&'static str> {

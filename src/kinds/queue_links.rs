@@ -25,6 +25,8 @@ const CONFIRM_WITHIN: Duration = Duration::from_secs(60);
 /// The members or the wrap-up codes of queues.
 pub struct QueueLinks {
     name: &'static str,
+    /// How plans name it.
+    label: &'static str,
     /// Manifest field of the queue entry.
     field: &'static str,
     /// Kind of the linked objects.
@@ -42,6 +44,7 @@ pub struct QueueLinks {
 /// `queue-members/<queue>`
 pub static QUEUE_MEMBERS: QueueLinks = QueueLinks {
     name: "queue-members",
+    label: "members of queue",
     field: "members",
     target_kind: "user",
     segment: "members",
@@ -53,6 +56,7 @@ pub static QUEUE_MEMBERS: QueueLinks = QueueLinks {
 /// `queue-wrapupcodes/<queue>`
 pub static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
     name: "queue-wrapupcodes",
+    label: "wrap-up codes of queue",
     field: "wrapupCodes",
     target_kind: "wrapupcode",
     segment: "wrapupcodes",
@@ -88,6 +92,10 @@ impl QueueLinks {
 impl Kind for QueueLinks {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn label(&self) -> &'static str {
+        self.label
     }
 
     fn manifest_key(&self) -> Option<&'static str> {

@@ -6,7 +6,9 @@
 //! Built-in roles (`default: true`) are never renamed: an update keeps their name.
 //! Grants of roles to users are the `user-roles` sub-kind.
 
+use super::At;
 use crate::api::ApiExt;
+use crate::diag::{Diagnostic, Diagnostics};
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -70,6 +72,33 @@ fn permissions_view(v: &Value) -> Value {
 impl Kind for Role {
     fn name(&self) -> &'static str {
         "role"
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        if is_builtin(&d.addr.key) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "role `{}` has the name of a built-in role's defaultRoleId",
+                    d.addr.key
+                ))
+                .at(at("/name"))
+                .with_hint(format!(
+                    "built-in roles ({}) are granted by defaultRoleId without declaring them; give a custom role another name",
+                    BUILTIN_ROLE_IDS.join(", ")
+                )),
+            );
+        }
+    }
+
+    fn missing_ref_hint(&self) -> Option<String> {
+        Some(format!(
+            "or grant a built-in role by its defaultRoleId ({})",
+            BUILTIN_ROLE_IDS.join(", ")
+        ))
     }
 
     fn manifest_key(&self) -> Option<&'static str> {

@@ -7,7 +7,9 @@
 //! PUT retried. Groups name their schedules (`openSchedules`, `closedSchedules`,
 //! `holidaySchedules`), so they come after them; the lists are compared as sets.
 
+use super::At;
 use crate::api::ApiExt;
+use crate::diag::Diagnostics;
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -89,6 +91,14 @@ pub struct Schedule;
 impl Kind for Schedule {
     fn name(&self) -> &'static str {
         "schedule"
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(SCHEDULES)
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        super::access_hours::check_schedule(&d.spec, at, diags);
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -185,6 +195,14 @@ fn names_view(list: &Value, resolver: &Resolver) -> Value {
 impl Kind for ScheduleGroup {
     fn name(&self) -> &'static str {
         "schedulegroup"
+    }
+
+    fn label(&self) -> &'static str {
+        "schedule group"
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        super::access_hours::check_time_zone(&d.spec, at, diags);
     }
 
     fn manifest_key(&self) -> Option<&'static str> {

@@ -21,6 +21,10 @@ impl Kind for Skill {
         "skill"
     }
 
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("skills")
     }

@@ -133,6 +133,14 @@ impl Kind for SkillGroup {
         "skillgroup"
     }
 
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn label(&self) -> &'static str {
+        "skill group"
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("skillGroups")
     }

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::data_action::delete;
+use super::delete_path as delete;
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target, id_of,
     index_by_name, norm_key, str_field,
@@ -59,6 +59,10 @@ fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
 impl Kind for Trigger {
     fn name(&self) -> &'static str {
         "trigger"
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {

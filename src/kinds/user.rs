@@ -18,9 +18,10 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    division_name, division_ref, id_of, norm_key, str_field,
+    At, BoxFut, Cells, CsvSource, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref,
+    Resolver, Target, division_name, division_ref, id_of, norm_key, str_field,
 };
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::spec::PhoneType;
 
 const PATH: &str = "/api/v2/users";
@@ -28,9 +29,151 @@ const PATH: &str = "/api/v2/users";
 /// See the module docs.
 pub struct User;
 
+/// `usersFromCsv`: CSV files of users, one row each.
+static USERS_FROM_CSV: CsvSource = CsvSource {
+    manifest_key: "usersFromCsv",
+    columns: &[
+        "first_name",
+        "last_name",
+        "email",
+        "phone_number",
+        "division",
+    ],
+    to_spec: csv_row,
+    column_of: |field| match field {
+        "email" => Some("email"),
+        "phones" => Some("phone_number"),
+        "division" => Some("division"),
+        "name" => Some("first_name"),
+        _ => None,
+    },
+};
+
+/// One CSV row and its `usersFromCsv` entry (defaults for division, title,
+/// department) → a user entry.
+fn csv_row(cell: &Cells<'_>, entry: &Value) -> (Value, Vec<(&'static str, String)>) {
+    let mut problems = Vec::new();
+    let name = format!("{} {}", cell("first_name"), cell("last_name"))
+        .trim()
+        .to_string();
+    if name.is_empty() {
+        problems.push((
+            "first_name",
+            "the user has no name: both first_name and last_name are empty".to_string(),
+        ));
+    }
+    let mut spec = json!({"email": cell("email"), "name": name});
+    let division = Some(cell("division"))
+        .filter(|d| !d.is_empty())
+        .or_else(|| str_field(entry, "division"));
+    if let Some(d) = division {
+        spec["division"] = json!(d);
+    }
+    for k in ["title", "department"] {
+        if let Some(v) = str_field(entry, k) {
+            spec[k] = json!(v);
+        }
+    }
+    if !cell("phone_number").is_empty() {
+        spec["phones"] = json!([{"number": cell("phone_number"), "type": "work"}]);
+    }
+    (spec, problems)
+}
+
+/// E-mail syntax, E.164 phones, proficiencies 0–5.
+fn check_user(d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+    if !valid_email(&d.addr.key) {
+        diags.push(
+            Diagnostic::error(format!("`{}` is not a valid e-mail address", d.addr.key))
+                .at(at("/email"))
+                .with_hint("users are keyed by e-mail, e.g. jane.doe@example.com"),
+        );
+    }
+    for (i, phone) in d
+        .spec
+        .get("phones")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let number = str_field(phone, "number").unwrap_or_default();
+        if !valid_e164(number) {
+            diags.push(
+                Diagnostic::error(format!("phone `{number}` is not in E.164 form"))
+                    .at(at(&format!("/phones/{i}/number")))
+                    .with_hint("write + country code and number without spaces, e.g. +12025550101"),
+            );
+        }
+    }
+    for field in ["skills", "languages"] {
+        for (name, p) in d
+            .spec
+            .get(field)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let ok = p.as_f64().is_some_and(|p| (0.0..=5.0).contains(&p));
+            if !ok {
+                let pointer = format!("/{field}/{}", name.replace('~', "~0").replace('/', "~1"));
+                diags.push(
+                    Diagnostic::error(format!("proficiency {p} of `{name}` is outside 0–5"))
+                        .at(at(&pointer))
+                        .with_hint("proficiency is a number from 0 to 5"),
+                );
+            }
+        }
+    }
+}
+
+/// A pragmatic e-mail check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// E.164: `+`, a non-zero digit, then 1 to 14 more digits.
+pub fn valid_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (2..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
 impl Kind for User {
     fn name(&self) -> &'static str {
         "user"
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn key_field(&self) -> &'static str {
+        "/email"
+    }
+
+    fn key_rule(&self) -> &'static str {
+        "e-mail addresses are compared lower-cased; declare each user once"
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        check_user(d, at, diags);
+    }
+
+    fn csv_source(&self) -> Option<&'static CsvSource> {
+        Some(&USERS_FROM_CSV)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -328,4 +471,69 @@ async fn update(
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{Addr, Origin};
+
+    #[test]
+    fn e164() {
+        assert!(valid_e164("+12025550101"));
+        assert!(!valid_e164("12025550101"));
+        assert!(!valid_e164("+1 202 555"));
+        assert!(!valid_e164("+0123"));
+        assert!(!valid_e164("+1234567890123456"));
+    }
+
+    #[test]
+    fn email() {
+        assert!(valid_email("seed.agent.one@example.com"));
+        assert!(!valid_email("no-at-sign"));
+        assert!(!valid_email("a@b"));
+        assert!(!valid_email("a b@example.com"));
+        assert!(!valid_email("@example.com"));
+    }
+
+    #[test]
+    fn check_reports_every_problem_at_its_field() {
+        let d = Declared {
+            addr: Addr::new("user", "not-an-email"),
+            spec: json!({"email": "not-an-email", "name": "X",
+                "phones": [{"number": "555"}], "skills": {"Billing": 7}}),
+            origin: Origin::default(),
+        };
+        let mut diags = Diagnostics::new();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let at = |p: &str| {
+            seen.lock().unwrap().push(p.to_string());
+            None
+        };
+        User.check(&d, &at, &mut diags);
+        assert_eq!(diags.0.len(), 3);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["/email", "/phones/0/number", "/skills/Billing"]
+        );
+    }
+
+    #[test]
+    fn csv_rows_take_defaults_from_their_entry() {
+        let cells = |c: &str| match c {
+            "first_name" => "Ada",
+            "email" => "ada@example.com",
+            "phone_number" => "+12025550101",
+            _ => "",
+        };
+        let (spec, problems) = csv_row(&cells, &json!({"division": "D", "title": "Agent"}));
+        assert!(problems.is_empty());
+        assert_eq!(
+            spec,
+            json!({"email": "ada@example.com", "name": "Ada", "division": "D", "title": "Agent",
+                "phones": [{"number": "+12025550101", "type": "work"}]})
+        );
+        let (_, problems) = csv_row(&|_: &str| "", &json!({}));
+        assert_eq!(problems[0].0, "first_name");
+    }
 }

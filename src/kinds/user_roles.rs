@@ -63,6 +63,10 @@ impl Kind for UserRoles {
         "user-roles"
     }
 
+    fn label(&self) -> &'static str {
+        "roles of user"
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         None
     }

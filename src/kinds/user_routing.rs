@@ -21,6 +21,8 @@ const CHUNK: usize = 50;
 /// The skills or the languages of users.
 pub struct UserRouting {
     name: &'static str,
+    /// How plans name it.
+    label: &'static str,
     /// Manifest field of the user entry (`skills` / `languages`).
     field: &'static str,
     /// Kind of the referenced objects.
@@ -34,6 +36,7 @@ pub struct UserRouting {
 /// `user-skills/<email>`
 pub static USER_SKILLS: UserRouting = UserRouting {
     name: "user-skills",
+    label: "skills of user",
     field: "skills",
     target_kind: "skill",
     segment: "routingskills",
@@ -43,6 +46,7 @@ pub static USER_SKILLS: UserRouting = UserRouting {
 /// `user-languages/<email>`
 pub static USER_LANGUAGES: UserRouting = UserRouting {
     name: "user-languages",
+    label: "languages of user",
     field: "languages",
     target_kind: "language",
     segment: "routinglanguages",
@@ -52,6 +56,10 @@ pub static USER_LANGUAGES: UserRouting = UserRouting {
 impl Kind for UserRouting {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn label(&self) -> &'static str {
+        self.label
     }
 
     fn manifest_key(&self) -> Option<&'static str> {

@@ -22,6 +22,18 @@ impl Kind for WrapupCode {
         "wrapupcode"
     }
 
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn label(&self) -> &'static str {
+        "wrap-up code"
+    }
+
+    fn allows_all_divisions(&self) -> bool {
+        true
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("wrapupCodes")
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics, Location, excerpt};
 
 /// CSV files larger than this are refused before being read.
 pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
@@ -179,6 +179,15 @@ pub fn parse_csv_all(
             cells: cell_pos,
         });
     }
+    if let Some((line, col)) = unclosed_quote(bytes) {
+        // The CSV reader takes an unclosed quote as running to the end of the file, which
+        // silently swallows every row after it.
+        diags.push(
+            Diagnostic::error("this quote is never closed")
+                .at(at(line, col))
+                .with_hint("close the quoted cell with `\"`, and write a quote inside a quoted cell as `\"\"`"),
+        );
+    }
     if header.is_none() && !diags.has_errors() {
         diags.push(
             Diagnostic::error("empty CSV file: expected a header row naming the columns")
@@ -203,7 +212,7 @@ fn check_header(
             );
         } else if names[..i].contains(name) {
             diags.push(
-                Diagnostic::error(format!("duplicate column `{name}`"))
+                Diagnostic::error(format!("duplicate column `{}`", excerpt(name)))
                     .at(Location::new(path, l, c)),
             );
         }
@@ -214,10 +223,49 @@ fn check_header(
             diags.push(
                 Diagnostic::error(format!("missing required column `{col}`"))
                     .at(Location::new(path, line, 1))
-                    .with_hint(format!("the header has: {}", names.join(", "))),
+                    .with_hint(header_summary(names)),
             );
         }
     }
+}
+
+/// `the header has: a, b, c` with each name shortened and at most a dozen names, so a
+/// file that is not a CSV at all (one long line) is not replayed into the output.
+fn header_summary(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut list: Vec<String> = names.iter().take(SHOWN).map(|n| excerpt(n)).collect();
+    if names.len() > SHOWN {
+        list.push(format!("… ({} more)", names.len() - SHOWN));
+    }
+    format!("the header has: {}", list.join(", "))
+}
+
+/// Where a quoted cell opens that is still open at the end of the file (RFC 4180: a
+/// quote opens a cell only at its start; `""` inside is an escaped quote).
+fn unclosed_quote(bytes: &[u8]) -> Option<(usize, usize)> {
+    let text = String::from_utf8_lossy(bytes);
+    let (mut line, mut col) = (1, 0);
+    let mut at_cell_start = true;
+    let mut open: Option<(usize, usize)> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        col += 1;
+        match (open.is_some(), ch) {
+            (false, '"') if at_cell_start => open = Some((line, col)),
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                col += 1;
+            }
+            (true, '"') => open = None,
+            _ => {}
+        }
+        at_cell_start = open.is_none() && (ch == ',' || ch == '\n');
+        if ch == '\n' {
+            line += 1;
+            col = 0;
+        }
+    }
+    open
 }
 
 /// (line, col) where each of the first `count` cells of the record at byte `offset` starts,
@@ -307,6 +355,20 @@ mod tests {
         assert!(diags.0[0].message.starts_with("empty CSV file"));
         let diags = parse(b"a,b,a\n1,2,3\n", &[]).unwrap_err();
         assert_eq!(locs(&diags), vec![(1, 5, "duplicate column `a`")]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_at_the_quote() {
+        let diags = parse(b"name,email\nAnn,a@x.io\n\"\n", &[]).unwrap_err();
+        assert_eq!(locs(&diags), vec![(3, 1, "this quote is never closed")]);
+        let diags = parse(b"name,email\nAnn,\"a@x.io\nBob,b@x.io\n", &[]).unwrap_err();
+        assert_eq!(
+            locs(&diags).last().unwrap(),
+            &(2, 5, "this quote is never closed")
+        );
+        // Escaped quotes and quotes inside unquoted cells are fine.
+        let rows = parse(b"name,note\n\"A \"\"B\"\"\",x\"y\n", &[]).unwrap();
+        assert_eq!(rows[0].fields["name"], "A \"B\"");
     }
 
     #[test]

@@ -15,7 +15,9 @@ use super::yaml::{Locate, LocatedDoc, Spans, load_file, locate_in, locate_key_in
 use crate::diag::{Diagnostic, Diagnostics, Location};
 
 /// Reads every `*.yaml` / `*.yml` file directly in `dir` (not recursive), sorted by file
-/// name. Problems of all files are reported together. A folder without any is an error.
+/// name. Problems of all files are reported together. A folder without any is an error,
+/// and so is an entry named like a manifest that is not a regular file (a folder, a broken
+/// symbolic link, a FIFO that would block the read, a device): it is never skipped silently.
 pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Diagnostics::from(Diagnostic::error(format!(
@@ -23,18 +25,37 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
             dir.display()
         )))
     })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                    x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml")
-                })
-        })
-        .collect();
+    let mut diags = Diagnostics::new();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let path = match entry {
+            Ok(entry) => entry.path(),
+            Err(e) => {
+                diags.push(Diagnostic::error(format!(
+                    "cannot read folder {}: {e}",
+                    dir.display()
+                )));
+                continue;
+            }
+        };
+        let is_manifest = path
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"));
+        if !is_manifest {
+            continue;
+        }
+        match not_a_regular_file(&path) {
+            None => paths.push(path),
+            Some(what) => diags.push(
+                // No location: showing a source line would read the entry (and hang on a FIFO).
+                Diagnostic::error(format!("{} {what}", path.display()))
+                    .with_hint("every *.yaml / *.yml entry of the seeds folder must be an ordinary manifest file; rename or remove this one"),
+            ),
+        }
+    }
     paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    if paths.is_empty() {
+    if paths.is_empty() && !diags.has_errors() {
         return Err(Diagnostic::error(format!(
             "no manifest files (*.yaml, *.yml) in {}",
             dir.display()
@@ -43,7 +64,6 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
         .into());
     }
     let mut docs = Vec::with_capacity(paths.len());
-    let mut diags = Diagnostics::new();
     for path in paths {
         match load_file(&path) {
             Ok(doc) => docs.push(doc),
@@ -51,6 +71,19 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
         }
     }
     diags.into_result(docs)
+}
+
+/// Why `path` is not a regular file (following symbolic links), or `None` if it is one.
+fn not_a_regular_file(path: &Path) -> Option<&'static str> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => None,
+        Ok(meta) if meta.is_dir() => Some("is a folder, not a manifest file"),
+        Ok(_) => Some("is not a regular file (a FIFO, socket or device)"),
+        Err(_) if std::fs::symlink_metadata(path).is_ok() => {
+            Some("is a symbolic link to a file that does not exist")
+        }
+        Err(_) => Some("cannot be read"),
+    }
 }
 
 /// Where one file's values came from; shared by all items of that file.
@@ -225,7 +258,6 @@ mod tests {
             "org: {name: acme}\nusers:\n  - name: Ann\n  - name: Bob\n    email: b@x.io\n",
         );
         write(dir.path(), "notes.txt", "not yaml: [");
-        std::fs::create_dir(dir.path().join("sub.yaml")).unwrap();
         let docs = load_dir(dir.path()).unwrap();
         assert_eq!(docs.len(), 2);
         let merged = merge(docs).unwrap();
@@ -253,6 +285,33 @@ mod tests {
         assert_eq!(d.pointer.as_deref(), Some("/users/0/email"));
         assert_eq!(merged.items("org")[0].pointer, "/org");
         assert!(merged.items("queues").is_empty());
+    }
+
+    #[test]
+    fn odd_entries_named_like_manifests_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "a.yaml", "skills: []\n");
+        std::fs::create_dir(d.join("dir.yaml")).unwrap();
+        std::os::unix::fs::symlink(d.join("gone"), d.join("broken.yml")).unwrap();
+        std::fs::create_dir(d.join("notes")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(d.join("p.yaml"))
+            .status();
+        let diags = load_dir(d).unwrap_err();
+        let mut msgs: Vec<String> = diags
+            .iter()
+            .map(|x| x.message.replace(&d.display().to_string(), ""))
+            .collect();
+        msgs.sort();
+        let mut expected = vec![
+            "/broken.yml is a symbolic link to a file that does not exist",
+            "/dir.yaml is a folder, not a manifest file",
+        ];
+        if fifo.is_ok_and(|s| s.success()) {
+            expected.push("/p.yaml is not a regular file (a FIFO, socket or device)");
+        }
+        assert_eq!(msgs, expected);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::pointer;
 use super::yaml::{Locate, LocatedDoc};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, excerpt};
 
 /// A compiled schema; build once, validate many documents.
 pub struct SchemaValidator {
@@ -35,16 +35,16 @@ pub struct SchemaLeaf {
 impl SchemaValidator {
     /// Compiles `schema` as draft 2020-12. No remote `$ref`s are fetched.
     pub fn new(schema: &Value) -> Result<Self, Diagnostics> {
+        let mut schema = schema.clone();
+        strict_integers(&mut schema);
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
-            .build(schema)
+            .with_keyword(WHOLE_NUMBER, |_, _, _| Ok(Box::new(WholeNumber)))
+            .build(&schema)
             .map_err(|e| {
                 Diagnostics::from(Diagnostic::error(format!("invalid JSON Schema: {e}")))
             })?;
-        Ok(SchemaValidator {
-            validator,
-            schema: schema.clone(),
-        })
+        Ok(SchemaValidator { validator, schema })
     }
 
     /// Validates a whole document; every problem is located in its file.
@@ -72,6 +72,89 @@ impl SchemaValidator {
         drop_redundant_type_errors(&mut leaves);
         leaves
     }
+}
+
+/// The keyword [`strict_integers`] adds to every integer-typed schema.
+const WHOLE_NUMBER: &str = "x-genseed-whole-number";
+
+/// JSON Schema counts `1000.0` (and so YAML's `1e3`) as an integer, but the API receives
+/// it as a float and refuses it. This keyword rejects numbers that carry a fraction or an
+/// exponent where an integer is expected (non-integers already fail `type`).
+struct WholeNumber;
+
+impl<'i> jsonschema::Keyword<'i> for WholeNumber {
+    fn validate(&self, instance: &'i Value) -> Result<(), jsonschema::ValidationError<'i>> {
+        if self.is_valid(instance) {
+            Ok(())
+        } else {
+            Err(jsonschema::ValidationError::custom(
+                "a number with a fraction or an exponent is not an integer",
+            ))
+        }
+    }
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        match instance {
+            Value::Number(n) => !n.is_f64() || n.as_f64().is_some_and(|f| f.fract() != 0.0),
+            _ => true,
+        }
+    }
+}
+
+/// Makes every integer-typed schema strict: a [`WHOLE_NUMBER`] check, plus the bounds of
+/// its `format` (`uint32`, `int64`, …) where it states none, so that no value passes
+/// validation that the typed spec or the API would refuse later.
+fn strict_integers(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let integer = match map.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            if integer {
+                map.insert(WHOLE_NUMBER.into(), Value::Bool(true));
+                if let Some((min, max)) = map
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .and_then(format_bounds)
+                {
+                    map.entry("minimum").or_insert(min);
+                    map.entry("maximum").or_insert(max);
+                }
+            }
+            for child in map.values_mut() {
+                strict_integers(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strict_integers),
+        _ => {}
+    }
+}
+
+/// The range of a schemars integer `format`.
+fn format_bounds(format: &str) -> Option<(Value, Value)> {
+    Some(match format {
+        "uint8" => (0.into(), u8::MAX.into()),
+        "uint16" => (0.into(), u16::MAX.into()),
+        "uint32" => (0.into(), u32::MAX.into()),
+        "uint64" | "uint" => (0.into(), u64::MAX.into()),
+        "int8" => (i8::MIN.into(), i8::MAX.into()),
+        "int16" => (i16::MIN.into(), i16::MAX.into()),
+        "int32" => (i32::MIN.into(), i32::MAX.into()),
+        "int64" | "int" => (i64::MIN.into(), i64::MAX.into()),
+        _ => return None,
+    })
+}
+
+/// A string the YAML loader kept because it is a number in a form the API would not
+/// take as written (`0x10`, `1_000`, `+5`, or an integer too large for 64 bits).
+fn looks_numeric(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 /// One-shot helper: compile `schema` and validate `doc`.
@@ -291,10 +374,18 @@ impl SchemaLeaf {
                     return vec![here(Diagnostic::error(self.message.clone()))];
                 }
                 let names: Vec<&str> = expected.iter().map(|t| type_phrase(t)).collect();
+                let found = found.unwrap_or(&Value::Null);
+                if let Value::String(text) = found
+                    && looks_numeric(text)
+                    && expected.iter().any(|t| *t == "integer" || *t == "number")
+                {
+                    let msg = format!("expected {}, found `{}`", join_or(&names), excerpt(text));
+                    return vec![here(Diagnostic::error(msg).with_hint(NUMBER_HINT))];
+                }
                 let msg = format!(
                     "expected {}, found {}",
                     join_or(&names),
-                    value_phrase(found.unwrap_or(&Value::Null))
+                    value_phrase(found)
                 );
                 vec![here(Diagnostic::error(msg))]
             }
@@ -337,10 +428,19 @@ impl SchemaLeaf {
                     .map(|m| here(Diagnostic::error(format!("missing required field `{m}`"))))
                     .collect()
             }
+            WHOLE_NUMBER => {
+                let shown = found.map(show).unwrap_or_default();
+                let msg = format!(
+                    "expected an integer, found `{shown}` (a number written with a fraction or an exponent)"
+                );
+                vec![here(Diagnostic::error(msg).with_hint(NUMBER_HINT))]
+            }
             _ => vec![here(Diagnostic::error(self.message.clone()))],
         }
     }
 }
+
+const NUMBER_HINT: &str = "write integers as plain decimal digits (`16`, `1000`), without `0x`, `0o`, `_`, an exponent or a fraction, and within the field's range";
 
 fn type_phrase(t: &str) -> &'static str {
     match t {

@@ -178,8 +178,10 @@ pub fn load_yaml(path: &Path, text: &str) -> Result<LocatedDoc, Diagnostics> {
         return Ok(doc);
     };
     let mut diags = Diagnostics::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder {
         file: path,
+        lines: text.split('\n').collect(),
         doc: &mut doc,
         diags: &mut diags,
     };
@@ -335,13 +337,64 @@ fn span_of<T>(s: &Spanned<T>) -> Option<(usize, usize)> {
 
 struct Builder<'a> {
     file: &'a Path,
+    /// The source, to see how a number was written.
+    lines: Vec<&'a str>,
     doc: &'a mut LocatedDoc,
     diags: &'a mut Diagnostics,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn loc(&self, span: Option<(usize, usize)>) -> Option<Location> {
         span.map(|(l, c)| Location::new(self.file, l, c))
+    }
+
+    /// The plain scalar written at `span`, if the source there is one (not an alias,
+    /// anchor or tag).
+    fn token(&self, span: Option<(usize, usize)>) -> Option<&'a str> {
+        let (line, col) = span?;
+        let text = *self.lines.get(line.checked_sub(1)?)?;
+        let start = text
+            .char_indices()
+            .nth(col.checked_sub(1)?)
+            .map(|(i, _)| i)?;
+        let rest = &text[start..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || ",]}#".contains(c))
+            .unwrap_or(rest.len());
+        let token = &rest[..end];
+        (!token.is_empty() && !token.starts_with(['*', '&', '!'])).then_some(token)
+    }
+
+    /// A number the API would not take as written stays the string it was written as, so
+    /// that the schema refuses it in number fields (with its location) and string fields
+    /// keep the text the author typed: `0x10`, `0o17`, `1_000` and `+5` (YAML reads them
+    /// as 16, 15, 1000 and 5), and integers too large for 64 bits (YAML makes them floats).
+    fn number(&self, span: Option<(usize, usize)>, value: Value) -> Value {
+        let Some(token) = self.token(span) else {
+            return value;
+        };
+        let plain_integer = |t: &str| {
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        };
+        let starts_like_a_number = token
+            .strip_prefix(['-', '+'])
+            .unwrap_or(token)
+            .starts_with(|c: char| c.is_ascii_digit());
+        match &value {
+            Value::Number(n) if !n.is_f64() && starts_like_a_number && !plain_integer(token) => {
+                Value::String(token.to_owned())
+            }
+            Value::Number(n)
+                if n.is_f64() && token.strip_prefix('+').is_some_and(plain_integer) =>
+            {
+                Value::String(token.to_owned())
+            }
+            Value::Number(n) if n.is_f64() && plain_integer(token) => {
+                Value::String(token.to_owned())
+            }
+            _ => value,
+        }
     }
 
     fn convert(&mut self, ptr: String, node: Spanned<Node>) -> Value {
@@ -352,10 +405,10 @@ impl Builder<'_> {
         match node.value {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(b),
-            Node::I64(i) => Value::from(i),
-            Node::U64(u) => Value::from(u),
+            Node::I64(i) => self.number(span, Value::from(i)),
+            Node::U64(u) => self.number(span, Value::from(u)),
             Node::F64(f) => match Number::from_f64(f) {
-                Some(n) => Value::Number(n),
+                Some(n) => self.number(span, Value::Number(n)),
                 None => {
                     let d = Diagnostic::error(format!("`{f}` is not a finite number"))
                         .at(self.loc(span))
@@ -489,6 +542,20 @@ mod tests {
             doc.value,
             json!({"a": "NO", "b": "yes", "c": "0755", "d": true, "e": 12, "f": 1.5, "g": null, "h": "on"})
         );
+    }
+
+    #[test]
+    fn numbers_the_api_would_not_take_as_written_stay_strings() {
+        let doc = load(
+            "a: 0x10\nb: 0o17\nc: 1_000\nd: 99999999999999999999\ne: +5\nf: 1e3\ng: -7\nh: [0x1F, 2]\ni: 18446744073709551615\nj: 1.5\n",
+        )
+        .unwrap();
+        assert_eq!(
+            doc.value,
+            json!({"a": "0x10", "b": "0o17", "c": "1_000", "d": "99999999999999999999", "e": "+5",
+                   "f": 1000.0, "g": -7, "h": ["0x1F", 2], "i": 18446744073709551615u64, "j": 1.5})
+        );
+        assert_eq!(doc.spans["/h/0"], (8, 5));
     }
 
     #[test]

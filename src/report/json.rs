@@ -105,9 +105,9 @@ pub fn validate(read: Option<&Validated>, diags: &Diagnostics) -> Value {
 
 fn change_fields(c: &Change) -> serde_json::Map<String, Value> {
     let v = json!({
-        "address": c.addr.to_string(),
-        "kind": c.addr.kind,
-        "key": c.addr.key,
+        "address": c.addr().to_string(),
+        "kind": c.addr().kind,
+        "key": c.addr().key,
         "action": c.action,
         "tier": c.tier,
         "adopting": c.adopting,
@@ -130,31 +130,11 @@ pub struct Org<'a> {
 }
 
 /// `plan --json`: every change (unchanged ones included) with its address, action,
-/// tier and field differences, and the counts.
+/// tier, field differences, declared spec and dependencies, and the counts: the
+/// serialized [`crate::plan::PlanDoc`].
 pub fn plan(plan: &Plan, org: &Org) -> Value {
-    let changes: Vec<Value> = plan
-        .changes
-        .iter()
-        .map(|c| {
-            let mut m = change_fields(c);
-            m.insert(
-                "diffs".into(),
-                c.diffs
-                    .iter()
-                    .map(|d| json!({"path": d.path, "before": d.before, "after": d.after}))
-                    .collect(),
-            );
-            Value::Object(m)
-        })
-        .collect();
-    json!({
-        "formatVersion": FORMAT_VERSION,
-        "env": org.env,
-        "org": {"id": org.id, "name": org.name},
-        "changes": changes,
-        "counts": plan.counts(),
-        "hasChanges": plan.has_changes(),
-    })
+    serde_json::to_value(crate::plan::PlanDoc::new(plan, org.id, org.name, org.env))
+        .expect("a plan serializes")
 }
 
 /// Seconds, to the millisecond.
@@ -179,7 +159,7 @@ pub fn apply(plan: &Plan, summary: &Summary, stats: &ClientStats, org: &Org) -> 
         plan.changes
             .iter()
             .map(|c| {
-                let address = c.addr.to_string();
+                let address = c.addr().to_string();
                 let (outcome, message) = outcomes.get(address.as_str()).copied().unwrap_or(match c
                     .action
                 {

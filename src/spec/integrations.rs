@@ -112,7 +112,8 @@ pub struct TriggerSpec {
         rename = "eventTTLSeconds",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(range(min = 10))]
+    // The API takes an int32.
+    #[schemars(range(min = 10, max = 2_147_483_647))]
     pub event_ttl_seconds: Option<u32>,
     /// Delay before the workflow starts (60 to 900 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
