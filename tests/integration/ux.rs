@@ -91,6 +91,36 @@ fn a_long_apply_off_a_terminal_prints_progress_lines_with_every_figure() {
 }
 
 #[test]
+fn progress_lines_say_when_requests_wait_on_the_rate_limit() {
+    // Four at a time through a 10/s budget: someone is always waiting.
+    let p = Project::with_env(no_server_limit(0), None, "    rateLimit: 10/s\n");
+    workload(&p, 10, 1);
+    let run = Run::from(
+        p.command("emu", &["apply", "--auto-approve", "--parallelism", "4"])
+            .env("GENSEED_PROGRESS_INTERVAL_MS", "200")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("progress: ") && l.contains("; waiting on the rate limit (")),
+        "{}",
+        run.stderr
+    );
+    let held: f64 = run
+        .stdout
+        .split("of which ")
+        .nth(1)
+        .and_then(|r| r.split(" s held back").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(held > 1.0, "{}", run.stdout);
+}
+
+#[test]
 fn an_interrupted_apply_counts_what_did_not_start_and_stays_short() {
     let p = Project::new(no_server_limit(25), None);
     workload(&p, 60, 2);
