@@ -6,14 +6,40 @@
 //! the integration and the `secure` flag cannot change in place: a difference there is
 //! a replace (delete + create, with `--allow-replace`).
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, id_of, observe_named_with, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
+    SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, str_field,
 };
 use crate::api::ApiExt;
 use crate::interp;
+
+/// A web-services data action (`/api/v2/integrations/actions`), keyed by name.
+/// `contract`, `integration` and `secure` cannot change in place (replace).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DataActionSpec {
+    /// Action name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The integration it belongs to, by name (declared under `integrations:`).
+    #[schemars(length(min = 1))]
+    pub integration: String,
+    /// Category shown in Architect.
+    #[schemars(length(min = 1))]
+    pub category: String,
+    /// Secure action (inputs and outputs hidden from logs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure: Option<bool>,
+    /// `ActionConfig`: `request` (`requestUrlTemplate`, `requestType`, `headers`,
+    /// `requestTemplate`) and `response` (`translationMap`, `successTemplate`).
+    pub config: Map<String, Value>,
+    /// `ActionContractInput`: `input.inputSchema`, `output.successSchema`.
+    pub contract: Map<String, Value>,
+}
 
 const PATH: &str = "/api/v2/integrations/actions";
 
@@ -47,6 +73,14 @@ impl DataAction {
 impl Kind for DataAction {
     fn name(&self) -> &'static str {
         "data-action"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Web-services data actions, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<DataActionSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {

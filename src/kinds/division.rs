@@ -5,12 +5,26 @@
 //! division exists in every org and is only ever adopted.
 
 use crate::api::ApiExt;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, observe_named, pick,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, observe_named, pick, schema_of,
 };
+
+/// An authorization division.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DivisionSpec {
+    /// Division name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Description; the API requires one, so an empty string is sent when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
 
 const PATH: &str = "/api/v2/authorization/divisions";
 
@@ -20,6 +34,14 @@ pub struct Division;
 impl Kind for Division {
     fn name(&self) -> &'static str {
         "division"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Authorization divisions, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<DivisionSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {

@@ -14,17 +14,72 @@
 //! it counts as present when the configuration references a credential under its key
 //! (a changed secret is not detected; see the README).
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, id_of, index_by_name, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, id_of, index_by_name, schema_of, str_field,
 };
 use crate::api::ApiExt;
 use crate::client::{ApiClient, Idempotency, Method, PollStatus, poll};
 use crate::interp;
+
+/// An integration instance (`/api/v2/integrations`), keyed by name.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntegrationSpec {
+    /// Integration name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The integration type's id (`integrationType.id`), e.g. `amazon-eventbridge-source`
+    /// or `custom-rest-actions`. Cannot change once created.
+    #[serde(rename = "type")]
+    #[schemars(length(min = 1))]
+    pub kind: String,
+    /// Whether it is enabled (`intendedState` ENABLED or DISABLED); default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Notes of the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// The configuration (`config/current`): only the properties written here are managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<IntegrationConfigSpec>,
+    /// Credentials by the configuration's credential key (e.g. `basicAuth`). Values come
+    /// from environment variables only; they never appear in plans, state or logs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, CredentialSpec>,
+}
+
+/// `IntegrationConfiguration` fields genseed manages.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntegrationConfigSpec {
+    /// Type-specific properties (EventBridge: `awsAccountId`, `awsAccountRegion`,
+    /// `eventSourceSuffix`, `eventFilter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+    /// Type-specific advanced settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced: Option<Map<String, Value>>,
+}
+
+/// A basic-auth credential, read from environment variables at apply time.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialSpec {
+    /// Environment variable holding the user name.
+    #[schemars(length(min = 1))]
+    pub user_name_env: String,
+    /// Environment variable holding the password.
+    #[schemars(length(min = 1))]
+    pub password_env: String,
+}
 
 const PATH: &str = "/api/v2/integrations";
 /// How a secret shows in views and plans.
@@ -61,6 +116,14 @@ fn desired_enabled(spec: &Value) -> bool {
 impl Kind for Integration {
     fn name(&self) -> &'static str {
         "integration"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Integrations (EventBridge sources, web-services data-action integrations, …), by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<IntegrationSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {

@@ -38,6 +38,8 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -69,9 +71,14 @@ pub struct CsvSource {
     pub to_spec: CsvToSpec,
     /// The column that holds a field (first pointer segment of the entry), if any.
     pub column_of: ColumnOf,
+    /// What the manifest key holds (the schema's description).
+    pub doc: &'static str,
+    /// The JSON Schema of one entry under the manifest key.
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
 }
 
 pub use integration::{SENSITIVE, secret_envs, wait_active};
+pub use schemars::{Schema, SchemaGenerator};
 
 /// A boxed future, so that [`Kind`] stays object-safe.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -441,6 +448,17 @@ pub trait Kind: Send + Sync {
         None
     }
 
+    /// What the manifest's top-level key holds (the schema's description of it).
+    fn manifest_doc(&self) -> &'static str {
+        ""
+    }
+
+    /// The JSON Schema of one manifest entry (its typed spec), for kinds with a
+    /// manifest key.
+    fn spec_schema(&self, _generator: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+
     /// Where `usersFromCsv`-style CSV files declare objects of this kind.
     fn csv_source(&self) -> Option<&'static CsvSource> {
         None
@@ -731,6 +749,19 @@ pub fn declared_or_observed<'a>(
     key: &str,
 ) -> Option<&'a str> {
     str_field(spec, key).or_else(|| observed.and_then(|o| str_field(o, key)))
+}
+
+/// The schema of `T`, for [`Kind::spec_schema`].
+pub fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Option<Schema> {
+    Some(generator.subschema_for::<T>())
+}
+
+/// A declared entry as the kind's typed spec. Validation has checked the entry
+/// against the schema generated from `T`, so this fails only on a defect, reported
+/// with the object's address.
+pub fn typed<T: DeserializeOwned>(d: &Declared) -> Result<T, KindError> {
+    T::deserialize(&d.spec)
+        .map_err(|e| KindError::Other(format!("{}: unexpected manifest entry: {e}", d.addr)))
 }
 
 /// Drop empty strings, empty lists and empty objects from an exported entry

@@ -9,12 +9,48 @@
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::{Diagnostic, Diagnostics};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, id_of, observe_named_with, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, str_field,
 };
+
+/// An authorization role, keyed by name. Built-in roles are not declared: grants refer
+/// to them by `defaultRoleId` (e.g. `employee`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleSpec {
+    /// Role name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Permission strings (`domain:entity:action`); omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    /// Permission policies; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_policies: Option<Vec<PermissionPolicySpec>>,
+}
+
+/// One `DomainPermissionPolicy` of a role.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PermissionPolicySpec {
+    /// Permission domain, e.g. `routing`.
+    #[schemars(length(min = 1))]
+    pub domain: String,
+    /// Entity, e.g. `queue` (`*` for all).
+    #[schemars(length(min = 1))]
+    pub entity_name: String,
+    /// Actions, e.g. `[view, edit]` (`*` for all).
+    #[schemars(length(min = 1))]
+    pub action_set: Vec<String>,
+}
 
 const PATH: &str = "/api/v2/authorization/roles";
 
@@ -72,6 +108,14 @@ fn permissions_view(v: &Value) -> Value {
 impl Kind for Role {
     fn name(&self) -> &'static str {
         "role"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Authorization roles, by name (built-in roles are referenced, not declared)."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<RoleSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {

@@ -10,13 +10,65 @@
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::Diagnostics;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
-    Target, create_by_name, division_body, division_name, division_ref, id_of, index_by_name,
-    norm_key, observe_named, str_field,
+    Schema, SchemaGenerator, Target, create_by_name, division_body, division_name, division_ref,
+    id_of, index_by_name, norm_key, observe_named, schema_of, str_field,
 };
+
+/// An Architect schedule: a first occurrence (`start`..`end`, local time without zone)
+/// and an optional RRULE repeating it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScheduleSpec {
+    /// Schedule name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: not managed (the org's home division on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Start of the first occurrence, `yyyy-MM-ddTHH:mm:ss.SSS` (local, no zone).
+    pub start: String,
+    /// End of the first occurrence, `yyyy-MM-ddTHH:mm:ss.SSS` (local, no zone).
+    pub end: String,
+    /// iCal RRULE without the `RRULE:` prefix, e.g. `FREQ=WEEKLY;BYDAY=MO,TU`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrule: Option<String>,
+}
+
+/// A schedule group (business hours): schedules by name and an IANA time zone.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScheduleGroupSpec {
+    /// Schedule group name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: not managed (the org's home division on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// IANA time zone name, e.g. `America/New_York`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Schedules when open, by name; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_schedules: Option<Vec<String>>,
+    /// Schedules when closed, by name; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_schedules: Option<Vec<String>>,
+    /// Holiday schedules, by name; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holiday_schedules: Option<Vec<String>>,
+}
 
 const SCHEDULES: &str = "/api/v2/architect/schedules";
 const GROUPS: &str = "/api/v2/architect/schedulegroups";
@@ -91,6 +143,14 @@ pub struct Schedule;
 impl Kind for Schedule {
     fn name(&self) -> &'static str {
         "schedule"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Architect schedules, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<ScheduleSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {
@@ -195,6 +255,14 @@ fn names_view(list: &Value, resolver: &Resolver) -> Value {
 impl Kind for ScheduleGroup {
     fn name(&self) -> &'static str {
         "schedulegroup"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Architect schedule groups (business hours), by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<ScheduleGroupSpec>(generator)
     }
 
     fn label(&self) -> &'static str {

@@ -4,12 +4,27 @@
 //! division (`PATCH {divisionId}`). Soft-deleted skills are not adopted.
 
 use crate::api::ApiExt;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, division_name, division_ref, id_of, observe_named, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
+    SchemaGenerator, Target, create_by_name, division_name, division_ref, id_of, observe_named,
+    schema_of, str_field,
 };
+
+/// A routing skill. Skills cannot be renamed through the API.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillSpec {
+    /// Skill name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division the skill belongs to (by name); omitted: left as the org decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+}
 
 const PATH: &str = "/api/v2/routing/skills";
 
@@ -19,6 +34,14 @@ pub struct Skill;
 impl Kind for Skill {
     fn name(&self) -> &'static str {
         "skill"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Routing skills, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<SkillSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {

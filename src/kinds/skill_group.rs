@@ -7,12 +7,108 @@
 //! does). Conditions name skills and languages (not IDs), so groups come after them.
 
 use crate::api::ApiExt;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target,
-    declared_or_observed, division_body, division_name, id_of, index_by_name, norm_key, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Schema,
+    SchemaGenerator, Target, declared_or_observed, division_body, division_name, id_of,
+    index_by_name, norm_key, schema_of, str_field,
 };
+
+/// A skill group (users are members when their skills match the conditions).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillGroupSpec {
+    /// Skill group name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: not managed (the org's home division on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Membership conditions (the API's `skillConditions`), skills and languages by name.
+    pub skill_conditions: Vec<SkillGroupConditionSpec>,
+}
+
+/// `SkillGroupCondition`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillGroupConditionSpec {
+    /// Conditions on routing skills.
+    #[serde(default)]
+    pub routing_skill_conditions: Vec<RoutingSkillConditionSpec>,
+    /// Conditions on languages.
+    #[serde(default)]
+    pub language_skill_conditions: Vec<LanguageSkillConditionSpec>,
+    /// How the conditions combine.
+    pub operation: ConditionOperation,
+}
+
+/// `SkillGroupRoutingCondition`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoutingSkillConditionSpec {
+    /// Skill name (declared under `skills`).
+    #[schemars(length(min = 1))]
+    pub routing_skill: String,
+    /// Comparison with the proficiency.
+    pub comparator: Comparator,
+    /// Proficiency 0-5.
+    #[schemars(range(min = 0, max = 5))]
+    pub proficiency: u8,
+    /// Nested conditions.
+    #[serde(default)]
+    pub child_conditions: Vec<SkillGroupConditionSpec>,
+}
+
+/// `SkillGroupLanguageCondition`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LanguageSkillConditionSpec {
+    /// Language name (declared under `languages`).
+    #[schemars(length(min = 1))]
+    pub language_skill: String,
+    /// Comparison with the proficiency.
+    pub comparator: Comparator,
+    /// Proficiency 0-5.
+    #[schemars(range(min = 0, max = 5))]
+    pub proficiency: u8,
+    /// Nested conditions.
+    #[serde(default)]
+    pub child_conditions: Vec<SkillGroupConditionSpec>,
+}
+
+/// `SkillGroupCondition.operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConditionOperation {
+    /// All must hold.
+    And,
+    /// Any may hold.
+    Or,
+    /// None may hold.
+    Not,
+}
+
+/// Skill-group condition comparators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Comparator {
+    /// `=`
+    EqualTo,
+    /// `!=`
+    NotEqualTo,
+    /// `<`
+    LessThan,
+    /// `>`
+    GreaterThan,
+    /// `>=`
+    GreaterThanOrEqualTo,
+    /// `<=`
+    LessThanOrEqualTo,
+}
 
 const PATH: &str = "/api/v2/routing/skillgroups";
 const PAGE: u32 = 100;
@@ -131,6 +227,14 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<Value>, KindError> {
 impl Kind for SkillGroup {
     fn name(&self) -> &'static str {
         "skillgroup"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Skill groups, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<SkillGroupSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {

@@ -12,6 +12,10 @@
 //! e-mail exists, maybe deleted), never creates twice: genseed searches the user by
 //! e-mail (including deleted ones) and adopts or restores it.
 
+use super::user_roles::RoleGrantSpec;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::api::ApiExt;
@@ -19,10 +23,114 @@ use serde_json::{Map, Value, json};
 
 use super::{
     At, BoxFut, Cells, CsvSource, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref,
-    Resolver, Target, division_name, division_ref, id_of, norm_key, str_field,
+    Resolver, Schema, SchemaGenerator, Target, division_name, division_ref, id_of, norm_key,
+    schema_of, str_field,
 };
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::spec::PhoneType;
+
+/// A user, keyed by e-mail (compared lower-cased).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserSpec {
+    /// E-mail address; also the user's login name.
+    #[schemars(length(min = 3))]
+    pub email: String,
+    /// Full display name (the API has no first/last name fields).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: the org's home division.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Phone numbers (E.164), sent to the API as `addresses`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phones: Option<Vec<PhoneSpec>>,
+    /// Routing skills by name with a proficiency from 0 to 5. Additive: skills not
+    /// listed here are left alone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skills: BTreeMap<String, f64>,
+    /// Routing languages by name with a proficiency from 0 to 5. Additive.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, f64>,
+    /// Roles granted to the user, each in a division. Additive: grants not listed are
+    /// left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleGrantSpec>,
+}
+
+/// A phone number of a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PhoneSpec {
+    /// The number in E.164 form, e.g. `+12025550101`.
+    pub number: String,
+    /// Kind of number (the API's Contact `type`).
+    #[serde(default, rename = "type")]
+    pub kind: PhoneType,
+}
+
+/// Contact types the API accepts for a phone (written in lower case here).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PhoneType {
+    /// WORK
+    #[default]
+    Work,
+    /// WORK2
+    Work2,
+    /// WORK3
+    Work3,
+    /// WORK4
+    Work4,
+    /// HOME
+    Home,
+    /// MOBILE
+    Mobile,
+    /// MAIN
+    Main,
+    /// OTHER
+    Other,
+}
+
+impl PhoneType {
+    /// The API's spelling (`Contact.type`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            PhoneType::Work => "WORK",
+            PhoneType::Work2 => "WORK2",
+            PhoneType::Work3 => "WORK3",
+            PhoneType::Work4 => "WORK4",
+            PhoneType::Home => "HOME",
+            PhoneType::Mobile => "MOBILE",
+            PhoneType::Main => "MAIN",
+            PhoneType::Other => "OTHER",
+        }
+    }
+}
+
+/// A CSV file of users, relative to the seed file that names it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UsersFromCsv {
+    /// Path of the CSV file, relative to the folder of the manifest that names it.
+    /// Header row required; columns `first_name,last_name,email,phone_number,division`.
+    #[schemars(length(min = 1))]
+    pub file: String,
+    /// Division for rows whose `division` cell is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Title given to every user of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Department given to every user of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+}
 
 const PATH: &str = "/api/v2/users";
 
@@ -47,6 +155,8 @@ static USERS_FROM_CSV: CsvSource = CsvSource {
         "name" => Some("first_name"),
         _ => None,
     },
+    doc: "Users read from CSV files (columns `first_name,last_name,email,phone_number,division`).",
+    schema: |generator| generator.subschema_for::<UsersFromCsv>(),
 };
 
 /// One CSV row and its `usersFromCsv` entry (defaults for division, title,
@@ -154,6 +264,14 @@ pub fn valid_e164(s: &str) -> bool {
 impl Kind for User {
     fn name(&self) -> &'static str {
         "user"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Users, by e-mail."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<UserSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {

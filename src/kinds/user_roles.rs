@@ -12,6 +12,8 @@
 //! `?defaultRoleId=` while observing, and a missing one stops the plan. A grant without
 //! a division is in the user's division (the home division when the user names none).
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::api::ApiExt;
@@ -22,6 +24,18 @@ use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
     Target, derive_sub, norm_key, parent_ref, str_field,
 };
+
+/// A role granted to a user in a division. Additive: grants not listed are left alone.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleGrantSpec {
+    /// A declared role's name, or a built-in role's `defaultRoleId` (e.g. `employee`).
+    #[schemars(length(min = 1))]
+    pub role: String,
+    /// Division by name, or `*` for all divisions; omitted: the user's division.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+}
 
 /// Marker of "the org's home division" in views.
 const HOME: &str = "(home division)";

@@ -4,13 +4,30 @@
 //! division `*` means all divisions, which is also the API's default.
 
 use crate::api::ApiExt;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, declared_or_observed, division_body, division_name, division_ref, id_of,
-    observe_named, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, declared_or_observed, division_body, division_name,
+    division_ref, id_of, observe_named, schema_of, str_field,
 };
+
+/// A wrap-up code.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WrapupCodeSpec {
+    /// Wrap-up code name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name, or `*` for all divisions; omitted: not managed (the API defaults to `*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
 
 const PATH: &str = "/api/v2/routing/wrapupcodes";
 
@@ -20,6 +37,14 @@ pub struct WrapupCode;
 impl Kind for WrapupCode {
     fn name(&self) -> &'static str {
         "wrapupcode"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Wrap-up codes, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<WrapupCodeSpec>(generator)
     }
 
     fn api_path(&self) -> Option<&'static str> {
