@@ -135,8 +135,11 @@ pub fn error(ui: &Ui, message: &str) {
     err(&text);
 }
 
-/// A warning on stderr.
+/// A warning on stderr (not with `-q`, which prints only errors and the summary).
 pub fn warning(ui: &Ui, message: &str) {
+    if ui.verbosity == Verbosity::Quiet {
+        return;
+    }
     err(&format!("{} {message}\n", ui.err.yellow("warning:")));
 }
 

@@ -137,6 +137,11 @@ pub fn plan(plan: &Plan, org: &Org) -> Value {
         .expect("a plan serializes")
 }
 
+/// Seconds, to the millisecond.
+fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
 /// `apply --json`: the outcome of every planned change, the counts, wall time, the
 /// time held back by the rate limit and the request statistics.
 pub fn apply(plan: &Plan, summary: &Summary, stats: &ClientStats, org: &Org) -> Value {
@@ -191,13 +196,13 @@ pub fn apply(plan: &Plan, summary: &Summary, stats: &ClientStats, org: &Org) -> 
             "skipped": summary.skipped.len(),
             "notStarted": summary.not_started.len(),
         },
-        "wallSeconds": summary.elapsed.as_secs_f64(),
-        "rateLimitHeldSeconds": stats.rate_limit_held.as_secs_f64().min(summary.elapsed.as_secs_f64()),
+        "wallSeconds": millis(summary.elapsed),
+        "rateLimitHeldSeconds": millis(stats.rate_limit_held.min(summary.elapsed)),
         "requests": {
             "sent": stats.requests,
             "retried": stats.retries,
             "throttled": stats.throttled,
-            "rateLimitWaitSummedSeconds": stats.rate_limit_wait.as_secs_f64(),
+            "rateLimitWaitSummedSeconds": millis(stats.rate_limit_wait),
         },
         "changes": changes,
     })

@@ -56,9 +56,8 @@ impl Figures {
         }
     }
 
-    /// `40/200 (20 %), 3.2/s, elapsed 0:12, ETA 0:50, tier 2 of 4`, and the
-    /// rate-limit note when requests are waiting.
-    fn line(&self) -> String {
+    /// Done/total with percent, rate, elapsed, ETA.
+    fn parts(&self) -> [String; 4] {
         let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
         let rate = self.rate();
         let eta = if self.done >= self.total {
@@ -70,13 +69,21 @@ impl Figures {
         } else {
             "unknown".to_string()
         };
-        let mut line = format!(
-            "{}/{} ({pct} %), {rate:.1}/s, elapsed {}, ETA {eta}, tier {} of {}",
-            self.done,
-            self.total,
+        [
+            format!("{}/{} ({pct} %)", self.done, self.total),
+            format!("{rate:.1}/s"),
             clock(self.elapsed),
-            self.tier,
-            self.tiers
+            eta,
+        ]
+    }
+
+    /// `40/200 (20 %), 3.2/s, elapsed 0:12, ETA 0:50, tier 2 of 4`, and the
+    /// rate-limit note when requests are waiting.
+    fn line(&self) -> String {
+        let [count, rate, elapsed, eta] = self.parts();
+        let mut line = format!(
+            "{count}, {rate}, elapsed {elapsed}, ETA {eta}, tier {} of {}",
+            self.tier, self.tiers
         );
         if self.waiting > 0 {
             line.push_str(&format!(
@@ -86,6 +93,19 @@ impl Figures {
             ));
         }
         line
+    }
+
+    /// The same figures, short enough to sit beside a bar on an 80-column terminal.
+    fn compact(&self) -> String {
+        let [count, rate, elapsed, eta] = self.parts();
+        let mut short = format!(
+            "{count} {rate} {elapsed} ETA {eta} tier {}/{}",
+            self.tier, self.tiers
+        );
+        if self.waiting > 0 {
+            short.push_str(&format!(" · rate limit ({} waiting)", self.waiting));
+        }
+        short
     }
 }
 
@@ -153,7 +173,8 @@ impl Shared {
         if let Some(bar) = &self.bar {
             let current = self.state.lock().expect("progress lock").current.clone();
             bar.set_position(f.done as u64);
-            bar.set_message(format!("{}  {current}", f.line()));
+            bar.set_prefix(f.compact());
+            bar.set_message(current);
             return;
         }
         if self.config.verbosity == Verbosity::Quiet {
@@ -191,7 +212,8 @@ impl ConsoleProgress {
         let bar = (config.terminal && config.verbosity != Verbosity::Quiet).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{bar:30} {wide_msg}").expect("valid template"),
+                ProgressStyle::with_template("{bar:20} {prefix} {wide_msg}")
+                    .expect("valid template"),
             );
             bar
         });
@@ -319,6 +341,22 @@ mod tests {
         assert_eq!(
             waiting.line(),
             "0/200 (0 %), 0.0/s, elapsed 1:02:05, ETA unknown, tier 2 of 4; waiting on the rate limit (3 requests)"
+        );
+    }
+
+    #[test]
+    fn the_bar_shows_the_same_figures_in_short() {
+        assert_eq!(
+            at(40, 12).compact(),
+            "40/200 (20 %) 3.3/s 0:12 ETA 0:48 tier 2/4"
+        );
+        let waiting = Figures {
+            waiting: 1,
+            ..at(40, 12)
+        };
+        assert_eq!(
+            waiting.compact(),
+            "40/200 (20 %) 3.3/s 0:12 ETA 0:48 tier 2/4 · rate limit (1 waiting)"
         );
     }
 

@@ -10,4 +10,5 @@ mod emulator_http;
 mod hardening;
 mod integrations;
 mod resilience;
+mod ux;
 mod validation;
