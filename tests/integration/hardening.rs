@@ -197,6 +197,19 @@ fn a_state_that_cannot_be_saved_is_found_before_the_first_change() {
     assert_eq!(p.writes().len(), before, "the org was changed");
 }
 
+/// Waits until the state records an object (with [`TWO_QUEUES`] and one change at a time:
+/// the division is done and queue A is in flight).
+fn wait_until_something_is_recorded(p: &Project) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !p
+        .state()
+        .is_some_and(|s| s["resources"].as_object().is_some_and(|r| !r.is_empty()))
+    {
+        assert!(Instant::now() < deadline, "nothing was recorded");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn a_state_write_failing_mid_run_stops_new_changes_and_the_rerun_adopts() {
     let p = Project::new(
@@ -222,14 +235,7 @@ fn a_state_write_failing_mid_run_stops_new_changes_and_the_rerun_adopts() {
         .spawn()
         .unwrap();
     // Once the division is recorded, queue A is on its way: take the state folder away.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !p
-        .state()
-        .is_some_and(|s| s["resources"].as_object().is_some_and(|r| !r.is_empty()))
-    {
-        assert!(Instant::now() < deadline, "the division was never recorded");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until_something_is_recorded(&p);
     let state = p.dir.path().join(".genseed/state");
     let aside = p.dir.path().join(".genseed/state-aside");
     std::fs::rename(&state, &aside).unwrap();
@@ -281,4 +287,53 @@ fn a_state_of_another_environment_or_without_org_is_refused() {
     let run = p.run(&["apply", "--auto-approve"]).expect(1);
     assert!(run.stderr.contains("names no org"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+}
+
+#[test]
+fn sigterm_is_handled_like_ctrl_c() {
+    let p = Project::new(
+        genseed::emulator::EmulatorConfig {
+            faults: vec![genseed::emulator::FaultRule {
+                matcher: genseed::emulator::FaultMatch {
+                    method: Some("POST".into()),
+                    path: Some("/api/v2/routing/queues".into()),
+                },
+                latency_ms: Some(1500),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        None,
+    );
+    p.seed("main.yaml", TWO_QUEUES);
+    let child = p
+        .command("emu", &["apply", "--auto-approve", "--parallelism", "1"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_something_is_recorded(&p);
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let run = Run::from(child.wait_with_output().unwrap()).expect(1);
+    assert!(
+        run.stderr
+            .contains("terminate (SIGTERM): starting no new changes"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("Apply interrupted"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("interrupted before it started"),
+        "{}",
+        run.stdout
+    );
+    // The queue in flight finished and was recorded; the other one never started.
+    assert_eq!(p.count("/api/v2/routing/queues", "name", "Hard Queue B"), 0);
+    let state = p.state().unwrap();
+    assert_eq!(state["resources"].as_object().unwrap().len(), 2, "{state}");
 }
