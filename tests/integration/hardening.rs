@@ -337,3 +337,61 @@ fn sigterm_is_handled_like_ctrl_c() {
     let state = p.state().unwrap();
     assert_eq!(state["resources"].as_object().unwrap().len(), 2, "{state}");
 }
+
+/// genseed.yaml with one environment `bad` whose org is at `urls` (YAML lines).
+fn with_bad_env(p: &Project, urls: &str) {
+    let file = p.dir.path().join("genseed.yaml");
+    let mut yaml = std::fs::read_to_string(&file).unwrap();
+    yaml.push_str(&format!(
+        "  bad:\n{urls}    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n"
+    ));
+    std::fs::write(file, yaml).unwrap();
+}
+
+#[test]
+fn a_refused_connection_or_unknown_host_fails_in_seconds_naming_the_url() {
+    // Port 9 (discard) has no listener here; `.invalid` never resolves (RFC 6761).
+    for (urls, named) in [
+        (
+            "    apiUrl: http://127.0.0.1:9\n    loginUrl: http://127.0.0.1:9\n",
+            "cannot reach http://127.0.0.1:9/oauth/token",
+        ),
+        (
+            "    region: genseed-test.invalid\n",
+            "cannot reach https://login.genseed-test.invalid/oauth/token",
+        ),
+    ] {
+        let p = project(HEAD);
+        with_bad_env(&p, urls);
+        let started = Instant::now();
+        let run = run_within(p.command("bad", &["plan"]), 60).expect(1);
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        assert!(run.stderr.contains(named), "{}", run.stderr);
+        assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+    }
+    // The login host answers, the API host does not.
+    let p = project(HEAD);
+    let login = p.emulator.base_url();
+    with_bad_env(&p, &format!("    apiUrl: http://127.0.0.1:9\n    loginUrl: {login}\n"));
+    let run = run_within(p.command("bad", &["plan"]), 60).expect(1);
+    assert!(run.stderr.contains("cannot reach http://127.0.0.1:9"), "{}", run.stderr);
+}
+
+#[test]
+fn a_long_retry_wait_later_in_the_run_is_shown() {
+    // The server allows two requests per 4 s, so a later request waits on its 429.
+    let p = Project::new(
+        genseed::emulator::EmulatorConfig {
+            rate_limit: Some(genseed::emulator::RateLimit {
+                requests: 2,
+                per: Duration::from_secs(4),
+            }),
+            ..Default::default()
+        },
+        None,
+    );
+    p.seed("main.yaml", HEAD);
+    let run = run_within(p.command("emu", &["plan"]), 120).expect(0);
+    assert!(run.stderr.contains("429"), "{}", run.stderr);
+    assert!(run.stderr.contains("retrying in "), "{}", run.stderr);
+}
