@@ -213,6 +213,12 @@ fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
             },
             Some("each key may appear only once in a mapping; remove or merge the repeats"),
         ),
+        serde_saphyr::Error::MultipleDocuments { .. } => (
+            "a manifest holds one YAML document, but a `---` starts another".to_owned(),
+            Some(
+                "remove the `---` line, or put the second document in a file of its own in the same folder",
+            ),
+        ),
         serde_saphyr::Error::Budget { breach, .. } => (
             format!("YAML resource limit exceeded: {breach:?}"),
             Some(
@@ -525,6 +531,14 @@ mod tests {
         assert!(d.message.starts_with("invalid YAML: "), "{}", d.message);
         assert!(!d.message.contains("at line"), "{}", d.message);
         let d = err("a: [1, 2\n");
+        assert!(d.location.is_some());
+    }
+
+    #[test]
+    fn a_second_document_is_explained_without_library_names() {
+        let d = err("a: 1\n---\nb: 2\n");
+        assert!(d.message.contains("one YAML document"), "{}", d.message);
+        assert!(!d.message.contains("from_str"), "{}", d.message);
         assert!(d.location.is_some());
     }
 

@@ -365,16 +365,27 @@ fn a_refused_connection_or_unknown_host_fails_in_seconds_naming_the_url() {
         with_bad_env(&p, urls);
         let started = Instant::now();
         let run = run_within(p.command("bad", &["plan"]), 60).expect(1);
-        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
         assert!(run.stderr.contains(named), "{}", run.stderr);
         assert!(run.stderr.contains("hint: "), "{}", run.stderr);
     }
     // The login host answers, the API host does not.
     let p = project(HEAD);
     let login = p.emulator.base_url();
-    with_bad_env(&p, &format!("    apiUrl: http://127.0.0.1:9\n    loginUrl: {login}\n"));
+    with_bad_env(
+        &p,
+        &format!("    apiUrl: http://127.0.0.1:9\n    loginUrl: {login}\n"),
+    );
     let run = run_within(p.command("bad", &["plan"]), 60).expect(1);
-    assert!(run.stderr.contains("cannot reach http://127.0.0.1:9"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach http://127.0.0.1:9"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -394,4 +405,32 @@ fn a_long_retry_wait_later_in_the_run_is_shown() {
     let run = run_within(p.command("emu", &["plan"]), 120).expect(0);
     assert!(run.stderr.contains("429"), "{}", run.stderr);
     assert!(run.stderr.contains("retrying in "), "{}", run.stderr);
+}
+
+#[test]
+fn a_reference_in_a_field_that_does_not_interpolate_is_reported() {
+    let p = project(
+        "queues:\n  - name: Hard Queue A\n    description: \"see ${queue:Hard Queue B}\"\n  - name: Hard Queue B\n",
+    );
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr.contains(
+            "main.yaml:3:18: error: `${queue:Hard Queue B}` is not resolved in this field"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_second_yaml_document_is_explained_plainly() {
+    let p = project("divisions:\n  - name: X\n---\nskills:\n  - name: Y\n");
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr
+            .contains("main.yaml:4:1: error: a manifest holds one YAML document"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("from_str"), "{}", run.stderr);
 }
