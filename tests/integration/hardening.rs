@@ -201,10 +201,9 @@ fn a_state_that_cannot_be_saved_is_found_before_the_first_change() {
 /// the division is done and queue A is in flight).
 fn wait_until_something_is_recorded(p: &Project) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !p
-        .state()
-        .is_some_and(|s| s["resources"].as_object().is_some_and(|r| !r.is_empty()))
-    {
+    let recorded =
+        |s: &serde_json::Value| s["resources"].as_object().is_some_and(|r| !r.is_empty());
+    while !p.state().as_ref().is_some_and(recorded) {
         assert!(Instant::now() < deadline, "nothing was recorded");
         std::thread::sleep(Duration::from_millis(10));
     }
