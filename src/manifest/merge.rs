@@ -204,18 +204,21 @@ pub fn merge(docs: Vec<LocatedDoc>) -> Result<Merged, Diagnostics> {
                 value => {
                     if let Some(first) = single_owner.get(&key) {
                         diags.push(
-                            Diagnostic::error(format!("`{key}` is defined in several files"))
-                                .at(locate_key_in(
-                                    &source.file,
-                                    &source.spans,
-                                    &source.key_spans,
-                                    &key_ptr,
-                                ))
-                                .with_pointer(key_ptr.clone())
-                                .with_hint(format!(
-                                    "it is also defined in {}; keep one",
-                                    first.display()
-                                )),
+                            Diagnostic::error(format!(
+                                "`{}` is defined in several files",
+                                crate::diag::excerpt(&key)
+                            ))
+                            .at(locate_key_in(
+                                &source.file,
+                                &source.spans,
+                                &source.key_spans,
+                                &key_ptr,
+                            ))
+                            .with_pointer(key_ptr.clone())
+                            .with_hint(format!(
+                                "it is also defined in {}; keep one",
+                                first.display()
+                            )),
                         );
                         continue;
                     }

@@ -14,7 +14,7 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
 use super::pointer;
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics, Location, excerpt};
 
 /// Files larger than this are refused before being read.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -208,7 +208,7 @@ fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
     let (message, hint) = match inner {
         serde_saphyr::Error::DuplicateMappingKey { key, .. } => (
             match key {
-                Some(k) => format!("duplicate key `{k}`"),
+                Some(k) => format!("duplicate key `{}`", excerpt(k)),
                 None => "duplicate key".to_owned(),
             },
             Some("each key may appear only once in a mapping; remove or merge the repeats"),
@@ -470,7 +470,7 @@ fn describe(node: &Node) -> String {
         Node::I64(i) => format!("the number `{i}`"),
         Node::U64(u) => format!("the number `{u}`"),
         Node::F64(f) => format!("the number `{f}`"),
-        Node::Str(s) => format!("`{s}`"),
+        Node::Str(s) => format!("`{}`", excerpt(s)),
         Node::Seq(_) => "a sequence".into(),
         Node::Map(_) => "a mapping".into(),
     }
