@@ -433,3 +433,19 @@ fn a_second_yaml_document_is_explained_plainly() {
     );
     assert!(!run.stderr.contains("from_str"), "{}", run.stderr);
 }
+
+#[test]
+fn a_manifest_linked_to_the_environment_is_not_read() {
+    let p = project(HEAD);
+    std::os::unix::fs::symlink("/proc/self/environ", p.dir.path().join("seeds/evil.yaml")).unwrap();
+    for cmd in ["validate", "plan"] {
+        let run = p.run(&[cmd]).expect(1);
+        assert!(
+            run.stderr
+                .contains("evil.yaml is a symbolic link leading outside the seeds folder"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("GENSEED_TEST"), "{}", run.stderr);
+    }
+}
