@@ -60,7 +60,7 @@ pub enum StateError {
     },
     /// The state folder cannot take a state write (read-only, not a folder, disk full).
     #[error(
-        "the state cannot be written in {path}: {cause}\nhint: genseed records every object it creates in this folder; make it writable (and free some disk space) before applying, so that nothing is created without being recorded"
+        "the state cannot be written ({path}: {cause}), so nothing was changed\nhint: genseed records every object it creates in the state folder; make it writable, free some disk space and move away anything in the way of the state files, then apply again"
     )]
     NotWritable {
         /// The folder or file.
