@@ -115,6 +115,25 @@ pub fn references(v: &Value) -> Vec<Ref> {
     out
 }
 
+/// The `${KIND:KEY}` placeholders of `v` that sit in a string none of `resolved` (the
+/// pointers of the strings a kind interpolates) names: they would reach the org as
+/// written. Returns (pointer of the string, the placeholder's text).
+pub fn uninterpolated(v: &Value, resolved: &[Ref]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut v = v.clone();
+    walk_mut(&mut v, "", &mut |pointer, s| {
+        if resolved.iter().any(|r| r.field == pointer) {
+            return;
+        }
+        for (start, end, inner) in placeholders(s) {
+            if as_ref(inner).is_some() {
+                out.push((pointer.to_string(), s[start..end].to_string()));
+            }
+        }
+    });
+    out
+}
+
 /// `v` with every `${KIND:KEY}` replaced by the object's ID.
 pub fn resolve(v: &Value, resolver: &Resolver) -> Result<Value, KindError> {
     let mut v = v.clone();

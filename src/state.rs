@@ -60,7 +60,7 @@ pub enum StateError {
     },
     /// The state folder cannot take a state write (read-only, not a folder, disk full).
     #[error(
-        "the state cannot be written in {path}: {cause}\nhint: genseed records every object it creates in this folder; make it writable (and free some disk space) before applying, so that nothing is created without being recorded"
+        "the state cannot be written ({path}: {cause}), so nothing was changed\nhint: genseed records every object it creates in the state folder; make it writable, free some disk space and move away anything in the way of the state files, then apply again"
     )]
     NotWritable {
         /// The folder or file.
@@ -523,22 +523,25 @@ mod tests {
         let paths = StatePaths::new(dir.path(), "dev");
         let mut s = State::new("dev");
         save(&paths, &mut s).unwrap();
-        // A backup that cannot be written in place (here: a read-only file) is replaced.
-        fs::write(&paths.backup, "old").unwrap();
-        let mut perms = fs::metadata(&paths.backup).unwrap().permissions();
-        perms.set_readonly(true);
-        fs::set_permissions(&paths.backup, perms).unwrap();
+        // The backup is replaced, never written in place: a file it shares its inode
+        // with (a hard link here; an in-place write is also what a kill can leave empty)
+        // keeps its content.
+        let other = dir.path().join("other");
+        fs::write(&other, "unrelated").unwrap();
+        fs::remove_file(&paths.backup).ok();
+        fs::hard_link(&other, &paths.backup).unwrap();
         save(&paths, &mut s).unwrap();
+        assert_eq!(fs::read_to_string(&other).unwrap(), "unrelated");
         let backup: State =
             serde_json::from_str(&fs::read_to_string(&paths.backup).unwrap()).unwrap();
         assert_eq!(backup.serial, 1);
         let stale = dir.path().join(".dev.json.tmpAbC123");
         fs::write(&stale, "half").unwrap();
-        let other = dir.path().join(".prod.json.tmpAbC123");
-        fs::write(&other, "theirs").unwrap();
+        let theirs = dir.path().join(".prod.json.tmpAbC123");
+        fs::write(&theirs, "theirs").unwrap();
         let _lock = lock(&paths).unwrap();
         assert!(!stale.exists());
-        assert!(other.exists());
+        assert!(theirs.exists());
     }
 
     #[test]

@@ -115,6 +115,18 @@ pub fn load_with_vars(
             );
         }
     }
+    for d in &declared {
+        let resolved = kind(d.addr.kind)
+            .map(|k| k.references(&d.spec))
+            .unwrap_or_default();
+        for (pointer, text) in crate::interp::uninterpolated(&d.spec, &resolved) {
+            diags.push(
+                Diagnostic::error(format!("`{}` is not resolved in this field", crate::diag::excerpt(&text)))
+                    .at(locator.at(&d.origin, &pointer))
+                    .with_hint("only some fields (such as a data action's config and contract) turn `${kind:name}` into an ID; write the value itself here"),
+            );
+        }
+    }
     check_objects(&declared, &locator, &mut diags);
     // Sub-resources come from their parents' entries.
     let parents = declared.len();

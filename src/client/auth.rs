@@ -56,6 +56,8 @@ pub(crate) struct Authenticator {
     secret: Secret,
     attempt_timeout: Duration,
     policy: RetryPolicy,
+    /// Whether the login host has answered yet.
+    reach: super::contact::Reachability,
 }
 
 impl Authenticator {
@@ -76,6 +78,7 @@ impl Authenticator {
                 base: Duration::from_millis(500),
                 ..RetryPolicy::default()
             },
+            reach: Default::default(),
         }
     }
 
@@ -117,7 +120,14 @@ impl Authenticator {
                 .send()
                 .await;
             let (last, server_wait) = match sent {
+                Err(e) if e.is_connect() && self.reach.give_up_after_connect_failure() => {
+                    return Err(ApiError::Unreachable {
+                        url: self.token_url.clone(),
+                        message: error_chain(&e),
+                    });
+                }
                 Ok(resp) => {
+                    self.reach.answered();
                     let status = resp.status();
                     let retry_after = resp
                         .headers()
@@ -175,7 +185,7 @@ impl Authenticator {
         if Instant::now() + wait >= deadline {
             return Err(self.deadline_error(started, deadline, last));
         }
-        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, last = %last, "token fetch retry");
+        super::request::announce_retry(&reqwest::Method::POST, TOKEN_PATH, attempt, wait, &last);
         tokio::time::sleep(wait).await;
         Ok(())
     }

@@ -47,6 +47,12 @@ pub enum ApiError {
         path: String,
         message: String,
     },
+    /// A host that never answered refuses connections or does not resolve: most likely
+    /// a wrong URL, so this is not retried until the deadline.
+    #[error(
+        "cannot reach {url}: {message}\nhint: nothing has answered there yet; check the environment's region (or apiUrl/loginUrl: host and port) and the network"
+    )]
+    Unreachable { url: String, message: String },
     /// The request deadline ran out across retries and waits.
     #[error("{method} {path}: gave up after {:.1} s (request deadline {} s); last: {last}", .elapsed.as_secs_f64(), .deadline.as_secs())]
     Deadline {

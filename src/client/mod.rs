@@ -37,6 +37,7 @@
 
 mod auth;
 mod config;
+mod contact;
 mod error;
 mod limiter;
 mod paging;
@@ -98,6 +99,8 @@ struct Inner {
     policy: RetryPolicy,
     attempt_timeout: Duration,
     request_deadline: Duration,
+    /// Whether the API host has answered yet.
+    reach: contact::Reachability,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -156,6 +159,7 @@ impl ApiClient {
                 policy: RetryPolicy::default(),
                 attempt_timeout: cfg.attempt_timeout,
                 request_deadline: cfg.request_deadline,
+                reach: contact::Reachability::default(),
             }),
         })
     }

@@ -33,12 +33,10 @@ pub enum PollError {
     },
     #[error("{what} failed: {reason}")]
     Failed { what: String, reason: String },
-    #[error("while waiting for {what}: {source}")]
-    Api {
-        what: String,
-        #[source]
-        source: ApiError,
-    },
+    // The API error is part of the message and deliberately not the `source`, so an
+    // error chain does not print it twice.
+    #[error("while waiting for {what}: {error}")]
+    Api { what: String, error: ApiError },
 }
 
 fn last_part(last: &Option<String>) -> String {
@@ -73,10 +71,10 @@ where
                     reason,
                 });
             }
-            Err(source) => {
+            Err(error) => {
                 return Err(PollError::Api {
                     what: what.to_owned(),
-                    source,
+                    error,
                 });
             }
             Ok(PollStatus::Pending) => {}
@@ -167,9 +165,9 @@ impl ApiClient {
         };
         let path = self
             .relative(&location, &location)
-            .map_err(|source| PollError::Api {
+            .map_err(|error| PollError::Api {
                 what: what.to_owned(),
-                source,
+                error,
             })?;
         poll(what, interval, timeout, || async {
             match self
@@ -191,6 +189,16 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn an_api_error_while_polling_is_printed_once_in_a_chain() {
+        let err = PollError::Api {
+            what: "the job".into(),
+            error: ApiError::Config("unique cause 42".into()),
+        };
+        let shown = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(shown.matches("unique cause 42").count(), 1, "{shown}");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn done_after_a_few_pending_checks() {

@@ -64,19 +64,18 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCod
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let flag = interrupted.clone();
+        let mut signals = StopSignals::new();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                flag.store(true, Ordering::SeqCst);
-                report::err(
-                    "interrupt: starting no new changes; waiting for the ones in flight (Ctrl-C again to abort)\n",
-                );
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    report::err(
-                        "aborted: the state file holds every change completed so far; run apply again to converge\n",
-                    );
-                    std::process::exit(130);
-                }
-            }
+            let first = signals.next().await;
+            flag.store(true, Ordering::SeqCst);
+            report::err(&format!(
+                "{first}: starting no new changes; waiting for the ones in flight (again to abort)\n"
+            ));
+            let second = signals.next().await;
+            report::err(
+                "aborted: the state file holds every change completed so far; run apply again to converge\n",
+            );
+            std::process::exit(second.exit_code());
         });
     }
     let client = prepared.conn.client.clone();
@@ -133,4 +132,62 @@ fn confirm(env: &str) -> anyhow::Result<()> {
         return Err(anyhow!("apply cancelled; nothing was changed"));
     }
     Ok(())
+}
+
+/// A signal asking genseed to stop.
+#[derive(Debug, Clone, Copy)]
+enum StopSignal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM (CI cancellation, `timeout`, systemd, Kubernetes).
+    Terminate,
+}
+
+impl StopSignal {
+    /// The conventional exit code of a process ended by this signal.
+    fn exit_code(self) -> i32 {
+        match self {
+            StopSignal::Interrupt => 130,
+            StopSignal::Terminate => 143,
+        }
+    }
+}
+
+impl std::fmt::Display for StopSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StopSignal::Interrupt => "interrupt",
+            StopSignal::Terminate => "terminate (SIGTERM)",
+        })
+    }
+}
+
+/// SIGINT and SIGTERM, both handled the same way from the moment this is created.
+struct StopSignals {
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> Self {
+        let kind = tokio::signal::unix::SignalKind::terminate();
+        StopSignals {
+            terminate: tokio::signal::unix::signal(kind).ok(),
+        }
+    }
+
+    /// The next stop signal.
+    async fn next(&mut self) -> StopSignal {
+        let terminate = async {
+            match self.terminate.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            Ok(()) = tokio::signal::ctrl_c() => StopSignal::Interrupt,
+            () = terminate => StopSignal::Terminate,
+        }
+    }
 }

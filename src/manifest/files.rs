@@ -63,12 +63,7 @@ pub fn resolve_referenced(
         }
         Err(e) => return refuse(format!("cannot read {what} `{shown}`: {}", e), RELATIVE),
     };
-    // A symbolic link (anywhere on the way) may point outside the folder.
-    let inside = match (std::fs::canonicalize(&path), std::fs::canonicalize(base)) {
-        (Ok(real), Ok(folder)) => real.starts_with(folder),
-        _ => false,
-    };
-    if !inside {
+    if leads_outside(&path, base) {
         return refuse(
             format!(
                 "{what} `{shown}` leads outside the manifest's folder (through a symbolic link)"
@@ -89,6 +84,15 @@ pub fn resolve_referenced(
         );
     }
     Ok(path)
+}
+
+/// Whether `path` really (after every symbolic link on the way) lies outside `folder`;
+/// also true when either cannot be resolved.
+pub(crate) fn leads_outside(path: &Path, folder: &Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(folder)) {
+        (Ok(real), Ok(folder)) => !real.starts_with(folder),
+        _ => true,
+    }
 }
 
 #[cfg(test)]

@@ -45,7 +45,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
         if !is_manifest {
             continue;
         }
-        match not_a_regular_file(&path) {
+        // A manifest linked in from elsewhere (say /proc/self/environ) would have its
+        // lines shown under any error: only files inside the seeds folder are read.
+        let outside = || {
+            super::files::leads_outside(&path, dir)
+                .then_some("is a symbolic link leading outside the seeds folder")
+        };
+        match not_a_regular_file(&path).or_else(outside) {
             None => paths.push(path),
             Some(what) => diags.push(
                 // No location: showing a source line would read the entry (and hang on a FIFO).
@@ -204,18 +210,21 @@ pub fn merge(docs: Vec<LocatedDoc>) -> Result<Merged, Diagnostics> {
                 value => {
                     if let Some(first) = single_owner.get(&key) {
                         diags.push(
-                            Diagnostic::error(format!("`{key}` is defined in several files"))
-                                .at(locate_key_in(
-                                    &source.file,
-                                    &source.spans,
-                                    &source.key_spans,
-                                    &key_ptr,
-                                ))
-                                .with_pointer(key_ptr.clone())
-                                .with_hint(format!(
-                                    "it is also defined in {}; keep one",
-                                    first.display()
-                                )),
+                            Diagnostic::error(format!(
+                                "`{}` is defined in several files",
+                                crate::diag::excerpt(&key)
+                            ))
+                            .at(locate_key_in(
+                                &source.file,
+                                &source.spans,
+                                &source.key_spans,
+                                &key_ptr,
+                            ))
+                            .with_pointer(key_ptr.clone())
+                            .with_hint(format!(
+                                "it is also defined in {}; keep one",
+                                first.display()
+                            )),
                         );
                         continue;
                     }
@@ -295,6 +304,7 @@ mod tests {
         std::fs::create_dir(d.join("dir.yaml")).unwrap();
         std::os::unix::fs::symlink(d.join("gone"), d.join("broken.yml")).unwrap();
         std::fs::create_dir(d.join("notes")).unwrap();
+        std::os::unix::fs::symlink("/proc/self/environ", d.join("env.yaml")).unwrap();
         let fifo = std::process::Command::new("mkfifo")
             .arg(d.join("p.yaml"))
             .status();
@@ -307,6 +317,7 @@ mod tests {
         let mut expected = vec![
             "/broken.yml is a symbolic link to a file that does not exist",
             "/dir.yaml is a folder, not a manifest file",
+            "/env.yaml is a symbolic link leading outside the seeds folder",
         ];
         if fifo.is_ok_and(|s| s.success()) {
             expected.push("/p.yaml is not a regular file (a FIFO, socket or device)");

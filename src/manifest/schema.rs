@@ -347,9 +347,10 @@ impl SchemaLeaf {
                     .into_iter()
                     .map(|name| {
                         let ptr = pointer::push(&self.instance, &name);
-                        let mut d = Diagnostic::error(format!("unknown field `{name}`"))
-                            .at(at.locate_key(&ptr))
-                            .with_pointer(at.pointer(&ptr));
+                        let mut d =
+                            Diagnostic::error(format!("unknown field `{}`", excerpt(&name)))
+                                .at(at.locate_key(&ptr))
+                                .with_pointer(at.pointer(&ptr));
                         if let Some(hint) = allowed_hint(&name, &known, "field") {
                             d = d.with_hint(hint);
                         }
@@ -398,6 +399,7 @@ impl SchemaLeaf {
                 };
                 let shown: Vec<String> = allowed.iter().map(show).collect();
                 let value = found.map(show).unwrap_or_default();
+                let value = excerpt(&value);
                 let msg = match shown.as_slice() {
                     [one] => format!("expected `{one}`, found `{value}`"),
                     _ => format!("`{value}` is not one of {}", shown.join(", ")),
@@ -429,7 +431,7 @@ impl SchemaLeaf {
                     .collect()
             }
             WHOLE_NUMBER => {
-                let shown = found.map(show).unwrap_or_default();
+                let shown = excerpt(&found.map(show).unwrap_or_default());
                 let msg = format!(
                     "expected an integer, found `{shown}` (a number written with a fraction or an exponent)"
                 );
@@ -609,6 +611,20 @@ mod tests {
         assert_eq!((out[0].0, out[0].1), (3, 12));
         assert_eq!(out[0].2, "`activ` is not one of active, inactive");
         assert_eq!(out[0].3.as_deref(), Some("did you mean `active`?"));
+    }
+
+    #[test]
+    fn long_input_values_are_echoed_only_as_short_excerpts() {
+        let long = "SECRET".repeat(500);
+        let key = "KEY".repeat(300); // YAML keys stop at 1024 characters
+        let out = check(&format!(
+            "users:\n  - name: Ann\n    state: {long}\n    {key}: 1\n"
+        ));
+        assert_eq!(out.len(), 2, "{out:?}");
+        for (_, _, message, hint) in out {
+            assert!(message.chars().count() < 120, "{message}");
+            assert!(hint.unwrap_or_default().chars().count() < 200);
+        }
     }
 
     #[test]

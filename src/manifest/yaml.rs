@@ -14,7 +14,7 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
 use super::pointer;
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics, Location, excerpt};
 
 /// Files larger than this are refused before being read.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -208,10 +208,16 @@ fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
     let (message, hint) = match inner {
         serde_saphyr::Error::DuplicateMappingKey { key, .. } => (
             match key {
-                Some(k) => format!("duplicate key `{k}`"),
+                Some(k) => format!("duplicate key `{}`", excerpt(k)),
                 None => "duplicate key".to_owned(),
             },
             Some("each key may appear only once in a mapping; remove or merge the repeats"),
+        ),
+        serde_saphyr::Error::MultipleDocuments { .. } => (
+            "a manifest holds one YAML document, but a `---` starts another".to_owned(),
+            Some(
+                "remove the `---` line, or put the second document in a file of its own in the same folder",
+            ),
         ),
         serde_saphyr::Error::Budget { breach, .. } => (
             format!("YAML resource limit exceeded: {breach:?}"),
@@ -464,7 +470,7 @@ fn describe(node: &Node) -> String {
         Node::I64(i) => format!("the number `{i}`"),
         Node::U64(u) => format!("the number `{u}`"),
         Node::F64(f) => format!("the number `{f}`"),
-        Node::Str(s) => format!("`{s}`"),
+        Node::Str(s) => format!("`{}`", excerpt(s)),
         Node::Seq(_) => "a sequence".into(),
         Node::Map(_) => "a mapping".into(),
     }
@@ -525,6 +531,14 @@ mod tests {
         assert!(d.message.starts_with("invalid YAML: "), "{}", d.message);
         assert!(!d.message.contains("at line"), "{}", d.message);
         let d = err("a: [1, 2\n");
+        assert!(d.location.is_some());
+    }
+
+    #[test]
+    fn a_second_document_is_explained_without_library_names() {
+        let d = err("a: 1\n---\nb: 2\n");
+        assert!(d.message.contains("one YAML document"), "{}", d.message);
+        assert!(!d.message.contains("from_str"), "{}", d.message);
         assert!(d.location.is_some());
     }
 

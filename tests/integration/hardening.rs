@@ -197,6 +197,18 @@ fn a_state_that_cannot_be_saved_is_found_before_the_first_change() {
     assert_eq!(p.writes().len(), before, "the org was changed");
 }
 
+/// Waits until the state records an object (with [`TWO_QUEUES`] and one change at a time:
+/// the division is done and queue A is in flight).
+fn wait_until_something_is_recorded(p: &Project) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let recorded =
+        |s: &serde_json::Value| s["resources"].as_object().is_some_and(|r| !r.is_empty());
+    while !p.state().as_ref().is_some_and(recorded) {
+        assert!(Instant::now() < deadline, "nothing was recorded");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn a_state_write_failing_mid_run_stops_new_changes_and_the_rerun_adopts() {
     let p = Project::new(
@@ -222,12 +234,7 @@ fn a_state_write_failing_mid_run_stops_new_changes_and_the_rerun_adopts() {
         .spawn()
         .unwrap();
     // Once the division is recorded, queue A is on its way: take the state folder away.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let recorded = |s: serde_json::Value| s["resources"].as_object().is_some_and(|r| !r.is_empty());
-    while !p.state().is_some_and(recorded) {
-        assert!(Instant::now() < deadline, "the division was never recorded");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until_something_is_recorded(&p);
     let state = p.dir.path().join(".genseed/state");
     let aside = p.dir.path().join(".genseed/state-aside");
     std::fs::rename(&state, &aside).unwrap();
@@ -279,4 +286,166 @@ fn a_state_of_another_environment_or_without_org_is_refused() {
     let run = p.run(&["apply", "--auto-approve"]).expect(1);
     assert!(run.stderr.contains("names no org"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+}
+
+#[test]
+fn sigterm_is_handled_like_ctrl_c() {
+    let p = Project::new(
+        genseed::emulator::EmulatorConfig {
+            faults: vec![genseed::emulator::FaultRule {
+                matcher: genseed::emulator::FaultMatch {
+                    method: Some("POST".into()),
+                    path: Some("/api/v2/routing/queues".into()),
+                },
+                latency_ms: Some(1500),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        None,
+    );
+    p.seed("main.yaml", TWO_QUEUES);
+    let child = p
+        .command("emu", &["apply", "--auto-approve", "--parallelism", "1"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_something_is_recorded(&p);
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let run = Run::from(child.wait_with_output().unwrap()).expect(1);
+    assert!(
+        run.stderr
+            .contains("terminate (SIGTERM): starting no new changes"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("Apply interrupted"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("interrupted before it started"),
+        "{}",
+        run.stdout
+    );
+    // The queue in flight finished and was recorded; the other one never started.
+    assert_eq!(p.count("/api/v2/routing/queues", "name", "Hard Queue B"), 0);
+    let state = p.state().unwrap();
+    assert_eq!(state["resources"].as_object().unwrap().len(), 2, "{state}");
+}
+
+/// genseed.yaml with one environment `bad` whose org is at `urls` (YAML lines).
+fn with_bad_env(p: &Project, urls: &str) {
+    let file = p.dir.path().join("genseed.yaml");
+    let mut yaml = std::fs::read_to_string(&file).unwrap();
+    yaml.push_str(&format!(
+        "  bad:\n{urls}    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n"
+    ));
+    std::fs::write(file, yaml).unwrap();
+}
+
+#[test]
+fn a_refused_connection_or_unknown_host_fails_in_seconds_naming_the_url() {
+    // Port 9 (discard) has no listener here; `.invalid` never resolves (RFC 6761).
+    for (urls, named) in [
+        (
+            "    apiUrl: http://127.0.0.1:9\n    loginUrl: http://127.0.0.1:9\n",
+            "cannot reach http://127.0.0.1:9/oauth/token",
+        ),
+        (
+            "    region: genseed-test.invalid\n",
+            "cannot reach https://login.genseed-test.invalid/oauth/token",
+        ),
+    ] {
+        let p = project(HEAD);
+        with_bad_env(&p, urls);
+        let started = Instant::now();
+        let run = run_within(p.command("bad", &["plan"]), 60).expect(1);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(run.stderr.contains(named), "{}", run.stderr);
+        assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+    }
+    // The login host answers, the API host does not.
+    let p = project(HEAD);
+    let login = p.emulator.base_url();
+    with_bad_env(
+        &p,
+        &format!("    apiUrl: http://127.0.0.1:9\n    loginUrl: {login}\n"),
+    );
+    let run = run_within(p.command("bad", &["plan"]), 60).expect(1);
+    assert!(
+        run.stderr.contains("cannot reach http://127.0.0.1:9"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_long_retry_wait_later_in_the_run_is_shown() {
+    // The server allows two requests per 4 s, so a later request waits on its 429.
+    let p = Project::new(
+        genseed::emulator::EmulatorConfig {
+            rate_limit: Some(genseed::emulator::RateLimit {
+                requests: 2,
+                per: Duration::from_secs(4),
+            }),
+            ..Default::default()
+        },
+        None,
+    );
+    p.seed("main.yaml", HEAD);
+    let run = run_within(p.command("emu", &["plan"]), 120).expect(0);
+    assert!(run.stderr.contains("429"), "{}", run.stderr);
+    assert!(run.stderr.contains("retrying in "), "{}", run.stderr);
+}
+
+#[test]
+fn a_reference_in_a_field_that_does_not_interpolate_is_reported() {
+    let p = project(
+        "queues:\n  - name: Hard Queue A\n    description: \"see ${queue:Hard Queue B}\"\n  - name: Hard Queue B\n",
+    );
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr.contains(
+            "main.yaml:3:18: error: `${queue:Hard Queue B}` is not resolved in this field"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_second_yaml_document_is_explained_plainly() {
+    let p = project("divisions:\n  - name: X\n---\nskills:\n  - name: Y\n");
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr
+            .contains("main.yaml:4:1: error: a manifest holds one YAML document"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("from_str"), "{}", run.stderr);
+}
+
+#[test]
+fn a_manifest_linked_to_the_environment_is_not_read() {
+    let p = project(HEAD);
+    std::os::unix::fs::symlink("/proc/self/environ", p.dir.path().join("seeds/evil.yaml")).unwrap();
+    for cmd in ["validate", "plan"] {
+        let run = p.run(&[cmd]).expect(1);
+        assert!(
+            run.stderr
+                .contains("evil.yaml is a symbolic link leading outside the seeds folder"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("GENSEED_TEST"), "{}", run.stderr);
+    }
 }
