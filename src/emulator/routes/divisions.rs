@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, cursor_listing, listing, page, sort_by_name};
-use crate::emulator::schema::{self, AUTHZ_DIVISION, opt_str, req_str};
+use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::ieq;
 
@@ -104,7 +104,7 @@ fn query(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
 }
 
 fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let b = schema::check(&AUTHZ_DIVISION, rq.body()?)?;
+    let b = schema::check("AuthzDivision", rq.body()?)?;
     let name = req_str(&b, "name")?.to_string();
     // `description` is REQ in the swagger but over-marked (wire-models.md): optional here.
     if st.cfg.unique_names && name_taken(&st.data.divisions, &name, None, false) {
@@ -121,7 +121,7 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
 }
 
 fn update(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    let b = schema::check(&AUTHZ_DIVISION, rq.body()?)?;
+    let b = schema::check("AuthzDivision", rq.body()?)?;
     if !st.data.divisions.contains_key(id) {
         return Err(ApiError::not_found(format!("Division [{id}] not found")));
     }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::{Reply, Rq, filter_ids, find};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, cursor_listing, listing, page, sort_by_name};
-use crate::emulator::schema::{self, Field, Model, Ty, opt_str, req_str};
+use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::{ieq, uuid_from};
 
@@ -40,118 +40,6 @@ pub const TYPES: &[(&str, &str, &str)] = &[
         "Inbound webhook: external systems POST events into Genesys Cloud",
     ),
 ];
-
-static ANY: Ty = Ty::Any;
-const RO: bool = true;
-const RW: bool = false;
-
-static CREATE_INTEGRATION_REQUEST: Model = Model {
-    name: "CreateIntegrationRequest",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("integrationType", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static INTEGRATION: Model = Model {
-    name: "Integration",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("integrationType", Ty::Any, RO),
-        Field("notes", Ty::Str, RW),
-        Field(
-            "intendedState",
-            Ty::Enum(
-                "intendedState",
-                &["ENABLED", "DISABLED", "DELETED", "RESTORED"],
-            ),
-            RW,
-        ),
-        Field("config", Ty::Any, RO),
-        Field("reportedState", Ty::Any, RO),
-        Field("attributes", Ty::Any, RO),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static INTEGRATION_CONFIGURATION: Model = Model {
-    name: "IntegrationConfiguration",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("version", Ty::Int, RW),
-        Field("properties", Ty::Any, RW),
-        Field("advanced", Ty::Any, RW),
-        Field("notes", Ty::Str, RW),
-        Field("credentials", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static CREDENTIAL: Model = Model {
-    name: "Credential",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("type", Ty::Any, RW),
-        Field("credentialFields", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static POST_ACTION_INPUT: Model = Model {
-    name: "PostActionInput",
-    fields: &[
-        Field("category", Ty::Str, RW),
-        Field("name", Ty::Str, RW),
-        Field("integrationId", Ty::Str, RW),
-        Field("config", Ty::Any, RW),
-        Field("contract", Ty::Any, RW),
-        Field("secure", Ty::Bool, RW),
-    ],
-};
-
-static UPDATE_ACTION_INPUT: Model = Model {
-    name: "UpdateActionInput",
-    fields: &[
-        Field("category", Ty::Str, RW),
-        Field("name", Ty::Str, RW),
-        Field("config", Ty::Any, RW),
-        Field("version", Ty::Int, RW),
-    ],
-};
-
-static TRIGGER_REQUEST: Model = Model {
-    name: "CreateTriggerRequest",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("target", Ty::Any, RW),
-        Field("enabled", Ty::Bool, RW),
-        Field("matchCriteria", Ty::List(&ANY), RW),
-        Field("name", Ty::Str, RW),
-        Field("topicName", Ty::Str, RW),
-        Field("eventTTLSeconds", Ty::Int, RW),
-        Field("delayBySeconds", Ty::Int, RW),
-        Field("description", Ty::Str, RW),
-        Field("version", Ty::Int, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static FLOW: Model = Model {
-    name: "Flow",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("description", Ty::Str, RW),
-        Field("type", Ty::Str, RW),
-        Field("division", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
 
 /// Add the seeded workflow to a fresh org.
 pub fn seed_flows(d: &mut OrgData, seed: u64) {
@@ -298,7 +186,7 @@ pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("POST", []) => {
-            let b = schema::check(&CREATE_INTEGRATION_REQUEST, rq.body()?)?;
+            let b = schema::check("CreateIntegrationRequest", rq.body()?)?;
             let type_id = b
                 .get("integrationType")
                 .and_then(|t| t.get("id"))
@@ -332,7 +220,7 @@ pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             Ok(Reply::json(render_integration(v, expand)))
         }
         ("PATCH", [id]) => {
-            let b = schema::check(&INTEGRATION, rq.body()?)?;
+            let b = schema::check("Integration", rq.body()?)?;
             let state = req_str(&b, "intendedState")?.to_string();
             let delay = st.cfg.integration_activation.as_millis() as u64;
             let now = st.now_iso();
@@ -375,7 +263,7 @@ pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             Ok(Reply::json(v["config"]["current"].clone()))
         }
         ("PUT", [id, "config", "current"]) => {
-            let b = schema::check(&INTEGRATION_CONFIGURATION, rq.body()?)?;
+            let b = schema::check("IntegrationConfiguration", rq.body()?)?;
             for f in [
                 "name",
                 "version",
@@ -440,7 +328,7 @@ pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiErr
     };
     match (rq.method.as_str(), rest) {
         ("POST", []) => {
-            let b = schema::check(&CREDENTIAL, rq.body()?)?;
+            let b = schema::check("Credential", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let type_name = b
                 .get("type")
@@ -511,7 +399,7 @@ pub fn actions(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> 
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("POST", []) => {
-            let b = schema::check(&POST_ACTION_INPUT, rq.body()?)?;
+            let b = schema::check("PostActionInput", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let category = req_str(&b, "category")?.to_string();
             let integration = req_str(&b, "integrationId")?.to_string();
@@ -557,7 +445,7 @@ pub fn actions(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> 
             Ok(Reply::json(render(v, include_config)))
         }
         ("PATCH", [id]) => {
-            let b = schema::check(&UPDATE_ACTION_INPUT, rq.body()?)?;
+            let b = schema::check("UpdateActionInput", rq.body()?)?;
             let v = st
                 .data
                 .actions
@@ -645,7 +533,7 @@ pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
             Ok(Reply::json(body))
         }
         ("POST", []) => {
-            let b = schema::check(&TRIGGER_REQUEST, rq.body()?)?;
+            let b = schema::check("CreateTriggerRequest", rq.body()?)?;
             check_trigger(st, &b)?;
             let id = st.new_id();
             let mut v = Value::Object(b);
@@ -663,7 +551,7 @@ pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
             find(st, &st.data.triggers, id, "Trigger", rq.now)?.clone(),
         )),
         ("PUT", [id]) => {
-            let b = schema::check(&TRIGGER_REQUEST, rq.body()?)?;
+            let b = schema::check("UpdateTriggerRequest", rq.body()?)?;
             check_trigger(st, &b)?;
             let old = st
                 .data
@@ -720,7 +608,7 @@ pub fn flows(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("POST", []) => {
-            let b = schema::check(&FLOW, rq.body()?)?;
+            let b = schema::check("Flow", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let kind = req_str(&b, "type")?.to_ascii_uppercase();
             if st.data.flows.values().any(|f| {

@@ -10,9 +10,7 @@ use crate::emulator::error::ApiError;
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
 };
-use crate::emulator::schema::{
-    self, CREATE_QUEUE_REQUEST, QUEUE_REQUEST, WRAPUP_CODE_REFERENCE, WRITABLE_ENTITY, req_str,
-};
+use crate::emulator::schema::{self, req_str};
 use crate::emulator::store::{Emu, MemberRec};
 use crate::emulator::util::{ieq, is_uuid};
 
@@ -172,7 +170,7 @@ fn build(settings_base: Value, b: &Map<String, Value>) -> Value {
 }
 
 fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let b = schema::check(&CREATE_QUEUE_REQUEST, rq.body()?)?;
+    let b = schema::check("CreateQueueRequest", rq.body()?)?;
     let name = req_str(&b, "name")?.to_string();
     validate_name(st, &name, None)?;
     let div = st.data.resolve_division(
@@ -216,7 +214,7 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
 }
 
 fn update(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    let b = schema::check(&QUEUE_REQUEST, rq.body()?)?;
+    let b = schema::check("QueueRequest", rq.body()?)?;
     let old = st
         .data
         .queues
@@ -333,7 +331,7 @@ fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     existing(st, id)?;
     let delete = rq.q.bool("delete")?.unwrap_or(false);
-    let items = schema::check_list(&WRITABLE_ENTITY, rq.body()?)?;
+    let items = schema::check_list("WritableEntity", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
         return Err(ApiError::bad_request(format!(
             "The request must contain a valid number of queue members (1 to {MAX_PER_CALL}); got {}",
@@ -415,7 +413,7 @@ fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 
 fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     existing(st, id)?;
-    let items = schema::check_list(&WRAPUP_CODE_REFERENCE, rq.body()?)?;
+    let items = schema::check_list("WrapUpCodeReference", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
         return Err(ApiError::bad_request(format!(
             "Between 1 and {MAX_PER_CALL} wrap-up codes may be added per request; got {}",

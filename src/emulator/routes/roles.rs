@@ -6,9 +6,7 @@ use serde_json::{Value, json};
 use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
-use crate::emulator::schema::{
-    self, ROLE_CREATE, ROLE_DIVISION_GRANTS, ROLE_UPDATE, opt_str, req_str,
-};
+use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
 use crate::emulator::util::ieq;
 
@@ -58,7 +56,7 @@ pub fn roles(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("POST", []) => {
-            let b = schema::check(&ROLE_CREATE, rq.body()?)?;
+            let b = schema::check("DomainOrganizationRoleCreate", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             if st.cfg.unique_names && name_taken(&st.data.roles, &name, None, false) {
                 return Err(duplicate("role", &name));
@@ -82,7 +80,7 @@ pub fn roles(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
             Ok(Reply::json(render(st, &v, with_count)))
         }
         ("PUT", [id]) => {
-            let b = schema::check(&ROLE_UPDATE, rq.body()?)?;
+            let b = schema::check("DomainOrganizationRoleUpdate", rq.body()?)?;
             let old = st
                 .data
                 .roles
@@ -157,7 +155,7 @@ pub fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
         }
         ("POST", [id, op @ ("bulkadd" | "bulkremove")]) => {
             subject_name(st, rq, id)?;
-            let b = schema::check(&ROLE_DIVISION_GRANTS, rq.body()?)?;
+            let b = schema::check("RoleDivisionGrants", rq.body()?)?;
             let pairs = b
                 .get("grants")
                 .and_then(Value::as_array)

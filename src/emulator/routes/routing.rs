@@ -7,10 +7,7 @@ use serde_json::{Value, json};
 use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
-use crate::emulator::schema::{
-    self, CREATE_ROUTING_SKILL, LANGUAGE, ROUTING_SKILL_DIVISION, WRAPUP_CODE_REQUEST, opt_str,
-    req_str,
-};
+use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 use crate::emulator::util::ieq;
 
@@ -42,7 +39,7 @@ pub fn skills(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("POST", []) => {
-            let b = schema::check(&CREATE_ROUTING_SKILL, rq.body()?)?;
+            let b = schema::check("CreateRoutingSkill", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let div = st.data.resolve_division(opt_str(&b, "divisionId"))?;
             if st.cfg.unique_names && name_taken(&st.data.skills, &name, None, true) {
@@ -62,7 +59,7 @@ pub fn skills(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
             Ok(Reply::json(st.data.expand_division(v)))
         }
         ("PATCH", [id]) => {
-            let b = schema::check(&ROUTING_SKILL_DIVISION, rq.body()?)?;
+            let b = schema::check("UpdateSkillDivisionRequest", rq.body()?)?;
             let div = st.data.resolve_division(Some(req_str(&b, "divisionId")?))?;
             let stamp = st.now_iso();
             let v = live(&mut st.data.skills, id, "Skill")?;
@@ -121,7 +118,7 @@ pub fn languages(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("POST", []) => {
-            let b = schema::check(&LANGUAGE, rq.body()?)?;
+            let b = schema::check("Language", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             if st.cfg.unique_names && name_taken(&st.data.languages, &name, None, true) {
                 return Err(duplicate("language", &name));
@@ -196,7 +193,7 @@ pub fn wrapup_codes(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("POST", []) => {
-            let b = schema::check(&WRAPUP_CODE_REQUEST, rq.body()?)?;
+            let b = schema::check("WrapupCodeRequest", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let div = wrapup_division(st, &b)?;
             if st.cfg.unique_names && name_taken(&st.data.wrapup_codes, &name, None, false) {
@@ -221,7 +218,7 @@ pub fn wrapup_codes(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             Ok(Reply::json(render_wrapup(st, &v)))
         }
         ("PUT", [id]) => {
-            let b = schema::check(&WRAPUP_CODE_REQUEST, rq.body()?)?;
+            let b = schema::check("WrapupCodeRequest", rq.body()?)?;
             if !st.data.wrapup_codes.contains_key(*id) {
                 return Err(ApiError::not_found(format!(
                     "Wrap-up code [{id}] not found"

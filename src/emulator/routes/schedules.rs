@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
-use crate::emulator::schema::{self, Model, SCHEDULE, SCHEDULE_GROUP, req_str};
+use crate::emulator::schema::{self, req_str};
 use crate::emulator::store::Emu;
 use crate::emulator::util::ieq;
 
@@ -38,10 +38,10 @@ enum Kind {
 }
 
 impl Kind {
-    fn model(self) -> &'static Model {
+    fn model(self) -> &'static str {
         match self {
-            Kind::Schedule => &SCHEDULE,
-            Kind::Group => &SCHEDULE_GROUP,
+            Kind::Schedule => "Schedule",
+            Kind::Group => "ScheduleGroup",
         }
     }
     fn word(self) -> &'static str {

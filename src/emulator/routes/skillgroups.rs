@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::{Reply, Rq, duplicate, find, name_taken};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{cursor_listing, sort_by_name};
-use crate::emulator::schema::{self, SKILL_GROUP, SKILL_GROUP_WITH_MEMBER_DIVISIONS, req_str};
+use crate::emulator::schema::{self, req_str};
 use crate::emulator::store::Emu;
 
 /// Maximum page size of the cursor listing (unconfirmed).
@@ -17,7 +17,7 @@ pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
         ("GET", []) => list(st, rq),
         ("POST", []) => {
-            let b = schema::check(&SKILL_GROUP_WITH_MEMBER_DIVISIONS, rq.body()?)?;
+            let b = schema::check("SkillGroupWithMemberDivisions", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             if !b.contains_key("skillConditions") {
                 return Err(ApiError::bad_request(
@@ -53,7 +53,7 @@ pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
             Ok(Reply::json(st.data.expand_division(v)))
         }
         ("PATCH", [id]) => {
-            let b = schema::check(&SKILL_GROUP, rq.body()?)?;
+            let b = schema::check("SkillGroup", rq.body()?)?;
             if !st.data.skill_groups.contains_key(*id) {
                 return Err(ApiError::not_found(format!("Skill group [{id}] not found")));
             }
