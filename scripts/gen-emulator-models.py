@@ -23,8 +23,8 @@ The file: `{"sdk": VERSION, "models": {Name: {wireField: {"type": T, "enum": [..
 "readOnly": true}}}}`. `T` is the SDK's type string: `str`, `int`, `float`, `bool`,
 `datetime`, `date`, `LocalDateTime`, `YearMonth`, `object`, `list[T]`, `dict(str, T)` or a model name.
 
-What the SDK does not say is added here, each with its reason (see `READ_ONLY` and
-`EXTRA_FIELDS`): the Python SDK does not mark read-only fields, so the emulator's list of
+What the SDK does not say is added here, each with its reason (see `READ_ONLY`,
+`EXTRA_FIELDS` and `ENUM_OVERRIDES`): the Python SDK does not mark read-only fields, so the emulator's list of
 fields it accepts and drops on write (ids, URIs, audit fields and counts echoed back from
 a GET; "presumably ignored on write", genesys-api.md §16.1) is kept in this script.
 """
@@ -111,6 +111,13 @@ EXTRA_FIELDS = {
     # is ignored on create, so one trigger shape serves both calls.
     "CreateTriggerRequest": {"id": "str", "selfUri": "str", "version": "int"},
     "UpdateTriggerRequest": {"id": "str", "selfUri": "str"},
+}
+
+# Enum values the emulator allows instead of the SDK's, with the reason.
+ENUM_OVERRIDES = {
+    # The SDK lists "ownerIds" here, which matches neither Group nor GroupCreate
+    # ("owners"): taken for a slip in the swagger (unconfirmed).
+    ("GroupUpdate", "visibility"): ["public", "owners", "members"],
 }
 
 
@@ -210,7 +217,7 @@ def main():
         for attr, t in types.items():
             f = {"type": t}
             if attr in enums:
-                f["enum"] = enums[attr]
+                f["enum"] = ENUM_OVERRIDES.get((name, wire[attr]), enums[attr])
             if wire[attr] in ro:
                 f["readOnly"] = True
             fields[wire[attr]] = f

@@ -13,8 +13,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, filter_ids, find};
+use crate::emulator::collection::{
+    Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
+};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, cursor_listing, listing, page, sort_by_name};
+use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::{ieq, uuid_from};
@@ -513,10 +516,46 @@ fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let mut items: Vec<Value> = st.data.triggers.values().cloned().collect();
+pub static TRIGGERS: Collection = Collection {
+    uri: "/api/v2/processautomation/triggers",
+    word: "trigger",
+    map: |d| &d.triggers,
+    map_mut: |d| &mut d.triggers,
+    rules: Rules {
+        create: Some("CreateTriggerRequest"),
+        // Full replacement: omitted optional fields are cleared.
+        update: Update::Put("UpdateTriggerRequest"),
+        versioning: Versioning::Int { required: true },
+        listing: Listing::Cursor {
+            max: 200,
+            keep: &["topicName", "enabled"],
+        },
+        // No name filter: clients list by topic and compare names.
+        name_filter: NameFilter::None,
+        id_filter: None,
+        unique_names: false,
+        sort_by_id: true,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, _| {
+            let mut v = Value::Object(b.clone());
+            if let Some(o) = v.as_object_mut() {
+                o.remove("version");
+            }
+            Ok(v)
+        },
+        validate: |st, b, old| {
+            check_trigger(st, b)?;
+            match old {
+                Some(old) if b["topicName"] != old["topicName"] => Err(ApiError::bad_request(
+                    "The topicName of a trigger cannot be changed",
+                )),
+                _ => Ok(()),
+            }
+        },
+        render: |_, _, v, _| v,
+        filter: |_, rq, items| {
             let topics = rq.q.list("topicName");
             if !topics.is_empty() {
                 items.retain(|t| topics.iter().any(|x| t["topicName"] == x.as_str()));
@@ -524,66 +563,11 @@ pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
             if let Some(e) = rq.q.bool("enabled")? {
                 items.retain(|t| t["enabled"] == e);
             }
-            items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-            let keep: Vec<(&str, String)> = ["topicName", "enabled"]
-                .iter()
-                .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
-                .collect();
-            let body = cursor_listing(&rq.path, &rq.q, items, 200, &keep)?;
-            Ok(Reply::json(body))
-        }
-        ("POST", []) => {
-            let b = schema::check("CreateTriggerRequest", rq.body()?)?;
-            check_trigger(st, &b)?;
-            let id = st.new_id();
-            let mut v = Value::Object(b);
-            if let Some(o) = v.as_object_mut() {
-                o.remove("version");
-            }
-            v["id"] = json!(id);
-            v["version"] = json!(1);
-            v["selfUri"] = json!(format!("/api/v2/processautomation/triggers/{id}"));
-            st.data.triggers.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(v))
-        }
-        ("GET", [id]) => Ok(Reply::json(
-            find(st, &st.data.triggers, id, "Trigger", rq.now)?.clone(),
-        )),
-        ("PUT", [id]) => {
-            let b = schema::check("UpdateTriggerRequest", rq.body()?)?;
-            check_trigger(st, &b)?;
-            let old = st
-                .data
-                .triggers
-                .get(*id)
-                .ok_or_else(|| ApiError::not_found(format!("Trigger [{id}] not found")))?;
-            let current = old["version"].as_i64().unwrap_or(1);
-            if b.get("version").and_then(Value::as_i64) != Some(current) {
-                return Err(ApiError::conflict(format!(
-                    "The trigger version does not match the current version [{current}]"
-                )));
-            }
-            if b["topicName"] != old["topicName"] {
-                return Err(ApiError::bad_request(
-                    "The topicName of a trigger cannot be changed",
-                ));
-            }
-            // Full replacement: omitted optional fields are cleared.
-            let mut v = Value::Object(b);
-            v["id"] = json!(id);
-            v["version"] = json!(current + 1);
-            v["selfUri"] = json!(format!("/api/v2/processautomation/triggers/{id}"));
-            st.data.triggers.insert(id.to_string(), v.clone());
-            Ok(Reply::json(v))
-        }
-        ("DELETE", [id]) => match st.data.triggers.remove(*id) {
-            Some(_) => Ok(Reply::no_content()),
-            None => Err(ApiError::not_found(format!("Trigger [{id}] not found"))),
+            Ok(())
         },
-        _ => Err(rq.no_route()),
-    }
-}
+        ..Hooks::DEFAULT
+    },
+};
 
 // ------------------------------------------------------------------------- flows
 
