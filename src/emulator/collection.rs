@@ -178,6 +178,8 @@ pub struct Rules {
     pub unique_names: bool,
     /// List order: by name (then id), or by id.
     pub sort_by_id: bool,
+    /// Put before the generated UUID of new entities (data actions: `custom_-_`).
+    pub id_prefix: &'static str,
 }
 
 impl Rules {
@@ -199,6 +201,7 @@ impl Rules {
         divisions: Divisions::None,
         unique_names: true,
         sort_by_id: false,
+        id_prefix: "",
     };
 }
 
@@ -342,7 +345,7 @@ impl Collection {
         self.check_name(st, &b, None, true)?;
         (self.hooks.validate)(st, &b, None)?;
         let built = (self.hooks.build)(st, &b, None)?;
-        let id = st.new_id();
+        let id = format!("{}{}", self.rules.id_prefix, st.new_id());
         let mut v = json!({"id": id});
         merge_into(&mut v, built);
         match self.rules.versioning {

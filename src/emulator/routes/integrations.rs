@@ -5,7 +5,8 @@
 //! (secret fields kept, never read back), `/api/v2/integrations/actions` (data actions,
 //! int `version` checked on PATCH), `/api/v2/processautomation/triggers` (cursor
 //! listing, `version` checked on PUT, immutable `topicName`) and `/api/v2/flows`
-//! (read-only stubs; a fresh org has the workflow [`SEEDED_WORKFLOW`]; `POST` adds one).
+//! (stubs without update or delete; a fresh org has the workflow [`SEEDED_WORKFLOW`];
+//! `POST` adds one).
 //! There is no `/api/v2/integrations/webhooks` collection (404).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, filter_ids, find};
 use crate::emulator::collection::{
-    Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
+    Collection, Delete, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
@@ -377,103 +378,96 @@ pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiErr
 
 // ------------------------------------------------------------------------- data actions
 
-pub fn actions(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    let include_config = rq.q.get("includeConfig").is_some_and(|v| ieq(v, "true"));
-    let render = |v: &Value, with_config: bool| {
-        let mut v = v.clone();
-        if !with_config && let Some(o) = v.as_object_mut() {
-            o.remove("config");
-        }
-        v
-    };
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items: Vec<Value> = st.data.actions.values().cloned().collect();
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
+pub static ACTIONS: Collection = Collection {
+    uri: "/api/v2/integrations/actions",
+    word: "action",
+    map: |d| &d.actions,
+    map_mut: |d| &mut d.actions,
+    rules: Rules {
+        create: Some("PostActionInput"),
+        update: Update::Patch("UpdateActionInput"),
+        name_on_update: false,
+        versioning: Versioning::Int { required: true },
+        id_filter: Some("ids"),
+        // Unique per integration (checked in `validate`), not org-wide.
+        unique_names: false,
+        id_prefix: "custom_-_",
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, old| {
+            Ok(match old {
+                None => json!({
+                    "name": b["name"], "category": b["category"], "integrationId": b["integrationId"],
+                    "contract": b["contract"], "config": b["config"],
+                    "secure": b.get("secure").cloned().unwrap_or(json!(false)),
+                }),
+                Some(old) => {
+                    let mut v = old.clone();
+                    for f in ["category", "name", "config"] {
+                        if let Some(x) = b.get(f) {
+                            v[f] = x.clone();
+                        }
+                    }
+                    v
+                }
+            })
+        },
+        validate: |st, b, old| match old {
+            None => check_action(st, b),
+            Some(_) => Ok(()),
+        },
+        // `config` only with `includeConfig=true` on reads.
+        render: |_, rq, mut v, _| {
+            let include = rq.q.get("includeConfig").is_some_and(|v| ieq(v, "true"));
+            if rq.method == "GET"
+                && !include
+                && let Some(o) = v.as_object_mut()
+            {
+                o.remove("config");
             }
+            v
+        },
+        filter: |_, rq, items| {
             if let Some(c) = rq.q.get("category") {
                 items.retain(|v| v["category"].as_str().is_some_and(|x| ieq(x, c)));
             }
-            filter_ids(&rq.q, "ids", &mut items);
-            sort_by_name(&mut items);
-            let items = items.iter().map(|v| render(v, include_config)).collect();
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
-        ("POST", []) => {
-            let b = schema::check("PostActionInput", rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            let category = req_str(&b, "category")?.to_string();
-            let integration = req_str(&b, "integrationId")?.to_string();
-            match st.data.integrations.get(&integration) {
-                Some(i) if i["integrationType"]["id"] == "custom-rest-actions" => {}
-                Some(_) => {
-                    return Err(ApiError::bad_request(format!(
-                        "Integration [{integration}] does not support custom actions"
-                    )));
-                }
-                None => {
-                    return Err(ApiError::bad_request(format!(
-                        "Integration [{integration}] does not exist"
-                    )));
-                }
-            }
-            for f in ["config", "contract"] {
-                if !b.get(f).is_some_and(Value::is_object) {
-                    return Err(ApiError::bad_request(format!(
-                        "The field [{f}] is required on PostActionInput"
-                    )));
-                }
-            }
-            if st.data.actions.values().any(|a| {
-                a["integrationId"] == integration.as_str()
-                    && a["name"].as_str().is_some_and(|n| ieq(n, &name))
-            }) {
-                return Err(super::duplicate("action", &name));
-            }
-            let id = format!("custom_-_{}", st.new_id());
-            let v = json!({
-                "id": id, "name": name, "category": category, "integrationId": integration,
-                "contract": b["contract"], "config": b["config"],
-                "secure": b.get("secure").cloned().unwrap_or(json!(false)), "version": 1,
-                "selfUri": format!("/api/v2/integrations/actions/{id}"),
-            });
-            st.data.actions.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(v))
-        }
-        ("GET", [id]) => {
-            let v = find(st, &st.data.actions, id, "Action", rq.now)?;
-            Ok(Reply::json(render(v, include_config)))
-        }
-        ("PATCH", [id]) => {
-            let b = schema::check("UpdateActionInput", rq.body()?)?;
-            let v = st
-                .data
-                .actions
-                .get_mut(*id)
-                .ok_or_else(|| ApiError::not_found(format!("Action [{id}] not found")))?;
-            let current = v["version"].as_i64().unwrap_or(1);
-            if b.get("version").and_then(Value::as_i64) != Some(current) {
-                return Err(ApiError::conflict(format!(
-                    "The action version does not match the current version [{current}]"
-                )));
-            }
-            for f in ["category", "name", "config"] {
-                if let Some(x) = b.get(f) {
-                    v[f] = x.clone();
-                }
-            }
-            v["version"] = json!(current + 1);
-            Ok(Reply::json(v.clone()))
-        }
-        ("DELETE", [id]) => match st.data.actions.remove(*id) {
-            Some(_) => Ok(Reply::no_content()),
-            None => Err(ApiError::not_found(format!("Action [{id}] not found"))),
+            Ok(())
         },
-        _ => Err(rq.no_route()),
+        ..Hooks::DEFAULT
+    },
+};
+
+fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
+    let name = req_str(b, "name")?;
+    req_str(b, "category")?;
+    let integration = req_str(b, "integrationId")?;
+    match st.data.integrations.get(integration) {
+        Some(i) if i["integrationType"]["id"] == "custom-rest-actions" => {}
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "Integration [{integration}] does not support custom actions"
+            )));
+        }
+        None => {
+            return Err(ApiError::bad_request(format!(
+                "Integration [{integration}] does not exist"
+            )));
+        }
     }
+    for f in ["config", "contract"] {
+        if !b.get(f).is_some_and(Value::is_object) {
+            return Err(ApiError::bad_request(format!(
+                "The field [{f}] is required on PostActionInput"
+            )));
+        }
+    }
+    if st.data.actions.values().any(|a| {
+        a["integrationId"] == integration && a["name"].as_str().is_some_and(|n| ieq(n, name))
+    }) {
+        return Err(super::duplicate("action", name));
+    }
+    Ok(())
 }
 
 // ------------------------------------------------------------------------- triggers
@@ -571,11 +565,38 @@ pub static TRIGGERS: Collection = Collection {
 
 // ------------------------------------------------------------------------- flows
 
-pub fn flows(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items: Vec<Value> = st.data.flows.values().cloned().collect();
+pub static FLOWS: Collection = Collection {
+    uri: "/api/v2/flows",
+    word: "flow",
+    map: |d| &d.flows,
+    map_mut: |d| &mut d.flows,
+    rules: Rules {
+        create: Some("Flow"),
+        delete: Delete::None,
+        // Unique per flow type (checked in `validate`).
+        unique_names: false,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, _| {
+            Ok(
+                json!({"name": b["name"], "type": b["type"].as_str().unwrap_or_default().to_ascii_uppercase(),
+                      "description": b.get("description").cloned().unwrap_or(json!("")),
+                      "active": false, "system": false, "deleted": false}),
+            )
+        },
+        validate: |st, b, _| {
+            let name = req_str(b, "name")?;
+            let kind = req_str(b, "type")?.to_ascii_uppercase();
+            if st.data.flows.values().any(|f| {
+                f["type"] == kind.as_str() && f["name"].as_str().is_some_and(|n| ieq(n, name))
+            }) {
+                return Err(super::duplicate("flow", name));
+            }
+            Ok(())
+        },
+        render: |_, _, v, _| v,
+        filter: |_, rq, items| {
             let types = rq.q.list("type");
             if !types.is_empty() {
                 items.retain(|f| {
@@ -584,33 +605,8 @@ pub fn flows(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                         .any(|t| f["type"].as_str().is_some_and(|x| ieq(x, t)))
                 });
             }
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
-            }
-            filter_ids(&rq.q, "id", &mut items);
-            sort_by_name(&mut items);
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
-        ("POST", []) => {
-            let b = schema::check("Flow", rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            let kind = req_str(&b, "type")?.to_ascii_uppercase();
-            if st.data.flows.values().any(|f| {
-                f["type"] == kind.as_str() && f["name"].as_str().is_some_and(|n| ieq(n, &name))
-            }) {
-                return Err(super::duplicate("flow", &name));
-            }
-            let id = st.new_id();
-            let v = json!({"id": id, "name": name, "type": kind,
-                           "description": b.get("description").cloned().unwrap_or(json!("")),
-                           "active": false, "system": false, "deleted": false,
-                           "selfUri": format!("/api/v2/flows/{id}")});
-            st.data.flows.insert(id.clone(), v.clone());
-            Ok(Reply::json(v))
-        }
-        ("GET", [id]) => Ok(Reply::json(
-            find(st, &st.data.flows, id, "Flow", rq.now)?.clone(),
-        )),
-        _ => Err(rq.no_route()),
-    }
-}
+            Ok(())
+        },
+        ..Hooks::DEFAULT
+    },
+};

@@ -112,6 +112,8 @@ pub static COLLECTIONS: &[&Collection] = &[
     &schedules::SCHEDULE_GROUPS,
     &queues::QUEUES,
     &integrations::TRIGGERS,
+    &integrations::ACTIONS,
+    &integrations::FLOWS,
     &groups::GROUPS,
 ];
 
@@ -133,11 +135,9 @@ pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         }
         ["users", rest @ ..] => users::handle(st, rq, rest),
         ["emulator", "tasks", id] => tasks::get(st, rq, id),
-        ["integrations", "actions", rest @ ..] => integrations::actions(st, rq, rest),
         ["integrations", "credentials", rest @ ..] => integrations::credentials(st, rq, rest),
         ["integrations", "types", rest @ ..] => integrations::types(rq, rest),
         ["integrations", rest @ ..] => integrations::integrations(st, rq, rest),
-        ["flows", rest @ ..] => integrations::flows(st, rq, rest),
         _ => Err(rq.no_route()),
     }
 }
