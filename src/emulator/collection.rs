@@ -239,6 +239,11 @@ impl Collection {
     }
 
     fn list(&self, st: &Emu, rq: &Rq) -> Result<Reply, ApiError> {
+        self.list_as(st, rq, self.rules.listing)
+    }
+
+    /// The listing in another shape (a collection with a page and a cursor form).
+    pub fn list_as(&self, st: &Emu, rq: &Rq, shape: Listing) -> Result<Reply, ApiError> {
         let mut items: Vec<Value> = (self.map)(&st.data).values().cloned().collect();
         if let Some(n) = rq.q.get("name") {
             let n = n.to_lowercase();
@@ -281,7 +286,7 @@ impl Collection {
         }
         // After sorting: a filter may also re-order (`sortBy`).
         (self.hooks.filter)(st, rq, &mut items)?;
-        match self.rules.listing {
+        match shape {
             Listing::Page {
                 max,
                 sort_order,

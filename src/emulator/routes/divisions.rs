@@ -3,13 +3,16 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, filter_ids};
-use crate::emulator::collection::{Collection, Hooks, Rules, Update};
+use super::{Reply, Rq};
+use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{cursor_listing, sort_by_name};
 use crate::emulator::schema::opt_str;
 use crate::emulator::store::{Emu, OrgData};
-use crate::emulator::util::ieq;
+
+const QUERY: Listing = Listing::Cursor {
+    max: 200,
+    keep: &["name"],
+};
 
 pub static DIVISIONS: Collection = Collection {
     uri: "/api/v2/authorization/divisions",
@@ -38,7 +41,8 @@ pub static DIVISIONS: Collection = Collection {
         filter: |_, rq, _| rq.q.bool("objectCount").map(|_| ()),
         can_delete,
         extra: |st, rq, rest| match (rq.method.as_str(), rest) {
-            ("GET", ["query"]) => Some(query(st, rq)),
+            // The cursor form of the listing (max 200).
+            ("GET", ["query"]) => Some(DIVISIONS.list_as(st, rq, QUERY)),
             ("GET", ["home"]) => {
                 let home = st.data.home_division();
                 Some(Ok(Reply::json(st.data.divisions[&home].clone())))
@@ -78,28 +82,6 @@ fn render(d: &OrgData, mut v: Value, counts: bool) -> Value {
         v["objectCounts"] = Value::Object(object_counts(d, &id));
     }
     v
-}
-
-/// `GET /authorization/divisions/query`: the cursor form of the listing (max 200).
-fn query(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let mut items: Vec<Value> = st.data.divisions.values().cloned().collect();
-    let keep: Vec<(&str, String)> =
-        rq.q.get("name")
-            .map(|n| ("name", n.to_string()))
-            .into_iter()
-            .collect();
-    if let Some(n) = rq.q.get("name") {
-        items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
-    }
-    filter_ids(&rq.q, "id", &mut items);
-    sort_by_name(&mut items);
-    let items = items
-        .into_iter()
-        .map(|v| render(&st.data, v, false))
-        .collect();
-    Ok(Reply::json(cursor_listing(
-        &rq.path, &rq.q, items, 200, &keep,
-    )?))
 }
 
 fn can_delete(st: &Emu, id: &str) -> Result<(), ApiError> {

@@ -13,12 +13,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, filter_ids, find};
+use super::{Reply, Rq, find};
 use crate::emulator::collection::{
     Collection, Delete, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
+use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::{ieq, uuid_from};
@@ -167,28 +167,47 @@ fn integration_mut<'a>(st: &'a mut Emu, id: &str) -> Result<&'a mut Value, ApiEr
         .ok_or_else(|| ApiError::not_found(format!("Integration [{id}] not found")))
 }
 
-pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    let expand = rq.q.list("expand").iter().any(|e| e == "config.current");
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            // No name filter (§15.2): clients list and compare names.
-            let mut items: Vec<Value> = st
-                .data
-                .integrations
-                .values()
-                .map(|v| render_integration(v, expand))
-                .collect();
-            filter_ids(&rq.q, "ids", &mut items);
+pub static INTEGRATIONS: Collection = Collection {
+    uri: "/api/v2/integrations",
+    word: "integration",
+    map: |d| &d.integrations,
+    map_mut: |d| &mut d.integrations,
+    rules: Rules {
+        // No name filter (§15.2): clients list and compare names.
+        name_filter: NameFilter::None,
+        id_filter: Some("ids"),
+        unique_names: false,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        render: |_, rq, v, _| render_integration(&v, expanded(rq)),
+        filter: |_, rq, items| {
             if let Some(t) = rq.q.get("integrationType") {
                 items.retain(|v| v["integrationType"]["id"] == t);
             }
             if let Some(s) = rq.q.get("reportedState") {
-                items.retain(|v| v["reportedState"]["code"] == s);
+                items.retain(|v| render_integration(v, false)["reportedState"]["code"] == s);
             }
-            sort_by_name(&mut items);
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
+            Ok(())
+        },
+        // Create (the name defaults to the type's), `intendedState`, delete (answers the
+        // integration) and `config/current`.
+        extra: |st, rq, rest| match (rq.method.as_str(), rest) {
+            ("POST", []) | ("PATCH" | "DELETE", [_]) | (_, [_, "config", "current"]) => {
+                Some(integrations(st, rq, rest))
+            }
+            _ => None,
+        },
+        ..Hooks::DEFAULT
+    },
+};
+
+fn expanded(rq: &Rq) -> bool {
+    rq.q.list("expand").iter().any(|e| e == "config.current")
+}
+
+fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    match (rq.method.as_str(), rest) {
         ("POST", []) => {
             let b = schema::check("CreateIntegrationRequest", rq.body()?)?;
             let type_id = b
@@ -218,10 +237,6 @@ pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             st.data.integrations.insert(id.clone(), v.clone());
             st.note_created(&id, rq.now);
             Ok(Reply::json(render_integration(&v, false)))
-        }
-        ("GET", [id]) => {
-            let v = find(st, &st.data.integrations, id, "Integration", rq.now)?;
-            Ok(Reply::json(render_integration(v, expand)))
         }
         ("PATCH", [id]) => {
             let b = schema::check("Integration", rq.body()?)?;

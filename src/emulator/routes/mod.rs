@@ -114,18 +114,14 @@ pub static COLLECTIONS: &[&Collection] = &[
     &integrations::TRIGGERS,
     &integrations::ACTIONS,
     &integrations::FLOWS,
+    &integrations::INTEGRATIONS,
     &groups::GROUPS,
 ];
 
-/// Route `/api/v2/...`: a collection of [`COLLECTIONS`], else a hand-written family.
+/// Route `/api/v2/...`: a hand-written family, else a collection of [`COLLECTIONS`]
+/// (the first whose path prefixes the request's).
 pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = rq.segs.iter().map(String::as_str).collect();
-    for c in COLLECTIONS {
-        let own: Vec<&str> = c.uri.trim_start_matches("/api/v2/").split('/').collect();
-        if segs.len() >= own.len() && segs[..own.len()] == own[..] {
-            return c.handle(st, rq, &segs[own.len()..]);
-        }
-    }
     match segs.as_slice() {
         ["organizations", "me"] => org::handle(st, rq),
         ["authorization", "subjects", rest @ ..] => roles::subjects(st, rq, rest),
@@ -137,8 +133,15 @@ pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         ["emulator", "tasks", id] => tasks::get(st, rq, id),
         ["integrations", "credentials", rest @ ..] => integrations::credentials(st, rq, rest),
         ["integrations", "types", rest @ ..] => integrations::types(rq, rest),
-        ["integrations", rest @ ..] => integrations::integrations(st, rq, rest),
-        _ => Err(rq.no_route()),
+        _ => {
+            for c in COLLECTIONS {
+                let own: Vec<&str> = c.uri.trim_start_matches("/api/v2/").split('/').collect();
+                if segs.len() >= own.len() && segs[..own.len()] == own[..] {
+                    return c.handle(st, rq, &segs[own.len()..]);
+                }
+            }
+            Err(rq.no_route())
+        }
     }
 }
 
