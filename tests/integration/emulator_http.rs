@@ -961,3 +961,43 @@ async fn groups_members_follow_the_group_version() {
         "not.found",
     );
 }
+
+#[tokio::test]
+async fn deleting_a_skill_or_language_takes_it_off_users() {
+    let t = boot(EmulatorConfig::default()).await;
+    let uid = create_user(&t, "Ann", "ann@example.com").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let skill = t
+        .post("/api/v2/routing/skills", json!({"name": "Billing"}))
+        .await
+        .body["id"]
+        .clone();
+    let lang = t
+        .post("/api/v2/routing/languages", json!({"name": "French"}))
+        .await
+        .body["id"]
+        .clone();
+    for (seg, id) in [("routingskills", &skill), ("routinglanguages", &lang)] {
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v2/users/{uid}/{seg}/bulk"),
+                Some(json!([{"id": id, "proficiency": 3}])),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    for (coll, seg, id) in [
+        ("skills", "routingskills", &skill),
+        ("languages", "routinglanguages", &lang),
+    ] {
+        let path = format!("/api/v2/routing/{coll}/{}", id.as_str().unwrap());
+        assert!(t.call(Method::DELETE, &path, None).await.status < 300);
+        // Soft-deleted: still readable, with `state: deleted`.
+        assert_eq!(t.get(&path).await.body["state"], "deleted");
+        let l = t.get(&format!("/api/v2/users/{uid}/{seg}")).await.body;
+        assert_eq!(l["entities"], json!([]), "{seg}: {l}");
+    }
+}

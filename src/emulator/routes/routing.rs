@@ -32,6 +32,13 @@ pub static SKILLS: Collection = Collection {
     },
     hooks: Hooks {
         build: build_skill,
+        // A deleted skill is taken off every user (issue 16: "deleting a skill removes it
+        // from users").
+        deleted: |st, id| {
+            for skills in st.data.user_skills.values_mut() {
+                skills.remove(id);
+            }
+        },
         ..Hooks::DEFAULT
     },
 };
@@ -79,6 +86,12 @@ pub static LANGUAGES: Collection = Collection {
     hooks: Hooks {
         build: |st, b, _| {
             Ok(json!({"name": b["name"], "dateModified": st.now_iso(), "state": "active"}))
+        },
+        // Like skills: a deleted language is taken off every user (unconfirmed).
+        deleted: |st, id| {
+            for languages in st.data.user_languages.values_mut() {
+                languages.remove(id);
+            }
         },
         ..Hooks::DEFAULT
     },
