@@ -101,7 +101,7 @@ fn validate_accepts_the_example_and_counts_it() {
     let p = Project::with_example();
     let run = p.run(&["validate"]).expect(0);
     assert!(
-        run.stdout.contains("Valid: 2 files, 17 objects"),
+        run.stdout.contains("Valid: 2 files, 18 objects"),
         "{}",
         run.stdout
     );
