@@ -180,6 +180,12 @@ pub struct Rules {
     pub sort_by_id: bool,
     /// Put before the generated UUID of new entities (data actions: `custom_-_`).
     pub id_prefix: &'static str,
+    /// The SDK models of a read (`GET /{id}`) and of the listing; a test checks the
+    /// emulator's answers against them (`routes::tests`).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub read_model: &'static str,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub list_model: &'static str,
 }
 
 impl Rules {
@@ -202,6 +208,8 @@ impl Rules {
         unique_names: true,
         sort_by_id: false,
         id_prefix: "",
+        read_model: "",
+        list_model: "",
     };
 }
 

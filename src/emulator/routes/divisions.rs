@@ -23,6 +23,8 @@ pub static DIVISIONS: Collection = Collection {
         create: Some("AuthzDivision"),
         update: Update::Put("AuthzDivision"),
         // `name` is a "search term" (semantics unconfirmed): exact, case-insensitive here.
+        read_model: "AuthzDivision",
+        list_model: "AuthzDivisionEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {

@@ -177,6 +177,8 @@ pub static INTEGRATIONS: Collection = Collection {
         name_filter: NameFilter::None,
         id_filter: Some("ids"),
         unique_names: false,
+        read_model: "Integration",
+        list_model: "IntegrationEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -407,6 +409,8 @@ pub static ACTIONS: Collection = Collection {
         // Unique per integration (checked in `validate`), not org-wide.
         unique_names: false,
         id_prefix: "custom_-_",
+        read_model: "Action",
+        list_model: "ActionEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -544,6 +548,8 @@ pub static TRIGGERS: Collection = Collection {
         id_filter: None,
         unique_names: false,
         sort_by_id: true,
+        read_model: "Trigger",
+        list_model: "TriggerEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -590,6 +596,8 @@ pub static FLOWS: Collection = Collection {
         delete: Delete::None,
         // Unique per flow type (checked in `validate`).
         unique_names: false,
+        read_model: "Flow",
+        list_model: "FlowEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {

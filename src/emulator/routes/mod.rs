@@ -199,7 +199,178 @@ pub fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
 mod tests {
     use super::*;
     use crate::emulator::collection::Update;
-    use crate::emulator::schema::MODELS;
+    use crate::emulator::config::EmulatorConfig;
+    use crate::emulator::schema::{self, MODELS};
+    use serde_json::json;
+
+    fn call(st: &mut Emu, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (p, q) = path.split_once('?').unwrap_or((path, ""));
+        let rq = Rq {
+            method: method.into(),
+            path: p.into(),
+            segs: p["/api/v2/".len()..]
+                .split('/')
+                .map(str::to_lowercase)
+                .collect(),
+            q: Query::parse(q),
+            body,
+            now: Instant::now(),
+        };
+        match dispatch(st, &rq) {
+            Ok(r) => r.body.unwrap_or(Value::Null),
+            Err(e) => panic!("{method} {path}: {} {}", e.status, e.message),
+        }
+    }
+
+    /// A valid create body per collection.
+    fn create_body(st: &mut Emu, uri: &str) -> Value {
+        let id_of = |m: &BTreeMap<String, Value>| m.keys().next().cloned().unwrap_or_default();
+        match uri.trim_start_matches("/api/v2/") {
+            "routing/skillgroups" => json!({"name": "G", "skillConditions": [
+                {"routingSkillConditions": [], "languageSkillConditions": [], "operation": "And"}]}),
+            "architect/schedules" => json!({"name": "S", "start": "2024-01-01T08:00:00.000",
+                                            "end": "2024-01-01T17:00:00.000", "rrule": "FREQ=DAILY"}),
+            "architect/schedulegroups" => json!({"name": "SG", "timeZone": "Europe/Paris",
+                "openSchedules": [{"id": id_of(&st.data.schedules)}]}),
+            "processautomation/triggers" => json!({"name": "T", "topicName": "v2.users.x.presence",
+                "enabled": true, "target": {"type": "Workflow", "id": id_of(&st.data.flows)}}),
+            "integrations/actions" => {
+                let i = call(
+                    st,
+                    "POST",
+                    "/api/v2/integrations",
+                    Some(json!({"integrationType": {"id": "custom-rest-actions"}})),
+                );
+                json!({"name": "A", "category": "C", "integrationId": i["id"],
+                       "config": {"request": {"requestUrlTemplate": "https://example.com",
+                                              "requestType": "GET", "headers": {}},
+                                  "response": {"translationMap": {}}},
+                       "contract": {"input": {"inputSchema": {"type": "object"}},
+                                    "output": {"successSchema": {"type": "object"}}}})
+            }
+            "flows" => json!({"name": "F", "type": "WORKFLOW"}),
+            "integrations" => json!({"integrationType": {"id": "webhook"}}),
+            "groups" => json!({"name": "Gr", "type": "official", "visibility": "public",
+                               "rulesVisible": true}),
+            _ => json!({"name": "N"}),
+        }
+    }
+
+    #[test]
+    fn hand_written_answers_follow_the_sdk_models() {
+        let mut st = Emu::new(EmulatorConfig::default()).unwrap();
+        let u = call(
+            &mut st,
+            "POST",
+            "/api/v2/users",
+            Some(json!({"name": "Ann", "email": "ann@example.com", "title": "Agent"})),
+        );
+        let uid = u["id"].as_str().unwrap().to_string();
+        let s = call(
+            &mut st,
+            "POST",
+            "/api/v2/routing/skills",
+            Some(json!({"name": "S"})),
+        );
+        let q = call(
+            &mut st,
+            "POST",
+            "/api/v2/routing/queues",
+            Some(json!({"name": "Q"})),
+        );
+        let g = call(
+            &mut st,
+            "POST",
+            "/api/v2/groups",
+            Some(json!({"name": "G",
+                     "type": "official", "visibility": "public", "rulesVisible": true})),
+        );
+        let (qid, gid) = (q["id"].as_str().unwrap(), g["id"].as_str().unwrap());
+        call(
+            &mut st,
+            "PATCH",
+            &format!("/api/v2/users/{uid}/routingskills/bulk"),
+            Some(json!([{"id": s["id"], "proficiency": 2}])),
+        );
+        call(
+            &mut st,
+            "POST",
+            &format!("/api/v2/routing/queues/{qid}/members"),
+            Some(json!([{"id": uid}])),
+        );
+        call(
+            &mut st,
+            "POST",
+            &format!("/api/v2/groups/{gid}/members"),
+            Some(json!({"memberIds": [uid], "version": 1})),
+        );
+        let search =
+            json!({"query": [{"type": "EXACT", "fields": ["email"], "value": "ann@example.com"}]});
+        for (method, path, body, model) in [
+            ("GET", format!("/api/v2/users/{uid}"), None, "User"),
+            ("GET", "/api/v2/users".into(), None, "UserEntityListing"),
+            (
+                "POST",
+                "/api/v2/users/search".into(),
+                Some(search),
+                "UsersSearchResponse",
+            ),
+            (
+                "GET",
+                format!("/api/v2/users/{uid}/routingskills"),
+                None,
+                "UserSkillEntityListing",
+            ),
+            (
+                "GET",
+                format!("/api/v2/routing/queues/{qid}/members"),
+                None,
+                "QueueMemberEntityListing",
+            ),
+            (
+                "GET",
+                format!("/api/v2/groups/{gid}/members"),
+                None,
+                "UserEntityListing",
+            ),
+            (
+                "GET",
+                format!("/api/v2/authorization/subjects/{uid}"),
+                None,
+                "AuthzSubject",
+            ),
+            (
+                "GET",
+                "/api/v2/organizations/me".into(),
+                None,
+                "Organization",
+            ),
+        ] {
+            let v = call(&mut st, method, &path, body);
+            if let Err(e) = schema::check(model, &v) {
+                panic!("{method} {path} is no {model}: {}", e.message);
+            }
+        }
+    }
+
+    #[test]
+    fn answers_follow_the_sdk_read_models() {
+        let mut st = Emu::new(EmulatorConfig::default()).unwrap();
+        for c in COLLECTIONS {
+            let body = create_body(&mut st, c.uri);
+            let created = call(&mut st, "POST", c.uri, Some(body));
+            let id = created["id"].as_str().unwrap().to_string();
+            let read = call(&mut st, "GET", &format!("{}/{id}", c.uri), None);
+            for (what, v) in [("create", &created), ("read", &read)] {
+                if let Err(e) = schema::check(c.rules.read_model, v) {
+                    panic!(
+                        "{} {what} is no {}: {}",
+                        c.uri, c.rules.read_model, e.message
+                    );
+                }
+            }
+        }
+    }
 
     /// Model names passed to `check("…")` / `check_list("…")` in the route sources.
     fn models_in_sources() -> Vec<String> {
@@ -225,6 +396,8 @@ mod tests {
         assert!(names.iter().any(|n| n == "CreateUser"), "{names:?}");
         for c in COLLECTIONS {
             names.extend(c.rules.create.map(str::to_string));
+            names.push(c.rules.read_model.to_string());
+            names.push(c.rules.list_model.to_string());
             if let Update::Put(m) | Update::Patch(m) = c.rules.update {
                 names.push(m.to_string());
             }

@@ -34,6 +34,8 @@ pub static ROLES: Collection = Collection {
         create: Some("DomainOrganizationRoleCreate"),
         update: Update::Put("DomainOrganizationRoleUpdate"),
         // `name` semantics unconfirmed: exact, case-insensitive (the default).
+        read_model: "DomainOrganizationRole",
+        list_model: "OrganizationRoleEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
