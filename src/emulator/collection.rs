@@ -181,10 +181,8 @@ pub struct Rules {
     /// Put before the generated UUID of new entities (data actions: `custom_-_`).
     pub id_prefix: &'static str,
     /// The SDK models of a read (`GET /{id}`) and of the listing; a test checks the
-    /// emulator's answers against them (`routes::tests`).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// emulator's answers against them (`emulator::collections`).
     pub read_model: &'static str,
-    #[cfg_attr(not(test), allow(dead_code))]
     pub list_model: &'static str,
 }
 

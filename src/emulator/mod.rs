@@ -42,3 +42,21 @@ pub use faults::{FaultMatch, FaultRule, load_faults, parse_faults};
 pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use server::{EmulatorHandle, serve_until_ctrl_c};
 pub use store::{LoggedRequest, OrgData};
+
+/// Check a JSON value against one of the SDK wire models in `models.json` (unknown field,
+/// wrong type, value outside an enum): the error message says what is wrong. For tests
+/// that hold the emulator's answers to the SDK's read models.
+pub fn check_wire_model(model: &str, v: &serde_json::Value) -> Result<(), String> {
+    if schema::MODELS.get(model).is_none() {
+        return Err(format!("models.json has no model {model}"));
+    }
+    schema::check(model, v).map(|_| ()).map_err(|e| e.message)
+}
+
+/// The collections served by the generic handlers: `(uri, read model, listing model)`.
+pub fn collections() -> Vec<(&'static str, &'static str, &'static str)> {
+    routes::COLLECTIONS
+        .iter()
+        .map(|c| (c.uri, c.rules.read_model, c.rules.list_model))
+        .collect()
+}
