@@ -1112,3 +1112,33 @@ async fn hand_written_answers_follow_the_sdk_models() {
         assert_model(&format!("GET {path}"), model, &t.get(&path).await.body);
     }
 }
+
+#[tokio::test]
+async fn a_flow_a_trigger_targets_cannot_be_deleted() {
+    let t = boot(EmulatorConfig::default()).await;
+    let f = t
+        .post("/api/v2/flows", json!({"name": "W", "type": "WORKFLOW"}))
+        .await
+        .body;
+    let flow = format!("/api/v2/flows/{}", f["id"].as_str().unwrap());
+    let trigger = t
+        .post(
+            "/api/v2/processautomation/triggers",
+            json!({"name": "T", "topicName": "v2.users.x.presence", "enabled": true,
+                   "target": {"type": "Workflow", "id": f["id"]}}),
+        )
+        .await
+        .body;
+    assert_error(
+        &t.call(Method::DELETE, &flow, None).await,
+        409,
+        "general.conflict",
+    );
+    let tpath = format!(
+        "/api/v2/processautomation/triggers/{}",
+        trigger["id"].as_str().unwrap()
+    );
+    assert!(t.call(Method::DELETE, &tpath, None).await.status < 300);
+    assert!(t.call(Method::DELETE, &flow, None).await.status < 300);
+    assert_error(&t.get(&flow).await, 404, "not.found");
+}

@@ -5,8 +5,8 @@
 //! (secret fields kept, never read back), `/api/v2/integrations/actions` (data actions,
 //! int `version` checked on PATCH), `/api/v2/processautomation/triggers` (cursor
 //! listing, `version` checked on PUT, immutable `topicName`) and `/api/v2/flows`
-//! (stubs without update or delete; a fresh org has the workflow [`SEEDED_WORKFLOW`];
-//! `POST` adds one).
+//! (stubs without update; a fresh org has the workflow [`SEEDED_WORKFLOW`]; `POST` adds
+//! one; a flow a trigger targets cannot be deleted).
 //! There is no `/api/v2/integrations/webhooks` collection (404).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, find};
 use crate::emulator::collection::{
-    Collection, Delete, Hooks, Listing, NameFilter, Rules, Update, Versioning,
+    Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
@@ -593,7 +593,6 @@ pub static FLOWS: Collection = Collection {
     map_mut: |d| &mut d.flows,
     rules: Rules {
         create: Some("Flow"),
-        delete: Delete::None,
         // Unique per flow type (checked in `validate`).
         unique_names: false,
         read_model: "Flow",
@@ -619,6 +618,16 @@ pub static FLOWS: Collection = Collection {
             Ok(())
         },
         render: |_, _, v, _| v,
+        // A workflow a trigger targets cannot be deleted (409; the real rule is
+        // unconfirmed: refused, so a client deletes the trigger first).
+        can_delete: |st, id| {
+            if st.data.triggers.values().any(|t| t["target"]["id"] == id) {
+                return Err(ApiError::conflict(format!(
+                    "Flow [{id}] is the target of a trigger"
+                )));
+            }
+            Ok(())
+        },
         filter: |_, rq, items| {
             let types = rq.q.list("type");
             if !types.is_empty() {
