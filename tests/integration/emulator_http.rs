@@ -1142,3 +1142,34 @@ async fn a_flow_a_trigger_targets_cannot_be_deleted() {
     assert!(t.call(Method::DELETE, &flow, None).await.status < 300);
     assert_error(&t.get(&flow).await, 404, "not.found");
 }
+
+#[tokio::test]
+async fn a_division_with_objects_refuses_deletion_naming_them() {
+    let t = boot(EmulatorConfig::default()).await;
+    let d = t
+        .post("/api/v2/authorization/divisions", json!({"name": "East"}))
+        .await
+        .body;
+    let did = d["id"].as_str().unwrap().to_string();
+    let q = t
+        .post(
+            "/api/v2/routing/queues",
+            json!({"name": "Support", "division": {"id": did}}),
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.body);
+    let path = format!("/api/v2/authorization/divisions/{did}");
+    let r = t.call(Method::DELETE, &path, None).await;
+    assert_error(&r, 400, "bad.request");
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("QUEUE Support"),
+        "{}",
+        r.body
+    );
+    let qpath = format!("/api/v2/routing/queues/{}", q.body["id"].as_str().unwrap());
+    assert!(t.call(Method::DELETE, &qpath, None).await.status < 300);
+    assert!(t.call(Method::DELETE, &path, None).await.status < 300);
+}
