@@ -63,7 +63,7 @@ ROOTS = [
     "ScheduleEntityListing", "ScheduleGroupEntityListing", "IntegrationEntityListing",
     "TriggerEntityListing", "Trigger", "Action", "ActionEntityListing", "FlowEntityListing",
     "GroupEntityListing", "Group", "AuthzSubject", "Organization", "UserSkillEntityListing",
-    "UserLanguageEntityListing",
+    "UserLanguageEntityListing", "CredentialInfoListing",
 ]
 
 # Top-level fields a request body may carry that the server ignores (accepted, dropped).

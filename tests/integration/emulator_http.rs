@@ -1022,6 +1022,8 @@ fn create_body(uri: &str, ids: &std::collections::HashMap<&str, Value>) -> Value
                          "output": {"successSchema": {"type": "object"}}}}),
         "flows" => json!({"name": "F", "type": "WORKFLOW"}),
         "integrations" => json!({"integrationType": {"id": "webhook"}}),
+        "integrations/credentials" => json!({"name": "C", "type": {"name": "basicAuth"},
+                                             "credentialFields": {"userName": "u", "password": "p"}}),
         "groups" => group_body("Gr"),
         _ => json!({"name": "N"}),
     }

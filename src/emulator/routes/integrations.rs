@@ -339,59 +339,46 @@ fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
 
 // ------------------------------------------------------------------------- credentials
 
-pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    let render = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("credentialFields");
-        }
-        v
-    };
-    match (rq.method.as_str(), rest) {
-        ("POST", []) => {
-            let b = schema::check("Credential", rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
+pub static CREDENTIALS: Collection = Collection {
+    uri: "/api/v2/integrations/credentials",
+    word: "credential",
+    map: |d| &d.integration_credentials,
+    map_mut: |d| &mut d.integration_credentials,
+    rules: Rules {
+        create: Some("Credential"),
+        unique_names: false,
+        read_model: "Credential",
+        list_model: "CredentialInfoListing",
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, _| {
             let type_name = b
                 .get("type")
                 .and_then(|t| t.get("name"))
                 .and_then(Value::as_str)
-                .ok_or_else(|| ApiError::bad_request("type.name is required"))?
-                .to_string();
+                .ok_or_else(|| ApiError::bad_request("type.name is required"))?;
             // Only the field names are kept: a credential is write-only in the real API,
             // and the org file must not hold secrets in clear text.
-            let fields: serde_json::Map<String, Value> = b
+            let fields: Map<String, Value> = b
                 .get("credentialFields")
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
                 .map(|(k, _)| (k.clone(), json!("(set)")))
                 .collect();
-            let id = st.new_id();
-            let v = json!({"id": id, "name": name, "type": {"name": type_name},
-                           "credentialFields": fields,
-                           "selfUri": format!("/api/v2/integrations/credentials/{id}")});
-            st.data
-                .integration_credentials
-                .insert(id.clone(), v.clone());
-            Ok(Reply::json(render(&v)))
-        }
-        ("GET", [id]) => {
-            let v = find(
-                st,
-                &st.data.integration_credentials,
-                id,
-                "Credential",
-                rq.now,
-            )?;
-            Ok(Reply::json(render(v)))
-        }
-        ("DELETE", [id]) => match st.data.integration_credentials.remove(*id) {
-            Some(_) => Ok(Reply::no_content()),
-            None => Err(ApiError::not_found(format!("Credential [{id}] not found"))),
+            Ok(json!({"name": b["name"], "type": {"name": type_name}, "credentialFields": fields}))
         },
-        _ => Err(rq.no_route()),
-    }
-}
+        // Never read back.
+        render: |_, _, mut v, _| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("credentialFields");
+            }
+            v
+        },
+        ..Hooks::DEFAULT
+    },
+};
 
 // ------------------------------------------------------------------------- data actions
 

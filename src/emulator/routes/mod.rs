@@ -113,6 +113,7 @@ pub static COLLECTIONS: &[&Collection] = &[
     &queues::QUEUES,
     &integrations::TRIGGERS,
     &integrations::ACTIONS,
+    &integrations::CREDENTIALS,
     &integrations::FLOWS,
     &integrations::INTEGRATIONS,
     &groups::GROUPS,
@@ -131,7 +132,6 @@ pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         }
         ["users", rest @ ..] => users::handle(st, rq, rest),
         ["emulator", "tasks", id] => tasks::get(st, rq, id),
-        ["integrations", "credentials", rest @ ..] => integrations::credentials(st, rq, rest),
         ["integrations", "types", rest @ ..] => integrations::types(rq, rest),
         _ => {
             for c in COLLECTIONS {
