@@ -2,10 +2,12 @@
 //! server that the CLI, client and planner talk to over HTTP exactly as to the real service.
 //!
 //! Layout: `config` (knobs), `faults` (scripted faults + YAML), `error` (§2.3 error body),
-//! `schema` (the wire models generated from the SDK + strict validation), `collection`
-//! (one descriptor per collection, served by generic handlers), `store` (the org and run-time state,
-//! persistence), `listing` (paging shapes), `server` (handle + pipeline: auth, rate limit,
-//! faults, logging), `routes/*` (one module per resource family), `util` (ids, time, query).
+//! `schema` (the wire models of `models.json`, generated from the official SDK by
+//! `scripts/gen-emulator-models.py`, and the strict validator), `collection` (the
+//! descriptor of a collection and the generic handlers serving it), `store` (the org and
+//! run-time state, persistence), `listing` (paging shapes), `server` (handle + pipeline:
+//! auth, rate limit, faults, logging), `routes/*` (the collections' descriptors and hooks,
+//! and the hand-written families), `util` (ids, time, query).
 //!
 //! Reserved routes without auth: `GET /__emulator/requests` (request log), `POST
 //! /__emulator/reset` (clear the log), `GET /__emulator/data` (the org dump).
