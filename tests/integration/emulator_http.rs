@@ -1175,3 +1175,33 @@ async fn a_division_with_objects_refuses_deletion_naming_them() {
     assert!(t.call(Method::DELETE, &qpath, None).await.status < 300);
     assert!(t.call(Method::DELETE, &path, None).await.status < 300);
 }
+
+#[tokio::test]
+async fn one_grant_is_added_and_removed_by_its_own_path() {
+    let t = boot(EmulatorConfig::default()).await;
+    let uid = create_user(&t, "Ann", "ann@example.com").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let roles = t
+        .get("/api/v2/authorization/roles?name=employee")
+        .await
+        .body;
+    let role = roles["entities"][0]["id"].as_str().unwrap().to_string();
+    let home = t.get("/api/v2/authorization/divisions/home").await.body;
+    let div = home["id"].as_str().unwrap().to_string();
+    let one = format!("/api/v2/authorization/subjects/{uid}/divisions/{div}/roles/{role}");
+    assert!(t.call(Method::POST, &one, None).await.status < 300);
+    let subject = t
+        .get(&format!("/api/v2/authorization/subjects/{uid}"))
+        .await
+        .body;
+    assert_eq!(subject["grants"][0]["role"]["id"], role.as_str());
+    assert!(t.call(Method::DELETE, &one, None).await.status < 300);
+    assert_error(&t.call(Method::DELETE, &one, None).await, 404, "not.found");
+    let subject = t
+        .get(&format!("/api/v2/authorization/subjects/{uid}"))
+        .await
+        .body;
+    assert_eq!(subject["grants"], json!([]));
+}
