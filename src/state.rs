@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// The state format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Errors of the state layer; each names the path involved.
 #[derive(Debug, thiserror::Error)]
-pub enum StateError {
+pub(crate) enum StateError {
     /// Reading, writing or renaming failed.
     // The cause is part of the message and deliberately not the error's `source`, so an
     // error chain does not print it twice.
@@ -183,7 +183,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
 }
 
 /// Read the state of an environment; a missing file is an empty state.
-pub fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
+pub(crate) fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
     let text = match fs::read_to_string(&paths.file) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(env)),
@@ -230,7 +230,7 @@ pub fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
 ///
 /// Any other file a run writes as it goes (such as a journal) should be checked the same
 /// way, with [`check_folder_writable`] on its folder.
-pub fn check_writable(paths: &StatePaths, state: &State) -> Result<(), StateError> {
+pub(crate) fn check_writable(paths: &StatePaths, state: &State) -> Result<(), StateError> {
     let dir = paths.file.parent().unwrap_or(Path::new("."));
     let size = serde_json::to_vec_pretty(state).map_or(0, |j| j.len());
     // Room for the state and its backup as they grow during the run.
@@ -248,7 +248,11 @@ pub fn check_writable(paths: &StatePaths, state: &State) -> Result<(), StateErro
 
 /// Writes `bytes` bytes to a temp file (named `prefix…`) in `dir`, syncs it, renames it
 /// once and removes it: what every atomic write there will need.
-pub fn check_folder_writable(dir: &Path, prefix: &str, bytes: usize) -> Result<(), StateError> {
+pub(crate) fn check_folder_writable(
+    dir: &Path,
+    prefix: &str,
+    bytes: usize,
+) -> Result<(), StateError> {
     let not_writable = |path: &Path| {
         let path = path.to_path_buf();
         move |cause| StateError::NotWritable { path, cause }
@@ -313,7 +317,7 @@ fn remove_stale_temp_files(paths: &StatePaths) {
 /// Write `state` atomically: bump the serial, keep the previous file as a backup, write
 /// a temp file in the same folder, fsync it, rename it over the state file, and fsync
 /// the folder so the rename survives a crash.
-pub fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
+pub(crate) fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
     let dir = paths.file.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir))?;
     state.serial += 1;
@@ -335,7 +339,7 @@ pub fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
 
 /// The process holding a lock, as written into the lock file (`pid N since UNIX-SECS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockHolder {
+pub(crate) struct LockHolder {
     /// Its process id.
     pub pid: u32,
     /// When it took the lock, in seconds since the Unix epoch.
@@ -375,12 +379,12 @@ fn holder_part(holder: &Option<LockHolder>) -> String {
 
 /// An exclusive lock on an environment, held until dropped (or the process dies).
 #[derive(Debug)]
-pub struct StateLock {
+pub(crate) struct StateLock {
     _file: File,
 }
 
 /// Take the environment's lock without waiting.
-pub fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
+pub(crate) fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
     let dir = paths.lock.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir))?;
     let file = OpenOptions::new()

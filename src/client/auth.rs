@@ -31,7 +31,7 @@ pub(crate) struct AccessToken {
 }
 
 impl AccessToken {
-    pub fn is_fresh(&self, now: Instant) -> bool {
+    pub(super) fn is_fresh(&self, now: Instant) -> bool {
         now < self.refresh_at
     }
 }
@@ -61,7 +61,7 @@ pub(crate) struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(
+    pub(super) fn new(
         http: reqwest::Client,
         login_base: &str,
         client_id: String,
@@ -92,7 +92,7 @@ impl Authenticator {
     /// Fetch a new token, retrying rate limits, 5xx and transport errors with jittered
     /// exponential backoff until `deadline`. Bad credentials fail at once with
     /// [`ApiError::Auth`].
-    pub async fn fetch(
+    pub(super) async fn fetch(
         &self,
         started: Instant,
         deadline: Instant,

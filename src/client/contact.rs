@@ -25,13 +25,13 @@ pub(crate) struct Reachability {
 
 impl Reachability {
     /// The host answered (with any status).
-    pub fn answered(&self) {
+    pub(super) fn answered(&self) {
         self.answered.store(true, Ordering::Relaxed);
     }
 
     /// A connection attempt failed; true when the host has never answered and has been
     /// failing for [`FIRST_CONTACT_PATIENCE`] or longer, so the request should stop.
-    pub fn give_up_after_connect_failure(&self) -> bool {
+    pub(super) fn give_up_after_connect_failure(&self) -> bool {
         if self.answered.load(Ordering::Relaxed) {
             return false;
         }

@@ -180,7 +180,7 @@ pub fn parse_error_body(bytes: &[u8]) -> ErrorInfo {
 }
 
 /// Seconds in square brackets in a normalized 429 message, e.g. `... [42]`.
-pub fn bracketed_seconds(message: &str) -> Option<Duration> {
+pub(super) fn bracketed_seconds(message: &str) -> Option<Duration> {
     let start = message.rfind('[')?;
     let end = start + message[start..].find(']')?;
     let secs: u64 = message[start + 1..end].trim().parse().ok()?;

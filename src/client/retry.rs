@@ -194,7 +194,7 @@ pub fn decide(
 
 /// Parse a `Retry-After` header value in seconds (integer or decimal). HTTP dates are not
 /// used by Genesys and fall back to backoff.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
     let secs: f64 = value.trim().parse().ok()?;
     (0.0..86_400.0)
         .contains(&secs)

@@ -15,7 +15,7 @@ use crate::report::{
 };
 
 /// Run it.
-pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli, Some(&args.run), ui)?;
     let (mut prepared, _lock) = super::prepare(settings, true, ui).await?;
     super::integrations::select(&mut prepared, &args.run.only)?;

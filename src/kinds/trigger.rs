@@ -23,7 +23,7 @@ use crate::interp;
 /// Its `topicName` cannot change in place (replace).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TriggerSpec {
+pub(super) struct TriggerSpec {
     /// Trigger name.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -69,7 +69,7 @@ const OPTIONAL: &[&str] = &[
 ];
 
 /// See the module docs.
-pub struct Trigger;
+pub(super) struct Trigger;
 
 /// The request body for create (and, with `version`, update).
 fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {

@@ -35,6 +35,6 @@ pub mod yaml;
 
 pub use csv::{CsvRow, parse_csv, parse_csv_all, read_csv, read_csv_all};
 pub use files::resolve_referenced;
-pub use merge::{Item, Merged, SourceMap, load_dir, merge};
+pub use merge::load_dir;
 pub use schema::{SchemaLeaf, SchemaValidator, validate_against};
 pub use yaml::{Locate, LocatedDoc, Spans, load_file, load_yaml};
