@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::client::RateLimit;
 
@@ -23,6 +23,16 @@ pub struct Cli {
     /// Less output: only errors and the final summary.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Colour in plans, diffs and summaries: `auto` (on a terminal, unless `NO_COLOR`
+    /// is set), `always` or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// `NO_COLOR` (https://no-color.org): any non-empty value turns `auto` colour off.
+    #[arg(long, hide = true, env = "NO_COLOR", global = true)]
+    pub no_color_env: Option<String>,
+    /// `CLICOLOR_FORCE`: a value other than `0` turns `auto` colour on off a terminal.
+    #[arg(long, hide = true, env = "CLICOLOR_FORCE", global = true)]
+    pub clicolor_force_env: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -32,15 +42,70 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load and check the manifests; contact nothing.
-    Validate,
+    Validate(ValidateArgs),
     /// Observe the org and print what apply would do.
     Plan(PlanArgs),
     /// Plan, confirm, execute, and print a summary.
     Apply(ApplyArgs),
     /// Serve the embedded Genesys Cloud emulator over HTTP until stopped.
     Emulate(EmulateArgs),
-    /// Print the manifest JSON Schema.
-    Schema,
+    /// Print the manifest JSON Schema (`schema project`: that of genseed.yaml).
+    Schema(SchemaArgs),
+    /// Start a project: genseed.yaml and an example seeds folder that applies as is.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `genseed validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Print the result and every diagnostic as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `genseed schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file's schema: the seed manifests' or genseed.yaml's (`project`).
+    #[arg(value_enum, default_value_t = SchemaOf::Manifest)]
+    pub of: SchemaOf,
+}
+
+/// The files genseed has a schema for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaOf {
+    /// The seed manifests.
+    Manifest,
+    /// `genseed.yaml`.
+    Project,
+}
+
+/// `genseed init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the project in (default: the project folder, `-C`).
+    pub dir: Option<PathBuf>,
+}
+
+/// `genseed completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options shared by plan and apply.
@@ -64,6 +129,9 @@ pub struct RunArgs {
     /// Do not probe the data actions' target URLs (seed placeholders on purpose).
     #[arg(long)]
     pub skip_url_check: bool,
+    /// List unchanged objects in the plan too.
+    #[arg(long)]
+    pub show_unchanged: bool,
 }
 
 /// `genseed plan`.
@@ -95,6 +163,17 @@ pub struct ApplyArgs {
     /// cannot update in place (`-/+` in the plan).
     #[arg(long)]
     pub allow_replace: bool,
+    /// Print the outcome of every change and the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Least milliseconds between two progress lines when stderr is not a terminal.
+    #[arg(
+        long,
+        hide = true,
+        env = "GENSEED_PROGRESS_INTERVAL_MS",
+        default_value_t = 10_000
+    )]
+    pub progress_interval_ms: u64,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -34,4 +34,5 @@ pub mod report;
 pub mod settings;
 pub mod spec;
 pub mod state;
+pub mod suggest;
 pub mod validate;

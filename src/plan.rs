@@ -2,13 +2,13 @@
 //! what the manifests declare and what observation found; printing it is `report`'s
 //! job and executing it is `reconcile`'s. Pure: no I/O.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::kinds::{Addr, FieldDiff};
+use crate::kinds::{Addr, Declared, FieldDiff};
 
 /// What apply will do with one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Not in the org: create it.
@@ -37,31 +37,44 @@ impl Action {
     }
 }
 
-/// One planned change.
-#[derive(Debug, Clone)]
+/// One planned change. It owns everything apply needs: the declared object (address,
+/// spec, origin), what was observed, and the addresses it depends on. Serialized as
+/// the JSON plan's `changes[]` entries (the raw observed object is not written).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Change {
-    /// The object.
-    pub addr: Addr,
+    /// The declared object: `address`, `kind`, `key` and `spec` in JSON.
+    #[serde(flatten)]
+    pub declared: Declared,
     /// What happens to it.
     pub action: Action,
     /// Dependency tier (0 first).
     pub tier: usize,
-    /// Field differences (for `Update`, and for `Create` of sub-resources: what is added).
-    pub diffs: Vec<FieldDiff>,
     /// True when the object exists in the org but not in the state file.
     pub adopting: bool,
-    /// Index into the declared objects.
-    pub declared: usize,
     /// The ID observed in the org, when it exists.
     pub id: Option<String>,
+    /// Field differences (for `Update`, and for `Create` of sub-resources: what is added).
+    pub diffs: Vec<FieldDiff>,
+    /// The declared objects this one references (they are applied first).
+    pub depends_on: Vec<Addr>,
     /// The raw observed object.
+    #[serde(skip)]
     pub observed: Option<Value>,
     /// The observed object's view.
+    #[serde(skip)]
     pub observed_view: Option<Value>,
 }
 
+impl Change {
+    /// The object's address.
+    pub fn addr(&self) -> &Addr {
+        &self.declared.addr
+    }
+}
+
 /// Counts per action.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// To create.
     pub create: usize,
@@ -76,7 +89,7 @@ pub struct Counts {
 }
 
 /// All changes, sorted by tier, then kind order, then key.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Plan {
     /// The changes.
     pub changes: Vec<Change>,
@@ -109,6 +122,52 @@ impl Plan {
         t.sort_unstable();
         t.dedup();
         t
+    }
+}
+
+/// The JSON plan document (`plan --json`, format version 1): the environment and org
+/// it was computed for, every change, and the counts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanDoc<'a> {
+    /// The format's version; bumped when a field changes meaning.
+    pub format_version: u32,
+    /// The environment name.
+    pub env: &'a str,
+    /// The org: `{id, name}`.
+    pub org: OrgRef<'a>,
+    /// `changes`: every change, unchanged ones included.
+    #[serde(flatten)]
+    pub plan: &'a Plan,
+    /// Counts per action.
+    pub counts: Counts,
+    /// Whether applying would change anything.
+    pub has_changes: bool,
+}
+
+/// An org's ID and name.
+#[derive(Debug, Serialize)]
+pub struct OrgRef<'a> {
+    /// The org ID.
+    pub id: &'a str,
+    /// The org name.
+    pub name: &'a str,
+}
+
+impl<'a> PlanDoc<'a> {
+    /// The document of `plan`, computed for org `org_id` of environment `env`.
+    pub fn new(plan: &'a Plan, org_id: &'a str, org_name: &'a str, env: &'a str) -> Self {
+        PlanDoc {
+            format_version: 1,
+            env,
+            org: OrgRef {
+                id: org_id,
+                name: org_name,
+            },
+            plan,
+            counts: plan.counts(),
+            has_changes: plan.has_changes(),
+        }
     }
 }
 

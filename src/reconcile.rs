@@ -22,46 +22,46 @@ use tokio::task::JoinSet;
 
 use crate::client::ApiClient;
 use crate::kinds::{
-    Addr, Ctx, Declared, KINDS, KindError, ObservedMap, Resolver, Target, diff, kind,
+    Addr, Ctx, Declared, KINDS, KindError, ObservedMap, Resolver, Target, diff, kind, str_field,
 };
 use crate::plan::{Action, Change, Plan, decide};
 use crate::state::{self, Resource, State, StatePaths};
+use crate::validate::Loaded;
 
-/// What observation found about the org.
-pub struct Observation {
+/// What observation found about the org: who it is, and every object of the kinds
+/// the manifests use (sub-resources per existing parent), by kind and normalized key.
+#[derive(Debug, Default)]
+pub struct Observed {
     /// `GET /api/v2/organizations/me` → `id`.
     pub org_id: String,
     /// The org's name, for messages.
     pub org_name: String,
+    /// Raw API objects, by kind name and normalized natural key.
+    pub objects: HashMap<&'static str, ObservedMap>,
+    /// IDs ↔ natural keys of everything observed (views map IDs to names with it).
+    pub resolver: Arc<Resolver>,
 }
 
 /// Observe the org: who it is, its home division, and every kind the manifests use.
-/// Fills `ctx.observed` and the resolver.
-pub async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observation, KindError> {
+/// Registers every ID with the context's resolver and sets its home division.
+pub async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observed, KindError> {
     let org = ctx.client.get("/api/v2/organizations/me", &[]).await?;
-    let org_id = org
-        .get("id")
-        .and_then(Value::as_str)
+    let org_id = str_field(&org, "id")
         .ok_or_else(|| KindError::Other("the org answered without an id".into()))?
         .to_string();
-    let org_name = org
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let org_name = str_field(&org, "name").unwrap_or_default().to_string();
     let home = ctx
         .client
         .get("/api/v2/authorization/divisions/home", &[])
         .await?;
-    ctx.home_division = home.get("id").and_then(Value::as_str).map(str::to_string);
+    ctx.home_division = str_field(&home, "id").map(str::to_string);
     for k in KINDS {
         let mine: Vec<Declared> = declared
             .iter()
             .filter(|d| d.addr.kind == k.name())
             .cloned()
             .collect();
-        // Divisions are always listed: every view maps division IDs to names.
-        if mine.is_empty() && k.name() != "division" {
+        if mine.is_empty() && !k.always_observed() {
             continue;
         }
         let found = k.observe(ctx, &mine).await?;
@@ -70,25 +70,34 @@ pub async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observation
             .expect("observed lock")
             .insert(k.name(), found);
     }
-    Ok(Observation { org_id, org_name })
+    // Sub-kinds read their parents' listings while observing; afterwards the
+    // observation is a value of its own.
+    let objects = std::mem::take(&mut *ctx.observed.write().expect("observed lock"));
+    Ok(Observed {
+        org_id,
+        org_name,
+        objects,
+        resolver: ctx.resolver.clone(),
+    })
 }
 
 /// Build the plan from what is declared, what was observed and what the state knows.
-pub fn plan(ctx: &Ctx, declared: &[Declared], tiers: &[usize], state: &State) -> Plan {
-    let observed = ctx.observed.read().expect("observed lock");
+/// Pure: no I/O.
+pub fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan {
     let empty = ObservedMap::new();
-    let mut changes = Vec::with_capacity(declared.len());
-    for (i, d) in declared.iter().enumerate() {
+    let mut changes = Vec::with_capacity(desired.declared.len());
+    for (i, d) in desired.declared.iter().enumerate() {
         let k = kind(d.addr.kind).expect("registered kind");
-        let found = observed.get(k.name()).unwrap_or(&empty).get(&d.addr.norm());
-        let desired = k.desired_view(&d.spec);
-        let view = found.map(|o| k.observed_view(o, &ctx.resolver));
-        let diffs = diff(&desired, view.as_ref().unwrap_or(&Value::Null));
+        let found = observed
+            .objects
+            .get(k.name())
+            .unwrap_or(&empty)
+            .get(&d.addr.norm());
+        let desired_view = k.desired_view(&d.spec);
+        let view = found.map(|o| k.observed_view(o, &observed.resolver));
+        let diffs = diff(&desired_view, view.as_ref().unwrap_or(&Value::Null));
         let id = if k.is_object() {
-            found
-                .and_then(|o| o.get("id"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
+            found.and_then(|o| str_field(o, "id")).map(str::to_string)
         } else {
             None
         };
@@ -97,27 +106,25 @@ pub fn plan(ctx: &Ctx, declared: &[Declared], tiers: &[usize], state: &State) ->
             _ => !k.is_object(),
         };
         let mut action = decide(found.is_some(), in_state, &diffs);
-        if action == Action::Update
-            && diffs.iter().any(|d| {
-                k.replace_fields()
-                    .iter()
-                    .any(|f| d.path == *f || d.path.starts_with(&format!("{f}.")))
-            })
+        if action == Action::Update && diffs.iter().any(|d| under_any(&d.path, k.replace_fields()))
         {
             action = Action::Replace;
         }
         changes.push(Change {
-            addr: d.addr.clone(),
+            declared: d.clone(),
             action,
-            tier: tiers[i],
+            tier: desired.tiers[i],
             diffs: if action == Action::Create && k.is_object() {
                 Vec::new()
             } else {
                 diffs
             },
             adopting: found.is_some() && !in_state,
-            declared: i,
             id,
+            depends_on: desired.deps[i]
+                .iter()
+                .map(|&j| desired.declared[j].addr.clone())
+                .collect(),
             observed: found.cloned(),
             observed_view: view,
         });
@@ -127,49 +134,44 @@ pub fn plan(ctx: &Ctx, declared: &[Declared], tiers: &[usize], state: &State) ->
         .enumerate()
         .map(|(i, k)| (k.name(), i))
         .collect();
-    changes.sort_by(|a, b| {
-        (a.tier, order[a.addr.kind], a.addr.norm()).cmp(&(
-            b.tier,
-            order[b.addr.kind],
-            b.addr.norm(),
-        ))
-    });
+    changes.sort_by_cached_key(|c| (c.tier, order[c.addr().kind], c.addr().norm()));
     Plan { changes }
+}
+
+/// Whether the dotted `path` is one of `fields` or below one.
+pub fn under_any(path: &str, fields: &[&str]) -> bool {
+    fields.iter().any(|f| {
+        path.strip_prefix(f)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    })
 }
 
 /// Keep only the changes of kinds `selectors` name (`--only`: a group such as
 /// `integrations`, a kind name or a manifest key). Objects outside the selection that
 /// selected ones reference must already exist in the org; the missing ones are returned.
-pub fn select(
-    plan: &mut Plan,
-    declared: &[Declared],
-    deps: &[Vec<usize>],
-    selectors: &[String],
-) -> Vec<String> {
+pub fn select(plan: &mut Plan, selectors: &[String]) -> Vec<String> {
     if selectors.is_empty() {
         return Vec::new();
     }
     let chosen = |name: &str| {
         kind(name).is_some_and(|k| selectors.iter().any(|s| crate::kinds::selected_by(k, s)))
     };
-    let missing_parents: HashSet<usize> = plan
+    let missing_parents: HashSet<&Addr> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Create && !chosen(c.addr.kind))
-        .map(|c| c.declared)
+        .filter(|c| c.action == Action::Create && !chosen(c.addr().kind))
+        .map(Change::addr)
         .collect();
     let mut missing = Vec::new();
-    for c in plan.changes.iter().filter(|c| chosen(c.addr.kind)) {
-        for d in &deps[c.declared] {
-            if missing_parents.contains(d) {
-                missing.push(format!(
-                    "{} needs {}, which is not in the org yet",
-                    c.addr, declared[*d].addr
-                ));
-            }
+    for c in plan.changes.iter().filter(|c| chosen(c.addr().kind)) {
+        for d in c.depends_on.iter().filter(|d| missing_parents.contains(d)) {
+            missing.push(format!(
+                "{} needs {d}, which is not in the org yet",
+                c.addr()
+            ));
         }
     }
-    plan.changes.retain(|c| chosen(c.addr.kind));
+    plan.changes.retain(|c| chosen(c.addr().kind));
     missing
 }
 
@@ -204,9 +206,10 @@ pub struct Summary {
     pub replaced: usize,
     /// Failed changes: address and message.
     pub failed: Vec<(String, String)>,
-    /// Changes not attempted because something they depend on failed, or because the
-    /// run was interrupted.
+    /// Changes not attempted because something they depend on failed.
     pub skipped: Vec<(String, String)>,
+    /// Changes not started because the run was interrupted (addresses).
+    pub not_started: Vec<String>,
     /// The run was interrupted.
     pub interrupted: bool,
     /// Wall time.
@@ -281,8 +284,6 @@ pub struct ApplyOptions {
 /// collected, and everything that does not depend on it still runs.
 pub async fn apply(
     ctx: &Ctx,
-    declared: Arc<Vec<Declared>>,
-    deps: &[Vec<usize>],
     plan: &Plan,
     writer: Arc<StateWriter>,
     opts: &ApplyOptions,
@@ -290,7 +291,7 @@ pub async fn apply(
 ) -> Summary {
     let started = Instant::now();
     let mut summary = Summary::default();
-    let mut failed: HashSet<usize> = HashSet::new();
+    let mut failed: HashSet<Addr> = HashSet::new();
     let semaphore = Arc::new(Semaphore::new(opts.parallelism.max(1)));
     progress.begin(
         plan.changes
@@ -301,11 +302,11 @@ pub async fn apply(
     for tier in plan.tiers() {
         let mut set = JoinSet::new();
         for change in plan.changes.iter().filter(|c| c.tier == tier) {
-            if let Some(&bad) = deps[change.declared].iter().find(|d| failed.contains(d)) {
-                failed.insert(change.declared);
+            if let Some(bad) = change.depends_on.iter().find(|d| failed.contains(*d)) {
+                failed.insert(change.addr().clone());
                 summary.skipped.push((
-                    change.addr.to_string(),
-                    format!("depends on {}, which failed", declared[bad].addr),
+                    change.addr().to_string(),
+                    format!("depends on {bad}, which failed"),
                 ));
                 continue;
             }
@@ -319,24 +320,27 @@ pub async fn apply(
                 .await
                 .expect("open semaphore");
             // Checked once a slot is free, so nothing starts after the flag is set.
-            let stop = if opts.interrupted.load(Ordering::SeqCst) {
+            if opts.interrupted.load(Ordering::SeqCst) {
+                // Not a failure: what depends on it is not started either (the flag
+                // stays set), and is counted the same way.
                 summary.interrupted = true;
-                Some("interrupted before it started")
-            } else if writer.broken() {
+                summary.not_started.push(change.addr().to_string());
+                continue;
+            }
+            let stop = if writer.broken() {
                 Some("not started: the state file could not be written")
             } else {
                 None
             };
             if let Some(reason) = stop {
-                failed.insert(change.declared);
+                failed.insert(change.addr().clone());
                 summary
                     .skipped
-                    .push((change.addr.to_string(), reason.into()));
+                    .push((change.addr().to_string(), reason.into()));
                 continue;
             }
-            let (ctx, declared, writer, progress, change) = (
+            let (ctx, writer, progress, change) = (
                 ctx.clone(),
-                declared.clone(),
                 writer.clone(),
                 progress.clone(),
                 change.clone(),
@@ -344,7 +348,7 @@ pub async fn apply(
             set.spawn(async move {
                 let _permit = permit;
                 progress.started(&change);
-                let result = run_one(&ctx, &declared, &change, &writer).await;
+                let result = run_one(&ctx, &change, &writer).await;
                 let shown = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
                 progress.finished(&change, &shown);
                 (change, shown)
@@ -367,8 +371,8 @@ pub async fn apply(
                     Action::Replace => summary.replaced += 1,
                 },
                 Err(message) => {
-                    failed.insert(change.declared);
-                    summary.failed.push((change.addr.to_string(), message));
+                    failed.insert(change.addr().clone());
+                    summary.failed.push((change.addr().to_string(), message));
                 }
             }
         }
@@ -392,13 +396,8 @@ enum RunError {
     State(#[from] state::StateError),
 }
 
-async fn run_one(
-    ctx: &Ctx,
-    declared: &[Declared],
-    change: &Change,
-    writer: &StateWriter,
-) -> Result<(), RunError> {
-    let d = &declared[change.declared];
+async fn run_one(ctx: &Ctx, change: &Change, writer: &StateWriter) -> Result<(), RunError> {
+    let d = &change.declared;
     let k = kind(d.addr.kind).expect("registered kind");
     let target = Target {
         declared: d,
@@ -425,5 +424,160 @@ pub fn context(client: ApiClient) -> Ctx {
         home_division: None,
         observed: Default::default(),
         secrets: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{Addr, Origin};
+    use serde_json::json;
+
+    fn declared(kind: &'static str, spec: Value) -> Declared {
+        let key = spec["name"].as_str().unwrap().to_string();
+        Declared {
+            addr: Addr::new(kind, key),
+            spec,
+            origin: Origin::default(),
+        }
+    }
+
+    /// Two skills and a queue that references a division, as validate would load them.
+    fn desired() -> Loaded {
+        let declared = vec![
+            declared("division", json!({"name": "Ops", "description": "d"})),
+            declared("skill", json!({"name": "Billing"})),
+            declared("skill", json!({"name": "Sales"})),
+            declared(
+                "queue",
+                json!({"name": "Q", "division": "Ops", "description": "new"}),
+            ),
+        ];
+        Loaded {
+            declared,
+            deps: vec![vec![], vec![], vec![], vec![0]],
+            tiers: vec![0, 1, 1, 1],
+            files: Vec::new(),
+        }
+    }
+
+    fn observed() -> Observed {
+        let resolver = Arc::new(Resolver::default());
+        resolver.insert("division", "Ops", "div-1");
+        let mut objects: HashMap<&'static str, ObservedMap> = HashMap::new();
+        objects.insert(
+            "division",
+            [(
+                "ops".to_string(),
+                json!({"id": "div-1", "name": "Ops", "description": "d"}),
+            )]
+            .into(),
+        );
+        objects.insert(
+            "skill",
+            [(
+                "billing".to_string(),
+                json!({"id": "sk-1", "name": "Billing"}),
+            )]
+            .into(),
+        );
+        objects.insert(
+            "queue",
+            [(
+                "q".to_string(),
+                json!({"id": "q-1", "name": "Q", "division": {"id": "div-1"}, "description": "old"}),
+            )]
+            .into(),
+        );
+        Observed {
+            org_id: "org".into(),
+            org_name: "Org".into(),
+            objects,
+            resolver,
+        }
+    }
+
+    fn action_of(plan: &Plan, key: &str) -> Action {
+        plan.changes
+            .iter()
+            .find(|c| c.addr().key == key)
+            .map(|c| c.action)
+            .unwrap()
+    }
+
+    #[test]
+    fn plan_decides_create_adopt_update_and_noop() {
+        let mut state = State::new("t");
+        state.resources.insert(
+            "division/ops".into(),
+            crate::state::Resource::new("division", "Ops", "div-1"),
+        );
+        let plan = plan(&desired(), &observed(), &state);
+        assert_eq!(action_of(&plan, "Ops"), Action::Noop);
+        assert_eq!(action_of(&plan, "Billing"), Action::Adopt);
+        assert_eq!(action_of(&plan, "Sales"), Action::Create);
+        assert_eq!(action_of(&plan, "Q"), Action::Update);
+        let q = plan.changes.iter().find(|c| c.addr().key == "Q").unwrap();
+        assert_eq!(q.diffs.len(), 1);
+        assert_eq!(q.diffs[0].path, "description");
+        assert_eq!(q.depends_on, vec![Addr::new("division", "Ops")]);
+        assert_eq!(q.id.as_deref(), Some("q-1"));
+        // Tier, then registry order (skills before queues), then key.
+        let order: Vec<&str> = plan.changes.iter().map(|c| c.addr().key.as_str()).collect();
+        assert_eq!(order, ["Ops", "Billing", "Sales", "Q"]);
+    }
+
+    #[test]
+    fn a_state_entry_with_another_id_is_adopted_again() {
+        let mut state = State::new("t");
+        state.resources.insert(
+            "skill/billing".into(),
+            crate::state::Resource::new("skill", "Billing", "old"),
+        );
+        let plan = plan(&desired(), &observed(), &state);
+        assert_eq!(action_of(&plan, "Billing"), Action::Adopt);
+    }
+
+    #[test]
+    fn plans_round_trip_through_json() {
+        let plan = plan(&desired(), &observed(), &State::new("t"));
+        let text = serde_json::to_string(&plan).unwrap();
+        let back: Plan = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.changes.len(), plan.changes.len());
+        for (a, b) in plan.changes.iter().zip(&back.changes) {
+            assert_eq!(a.addr(), b.addr());
+            assert_eq!(a.action, b.action);
+            assert_eq!(a.diffs, b.diffs);
+            assert_eq!(a.depends_on, b.depends_on);
+            assert_eq!(a.declared.spec, b.declared.spec);
+        }
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["changes"][3]["address"], "queue/Q");
+        assert_eq!(doc["changes"][3]["dependsOn"][0]["address"], "division/Ops");
+        assert!(doc["changes"][3].get("observed").is_none());
+        let bad = text.replace("\"kind\":\"queue\"", "\"kind\":\"nope\"");
+        assert!(serde_json::from_str::<Plan>(&bad).is_err());
+    }
+
+    #[test]
+    fn select_reports_references_outside_the_selection_that_do_not_exist() {
+        let mut d = desired();
+        d.declared.push(declared("trigger", json!({"name": "T"})));
+        d.deps.push(vec![2]);
+        d.tiers.push(2);
+        let mut plan = plan(&d, &observed(), &State::new("t"));
+        let missing = select(&mut plan, &["trigger".to_string()]);
+        assert_eq!(
+            missing,
+            ["trigger/T needs skill/Sales, which is not in the org yet"]
+        );
+        assert_eq!(plan.changes.len(), 1);
+    }
+
+    #[test]
+    fn replace_fields_match_whole_path_segments() {
+        assert!(under_any("contract", &["contract"]));
+        assert!(under_any("contract.input", &["contract"]));
+        assert!(!under_any("contractor", &["contract"]));
     }
 }

@@ -1,30 +1,146 @@
 //! Everything genseed shows a person: the plan view, progress, the apply summary.
 //!
-//! Plans and summaries are data and go to stdout; progress, hints and diagnostics go
-//! to stderr. Output is plain text, readable without colour, and deterministic (the
-//! plan is already sorted). No secret ever reaches this module: views hold names and
-//! declared values only.
+//! The only writer to stdout and stderr besides `main.rs`. Plans, summaries and
+//! `--json` documents are data and go to stdout; progress, hints and diagnostics go
+//! to stderr. Text is readable without colour and the same with it (colour only wraps
+//! it), and deterministic (the plan is already sorted). No secret ever reaches this
+//! module: views hold names and declared values only.
+
+pub mod json;
+mod progress;
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
-use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+pub use crate::cli::ColorChoice;
 use crate::client::ClientStats;
 use crate::plan::{Action, Change, Plan};
-use crate::reconcile::{Progress, Summary};
+use crate::reconcile::Summary;
+pub use progress::{ConsoleProgress, ProgressConfig, StatsSource};
 
 /// How much to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
-    /// Errors and the final line only.
+    /// Errors and the summary only.
     Quiet,
     /// The default.
     Normal,
-    /// Also unchanged objects and each finished change.
+    /// Also each finished change (and, through logging, every request).
     Verbose,
+}
+
+/// Whether to colour a stream: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then
+/// whether the stream is a terminal.
+pub fn use_colour(choice: ColorChoice, no_color: bool, force: bool, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && (force || terminal),
+    }
+}
+
+/// ANSI colour for one stream, or none. Colour only wraps text: the output without
+/// it is the same, character for character.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Emit colour codes.
+    pub colour: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    /// Create green, update yellow, replace red, adopt cyan.
+    fn action(self, action: Action, text: &str) -> String {
+        match action {
+            Action::Create => self.green(text),
+            Action::Update => self.yellow(text),
+            Action::Replace => self.red(text),
+            Action::Adopt => self.paint("36", text),
+            Action::Noop => text.to_string(),
+        }
+    }
+}
+
+/// How to show things for one run of the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    /// How much.
+    pub verbosity: Verbosity,
+    /// Colour on stdout.
+    pub out: Style,
+    /// Colour on stderr.
+    pub err: Style,
+    /// List unchanged objects in plans (`--show-unchanged`).
+    pub show_unchanged: bool,
+    /// Machine-readable output on stdout (`--json`).
+    pub json: bool,
+}
+
+/// Data for a person or a pipeline: stdout.
+pub fn out(text: &str) {
+    print!("{text}");
+}
+
+/// One JSON document on stdout.
+pub fn out_json(doc: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(doc).expect("a JSON value serializes")
+    );
+}
+
+/// Messages about the run: stderr.
+pub fn err(text: &str) {
+    eprint!("{text}");
+}
+
+/// An error, with its `hint:` lines, on stderr (or as JSON on stdout with `--json`).
+pub fn error(ui: &Ui, message: &str) {
+    if ui.json {
+        out_json(&json::error(message));
+        return;
+    }
+    let mut text = String::new();
+    for (i, line) in message.lines().enumerate() {
+        if i == 0 {
+            let _ = writeln!(text, "{} {line}", ui.err.red("error:"));
+        } else {
+            let _ = writeln!(text, "{line}");
+        }
+    }
+    err(&text);
+}
+
+/// A warning on stderr (not with `-q`, which prints only errors and the summary).
+pub fn warning(ui: &Ui, message: &str) {
+    if ui.verbosity == Verbosity::Quiet {
+        return;
+    }
+    err(&format!("{} {message}\n", ui.err.yellow("warning:")));
 }
 
 fn show(v: &Value) -> String {
@@ -40,45 +156,38 @@ fn show(v: &Value) -> String {
 }
 
 fn describe(change: &Change) -> String {
-    let label = match change.addr.kind {
-        "user-skills" => "skills of user",
-        "user-languages" => "languages of user",
-        "user-roles" => "roles of user",
-        "skillgroup" => "skill group",
-        "schedulegroup" => "schedule group",
-        "queue-members" => "members of queue",
-        "queue-wrapupcodes" => "wrap-up codes of queue",
-        "wrapupcode" => "wrap-up code",
-        "data-action" => "data action",
-        other => other,
-    };
-    format!("{label} {:?}", change.addr.key)
+    let label = crate::kinds::kind(change.addr().kind).map_or(change.addr().kind, |k| k.label());
+    format!("{label} {:?}", change.addr().key)
 }
 
 /// The plan as text.
-pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> String {
+pub fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String {
+    let st = ui.out;
     let mut out = String::new();
     let _ = writeln!(out, "Org {org} (environment `{env}`)");
     if plan.has_changes() {
         let _ = writeln!(
             out,
-            "Symbols: + create, ~ update, = adopt (exists, recorded in state),{} unchanged objects hidden{}\n",
+            "Symbols: {} create, {} update, {} adopt (exists, recorded in state),{}{}\n",
+            st.green("+"),
+            st.yellow("~"),
+            st.action(Action::Adopt, "="),
             if plan.counts().replace > 0 {
-                " -/+ replace (delete and create again),"
+                format!(" {} replace (delete and create again),", st.red("-/+"))
             } else {
-                ""
+                String::new()
             },
-            if verbosity == Verbosity::Verbose {
-                " (shown with -v)"
+            if ui.show_unchanged {
+                " unchanged objects listed without a symbol"
             } else {
-                ""
+                " unchanged objects hidden (--show-unchanged lists them)"
             }
         );
     } else {
         out.push('\n');
     }
     for change in &plan.changes {
-        if change.action == Action::Noop && verbosity != Verbosity::Verbose {
+        if change.action == Action::Noop && !ui.show_unchanged {
             continue;
         }
         let note = if change.action == Action::Update && change.adopting {
@@ -89,27 +198,22 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> S
         let _ = writeln!(
             out,
             "  {} {}{note}",
-            change.action.symbol(),
+            st.action(change.action, change.action.symbol()),
             describe(change)
         );
         for d in &change.diffs {
-            match (&d.before, &d.after) {
-                (None, Value::Bool(true)) => {
-                    let _ = writeln!(out, "      + {}", d.path);
-                }
-                (None, after) => {
-                    let _ = writeln!(out, "      + {} = {}", d.path, show(after));
-                }
-                (Some(before), after) => {
-                    let _ = writeln!(
-                        out,
-                        "      ~ {}: {} → {}",
-                        d.path,
-                        show(before),
-                        show(after)
-                    );
-                }
-            }
+            let line = match (&d.before, &d.after) {
+                (None, Value::Bool(true)) => st.green(&format!("+ {}", d.path)),
+                (None, after) => st.green(&format!("+ {} = {}", d.path, show(after))),
+                (Some(before), after) => format!(
+                    "{} {}: {} → {}",
+                    st.yellow("~"),
+                    d.path,
+                    st.red(&show(before)),
+                    st.green(&show(after))
+                ),
+            };
+            let _ = writeln!(out, "      {line}");
         }
     }
     let c = plan.counts();
@@ -117,163 +221,144 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, verbosity: Verbosity) -> S
         out.push('\n');
     }
     let replace = if c.replace > 0 {
-        format!("{} to replace, ", c.replace)
+        format!("{}, ", st.red(&format!("{} to replace", c.replace)))
     } else {
         String::new()
     };
     let _ = writeln!(
         out,
-        "Plan: {} to create, {} to update, {replace}{} to adopt, {} unchanged.",
-        c.create, c.update, c.adopt, c.unchanged
+        "{} {}, {}, {replace}{}, {} unchanged.",
+        st.bold("Plan:"),
+        st.green(&format!("{} to create", c.create)),
+        st.yellow(&format!("{} to update", c.update)),
+        st.action(Action::Adopt, &format!("{} to adopt", c.adopt)),
+        c.unchanged
     );
     out
 }
 
-/// The plan as JSON: every change (unchanged ones included) with its address, action,
-/// tier and field differences, and the counts. Values are the same views the text plan
-/// shows, so secrets appear only as `(sensitive)`.
-pub fn plan_json(plan: &Plan, org_id: &str, org_name: &str, env: &str) -> Value {
-    let changes: Vec<Value> = plan
-        .changes
-        .iter()
-        .map(|c| {
-            json!({
-                "address": c.addr.to_string(),
-                "kind": c.addr.kind,
-                "key": c.addr.key,
-                "action": c.action,
-                "tier": c.tier,
-                "adopting": c.adopting,
-                "id": c.id,
-                "diffs": c.diffs.iter().map(|d| json!({
-                    "path": d.path,
-                    "before": d.before,
-                    "after": d.after,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({
-        "formatVersion": 1,
-        "env": env,
-        "org": {"id": org_id, "name": org_name},
-        "changes": changes,
-        "counts": plan.counts(),
-        "hasChanges": plan.has_changes(),
-    })
+/// What `validate` found, as text: files, objects, what plan will count, tiers, and
+/// the CSV files the manifests named.
+pub fn render_validated(v: &json::Validated) -> String {
+    let n =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let mut out = format!(
+        "Valid: {}, {} ({} with their memberships and grants, as plan counts them), {}.\n",
+        n(v.files.len(), "file"),
+        n(v.objects, "object"),
+        v.declared,
+        n(v.tiers, "tier"),
+    );
+    if !v.csv_files.is_empty() {
+        let names: Vec<String> = v
+            .csv_files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        let _ = writeln!(
+            out,
+            "Read {}: {}",
+            n(v.csv_files.len(), "CSV file"),
+            names.join(", ")
+        );
+    }
+    out
 }
 
-/// The apply summary as text.
-pub fn render_summary(summary: &Summary, stats: &ClientStats) -> String {
+/// How many entries of a long list the summary shows without `-v`.
+const EXAMPLES: usize = 5;
+
+/// The apply summary as text. Failures are listed in full; changes skipped because of
+/// a failure and changes an interrupt kept from starting are counted, with a few
+/// examples (all of them with `-v`).
+pub fn render_summary(summary: &Summary, stats: &ClientStats, ui: &Ui) -> String {
+    let st = ui.out;
     let mut out = String::new();
     let headline = if summary.interrupted {
-        "Apply interrupted"
+        st.yellow("Apply interrupted")
     } else if summary.ok() {
-        "Apply complete"
+        st.green("Apply complete")
     } else {
-        "Apply finished with errors"
+        st.red("Apply finished with errors")
+    };
+    let failed = format!("{} failed", summary.failed.len());
+    let not_started = if summary.not_started.is_empty() {
+        String::new()
+    } else {
+        format!(", {} not started (interrupted)", summary.not_started.len())
     };
     let _ = writeln!(
         out,
-        "{headline}: {} created, {} updated, {}{} adopted, {} unchanged, {} failed, {} skipped ({:.1} s).",
-        summary.created,
-        summary.updated,
+        "{headline}: {}, {}, {}{} adopted, {} unchanged, {}, {} skipped{not_started} ({:.1} s).",
+        st.green(&format!("{} created", summary.created)),
+        st.yellow(&format!("{} updated", summary.updated)),
         if summary.replaced > 0 {
-            format!("{} replaced, ", summary.replaced)
+            format!("{}, ", st.red(&format!("{} replaced", summary.replaced)))
         } else {
             String::new()
         },
         summary.adopted,
         summary.unchanged,
-        summary.failed.len(),
+        if summary.failed.is_empty() {
+            failed
+        } else {
+            st.red(&failed)
+        },
         summary.skipped.len(),
         summary.elapsed.as_secs_f64()
     );
+    let _ = writeln!(
+        out,
+        "Wall time {:.1} s, of which {:.1} s held back by the rate limit.",
+        summary.elapsed.as_secs_f64(),
+        stats
+            .rate_limit_held
+            .as_secs_f64()
+            .min(summary.elapsed.as_secs_f64())
+    );
     let _ = writeln!(out, "{}", render_stats(stats));
     for (addr, message) in &summary.failed {
-        let _ = writeln!(out, "  failed: {addr}: {message}");
+        let _ = writeln!(out, "  {} {addr}: {message}", st.red("failed:"));
     }
-    for (addr, why) in &summary.skipped {
-        let _ = writeln!(out, "  skipped: {addr}: {why}");
-    }
+    let all = ui.verbosity == Verbosity::Verbose;
+    let skipped: Vec<String> = summary
+        .skipped
+        .iter()
+        .map(|(addr, why)| format!("{addr}: {why}"))
+        .collect();
+    list_bounded(&mut out, "skipped", &skipped, all);
+    list_bounded(&mut out, "not started", &summary.not_started, all);
     out
+}
+
+/// `label: item` lines, at most [`EXAMPLES`] unless `all`, then how many were left out.
+fn list_bounded(out: &mut String, label: &str, items: &[String], all: bool) {
+    let shown = if all {
+        items.len()
+    } else {
+        items.len().min(EXAMPLES)
+    };
+    for item in &items[..shown] {
+        let _ = writeln!(out, "  {label}: {item}");
+    }
+    if shown < items.len() {
+        let _ = writeln!(
+            out,
+            "  … and {} more {label} (-v lists them all)",
+            items.len() - shown
+        );
+    }
 }
 
 /// One line of request statistics.
 pub fn render_stats(stats: &ClientStats) -> String {
     format!(
-        "Requests: {} sent, {} retried, {} rate-limited (429); {:.1} s spent waiting on rate limits (summed over concurrent requests).",
+        "Requests: {} sent, {} retried, {} rate-limited (429); {:.1} s spent waiting on rate limits by all requests together.",
         stats.requests,
         stats.retries,
         stats.throttled,
         stats.rate_limit_wait.as_secs_f64()
     )
-}
-
-/// Progress on stderr: a bar on a terminal, lines with -v otherwise.
-pub struct ConsoleProgress {
-    bar: Option<ProgressBar>,
-    verbosity: Verbosity,
-    lines: Mutex<()>,
-}
-
-impl ConsoleProgress {
-    /// Pick the style for this terminal and verbosity.
-    pub fn new(verbosity: Verbosity) -> Self {
-        let bar = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-                    .expect("valid template"),
-            );
-            bar
-        });
-        ConsoleProgress {
-            bar,
-            verbosity,
-            lines: Mutex::new(()),
-        }
-    }
-}
-
-impl Progress for ConsoleProgress {
-    fn begin(&self, total: usize) {
-        if let Some(bar) = &self.bar {
-            bar.set_length(total as u64);
-        }
-    }
-
-    fn started(&self, change: &Change) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(describe(change));
-        }
-    }
-
-    fn finished(&self, change: &Change, result: &Result<(), String>) {
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            if let Err(e) = result {
-                bar.println(format!("error: {}: {e}", describe(change)));
-            }
-            return;
-        }
-        let _guard = self.lines.lock().expect("progress lock");
-        match result {
-            Err(e) if self.verbosity != Verbosity::Quiet => {
-                eprintln!("error: {}: {e}", describe(change))
-            }
-            Ok(()) if self.verbosity == Verbosity::Verbose => {
-                eprintln!("{} {} done", change.action.symbol(), describe(change))
-            }
-            _ => {}
-        }
-    }
-
-    fn end(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 #[cfg(test)]

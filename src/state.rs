@@ -89,10 +89,12 @@ pub enum StateError {
         found: u32,
     },
     /// Another process holds the lock.
-    #[error("{path}: another genseed run holds the lock for this environment")]
+    #[error("{path}: another genseed run{} holds the lock for this environment\nhint: wait for it to finish (the lock is released when that process ends, even if it is killed)", holder_part(.holder))]
     Locked {
         /// The lock file.
         path: PathBuf,
+        /// Who holds it, as it wrote into the lock file.
+        holder: Option<LockHolder>,
     },
 }
 
@@ -331,6 +333,46 @@ pub fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
     Ok(())
 }
 
+/// The process holding a lock, as written into the lock file (`pid N since UNIX-SECS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockHolder {
+    /// Its process id.
+    pub pid: u32,
+    /// When it took the lock, in seconds since the Unix epoch.
+    pub since: u64,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl LockHolder {
+    fn parse(text: &str) -> Option<LockHolder> {
+        let rest = text.trim().strip_prefix("pid ")?;
+        let (pid, since) = rest.split_once(" since ")?;
+        Some(LockHolder {
+            pid: pid.parse().ok()?,
+            since: since.parse().ok()?,
+        })
+    }
+}
+
+/// ` (process 1234, for 2 min 5 s)` when the holder is known.
+fn holder_part(holder: &Option<LockHolder>) -> String {
+    let Some(h) = holder else {
+        return String::new();
+    };
+    let secs = unix_now().saturating_sub(h.since);
+    let age = match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs / 60 % 60),
+    };
+    format!(" (process {}, holding it for {age})", h.pid)
+}
+
 /// An exclusive lock on an environment, held until dropped (or the process dies).
 #[derive(Debug)]
 pub struct StateLock {
@@ -349,11 +391,19 @@ pub fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
         .map_err(io(&paths.lock))?;
     match file.try_lock() {
         Ok(()) => {
+            // Who holds it, for the message another run shows; best effort.
+            let mut file = file;
+            let _ = file
+                .set_len(0)
+                .and_then(|()| writeln!(file, "pid {} since {}", std::process::id(), unix_now()));
             remove_stale_temp_files(paths);
             Ok(StateLock { _file: file })
         }
         Err(fs::TryLockError::WouldBlock) => Err(StateError::Locked {
             path: paths.lock.clone(),
+            holder: fs::read_to_string(&paths.lock)
+                .ok()
+                .and_then(|t| LockHolder::parse(&t)),
         }),
         Err(fs::TryLockError::Error(e)) => Err(io(&paths.lock)(e)),
     }
@@ -502,5 +552,31 @@ mod tests {
         assert!(matches!(lock(&paths), Err(StateError::Locked { .. })));
         drop(first);
         lock(&paths).unwrap();
+    }
+
+    #[test]
+    fn the_lock_error_names_the_holder_and_since_when() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let _first = lock(&paths).unwrap();
+        let err = lock(&paths).unwrap_err();
+        let StateError::Locked { holder, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(holder.map(|h| h.pid), Some(std::process::id()));
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("(process {}, holding it for ", std::process::id())),
+            "{shown}"
+        );
+        assert!(shown.contains("hint: wait for it to finish"), "{shown}");
+        assert_eq!(
+            LockHolder::parse("pid 42 since 1700000000\n"),
+            Some(LockHolder {
+                pid: 42,
+                since: 1_700_000_000
+            })
+        );
+        assert_eq!(LockHolder::parse("garbage"), None);
     }
 }

@@ -12,25 +12,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceCache};
 use crate::graph::{self, GraphError};
-use crate::kinds::{Addr, Declared, KINDS, Origin, kind};
+use crate::kinds::{Addr, ColumnOf, Declared, KINDS, Origin, kind};
 use crate::manifest::{self, CsvRow, LocatedDoc};
 use crate::spec::COMMITTED_SCHEMA;
-
-mod access_hours;
-pub use access_hours::{check_rrule, parse_local, valid_time_zone};
-
-/// CSV columns of `usersFromCsv` files.
-pub const CSV_COLUMNS: &[&str] = &[
-    "first_name",
-    "last_name",
-    "email",
-    "phone_number",
-    "division",
-];
 
 /// What a successful load yields.
 pub struct Loaded {
@@ -48,22 +36,23 @@ pub struct Loaded {
 #[derive(Default)]
 struct Locator {
     docs: HashMap<PathBuf, LocatedDoc>,
-    csv: HashMap<(PathBuf, usize), CsvRow>,
+    csv: HashMap<(PathBuf, usize), (CsvRow, ColumnOf)>,
 }
 
 impl Locator {
     /// Where `field` (a pointer relative to the object, "" = the object) of `d` is.
     fn at(&self, origin: &Origin, field: &str) -> Option<Location> {
         if let Some(line) = origin.csv_line {
-            let row = self.csv.get(&(origin.file.clone(), line))?;
-            let column = match field.trim_start_matches('/').split('/').next() {
-                Some("email") => "email",
-                Some("phones") => "phone_number",
-                Some("division") => "division",
-                Some("name") => "first_name",
-                _ => return Some(Location::new(&origin.file, line, 1)),
-            };
-            return Some(row.location(column));
+            let (row, column_of) = self.csv.get(&(origin.file.clone(), line))?;
+            let field = field
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("");
+            return Some(match column_of(field) {
+                Some(column) => row.location(column),
+                None => Location::new(&origin.file, line, 1),
+            });
         }
         self.docs
             .get(&origin.file)?
@@ -157,9 +146,14 @@ pub fn load_with_vars(
                 for m in missing {
                     let d = &declared[m.from];
                     let target = &m.reference.target;
-                    let section = kind(target.kind)
+                    let target_kind = kind(target.kind);
+                    let section = target_kind
                         .and_then(|k| k.manifest_key())
                         .unwrap_or(target.kind);
+                    let extra = target_kind
+                        .and_then(|k| k.missing_ref_hint())
+                        .map(|h| format!("; {h}"))
+                        .unwrap_or_default();
                     diags.push(
                         Diagnostic::error(format!(
                             "{} `{}` is not declared in any manifest",
@@ -167,15 +161,7 @@ pub fn load_with_vars(
                         ))
                         .at(locator.at(&d.origin, &m.reference.field))
                         .with_hint(format!(
-                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{}",
-                            if target.kind == "role" {
-                                format!(
-                                    "; or grant a built-in role by its defaultRoleId ({})",
-                                    crate::kinds::BUILTIN_ROLE_IDS.join(", ")
-                                )
-                            } else {
-                                String::new()
-                            }
+                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{extra}"
                         )),
                     );
                 }
@@ -273,16 +259,35 @@ fn collect(
             });
         }
     }
+    for k in KINDS {
+        if let Some(csv) = k.csv_source() {
+            collect_csv(doc, *k, csv, declared, locator, sources, diags);
+        }
+    }
+}
+
+/// Expand the CSV files a document lists under `csv.manifest_key` into declared
+/// objects of kind `k`; bad rows are reported, the good ones are still checked.
+fn collect_csv(
+    doc: &LocatedDoc,
+    k: &dyn crate::kinds::Kind,
+    csv: &crate::kinds::CsvSource,
+    declared: &mut Vec<Declared>,
+    locator: &mut Locator,
+    sources: &SourceCache,
+    diags: &mut Diagnostics,
+) {
+    let key = csv.manifest_key;
     for (i, entry) in doc
         .value
-        .get("usersFromCsv")
+        .get(key)
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .enumerate()
     {
         let file = entry["file"].as_str().unwrap_or_default();
-        let at = doc.locate(&format!("/usersFromCsv/{i}/file"));
+        let at = doc.locate(&format!("/{key}/{i}/file"));
         let path = match manifest::resolve_referenced(&doc.file, file, "CSV file", at) {
             Ok(path) => path,
             Err(d) => {
@@ -293,40 +298,18 @@ fn collect(
         if let Ok(text) = std::fs::read_to_string(&path) {
             sources.insert(path.clone(), text);
         }
-        // Bad rows are reported; the good ones are still checked.
-        let (rows, problems) = manifest::read_csv_all(&path, CSV_COLUMNS);
+        let (rows, problems) = manifest::read_csv_all(&path, csv.columns);
         diags.extend(problems.0);
         for row in rows {
-            let cell = |c: &str| row.fields.get(c).map(String::as_str).unwrap_or("");
-            let name = format!("{} {}", cell("first_name"), cell("last_name"))
-                .trim()
-                .to_string();
-            let mut spec = json!({"email": cell("email"), "name": name});
-            let division = Some(cell("division"))
-                .filter(|d| !d.is_empty())
-                .or_else(|| entry.get("division").and_then(Value::as_str));
-            if let Some(d) = division {
-                spec["division"] = json!(d);
-            }
-            for k in ["title", "department"] {
-                if let Some(v) = entry.get(k).and_then(Value::as_str) {
-                    spec[k] = json!(v);
-                }
-            }
-            if !cell("phone_number").is_empty() {
-                spec["phones"] = json!([{"number": cell("phone_number"), "type": "work"}]);
-            }
-            if name.is_empty() {
-                diags.push(
-                    Diagnostic::error(
-                        "the user has no name: both first_name and last_name are empty",
-                    )
-                    .at(row.location("first_name")),
-                );
+            let fields = &row.fields;
+            let cell = |c: &str| fields.get(c).map(String::as_str).unwrap_or("");
+            let (spec, problems) = (csv.to_spec)(&cell, entry);
+            for (column, message) in problems {
+                diags.push(Diagnostic::error(message).at(row.location(column)));
             }
             let line = row.line;
             declared.push(Declared {
-                addr: Addr::new("user", cell("email")),
+                addr: Addr::new(k.name(), k.key_of(&spec)),
                 spec,
                 origin: Origin {
                     file: path.clone(),
@@ -334,7 +317,9 @@ fn collect(
                     csv_line: Some(line),
                 },
             });
-            locator.csv.insert((path.clone(), line), row);
+            locator
+                .csv
+                .insert((path.clone(), line), (row, csv.column_of));
         }
     }
 }
@@ -343,6 +328,7 @@ fn collect(
 fn check_objects(declared: &[Declared], locator: &Locator, diags: &mut Diagnostics) {
     let mut seen: HashMap<String, &Declared> = HashMap::new();
     for d in declared {
+        let k = kind(d.addr.kind).expect("registered kind");
         let at = |field: &str| locator.at(&d.origin, field);
         if let Some(first) = seen.get(&d.addr.id_key()) {
             let where_first = locator
@@ -356,148 +342,42 @@ fn check_objects(declared: &[Declared], locator: &Locator, diags: &mut Diagnosti
                     )
                 })
                 .unwrap_or_default();
-            let field = if d.addr.kind == "user" {
-                "/email"
-            } else {
-                "/name"
-            };
             diags.push(
                 Diagnostic::error(format!(
                     "duplicate {} `{}`{where_first}",
-                    d.addr.kind, d.addr.key
+                    k.label(),
+                    d.addr.key
                 ))
-                .at(at(field))
-                .with_hint(if d.addr.kind == "user" {
-                    "e-mail addresses are compared lower-cased; declare each user once"
-                } else {
-                    "names are compared case-insensitively; declare each object once"
-                }),
+                .at(at(k.key_field()))
+                .with_hint(k.key_rule()),
             );
         } else {
             seen.insert(d.addr.id_key(), d);
         }
-        match d.addr.kind {
-            "user" => check_user(d, &at, diags),
-            "schedule" | "schedulegroup" | "role" => access_hours::check(d, &at, diags),
-            "queue" if d.addr.key.contains('*') => diags.push(
-                Diagnostic::error(format!("queue name `{}` contains `*`", d.addr.key))
-                    .at(at("/name"))
-                    .with_hint(
-                        "the API treats `*` in queue names as a wildcard; choose another name",
-                    ),
-            ),
-            _ => {}
-        }
-        if d.addr.kind != "wrapupcode"
-            && d.spec.get("division").and_then(Value::as_str) == Some("*")
+        k.check(d, &at, diags);
+        if !k.allows_all_divisions() && d.spec.get("division").and_then(Value::as_str) == Some("*")
         {
             diags.push(
-                Diagnostic::error(format!(
-                    "a {} cannot be in all divisions (`*`)",
-                    d.addr.kind
-                ))
-                .at(at("/division"))
-                .with_hint("only wrap-up codes accept `*`; name a division"),
+                Diagnostic::error(format!("a {} cannot be in all divisions (`*`)", k.label()))
+                    .at(at("/division"))
+                    .with_hint(format!(
+                        "only {} accept `*`; name a division",
+                        all_division_kinds()
+                    )),
             );
         }
         if d.addr.key.trim().is_empty() {
-            diags.push(Diagnostic::error(format!("{} without a name", d.addr.kind)).at(at("")));
+            diags.push(Diagnostic::error(format!("{} without a name", k.label())).at(at("")));
         }
     }
 }
 
-fn check_user(d: &Declared, at: &dyn Fn(&str) -> Option<Location>, diags: &mut Diagnostics) {
-    if !valid_email(&d.addr.key) {
-        diags.push(
-            Diagnostic::error(format!("`{}` is not a valid e-mail address", d.addr.key))
-                .at(at("/email"))
-                .with_hint("users are keyed by e-mail, e.g. jane.doe@example.com"),
-        );
-    }
-    for (i, phone) in d
-        .spec
-        .get("phones")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let number = phone
-            .get("number")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !valid_e164(number) {
-            diags.push(
-                Diagnostic::error(format!("phone `{number}` is not in E.164 form"))
-                    .at(at(&format!("/phones/{i}/number")))
-                    .with_hint("write + country code and number without spaces, e.g. +12025550101"),
-            );
-        }
-    }
-    for field in ["skills", "languages"] {
-        for (name, p) in d
-            .spec
-            .get(field)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let ok = p.as_f64().is_some_and(|p| (0.0..=5.0).contains(&p));
-            if !ok {
-                let pointer = format!("/{field}/{}", name.replace('~', "~0").replace('/', "~1"));
-                diags.push(
-                    Diagnostic::error(format!("proficiency {p} of `{name}` is outside 0–5"))
-                        .at(at(&pointer))
-                        .with_hint("proficiency is a number from 0 to 5"),
-                );
-            }
-        }
-    }
-}
-
-/// A pragmatic e-mail check: one `@`, a non-empty local part, a dotted domain, no spaces.
-pub fn valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// E.164: `+`, a non-zero digit, then 1 to 14 more digits.
-pub fn valid_e164(s: &str) -> bool {
-    let Some(digits) = s.strip_prefix('+') else {
-        return false;
-    };
-    (2..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn e164() {
-        assert!(valid_e164("+12025550101"));
-        assert!(!valid_e164("12025550101"));
-        assert!(!valid_e164("+1 202 555"));
-        assert!(!valid_e164("+0123"));
-        assert!(!valid_e164("+1234567890123456"));
-    }
-
-    #[test]
-    fn email() {
-        assert!(valid_email("seed.agent.one@example.com"));
-        assert!(!valid_email("no-at-sign"));
-        assert!(!valid_email("a@b"));
-        assert!(!valid_email("a b@example.com"));
-        assert!(!valid_email("@example.com"));
-    }
+/// The kinds whose objects may be in all divisions, for the hint.
+fn all_division_kinds() -> String {
+    let labels: Vec<String> = KINDS
+        .iter()
+        .filter(|k| k.allows_all_divisions())
+        .map(|k| format!("{}s", k.label()))
+        .collect();
+    labels.join(" and ")
 }

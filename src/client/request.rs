@@ -238,6 +238,7 @@ impl ApiClient {
                             bucket.pause_until(Instant::now() + wait);
                         }
                     }
+                    let _held = throttled.then(|| inner.stats.hold());
                     announce_retry(&call.method, &call.shown, attempt, wait, &assessed.last);
                     tokio::time::sleep(wait).await;
                 }
@@ -273,6 +274,7 @@ impl ApiClient {
             .bearer(&inner.auth, call.started, call.deadline, &inner.stats)
             .await?;
         if let Some(bucket) = &slot.bucket {
+            let _held = inner.stats.hold();
             let waited = bucket.acquire().await;
             inner.stats.waited(waited);
         }

@@ -1,32 +1,38 @@
 //! `genseed apply`: plan, confirm, execute tier by tier, summarize.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::anyhow;
 
 use crate::cli::{ApplyArgs, Cli};
-use crate::reconcile::{self, ApplyOptions, Progress, StateWriter};
-use crate::report::{ConsoleProgress, Verbosity, render_plan, render_summary};
+use crate::reconcile::{self, ApplyOptions, Progress, StateWriter, Summary};
+use crate::report::{
+    self, ConsoleProgress, ProgressConfig, Ui, Verbosity, render_plan, render_summary,
+};
 
 /// Run it.
-pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
-    let settings = super::settings(cli, Some(&args.run))?;
-    let (mut prepared, _lock) = super::prepare(settings, true).await?;
+pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let settings = super::settings(cli, Some(&args.run), ui)?;
+    let (mut prepared, _lock) = super::prepare(settings, true, ui).await?;
     super::integrations::select(&mut prepared, &args.run.only)?;
     let label = super::org_label(&prepared);
-    if verbosity != Verbosity::Quiet || !prepared.plan.has_changes() {
-        print!(
-            "{}",
-            render_plan(&prepared.plan, &label, &prepared.settings.env, verbosity)
-        );
+    let plan_text = || render_plan(&prepared.plan, &label, &prepared.settings.env, ui);
+    if ui.json {
+        // stdout carries only the JSON document; whoever confirms sees the plan.
+        if !args.auto_approve {
+            report::err(&plan_text());
+        }
+    } else if ui.verbosity != Verbosity::Quiet {
+        report::out(&plan_text());
     }
     // Nothing is written (org or state) before these checks pass.
     super::integrations::check_replaces(&prepared, args.allow_replace)?;
-    super::integrations::check_urls(&prepared, args.run.skip_url_check).await?;
-    super::integrations::load_secrets(&mut prepared)?;
+    super::integrations::check_urls(&prepared, args.run.skip_url_check, ui).await?;
+    super::integrations::load_secrets(&mut prepared, ui)?;
     // Before the first change: a state that cannot be saved would leave objects created
     // but not recorded.
     crate::state::check_writable(&prepared.state_paths, &prepared.state)?;
@@ -36,7 +42,20 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::R
     ));
     writer.set_org(&prepared.observation.org_id)?;
     if !prepared.plan.has_changes() {
-        println!("No changes. The org matches the manifests.");
+        if ui.json {
+            let summary = Summary {
+                unchanged: prepared.plan.changes.len(),
+                ..Summary::default()
+            };
+            report::out_json(&report::json::apply(
+                &prepared.plan,
+                &summary,
+                &prepared.conn.client.stats(),
+                &super::org(&prepared),
+            ));
+        } else {
+            report::out("No changes. The org matches the manifests.\n");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if !args.auto_approve {
@@ -49,41 +68,49 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, verbosity: Verbosity) -> anyhow::R
         tokio::spawn(async move {
             let first = signals.next().await;
             flag.store(true, Ordering::SeqCst);
-            eprintln!(
-                "{first}: starting no new changes; waiting for the ones in flight (again to abort)"
-            );
+            report::err(&format!(
+                "{first}: starting no new changes; waiting for the ones in flight (again to abort)\n"
+            ));
             let second = signals.next().await;
-            eprintln!(
-                "aborted: the state file holds every change completed so far; run apply again to converge"
+            report::err(
+                "aborted: the state file holds every change completed so far; run apply again to converge\n",
             );
             std::process::exit(second.exit_code());
         });
     }
-    let progress: Arc<dyn Progress> = Arc::new(ConsoleProgress::new(verbosity));
+    let client = prepared.conn.client.clone();
+    let progress: Arc<dyn Progress> = Arc::new(ConsoleProgress::new(
+        &prepared.plan,
+        ProgressConfig {
+            verbosity: ui.verbosity,
+            terminal: std::io::stderr().is_terminal(),
+            interval: Duration::from_millis(args.progress_interval_ms.max(1)),
+            style: ui.err,
+        },
+        Box::new(move || client.stats()),
+    ));
     let opts = ApplyOptions {
         parallelism: args.parallelism as usize,
         interrupted,
     };
-    let summary = reconcile::apply(
-        &prepared.ctx,
-        super::arc(prepared.loaded.declared.clone()),
-        &prepared.loaded.deps,
-        &prepared.plan,
-        writer,
-        &opts,
-        progress,
-    )
-    .await;
-    print!(
-        "{}",
-        render_summary(&summary, &prepared.conn.client.stats())
-    );
+    let summary = reconcile::apply(&prepared.ctx, &prepared.plan, writer, &opts, progress).await;
+    let stats = prepared.conn.client.stats();
+    if ui.json {
+        report::out_json(&report::json::apply(
+            &prepared.plan,
+            &summary,
+            &stats,
+            &super::org(&prepared),
+        ));
+    } else {
+        report::out(&render_summary(&summary, &stats, ui));
+    }
     if summary.ok() {
         Ok(ExitCode::SUCCESS)
     } else {
-        if !summary.failed.is_empty() {
-            eprintln!(
-                "hint: fix the causes above and run apply again; completed changes are kept and will not be repeated"
+        if !summary.failed.is_empty() && !ui.json {
+            report::err(
+                "hint: fix the causes above and run apply again; completed changes are kept and will not be repeated\n",
             );
         }
         Ok(ExitCode::FAILURE)
@@ -96,8 +123,9 @@ fn confirm(env: &str) -> anyhow::Result<()> {
             "refusing to apply without confirmation: standard input is not a terminal\nhint: review the plan above, then run again with --auto-approve (as in CI)"
         ));
     }
-    eprint!("Apply these changes to environment `{env}`? Only 'yes' is accepted: ");
-    std::io::stderr().flush().ok();
+    report::err(&format!(
+        "Apply these changes to environment `{env}`? Only 'yes' is accepted: "
+    ));
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if answer.trim() != "yes" {

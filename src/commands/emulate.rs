@@ -45,12 +45,12 @@ pub async fn run(args: &EmulateArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     // The first line of stdout is the URL, so scripts can read it.
-    println!("{}", handle.base_url());
-    eprintln!(
-        "genseed emulator listening on {} (client id {:?}); Ctrl-C to stop",
+    crate::report::out(&format!("{}\n", handle.base_url()));
+    crate::report::err(&format!(
+        "genseed emulator listening on {} (client id {:?}); Ctrl-C to stop\n",
         handle.base_url(),
         args.client_id
-    );
+    ));
     handle.run_until_ctrl_c().await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,9 +9,10 @@ use anyhow::anyhow;
 
 use super::Prepared;
 use crate::client::Secret;
-use crate::kinds::secret_envs;
+use crate::kinds::kind;
 use crate::plan::Action;
 use crate::preflight;
+use crate::report::{self, Ui};
 use crate::settings::{Target, read_secrets};
 
 /// How long one URL probe may take.
@@ -31,7 +32,7 @@ pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
             let fields: Vec<&str> = c.diffs.iter().map(|d| d.path.as_str()).collect();
             format!(
                 "  {} ({} cannot change in place)",
-                c.addr,
+                c.addr(),
                 fields.join(", ")
             )
         })
@@ -49,21 +50,18 @@ pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
 
 /// Probe the target URLs of the data actions in scope. The embedded emulator never
 /// calls them, so its environments skip the check.
-pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
+pub async fn check_urls(prepared: &Prepared, skip: bool, ui: &Ui) -> anyhow::Result<()> {
     if skip || matches!(prepared.settings.target, Target::Emulator { .. }) {
         return Ok(());
     }
-    let in_scope: std::collections::HashSet<usize> =
-        prepared.plan.changes.iter().map(|c| c.declared).collect();
     let targets: Vec<(String, String)> = prepared
-        .loaded
-        .declared
+        .plan
+        .changes
         .iter()
-        .enumerate()
-        .filter(|(i, d)| d.addr.kind == "data-action" && in_scope.contains(i))
-        .filter_map(|(_, d)| {
-            preflight::url_template(d.spec.get("config")?)
-                .map(|u| (d.addr.to_string(), u.to_string()))
+        .map(|c| &c.declared)
+        .filter_map(|d| {
+            let url = kind(d.addr.kind)?.preflight_url(&d.spec)?;
+            Some((d.addr.to_string(), url))
         })
         .collect();
     if targets.is_empty() {
@@ -73,35 +71,43 @@ pub async fn check_urls(prepared: &Prepared, skip: bool) -> anyhow::Result<()> {
     if failures.is_empty() {
         return Ok(());
     }
-    eprintln!("error: {}", preflight::render(&failures));
+    report::error(ui, &preflight::render(&failures));
     Err(anyhow!(super::Reported))
 }
 
 /// Read the secrets of the integrations whose credentials the plan sets. A remote
 /// environment with unset variables is an error naming them all; the embedded
 /// emulator gets a placeholder and a warning.
-pub fn load_secrets(prepared: &mut Prepared) -> anyhow::Result<()> {
+pub fn load_secrets(prepared: &mut Prepared, ui: &Ui) -> anyhow::Result<()> {
     let mut names = Vec::new();
     for c in &prepared.plan.changes {
-        if c.addr.kind != "integration" {
+        let Some(k) = kind(c.addr().kind) else {
             continue;
-        }
+        };
+        let secret_field = |path: &str| {
+            k.secret_fields()
+                .iter()
+                .any(|f| path == *f || path.starts_with(&format!("{f}.")))
+        };
         let needs = match c.action {
             Action::Create | Action::Replace => true,
-            Action::Update => c.diffs.iter().any(|d| d.path.starts_with("credentials")),
+            Action::Update => c.diffs.iter().any(|d| secret_field(&d.path)),
             Action::Adopt | Action::Noop => false,
         };
         if needs {
-            names.extend(secret_envs(&prepared.loaded.declared[c.declared].spec));
+            names.extend(k.secret_envs(&c.declared.spec));
         }
     }
     let (mut found, missing) = read_secrets(names.iter().map(String::as_str));
     if !missing.is_empty() {
         match prepared.settings.target {
             Target::Emulator { .. } => {
-                eprintln!(
-                    "warning: {} not set: the embedded emulator gets placeholder credentials",
-                    missing.join(", ")
+                report::warning(
+                    ui,
+                    &format!(
+                        "{} not set: the embedded emulator gets placeholder credentials",
+                        missing.join(", ")
+                    ),
                 );
                 for m in missing {
                     found.insert(m, Secret::new(LOCAL_PLACEHOLDER));
@@ -128,17 +134,27 @@ pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
             .iter()
             .any(|k| crate::kinds::selected_by(*k, s))
         {
+            let mut groups: Vec<&str> = crate::kinds::KINDS.iter().map(|k| k.group()).collect();
+            groups.dedup();
+            let kinds: Vec<&str> = crate::kinds::KINDS
+                .iter()
+                .filter_map(|k| k.manifest_key().map(|_| k.name()))
+                .collect();
+            let known = crate::kinds::KINDS
+                .iter()
+                .flat_map(|k| [Some(k.group()), Some(k.name()), k.manifest_key()])
+                .flatten();
+            let hint = crate::suggest::hint(s, known)
+                .map(|h| format!("\nhint: {h}"))
+                .unwrap_or_default();
             return Err(anyhow!(
-                "--only {s}: no such group or kind (groups: core, integrations; or a kind name such as queue, trigger)"
+                "--only {s}: no such group or kind (groups: {}; kinds: {}){hint}",
+                groups.join(", "),
+                kinds.join(", ")
             ));
         }
     }
-    let missing = crate::reconcile::select(
-        &mut prepared.plan,
-        &prepared.loaded.declared,
-        &prepared.loaded.deps,
-        only,
-    );
+    let missing = crate::reconcile::select(&mut prepared.plan, only);
     if !missing.is_empty() {
         return Err(anyhow!(
             "--only {}: {}\nhint: apply the rest first (without --only)",

@@ -3,29 +3,43 @@
 
 mod apply;
 mod emulate;
+mod init;
 mod integrations;
 mod plan;
+mod schema;
 mod validate;
 
-use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::client::{ApiClient, ClientConfig, Secret};
-use crate::diag::{SourceCache, render};
+use crate::diag::{Diagnostics, SourceCache, render};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::kinds::Ctx;
-use crate::reconcile::{self, Observation};
-use crate::report::Verbosity;
-use crate::settings::{Settings, Target};
+use crate::reconcile::{self, Observed};
+use crate::report::{self, Style, Ui, Verbosity};
+use crate::settings::{Settings, SettingsError, Target};
 use crate::state::{self, State, StatePaths};
 use crate::validate::{self as checks, Loaded};
 
-/// Run the parsed command line; the exit code follows the README.
+/// Run the parsed command line; the exit code follows the README. Errors are shown
+/// here (as JSON on stdout with `--json`), so `main` only maps them to an exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ui = ui(&cli);
+    match dispatch(&cli, &ui) {
+        Err(e) if !e.is::<Reported>() => {
+            report::error(&ui, &format!("{e:#}"));
+            Err(anyhow!(Reported))
+        }
+        other => other,
+    }
+}
+
+/// How to show things, from the global flags.
+fn ui(cli: &Cli) -> Ui {
+    use std::io::IsTerminal;
     let verbosity = if cli.quiet {
         Verbosity::Quiet
     } else if cli.verbose > 0 {
@@ -33,33 +47,83 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } else {
         Verbosity::Normal
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
+    let no_color = cli.no_color_env.as_deref().is_some_and(|v| !v.is_empty());
+    let force = set(&cli.clicolor_force_env);
+    let style = |terminal: bool| Style {
+        colour: report::use_colour(cli.color, no_color, force, terminal),
+    };
+    let (show_unchanged, json) = match &cli.command {
+        Command::Plan(a) => (a.run.show_unchanged, a.json),
+        Command::Apply(a) => (a.run.show_unchanged, a.json),
+        Command::Validate(a) => (false, a.json),
+        _ => (false, false),
+    };
+    Ui {
+        verbosity,
+        out: style(std::io::stdout().is_terminal()),
+        err: style(std::io::stderr().is_terminal()),
+        show_unchanged,
+        json,
+    }
+}
+
+fn dispatch(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+    };
     match &cli.command {
-        Command::Validate => validate::run(&cli, verbosity),
-        Command::Plan(args) => runtime.block_on(plan::run(&cli, args, verbosity)),
-        Command::Apply(args) => runtime.block_on(apply::run(&cli, args, verbosity)),
-        Command::Emulate(args) => runtime.block_on(emulate::run(args)),
-        Command::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&crate::spec::manifest_schema())?
+        Command::Validate(_) => validate::run(cli, ui),
+        Command::Plan(args) => runtime()?.block_on(plan::run(cli, args, ui)),
+        Command::Apply(args) => runtime()?.block_on(apply::run(cli, args, ui)),
+        Command::Emulate(args) => runtime()?.block_on(emulate::run(args)),
+        Command::Schema(args) => {
+            report::out_json(&if args.of == crate::cli::SchemaOf::Project {
+                schema::project_schema()
+            } else {
+                crate::spec::manifest_schema()
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init(args) => init::run(args.dir.as_deref().unwrap_or(&cli.project)),
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "genseed",
+                &mut out,
             );
+            report::out(&String::from_utf8_lossy(&out));
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 /// Load settings for the command line's environment.
-fn settings(cli: &Cli, run: Option<&RunArgs>) -> anyhow::Result<Settings> {
+fn settings(cli: &Cli, run: Option<&RunArgs>, ui: &Ui) -> anyhow::Result<Settings> {
     let flag = run.and_then(|r| r.rate_limit);
     let mut s = match Settings::load(&cli.project, &cli.env, flag) {
         Ok(s) => s,
-        Err(crate::settings::SettingsError::Invalid(diags)) => {
-            eprint!("{}", render(&diags, &SourceCache::new()));
+        Err(SettingsError::Invalid(diags)) => {
+            show_invalid(ui, "genseed.yaml is not valid", &diags, &SourceCache::new());
             return Err(anyhow!(Reported));
+        }
+        Err(e @ SettingsError::UnknownEnv { .. }) => {
+            let SettingsError::UnknownEnv { name, known } = &e else {
+                unreachable!("matched above")
+            };
+            let names = known
+                .iter()
+                .map(String::as_str)
+                .chain([crate::settings::LOCAL_ENV]);
+            return Err(match crate::suggest::hint(name, names) {
+                Some(h) => anyhow!("{e}\nhint: {h}"),
+                None => anyhow!("{e}\nhint: environments are defined in genseed.yaml"),
+            });
         }
         Err(e) => return Err(e.into()),
     };
@@ -72,13 +136,22 @@ fn settings(cli: &Cli, run: Option<&RunArgs>) -> anyhow::Result<Settings> {
     Ok(s)
 }
 
+/// Show diagnostics: rendered on stderr, or as a JSON document on stdout.
+fn show_invalid(ui: &Ui, what: &str, diags: &Diagnostics, sources: &SourceCache) {
+    if ui.json {
+        report::out_json(&report::json::invalid(what, diags));
+    } else {
+        report::err(&render(diags, sources));
+    }
+}
+
 /// Load and check the manifests; print every problem and fail when there is one.
-fn load(seeds: &Path, vars: &std::collections::BTreeMap<String, String>) -> anyhow::Result<Loaded> {
+fn load(settings: &Settings, ui: &Ui) -> anyhow::Result<Loaded> {
     let sources = SourceCache::new();
-    match checks::load_with_vars(seeds, &sources, vars) {
+    match checks::load_with_vars(&settings.seeds, &sources, &settings.vars) {
         Ok(loaded) => Ok(loaded),
         Err(diags) => {
-            eprint!("{}", render(&diags, &sources));
+            show_invalid(ui, "the manifests are not valid", &diags, &sources);
             Err(anyhow!(Reported))
         }
     }
@@ -177,7 +250,7 @@ pub struct Prepared {
     /// Observation context (resolver, observed objects).
     pub ctx: Ctx,
     /// Who the org is.
-    pub observation: Observation,
+    pub observation: Observed,
     /// The state file's paths and content.
     pub state_paths: StatePaths,
     /// The state as loaded.
@@ -189,8 +262,9 @@ pub struct Prepared {
 async fn prepare(
     settings: Settings,
     lock: bool,
+    ui: &Ui,
 ) -> anyhow::Result<(Prepared, Option<state::StateLock>)> {
-    let loaded = load(&settings.seeds, &settings.vars)?;
+    let loaded = load(&settings, ui)?;
     let state_paths = StatePaths::new(&settings.state_dir, &settings.env);
     let guard = if lock {
         Some(state::lock(&state_paths)?)
@@ -213,7 +287,7 @@ async fn prepare(
             observation.org_id
         ));
     }
-    let plan = reconcile::plan(&ctx, &loaded.declared, &loaded.tiers, &state);
+    let plan = reconcile::plan(&loaded, &observation, &state);
     Ok((
         Prepared {
             settings,
@@ -229,15 +303,18 @@ async fn prepare(
     ))
 }
 
+fn org(p: &Prepared) -> report::json::Org<'_> {
+    report::json::Org {
+        id: &p.observation.org_id,
+        name: &p.observation.org_name,
+        env: &p.settings.env,
+    }
+}
+
 fn org_label(p: &Prepared) -> String {
     if p.observation.org_name.is_empty() {
         p.observation.org_id.clone()
     } else {
         format!("{:?} ({})", p.observation.org_name, p.observation.org_id)
     }
-}
-
-/// Shared pieces for apply.
-fn arc<T>(t: T) -> Arc<T> {
-    Arc::new(t)
 }

@@ -3,29 +3,28 @@
 use std::process::ExitCode;
 
 use crate::cli::{Cli, PlanArgs};
-use crate::report::{Verbosity, plan_json, render_plan};
+use crate::report::{self, Ui, render_plan};
 
 /// Run it.
-pub async fn run(cli: &Cli, args: &PlanArgs, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
-    let settings = super::settings(cli, Some(&args.run))?;
-    let (mut prepared, _) = super::prepare(settings, false).await?;
+pub async fn run(cli: &Cli, args: &PlanArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let settings = super::settings(cli, Some(&args.run), ui)?;
+    let (mut prepared, _) = super::prepare(settings, false, ui).await?;
     super::integrations::select(&mut prepared, &args.run.only)?;
+    let skip_urls = args.offline || args.run.skip_url_check;
     if args.json {
-        let doc = plan_json(
-            &prepared.plan,
-            &prepared.observation.org_id,
-            &prepared.observation.org_name,
-            &prepared.settings.env,
-        );
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        // One document on stdout: the URL check's error, or the plan.
+        super::integrations::check_urls(&prepared, skip_urls, ui).await?;
+        report::out_json(&report::json::plan(&prepared.plan, &super::org(&prepared)));
     } else {
         let label = super::org_label(&prepared);
-        print!(
-            "{}",
-            render_plan(&prepared.plan, &label, &prepared.settings.env, verbosity)
-        );
+        report::out(&render_plan(
+            &prepared.plan,
+            &label,
+            &prepared.settings.env,
+            ui,
+        ));
+        super::integrations::check_urls(&prepared, skip_urls, ui).await?;
     }
-    super::integrations::check_urls(&prepared, args.offline || args.run.skip_url_check).await?;
     if args.detailed_exitcode && prepared.plan.has_changes() {
         return Ok(ExitCode::from(2));
     }

@@ -1,32 +1,52 @@
 //! `genseed validate`: load and check the manifests; contact nothing.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::anyhow;
+
 use crate::cli::Cli;
-use crate::report::Verbosity;
+use crate::diag::{Diagnostics, SourceCache, render};
+use crate::report::{self, Ui, Verbosity, json::Validated};
 
 /// Run it.
-pub fn run(cli: &Cli, verbosity: Verbosity) -> anyhow::Result<ExitCode> {
-    let settings = super::settings(cli, None)?;
-    let loaded = super::load(&settings.seeds, &settings.vars)?;
-    if verbosity != Verbosity::Quiet {
-        let objects = loaded
+pub fn run(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let settings = super::settings(cli, None, ui)?;
+    let sources = SourceCache::new();
+    let loaded = match crate::validate::load_with_vars(&settings.seeds, &sources, &settings.vars) {
+        Ok(loaded) => loaded,
+        Err(diags) => {
+            if ui.json {
+                report::out_json(&report::json::validate(None, &diags));
+            } else {
+                report::err(&render(&diags, &sources));
+            }
+            return Err(anyhow!(super::Reported));
+        }
+    };
+    let mut csv_files: Vec<PathBuf> = loaded
+        .declared
+        .iter()
+        .filter(|d| d.origin.csv_line.is_some())
+        .map(|d| d.origin.file.clone())
+        .collect();
+    csv_files.sort();
+    csv_files.dedup();
+    let counted = Validated {
+        files: &loaded.files,
+        csv_files: &csv_files,
+        objects: loaded
             .declared
             .iter()
             .filter(|d| crate::kinds::kind(d.addr.kind).is_some_and(|k| k.is_object()))
-            .count();
-        println!(
-            "Valid: {} file{}, {objects} object{}, {} tier{}.",
-            loaded.files.len(),
-            if loaded.files.len() == 1 { "" } else { "s" },
-            if objects == 1 { "" } else { "s" },
-            loaded.tiers.iter().max().map_or(0, |t| t + 1),
-            if loaded.tiers.iter().max() == Some(&0) {
-                ""
-            } else {
-                "s"
-            },
-        );
+            .count(),
+        declared: loaded.declared.len(),
+        tiers: loaded.tiers.iter().max().map_or(0, |t| t + 1),
+    };
+    if ui.json {
+        report::out_json(&report::json::validate(Some(&counted), &Diagnostics::new()));
+    } else if ui.verbosity != Verbosity::Quiet {
+        report::out(&report::render_validated(&counted));
     }
     Ok(ExitCode::SUCCESS)
 }

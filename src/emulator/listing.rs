@@ -52,6 +52,15 @@ fn uri(path: &str, q: &Query, size: usize, number: usize) -> String {
 /// A page-number listing with `total`, `pageCount` and all URIs (`nextUri` absent on the last
 /// page; `previousUri` absent on the first).
 pub fn listing(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
+    paged(path, q, items, p, true)
+}
+
+/// The queue-members listing: no `total`, `pageCount` or `lastUri`.
+pub fn listing_without_total(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
+    paged(path, q, items, p, false)
+}
+
+fn paged(path: &str, q: &Query, items: Vec<Value>, p: Page, totals: bool) -> Value {
     let total = items.len();
     let page_count = total.div_ceil(p.size);
     let entities: Vec<Value> = items
@@ -63,8 +72,10 @@ pub fn listing(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
     m.insert("entities".into(), Value::Array(entities));
     m.insert("pageSize".into(), json!(p.size));
     m.insert("pageNumber".into(), json!(p.number));
-    m.insert("total".into(), json!(total));
-    m.insert("pageCount".into(), json!(page_count));
+    if totals {
+        m.insert("total".into(), json!(total));
+        m.insert("pageCount".into(), json!(page_count));
+    }
     m.insert("firstUri".into(), json!(uri(path, q, p.size, 1)));
     m.insert("selfUri".into(), json!(uri(path, q, p.size, p.number)));
     if p.number < page_count {
@@ -76,34 +87,10 @@ pub fn listing(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
             json!(uri(path, q, p.size, p.number - 1)),
         );
     }
-    m.insert(
-        "lastUri".into(),
-        json!(uri(path, q, p.size, page_count.max(1))),
-    );
-    Value::Object(m)
-}
-
-/// The queue-members listing: no `total`, `pageCount` or `lastUri`.
-pub fn listing_without_total(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
-    let more = items.len() > p.number * p.size;
-    let entities: Vec<Value> = items
-        .into_iter()
-        .skip((p.number - 1) * p.size)
-        .take(p.size)
-        .collect();
-    let mut m = Map::new();
-    m.insert("entities".into(), Value::Array(entities));
-    m.insert("pageNumber".into(), json!(p.number));
-    m.insert("pageSize".into(), json!(p.size));
-    m.insert("firstUri".into(), json!(uri(path, q, p.size, 1)));
-    m.insert("selfUri".into(), json!(uri(path, q, p.size, p.number)));
-    if more {
-        m.insert("nextUri".into(), json!(uri(path, q, p.size, p.number + 1)));
-    }
-    if p.number > 1 {
+    if totals {
         m.insert(
-            "previousUri".into(),
-            json!(uri(path, q, p.size, p.number - 1)),
+            "lastUri".into(),
+            json!(uri(path, q, p.size, page_count.max(1))),
         );
     }
     Value::Object(m)

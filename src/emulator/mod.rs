@@ -2,7 +2,8 @@
 //! server that the CLI, client and planner talk to over HTTP exactly as to the real service.
 //!
 //! Layout: `config` (knobs), `faults` (scripted faults + YAML), `error` (§2.3 error body),
-//! `schema` (request models + strict validation), `store` (the org and run-time state,
+//! `schema` (the wire models generated from the SDK + strict validation), `collection`
+//! (one descriptor per collection, served by generic handlers), `store` (the org and run-time state,
 //! persistence), `listing` (paging shapes), `server` (handle + pipeline: auth, rate limit,
 //! faults, logging), `routes/*` (one module per resource family), `util` (ids, time, query).
 //!
@@ -21,6 +22,7 @@
 //!   accepted: true       # 202 + Location: /api/v2/emulator/tasks/{id}; polls: 2
 //! ```
 
+mod collection;
 mod config;
 mod error;
 mod faults;

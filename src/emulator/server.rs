@@ -321,6 +321,14 @@ fn redact_secrets(mut body: Value) -> Value {
     body
 }
 
+/// The credentials of an `Authorization: <scheme> <credentials>` header.
+fn authorization(headers: &HeaderMap, scheme: &str) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (s, rest) = v.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme)
+        .then(|| rest.trim().to_string())
+}
+
 fn oauth_error(status: u16, error: &str, description: &str) -> Reply {
     // Body keys `error`/`description` (some reports show `error_description`; unconfirmed).
     Reply::with_status(status, json!({"error": error, "description": description}))
@@ -337,16 +345,7 @@ fn token_endpoint(st: &mut Emu, input: &Input, fired: Option<usize>, cid: &str) 
         return oauth_error(405, "invalid_request", "method not allowed; use POST");
     }
     let form = Query::parse(&String::from_utf8_lossy(&input.body));
-    let basic = input
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("basic")
-                .then(|| rest.trim().to_string())
-        })
+    let basic = authorization(&input.headers, "basic")
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| {
@@ -411,16 +410,7 @@ fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, c
     let now = Instant::now();
     // 1. bearer token. Codes: missing/unknown → `authentication.required`, expired →
     //    `credentials.expired` (both unconfirmed vs official docs, S9).
-    let bearer = input
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| rest.trim().to_string())
-        });
+    let bearer = authorization(&input.headers, "bearer");
     let Some(token) = bearer else {
         return Reply::error(
             &ApiError::new(
@@ -530,13 +520,7 @@ fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, c
                     result: reply.body.unwrap_or(Value::Null),
                 },
             );
-            let location = format!("/api/v2/emulator/tasks/{id}");
-            let mut rep = Reply::with_status(
-                202,
-                json!({"id": id, "state": "Running", "selfUri": location}),
-            );
-            rep.headers.push(("Location", location));
-            rep
+            routes::tasks::running(&id)
         }
         (_, Ok(reply)) => reply,
         (_, Err(e)) => Reply::error(&e, cid),

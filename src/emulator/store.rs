@@ -76,6 +76,10 @@ pub struct OrgData {
     pub triggers: BTreeMap<String, Value>,
     /// Architect flows (read-only stubs; pre-seeded with a workflow).
     pub flows: BTreeMap<String, Value>,
+    /// Groups (`/api/v2/groups`).
+    pub groups: BTreeMap<String, Value>,
+    /// group id → member user ids in insertion order.
+    pub group_members: BTreeMap<String, Vec<String>>,
 }
 
 impl OrgData {

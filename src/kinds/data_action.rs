@@ -6,15 +6,41 @@
 //! the integration and the `secure` flag cannot change in place: a difference there is
 //! a replace (delete + create, with `--allow-replace`).
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, id_of, observe_named_with, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
+    SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, str_field,
+    typed, typed_value,
 };
 use crate::api::ApiExt;
-use crate::client::{Idempotency, Method};
 use crate::interp;
+
+/// A web-services data action (`/api/v2/integrations/actions`), keyed by name.
+/// `contract`, `integration` and `secure` cannot change in place (replace).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DataActionSpec {
+    /// Action name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The integration it belongs to, by name (declared under `integrations:`).
+    #[schemars(length(min = 1))]
+    pub integration: String,
+    /// Category shown in Architect.
+    #[schemars(length(min = 1))]
+    pub category: String,
+    /// Secure action (inputs and outputs hidden from logs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure: Option<bool>,
+    /// `ActionConfig`: `request` (`requestUrlTemplate`, `requestType`, `headers`,
+    /// `requestTemplate`) and `response` (`translationMap`, `successTemplate`).
+    pub config: Map<String, Value>,
+    /// `ActionContractInput`: `input.inputSchema`, `output.successSchema`.
+    pub contract: Map<String, Value>,
+}
 
 const PATH: &str = "/api/v2/integrations/actions";
 
@@ -28,19 +54,18 @@ impl DataAction {
         d: &'a Declared,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &d.spec;
-            let integration = str_field(spec, "integration").unwrap_or_default();
+            let spec: DataActionSpec = typed(d)?;
             let mut body = json!({
-                "name": d.addr.key,
-                "category": str_field(spec, "category").unwrap_or_default(),
-                "integrationId": ctx.resolver.require("integration", integration)?,
-                "config": interp::resolve(&spec["config"], &ctx.resolver)?,
-                "contract": interp::resolve(&spec["contract"], &ctx.resolver)?,
+                "name": spec.name,
+                "category": spec.category,
+                "integrationId": ctx.resolver.require("integration", &spec.integration)?,
+                "config": interp::resolve(&Value::Object(spec.config), &ctx.resolver)?,
+                "contract": interp::resolve(&Value::Object(spec.contract), &ctx.resolver)?,
             });
-            if let Some(s) = spec.get("secure") {
-                body["secure"] = s.clone();
+            if let Some(s) = spec.secure {
+                body["secure"] = json!(s);
             }
-            create_by_name(ctx, self.name(), PATH, &d.addr.key, &body).await
+            create_by_name(ctx, self.name(), PATH, &spec.name, &body).await
         })
     }
 }
@@ -48,6 +73,27 @@ impl DataAction {
 impl Kind for DataAction {
     fn name(&self) -> &'static str {
         "data-action"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Web-services data actions, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<DataActionSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn label(&self) -> &'static str {
+        "data action"
+    }
+
+    fn preflight_url(&self, spec: &Value) -> Option<String> {
+        let spec = typed_value::<DataActionSpec>(spec)?;
+        crate::preflight::url_template(&Value::Object(spec.config)).map(str::to_string)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -102,14 +148,17 @@ impl Kind for DataAction {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
+        let Some(spec) = typed_value::<DataActionSpec>(spec) else {
+            return Value::Null;
+        };
         let mut v = json!({
-            "integration": str_field(spec, "integration").unwrap_or_default(),
-            "category": str_field(spec, "category").unwrap_or_default(),
-            "config": interp::normalize(&spec["config"]),
-            "contract": interp::normalize(&spec["contract"]),
+            "integration": spec.integration,
+            "category": spec.category,
+            "config": interp::normalize(&Value::Object(spec.config)),
+            "contract": interp::normalize(&Value::Object(spec.contract)),
         });
-        if let Some(s) = spec.get("secure") {
-            v["secure"] = s.clone();
+        if let Some(s) = spec.secure {
+            v["secure"] = json!(s);
         }
         v
     }
@@ -146,10 +195,11 @@ impl Kind for DataAction {
                 None => self.create(ctx, d).await,
                 Some(o) => {
                     let id = id_of(o, "a data action")?;
+                    let spec: DataActionSpec = typed(d)?;
                     let body = json!({
-                        "name": d.addr.key,
-                        "category": str_field(&d.spec, "category").unwrap_or_default(),
-                        "config": interp::resolve(&d.spec["config"], &ctx.resolver)?,
+                        "name": spec.name,
+                        "category": spec.category,
+                        "config": interp::resolve(&Value::Object(spec.config), &ctx.resolver)?,
                         "version": o.get("version").cloned().unwrap_or(json!(1)),
                     });
                     ctx.client.patch(&format!("{PATH}/{id}"), &body).await?;
@@ -167,22 +217,9 @@ impl Kind for DataAction {
         Box::pin(async move {
             if let Some(o) = target.observed {
                 let id = id_of(o, "a data action")?;
-                delete(ctx, &format!("{PATH}/{id}")).await?;
+                super::delete_path(ctx, &format!("{PATH}/{id}")).await?;
             }
             self.create(ctx, target.declared).await
         })
-    }
-}
-
-/// DELETE that treats 404 as done (a repeated delete after a lost answer).
-pub async fn delete(ctx: &Ctx, path: &str) -> Result<(), KindError> {
-    match ctx
-        .client
-        .send(Method::DELETE, path, &[], None, Idempotency::Safe)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e.into()),
     }
 }

@@ -5,12 +5,26 @@
 //! division exists in every org and is only ever adopted.
 
 use crate::api::ApiExt;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, observe_named, pick,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, observe_named, pick, schema_of, typed,
 };
+
+/// An authorization division.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DivisionSpec {
+    /// Division name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Description; the API requires one, so an empty string is sent when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
 
 const PATH: &str = "/api/v2/authorization/divisions";
 
@@ -20,6 +34,22 @@ pub struct Division;
 impl Kind for Division {
     fn name(&self) -> &'static str {
         "division"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Authorization divisions, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<DivisionSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn always_observed(&self) -> bool {
+        true
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -52,9 +82,9 @@ impl Kind for Division {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
-            let description = spec.get("description").and_then(Value::as_str);
+            let spec: DivisionSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
+            let description = spec.description.as_deref();
             match target.observed {
                 None => {
                     let body = json!({"name": name, "description": description.unwrap_or("")});

@@ -14,17 +14,73 @@
 //! it counts as present when the configuration references a credential under its key
 //! (a changed secret is not detected; see the README).
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, id_of, index_by_name, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, id_of, index_by_name, schema_of, str_field, typed,
+    typed_value, view_of,
 };
 use crate::api::ApiExt;
 use crate::client::{ApiClient, Idempotency, Method, PollStatus, poll};
 use crate::interp;
+
+/// An integration instance (`/api/v2/integrations`), keyed by name.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntegrationSpec {
+    /// Integration name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The integration type's id (`integrationType.id`), e.g. `amazon-eventbridge-source`
+    /// or `custom-rest-actions`. Cannot change once created.
+    #[serde(rename = "type")]
+    #[schemars(length(min = 1))]
+    pub kind: String,
+    /// Whether it is enabled (`intendedState` ENABLED or DISABLED); default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Notes of the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// The configuration (`config/current`): only the properties written here are managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<IntegrationConfigSpec>,
+    /// Credentials by the configuration's credential key (e.g. `basicAuth`). Values come
+    /// from environment variables only; they never appear in plans, state or logs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, CredentialSpec>,
+}
+
+/// `IntegrationConfiguration` fields genseed manages.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntegrationConfigSpec {
+    /// Type-specific properties (EventBridge: `awsAccountId`, `awsAccountRegion`,
+    /// `eventSourceSuffix`, `eventFilter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+    /// Type-specific advanced settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced: Option<Map<String, Value>>,
+}
+
+/// A basic-auth credential, read from environment variables at apply time.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialSpec {
+    /// Environment variable holding the user name.
+    #[schemars(length(min = 1))]
+    pub user_name_env: String,
+    /// Environment variable holding the password.
+    #[schemars(length(min = 1))]
+    pub password_env: String,
+}
 
 const PATH: &str = "/api/v2/integrations";
 /// How a secret shows in views and plans.
@@ -38,29 +94,36 @@ pub struct Integration;
 
 /// The environment variables an integration's credentials name.
 pub fn secret_envs(spec: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in spec
-        .get("credentials")
-        .and_then(Value::as_object)
+    typed_value::<IntegrationSpec>(spec)
         .into_iter()
-        .flat_map(|m| m.values())
-    {
-        for k in ["userNameEnv", "passwordEnv"] {
-            if let Some(v) = str_field(c, k) {
-                out.push(v.to_string());
-            }
-        }
-    }
-    out
-}
-
-fn desired_enabled(spec: &Value) -> bool {
-    spec.get("enabled").and_then(Value::as_bool).unwrap_or(true)
+        .flat_map(|s| s.credentials.into_values())
+        .flat_map(|c| [c.user_name_env, c.password_env])
+        .collect()
 }
 
 impl Kind for Integration {
     fn name(&self) -> &'static str {
         "integration"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Integrations (EventBridge sources, web-services data-action integrations, …), by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<IntegrationSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn secret_envs(&self, spec: &Value) -> Vec<String> {
+        secret_envs(spec)
+    }
+
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["credentials"]
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -108,18 +171,22 @@ impl Kind for Integration {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
+        let Some(spec) = typed_value::<IntegrationSpec>(spec) else {
+            return Value::Null;
+        };
         let mut v = json!({
-            "type": str_field(spec, "type").unwrap_or_default(),
-            "enabled": desired_enabled(spec),
+            "type": spec.kind,
+            "enabled": spec.enabled.unwrap_or(true),
         });
-        if let Some(n) = spec.get("notes") {
-            v["notes"] = n.clone();
+        if let Some(n) = &spec.notes {
+            v["notes"] = json!(n);
         }
-        if let Some(c) = spec.get("config") {
-            v["config"] = interp::normalize(c);
+        if let Some(c) = &spec.config {
+            v["config"] = interp::normalize(&view_of(c));
         }
-        if let Some(creds) = spec.get("credentials").and_then(Value::as_object) {
-            v["credentials"] = creds
+        if !spec.credentials.is_empty() {
+            v["credentials"] = spec
+                .credentials
                 .keys()
                 .map(|k| (k.clone(), json!(SENSITIVE)))
                 .collect();
@@ -158,20 +225,21 @@ impl Kind for Integration {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
+            let spec: IntegrationSpec = typed(target.declared)?;
+            let spec = &spec;
+            let name = spec.name.as_str();
             let id = match target.observed {
                 None => {
                     let body = json!({
                         "name": name,
-                        "integrationType": {"id": str_field(spec, "type").unwrap_or_default()},
+                        "integrationType": {"id": spec.kind},
                     });
                     create_by_name(ctx, self.name(), PATH, name, &body).await?
                 }
                 Some(o) => {
                     let have = str_field(o, "integrationType")
                         .or_else(|| o.pointer("/integrationType/id").and_then(Value::as_str));
-                    let want = str_field(spec, "type").unwrap_or_default();
+                    let want = spec.kind.as_str();
                     if have.is_some_and(|h| h != want) {
                         return Err(KindError::Other(format!(
                             "integration `{name}` is of type `{}` in the org, not `{want}`; the type cannot change (rename one of them)",
@@ -182,7 +250,7 @@ impl Kind for Integration {
                 }
             };
             configure(ctx, &id, name, spec).await?;
-            let enabled = desired_enabled(spec);
+            let enabled = spec.enabled.unwrap_or(true);
             let state = if enabled { "ENABLED" } else { "DISABLED" };
             let current = ctx.client.get(&format!("{PATH}/{id}"), &[]).await?;
             if str_field(&current, "intendedState") != Some(state) {
@@ -200,10 +268,15 @@ impl Kind for Integration {
 
 /// Set `config/current`: declared properties and advanced settings laid over the
 /// current ones, credentials created for keys it lacks.
-async fn configure(ctx: &Ctx, id: &str, name: &str, spec: &Value) -> Result<(), KindError> {
+async fn configure(
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    spec: &IntegrationSpec,
+) -> Result<(), KindError> {
     let path = format!("{PATH}/{id}/config/current");
-    let declared_config = match spec.get("config") {
-        Some(c) => interp::resolve(c, &ctx.resolver)?,
+    let declared_config = match &spec.config {
+        Some(c) => interp::resolve(&view_of(c), &ctx.resolver)?,
         None => json!({}),
     };
     let mut created_creds: Map<String, Value> = Map::new();
@@ -224,15 +297,10 @@ async fn configure(ctx: &Ctx, id: &str, name: &str, spec: &Value) -> Result<(), 
                 }
             }
         }
-        if let Some(n) = spec.get("notes") {
-            body["notes"] = n.clone();
+        if let Some(n) = &spec.notes {
+            body["notes"] = json!(n);
         }
-        for (key, cred) in spec
-            .get("credentials")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (key, cred) in &spec.credentials {
             if body["credentials"]
                 .get(key)
                 .and_then(|c| c.get("id"))
@@ -264,10 +332,9 @@ async fn create_credential(
     ctx: &Ctx,
     integration: &str,
     key: &str,
-    cred: &Value,
+    cred: &CredentialSpec,
 ) -> Result<String, KindError> {
-    let secret = |field: &str| -> Result<String, KindError> {
-        let var = str_field(cred, field).unwrap_or_default();
+    let secret = |var: &str| -> Result<String, KindError> {
         ctx.secrets
             .get(var)
             .map(|s| s.expose().to_string())
@@ -280,7 +347,7 @@ async fn create_credential(
     let body = json!({
         "name": format!("{integration} {key}"),
         "type": {"name": "basicAuth"},
-        "credentialFields": {"userName": secret("userNameEnv")?, "password": secret("passwordEnv")?},
+        "credentialFields": {"userName": secret(&cred.user_name_env)?, "password": secret(&cred.password_env)?},
     });
     let created = ctx
         .client

@@ -3,12 +3,24 @@
 //! Languages have a name only and no update call: an existing language is adopted.
 //! Soft-deleted languages (`state: deleted`) are not adopted.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, id_of, observe_named, pick,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, id_of, observe_named, pick, schema_of, typed_value,
+    view_of,
 };
+
+/// A routing language (free text, not an ISO code). Languages have no update call.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LanguageSpec {
+    /// Language name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+}
 
 const PATH: &str = "/api/v2/routing/languages";
 
@@ -18,6 +30,18 @@ pub struct Language;
 impl Kind for Language {
     fn name(&self) -> &'static str {
         "language"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Routing languages, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<LanguageSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -37,7 +61,7 @@ impl Kind for Language {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        pick(spec, &["name"])
+        typed_value::<LanguageSpec>(spec).map_or(Value::Null, |s| view_of(&s))
     }
 
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {

@@ -14,6 +14,7 @@
 //!
 //! Kinds do no I/O of their own beyond the [`ApiClient`] handed to them.
 
+mod access_hours;
 mod data_action;
 mod division;
 mod integration;
@@ -37,12 +38,47 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::ApiExt;
-use crate::client::{ApiClient, ApiError};
+use crate::client::{ApiClient, ApiError, Idempotency, Method};
+use crate::diag::{Diagnostics, Location};
+
+/// Locates a field (pointer relative to a declared entry) in its source file.
+pub type At<'a> = &'a dyn Fn(&str) -> Option<Location>;
+
+/// The cells of one CSV row, by column name (`""` when empty or absent).
+pub type Cells<'r> = dyn Fn(&str) -> &'r str + 'r;
+
+/// Turns one CSV row and its manifest entry into a manifest object; problems are
+/// (column, message).
+pub type CsvToSpec = for<'r> fn(&Cells<'r>, &Value) -> (Value, Vec<(&'static str, String)>);
+
+/// The CSV column that holds a manifest field, if any.
+pub type ColumnOf = fn(&str) -> Option<&'static str>;
+
+/// How one CSV layout declares objects of a kind (`usersFromCsv` for users).
+pub struct CsvSource {
+    /// The manifest key that lists the CSV files (`usersFromCsv`).
+    pub manifest_key: &'static str,
+    /// The columns, in order.
+    pub columns: &'static [&'static str],
+    /// Turn one row (cells by column) and its manifest entry into a manifest object;
+    /// problems are returned as (column, message).
+    pub to_spec: CsvToSpec,
+    /// The column that holds a field (first pointer segment of the entry), if any.
+    pub column_of: ColumnOf,
+    /// What the manifest key holds (the schema's description).
+    pub doc: &'static str,
+    /// The JSON Schema of one entry under the manifest key.
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
+}
 
 pub use integration::{SENSITIVE, secret_envs, wait_active};
+pub use schemars::{Schema, SchemaGenerator};
 
 /// A boxed future, so that [`Kind`] stays object-safe.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -69,8 +105,10 @@ pub static KINDS: &[&dyn Kind] = &[
     &trigger::Trigger,
 ];
 
+pub use access_hours::{check_rrule, parse_local, valid_time_zone};
 pub use role::{BUILTIN_ROLE_IDS, is_builtin as is_builtin_role};
 pub use schedule::local_time_view;
+pub use user::{valid_e164, valid_email};
 
 /// Find a kind by its name.
 pub fn kind(name: &str) -> Option<&'static dyn Kind> {
@@ -89,6 +127,8 @@ pub enum KindError {
 }
 
 /// The address of a declared object: its kind and natural key, e.g. `queue/Support`.
+/// In JSON: `{"address": "queue/Support", "kind": "queue", "key": "Support"}`; the
+/// kind must be a registered one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Addr {
     /// Kind name, e.g. `queue`.
@@ -117,6 +157,34 @@ impl Addr {
     }
 }
 
+#[derive(Serialize, Deserialize)]
+struct AddrJson<'a> {
+    #[serde(default)]
+    address: std::borrow::Cow<'a, str>,
+    kind: std::borrow::Cow<'a, str>,
+    key: String,
+}
+
+impl Serialize for Addr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        AddrJson {
+            address: self.to_string().into(),
+            kind: self.kind.into(),
+            key: self.key.clone(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Addr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let a = AddrJson::deserialize(d)?;
+        let k = kind(&a.kind)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown kind `{}`", a.kind)))?;
+        Ok(Addr::new(k.name(), a.key))
+    }
+}
+
 impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.kind, self.key)
@@ -129,7 +197,7 @@ pub fn norm_key(key: &str) -> String {
 }
 
 /// Where a declared object came from, to point diagnostics at it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Origin {
     /// The manifest or CSV file.
     pub file: PathBuf,
@@ -149,13 +217,15 @@ pub struct Ref {
 }
 
 /// One object the manifests declare.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Declared {
     /// Kind and key.
+    #[serde(flatten)]
     pub addr: Addr,
     /// The manifest object (for sub-resources: the part of the parent they manage).
     pub spec: Value,
-    /// Where it was declared.
+    /// Where it was declared (not serialized: a saved plan points at no file).
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -284,7 +354,10 @@ pub trait Kind: Send + Sync {
         None
     }
 
-    /// References to other declared objects.
+    /// References to other declared objects. Reads the raw entry, not the typed spec:
+    /// it runs on entries that failed the schema too, so that one `validate` reports
+    /// every problem (semantic checks in [`Kind::check`] do the same). Planning and
+    /// API calls work on the typed spec ([`typed`]).
     fn references(&self, spec: &Value) -> Vec<Ref>;
 
     /// List what the org has (for sub-resources: for the parents that exist), keyed by
@@ -326,6 +399,116 @@ pub trait Kind: Send + Sync {
         &[]
     }
 
+    /// How plans and messages name objects of this kind (`wrap-up code`,
+    /// `members of queue`).
+    fn label(&self) -> &'static str {
+        self.name()
+    }
+
+    /// Pointer (relative to a manifest entry) of the field that holds the natural key.
+    fn key_field(&self) -> &'static str {
+        "/name"
+    }
+
+    /// How natural keys of this kind are compared, for the duplicate-key hint.
+    fn key_rule(&self) -> &'static str {
+        "names are compared case-insensitively; declare each object once"
+    }
+
+    /// Whether a manifest entry may name `*` (all divisions) as its division.
+    fn allows_all_divisions(&self) -> bool {
+        false
+    }
+
+    /// Semantic checks the schema cannot express, on one declared object of this kind.
+    /// `at` locates a field (pointer relative to the entry) in its file.
+    fn check(&self, _declared: &Declared, _at: At<'_>, _diags: &mut Diagnostics) {}
+
+    /// An extra hint when a reference to an undeclared object of this kind is found
+    /// (for roles: the built-in roles that need no declaration).
+    fn missing_ref_hint(&self) -> Option<String> {
+        None
+    }
+
+    /// Whether this kind is listed even when no manifest declares one (divisions:
+    /// every view maps division IDs to names).
+    fn always_observed(&self) -> bool {
+        false
+    }
+
+    /// The environment variables a declared object reads its secrets from.
+    fn secret_envs(&self, _spec: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// View fields that carry secrets: a change to one needs the secrets read.
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A URL the declared object will make Genesys Cloud call, to probe before apply.
+    fn preflight_url(&self, _spec: &Value) -> Option<String> {
+        None
+    }
+
+    /// What the manifest's top-level key holds (the schema's description of it).
+    fn manifest_doc(&self) -> &'static str {
+        ""
+    }
+
+    /// The JSON Schema of one manifest entry (its typed spec), for kinds with a
+    /// manifest key.
+    fn spec_schema(&self, _generator: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+
+    /// Where `usersFromCsv`-style CSV files declare objects of this kind.
+    fn csv_source(&self) -> Option<&'static CsvSource> {
+        None
+    }
+
+    /// The collection's API path (`/api/v2/routing/skills`), for deletes.
+    fn api_path(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Turn an observed object back into a manifest entry: references as natural keys,
+    /// no org-generated fields, defaults left out. `None` for objects every org has
+    /// (built-in and system objects), which are referenced, never declared.
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let view = self.observed_view(observed, resolver);
+        Some(strip_defaults(view))
+    }
+
+    /// Delete the object with `id` from the org. Gone already (404) is success.
+    fn delete<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFut<'a, Result<(), KindError>> {
+        Box::pin(async move {
+            let Some(path) = self.api_path() else {
+                return Err(KindError::Other(format!(
+                    "{} objects cannot be deleted through genseed",
+                    self.label()
+                )));
+            };
+            delete_path(ctx, &format!("{path}/{id}")).await
+        })
+    }
+
+    /// For sub-resources (managed sets): remove the members with natural keys `keys`
+    /// from the parent `parent_key`. Kinds without members refuse.
+    fn remove_members<'a>(
+        &'a self,
+        _ctx: &'a Ctx,
+        parent_key: &'a str,
+        _keys: &'a [String],
+    ) -> BoxFut<'a, Result<(), KindError>> {
+        Box::pin(async move {
+            Err(KindError::Other(format!(
+                "{} `{parent_key}`: members cannot be removed",
+                self.label()
+            )))
+        })
+    }
+
     /// Replace the observed object: delete it, then create the declared one.
     fn replace<'a>(
         &'a self,
@@ -348,7 +531,7 @@ pub fn selected_by(k: &dyn Kind, selector: &str) -> bool {
 }
 
 /// One difference between a declared and an observed view.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDiff {
     /// Dotted path of the field (`mediaSettings.call.alertingTimeoutSeconds`).
     pub path: String,
@@ -493,10 +676,10 @@ pub fn parent_ref(parent_kind: &'static str, spec: &Value) -> Ref {
     }
 }
 
-/// The reference to the division named by the manifest field `division`, if any
-/// (`*`, all divisions, is not a reference).
-pub fn division_ref(spec: &Value) -> Vec<Ref> {
-    str_field(spec, "division")
+/// The reference to the division a manifest entry names, if any (`*`, all
+/// divisions, is not a reference).
+pub fn division_ref(division: Option<&str>) -> Vec<Ref> {
+    division
         .filter(|d| *d != "*")
         .map(|d| Ref {
             target: Addr::new("division", d),
@@ -549,10 +732,10 @@ pub fn observe_named_with<'a>(
 /// the observed one kept as it is; `None` when neither exists (the API decides).
 pub fn division_body(
     ctx: &Ctx,
-    spec: &Value,
+    division: Option<&str>,
     observed: Option<&Value>,
 ) -> Result<Option<Value>, KindError> {
-    Ok(match str_field(spec, "division") {
+    Ok(match division {
         Some("*") => Some(serde_json::json!({"id": "*"})),
         Some(d) => Some(serde_json::json!({"id": ctx.resolver.require("division", d)?})),
         None => observed
@@ -564,11 +747,83 @@ pub fn division_body(
 /// A string field as declared, else as the org has it (full-replacement writes must
 /// not reset what the manifest does not manage).
 pub fn declared_or_observed<'a>(
-    spec: &'a Value,
+    declared: Option<&'a str>,
     observed: Option<&'a Value>,
     key: &str,
 ) -> Option<&'a str> {
-    str_field(spec, key).or_else(|| observed.and_then(|o| str_field(o, key)))
+    declared.or_else(|| observed.and_then(|o| str_field(o, key)))
+}
+
+/// The desired view of a typed spec: every field the entry sets, as the manifest
+/// names it (absent optional fields are not managed).
+pub fn view_of<T: Serialize>(spec: &T) -> Value {
+    serde_json::to_value(spec).unwrap_or(Value::Null)
+}
+
+/// The schema of `T`, for [`Kind::spec_schema`].
+pub fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Option<Schema> {
+    Some(generator.subschema_for::<T>())
+}
+
+/// A declared entry as the kind's typed spec. Validation has checked the entry
+/// against the schema generated from `T`, so this fails only on a defect, reported
+/// with the object's address.
+pub fn typed<T: DeserializeOwned>(d: &Declared) -> Result<T, KindError> {
+    T::deserialize(&d.spec)
+        .map_err(|e| KindError::Other(format!("{}: unexpected manifest entry: {e}", d.addr)))
+}
+
+/// Drop empty strings, empty lists and empty objects from an exported entry
+/// (what the manifests leave out rather than write down).
+pub fn strip_defaults(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, strip_defaults(v)))
+                .filter(|(_, v)| !is_empty_value(v))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(strip_defaults).collect()),
+        other => other,
+    }
+}
+
+fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// `DELETE path`; an object already gone (404) counts as deleted.
+pub async fn delete_path(ctx: &Ctx, path: &str) -> Result<(), KindError> {
+    match ctx
+        .client
+        .send(Method::DELETE, path, &[], None, Idempotency::Safe)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A spec value (as the trait's pure hooks receive it) as the kind's typed spec;
+/// `None` only for an entry validation would have refused.
+pub fn typed_value<T: DeserializeOwned>(spec: &Value) -> Option<T> {
+    T::deserialize(spec).ok()
+}
+
+/// A sub-resource's spec: the parent's natural key and the part of the parent's entry
+/// the sub-kind manages (see [`derive_sub`]).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubSpec<T> {
+    /// The parent object's natural key.
+    pub parent: String,
+    /// The managed items (a list of keys, or a map of key → value).
+    pub items: T,
 }
 
 /// The largest page size genseed asks for in page-number listings.

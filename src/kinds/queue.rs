@@ -7,13 +7,225 @@
 //! fields removed) with the declared settings laid over it. Queues have no version.
 //! Members and wrap-up codes are the sub-kinds in `queue_links`.
 
+use super::At;
 use crate::api::ApiExt;
+use crate::diag::{Diagnostic, Diagnostics};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, division_name, division_ref, id_of, observe_named, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
+    SchemaGenerator, Target, create_by_name, division_name, division_ref, id_of, observe_named,
+    schema_of, str_field, typed, typed_value, view_of,
 };
+
+/// A routing queue. Settings follow the API's `CreateQueueRequest`; only the settings
+/// written here are managed, every other setting of an existing queue is kept.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueueSpec {
+    /// Queue name (unique, compared case-insensitively; may not contain `*`).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: the org's home division.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// ALL, BEST or NONE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_evaluation_method: Option<SkillEvaluationMethod>,
+    /// TimestampAndPriority or PriorityOnly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring_method: Option<ScoringMethod>,
+    /// Disabled, QueueMembersOnly or AnyAgent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_agent_routing_mode: Option<LastAgentRoutingMode>,
+    /// After-contact-work settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acw_settings: Option<AcwSettings>,
+    /// Per-media settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_settings: Option<QueueMediaSettings>,
+    /// Auto-answer only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_answer_only: Option<bool>,
+    /// Transcription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_transcription: Option<bool>,
+    /// Audio monitoring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_audio_monitoring: Option<bool>,
+    /// Manual assignment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_manual_assignment: Option<bool>,
+    /// Suppress in-queue call recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppress_in_queue_call_recording: Option<bool>,
+    /// Calling party name for outbound calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_party_name: Option<String>,
+    /// Calling party number for outbound calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_party_number: Option<String>,
+    /// Wrap-up codes by name. Additive: codes not listed are left on the queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrapup_codes: Vec<String>,
+    /// Member users by e-mail. Additive: members not listed are left in the queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+/// Queue `skillEvaluationMethod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SkillEvaluationMethod {
+    /// Disregard skills, next agent.
+    #[serde(rename = "NONE")]
+    None,
+    /// Best available skills.
+    #[serde(rename = "BEST")]
+    Best,
+    /// All skills matching.
+    #[serde(rename = "ALL")]
+    All,
+}
+
+/// Queue `scoringMethod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ScoringMethod {
+    /// Timestamp and priority.
+    TimestampAndPriority,
+    /// Priority only.
+    PriorityOnly,
+}
+
+/// Queue `lastAgentRoutingMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LastAgentRoutingMode {
+    /// Disabled.
+    Disabled,
+    /// Queue members only.
+    QueueMembersOnly,
+    /// Any agent.
+    AnyAgent,
+}
+
+/// Queue `acwSettings`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AcwSettings {
+    /// How agents are prompted for a wrap-up code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_prompt: Option<WrapupPrompt>,
+    /// Timeout in ms for the timeout-style prompts (1 s to 60 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1000, max = 3_600_000))]
+    pub timeout_ms: Option<u64>,
+}
+
+/// `acwSettings.wrapupPrompt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WrapupPrompt {
+    /// MANDATORY
+    Mandatory,
+    /// OPTIONAL
+    Optional,
+    /// MANDATORY_TIMEOUT
+    MandatoryTimeout,
+    /// MANDATORY_FORCED_TIMEOUT
+    MandatoryForcedTimeout,
+    /// AGENT_REQUESTED
+    AgentRequested,
+}
+
+/// Queue `mediaSettings`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueueMediaSettings {
+    /// Voice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<MediaSettings>,
+    /// Callbacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<CallbackMediaSettings>,
+    /// Chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<MediaSettings>,
+    /// E-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<MediaSettings>,
+    /// Messaging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MediaSettings>,
+}
+
+/// Settings shared by every media type.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MediaSettings {
+    /// Auto-answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_auto_answer: Option<bool>,
+    /// Seconds an agent is alerted before the interaction moves on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // The API takes an int32; a tighter upper limit per media type is unconfirmed.
+    #[schemars(range(min = 7, max = 2_147_483_647))]
+    pub alerting_timeout_seconds: Option<u32>,
+    /// Service-level target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
+    /// Alert tone seconds for auto-answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_answer_alert_tone_seconds: Option<f64>,
+    /// Alert tone seconds for manual answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_answer_alert_tone_seconds: Option<f64>,
+}
+
+/// Callback settings: the shared ones plus the callback mode.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CallbackMediaSettings {
+    /// Auto-answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_auto_answer: Option<bool>,
+    /// Seconds an agent is alerted before the interaction moves on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // The API takes an int32; a tighter upper limit per media type is unconfirmed.
+    #[schemars(range(min = 7, max = 2_147_483_647))]
+    pub alerting_timeout_seconds: Option<u32>,
+    /// Service-level target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
+    /// AgentFirst or CustomerFirst.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<CallbackMode>,
+}
+
+/// Callback `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CallbackMode {
+    /// The agent is connected first.
+    AgentFirst,
+    /// The customer is dialled first.
+    CustomerFirst,
+}
+
+/// A service-level target.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceLevel {
+    /// Fraction of interactions answered in time, 0 to 1.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub percentage: f64,
+    /// Target answer time in milliseconds (at least 1000).
+    // The API takes an int64.
+    #[schemars(range(min = 1000, max = 9_223_372_036_854_775_807_u64))]
+    pub duration_ms: u64,
+}
 
 const PATH: &str = "/api/v2/routing/queues";
 
@@ -36,8 +248,11 @@ const READ_ONLY: &[&str] = &[
 /// See the module docs.
 pub struct Queue;
 
-fn settings(spec: &Value) -> Map<String, Value> {
-    let mut m = spec.as_object().cloned().unwrap_or_default();
+fn settings(spec: &QueueSpec) -> Map<String, Value> {
+    let mut m = match view_of(spec) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
     for k in NOT_SETTINGS {
         m.remove(*k);
     }
@@ -61,12 +276,36 @@ impl Kind for Queue {
         "queue"
     }
 
+    fn manifest_doc(&self) -> &'static str {
+        "Routing queues, by name, with their members and wrap-up codes."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<QueueSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        if d.addr.key.contains('*') {
+            diags.push(
+                Diagnostic::error(format!("queue name `{}` contains `*`", d.addr.key))
+                    .at(at("/name"))
+                    .with_hint(
+                        "the API treats `*` in queue names as a wildcard; choose another name",
+                    ),
+            );
+        }
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("queues")
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -78,8 +317,11 @@ impl Kind for Queue {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = settings(spec);
-        if let Some(d) = str_field(spec, "division") {
+        let Some(spec) = typed_value::<QueueSpec>(spec) else {
+            return Value::Null;
+        };
+        let mut m = settings(&spec);
+        if let Some(d) = spec.division {
             m.insert("division".into(), json!(d));
         }
         Value::Object(m)
@@ -99,15 +341,15 @@ impl Kind for Queue {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
-            let division = match str_field(spec, "division") {
+            let spec: QueueSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
+            let division = match spec.division.as_deref() {
                 Some(d) => Some(ctx.resolver.require("division", d)?),
                 None => None,
             };
             match target.observed {
                 None => {
-                    let mut body = Value::Object(settings(spec));
+                    let mut body = Value::Object(settings(&spec));
                     if let Some(d) = division.or_else(|| ctx.home_division.clone()) {
                         body["division"] = json!({"id": d});
                     }
@@ -121,7 +363,7 @@ impl Kind for Queue {
                             o.remove(*k);
                         }
                     }
-                    merge(&mut body, &Value::Object(settings(spec)));
+                    merge(&mut body, &Value::Object(settings(&spec)));
                     let division = division.or_else(|| {
                         observed
                             .pointer("/division/id")

@@ -13,8 +13,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, derive_sub,
-    norm_key, parent_ref, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SubSpec, Target,
+    derive_sub, norm_key, parent_ref, str_field, typed_value,
 };
 
 /// Entries per call (the documented maximum for both).
@@ -22,9 +22,16 @@ const CHUNK: usize = 100;
 /// How long added members may take to become visible.
 const CONFIRM_WITHIN: Duration = Duration::from_secs(60);
 
+/// The declared natural keys of the linked objects, in manifest order.
+fn items(spec: &Value) -> Vec<String> {
+    typed_value::<SubSpec<Vec<String>>>(spec).map_or_else(Vec::new, |s| s.items)
+}
+
 /// The members or the wrap-up codes of queues.
 pub struct QueueLinks {
     name: &'static str,
+    /// How plans name it.
+    label: &'static str,
     /// Manifest field of the queue entry.
     field: &'static str,
     /// Kind of the linked objects.
@@ -42,6 +49,7 @@ pub struct QueueLinks {
 /// `queue-members/<queue>`
 pub static QUEUE_MEMBERS: QueueLinks = QueueLinks {
     name: "queue-members",
+    label: "members of queue",
     field: "members",
     target_kind: "user",
     segment: "members",
@@ -53,6 +61,7 @@ pub static QUEUE_MEMBERS: QueueLinks = QueueLinks {
 /// `queue-wrapupcodes/<queue>`
 pub static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
     name: "queue-wrapupcodes",
+    label: "wrap-up codes of queue",
     field: "wrapupCodes",
     target_kind: "wrapupcode",
     segment: "wrapupcodes",
@@ -74,13 +83,9 @@ impl QueueLinks {
     }
 
     fn missing(&self, spec: &Value, have: &Value) -> Vec<String> {
-        spec.get("items")
-            .and_then(Value::as_array)
+        items(spec)
             .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
             .filter(|k| have.get(norm_key(k)).is_none())
-            .map(str::to_string)
             .collect()
     }
 }
@@ -88,6 +93,10 @@ impl QueueLinks {
 impl Kind for QueueLinks {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn label(&self) -> &'static str {
+        self.label
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -142,14 +151,9 @@ impl Kind for QueueLinks {
 
     fn desired_view(&self, spec: &Value) -> Value {
         let mut m = Map::new();
-        for k in spec
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(k) = k.as_str() {
-                m.insert(k.to_string(), json!(true));
+        for k in items(spec) {
+            {
+                m.insert(k, json!(true));
             }
         }
         Value::Object(m)

@@ -6,13 +6,52 @@
 //! Built-in roles (`default: true`) are never renamed: an update keeps their name.
 //! Grants of roles to users are the `user-roles` sub-kind.
 
+use super::At;
 use crate::api::ApiExt;
-use serde_json::{Map, Value, json};
+use crate::diag::{Diagnostic, Diagnostics};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, id_of, observe_named_with, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, typed,
+    typed_value, view_of,
 };
+
+/// An authorization role, keyed by name. Built-in roles are not declared: grants refer
+/// to them by `defaultRoleId` (e.g. `employee`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleSpec {
+    /// Role name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Permission strings (`domain:entity:action`); omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    /// Permission policies; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_policies: Option<Vec<PermissionPolicySpec>>,
+}
+
+/// One `DomainPermissionPolicy` of a role.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PermissionPolicySpec {
+    /// Permission domain, e.g. `routing`.
+    #[schemars(length(min = 1))]
+    pub domain: String,
+    /// Entity, e.g. `queue` (`*` for all).
+    #[schemars(length(min = 1))]
+    pub entity_name: String,
+    /// Actions, e.g. `[view, edit]` (`*` for all).
+    #[schemars(length(min = 1))]
+    pub action_set: Vec<String>,
+}
 
 const PATH: &str = "/api/v2/authorization/roles";
 
@@ -72,6 +111,41 @@ impl Kind for Role {
         "role"
     }
 
+    fn manifest_doc(&self) -> &'static str {
+        "Authorization roles, by name (built-in roles are referenced, not declared)."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<RoleSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        if is_builtin(&d.addr.key) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "role `{}` has the name of a built-in role's defaultRoleId",
+                    d.addr.key
+                ))
+                .at(at("/name"))
+                .with_hint(format!(
+                    "built-in roles ({}) are granted by defaultRoleId without declaring them; give a custom role another name",
+                    BUILTIN_ROLE_IDS.join(", ")
+                )),
+            );
+        }
+    }
+
+    fn missing_ref_hint(&self) -> Option<String> {
+        Some(format!(
+            "or grant a built-in role by its defaultRoleId ({})",
+            BUILTIN_ROLE_IDS.join(", ")
+        ))
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("roles")
     }
@@ -95,18 +169,17 @@ impl Kind for Role {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        if let Some(d) = str_field(spec, "description") {
-            m.insert("description".into(), json!(d));
+        let Some(spec) = typed_value::<RoleSpec>(spec) else {
+            return Value::Null;
+        };
+        let mut view = view_of(&spec);
+        if let Some(p) = &spec.permissions {
+            view["permissions"] = permissions_view(&json!(p));
         }
-        if let Some(p) = spec.get("permissions").filter(|p| p.is_array()) {
-            m.insert("permissions".into(), permissions_view(p));
+        if let Some(p) = &spec.permission_policies {
+            view["permissionPolicies"] = policies_view(&view_of(p));
         }
-        if let Some(p) = spec.get("permissionPolicies").filter(|p| p.is_array()) {
-            m.insert("permissionPolicies".into(), policies_view(p));
-        }
-        Value::Object(m)
+        view
     }
 
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {
@@ -124,15 +197,23 @@ impl Kind for Role {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
+            let spec: RoleSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
             let current = |k: &str| target.observed.and_then(|o| o.get(k)).cloned();
             let mut body = json!({"name": name});
             if target.observed.is_some_and(|o| o["default"] == json!(true)) {
                 body["name"] = current("name").unwrap_or_else(|| json!(name));
             }
-            for k in ["description", "permissions", "permissionPolicies"] {
-                if let Some(v) = spec.get(k).filter(|v| !v.is_null()).cloned().or(current(k)) {
+            let declared = [
+                ("description", spec.description.as_ref().map(|d| json!(d))),
+                ("permissions", spec.permissions.as_ref().map(|p| json!(p))),
+                (
+                    "permissionPolicies",
+                    spec.permission_policies.as_ref().map(view_of),
+                ),
+            ];
+            for (k, v) in declared {
+                if let Some(v) = v.or_else(|| current(k)) {
                     body[k] = v;
                 }
             }

@@ -7,14 +7,69 @@
 //! PUT retried. Groups name their schedules (`openSchedules`, `closedSchedules`,
 //! `holidaySchedules`), so they come after them; the lists are compared as sets.
 
+use super::At;
 use crate::api::ApiExt;
-use serde_json::{Map, Value, json};
+use crate::diag::Diagnostics;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
-    Target, create_by_name, division_body, division_name, division_ref, id_of, index_by_name,
-    norm_key, observe_named, str_field,
+    Schema, SchemaGenerator, Target, create_by_name, declared_or_observed, division_body,
+    division_name, division_ref, id_of, index_by_name, norm_key, observe_named, schema_of,
+    str_field, typed, typed_value, view_of,
 };
+
+/// An Architect schedule: a first occurrence (`start`..`end`, local time without zone)
+/// and an optional RRULE repeating it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScheduleSpec {
+    /// Schedule name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: not managed (the org's home division on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Start of the first occurrence, `yyyy-MM-ddTHH:mm:ss.SSS` (local, no zone).
+    pub start: String,
+    /// End of the first occurrence, `yyyy-MM-ddTHH:mm:ss.SSS` (local, no zone).
+    pub end: String,
+    /// iCal RRULE without the `RRULE:` prefix, e.g. `FREQ=WEEKLY;BYDAY=MO,TU`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrule: Option<String>,
+}
+
+/// A schedule group (business hours): schedules by name and an IANA time zone.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScheduleGroupSpec {
+    /// Schedule group name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: not managed (the org's home division on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// IANA time zone name, e.g. `America/New_York`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Schedules when open, by name; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_schedules: Option<Vec<String>>,
+    /// Schedules when closed, by name; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_schedules: Option<Vec<String>>,
+    /// Holiday schedules, by name; omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holiday_schedules: Option<Vec<String>>,
+}
 
 const SCHEDULES: &str = "/api/v2/architect/schedules";
 const GROUPS: &str = "/api/v2/architect/schedulegroups";
@@ -67,17 +122,14 @@ async fn upsert(
 /// The division and description of a body: declared, else the org's current value.
 fn common_body(
     ctx: &Ctx,
-    spec: &Value,
-    name: &str,
+    (name, division, description): (&str, Option<&str>, Option<&str>),
     observed: Option<&Value>,
 ) -> Result<Value, KindError> {
     let mut body = json!({"name": name});
-    if let Some(d) = division_body(ctx, spec, observed)? {
+    if let Some(d) = division_body(ctx, division, observed)? {
         body["division"] = d;
     }
-    if let Some(d) = str_field(spec, "description")
-        .or_else(|| observed.and_then(|o| str_field(o, "description")))
-    {
+    if let Some(d) = declared_or_observed(description, observed, "description") {
         body["description"] = json!(d);
     }
     Ok(body)
@@ -91,12 +143,28 @@ impl Kind for Schedule {
         "schedule"
     }
 
+    fn manifest_doc(&self) -> &'static str {
+        "Architect schedules, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<ScheduleSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(SCHEDULES)
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        super::access_hours::check_schedule(&d.spec, at, diags);
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("schedules")
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -114,19 +182,12 @@ impl Kind for Schedule {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "description", "rrule"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
-            }
-        }
-        for k in ["start", "end"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(local_time_view(v)));
-            }
-        }
-        Value::Object(m)
+        let Some(mut spec) = typed_value::<ScheduleSpec>(spec) else {
+            return Value::Null;
+        };
+        spec.start = local_time_view(&spec.start);
+        spec.end = local_time_view(&spec.end);
+        view_of(&spec)
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -146,15 +207,14 @@ impl Kind for Schedule {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
-            let mut body = common_body(ctx, spec, name, target.observed)?;
-            for k in ["start", "end", "rrule"] {
-                let v =
-                    str_field(spec, k).or_else(|| target.observed.and_then(|o| str_field(o, k)));
-                if let Some(v) = v {
-                    body[k] = json!(v);
-                }
+            let spec: ScheduleSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
+            let common = (name, spec.division.as_deref(), spec.description.as_deref());
+            let mut body = common_body(ctx, common, target.observed)?;
+            body["start"] = json!(spec.start);
+            body["end"] = json!(spec.end);
+            if let Some(v) = declared_or_observed(spec.rrule.as_deref(), target.observed, "rrule") {
+                body["rrule"] = json!(v);
             }
             upsert(ctx, self.name(), SCHEDULES, name, target.observed, body).await
         })
@@ -163,6 +223,17 @@ impl Kind for Schedule {
 
 /// See the module docs.
 pub struct ScheduleGroup;
+
+impl ScheduleGroupSpec {
+    /// The three schedule lists, by wire name.
+    fn lists(&self) -> [(&'static str, Option<&Vec<String>>); 3] {
+        [
+            ("openSchedules", self.open_schedules.as_ref()),
+            ("closedSchedules", self.closed_schedules.as_ref()),
+            ("holidaySchedules", self.holiday_schedules.as_ref()),
+        ]
+    }
+}
 
 fn names_view(list: &Value, resolver: &Resolver) -> Value {
     let mut names: Vec<String> = list
@@ -187,12 +258,28 @@ impl Kind for ScheduleGroup {
         "schedulegroup"
     }
 
+    fn manifest_doc(&self) -> &'static str {
+        "Architect schedule groups (business hours), by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<ScheduleGroupSpec>(generator)
+    }
+
+    fn label(&self) -> &'static str {
+        "schedule group"
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        super::access_hours::check_time_zone(&d.spec, at, diags);
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("scheduleGroups")
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs: Vec<Ref> = division_ref(spec);
+        let mut refs: Vec<Ref> = division_ref(str_field(spec, "division"));
         for list in LISTS {
             for (i, s) in spec
                 .get(*list)
@@ -221,19 +308,16 @@ impl Kind for ScheduleGroup {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "description", "timeZone"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
+        let Some(spec) = typed_value::<ScheduleGroupSpec>(spec) else {
+            return Value::Null;
+        };
+        let mut view = view_of(&spec);
+        for (list, names) in spec.lists() {
+            if let Some(names) = names {
+                view[list] = names_view(&json!(names), &Resolver::default());
             }
         }
-        for list in LISTS {
-            if let Some(v) = spec.get(*list).filter(|v| v.is_array()) {
-                m.insert((*list).into(), names_view(v, &Resolver::default()));
-            }
-        }
-        Value::Object(m)
+        view
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -255,19 +339,20 @@ impl Kind for ScheduleGroup {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
-            let mut body = common_body(ctx, spec, name, target.observed)?;
-            if let Some(tz) = str_field(spec, "timeZone")
-                .or_else(|| target.observed.and_then(|o| str_field(o, "timeZone")))
+            let spec: ScheduleGroupSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
+            let common = (name, spec.division.as_deref(), spec.description.as_deref());
+            let mut body = common_body(ctx, common, target.observed)?;
+            if let Some(tz) =
+                declared_or_observed(spec.time_zone.as_deref(), target.observed, "timeZone")
             {
                 body["timeZone"] = json!(tz);
             }
-            for list in LISTS {
-                let refs = match spec.get(*list).and_then(Value::as_array) {
+            for (list, names) in spec.lists() {
+                let refs = match names {
                     Some(names) => {
                         let mut ids = Vec::new();
-                        for n in names.iter().filter_map(Value::as_str) {
+                        for n in names {
                             ids.push(json!({"id": ctx.resolver.require("schedule", n)?}));
                         }
                         Value::Array(ids)
@@ -275,7 +360,7 @@ impl Kind for ScheduleGroup {
                     None => Value::Array(
                         target
                             .observed
-                            .and_then(|o| o.get(*list))
+                            .and_then(|o| o.get(list))
                             .and_then(Value::as_array)
                             .into_iter()
                             .flatten()
@@ -283,7 +368,7 @@ impl Kind for ScheduleGroup {
                             .collect(),
                     ),
                 };
-                body[*list] = refs;
+                body[list] = refs;
             }
             upsert(ctx, self.name(), GROUPS, name, target.observed, body).await
         })

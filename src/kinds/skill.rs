@@ -4,12 +4,27 @@
 //! division (`PATCH {divisionId}`). Soft-deleted skills are not adopted.
 
 use crate::api::ApiExt;
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    create_by_name, division_name, division_ref, id_of, observe_named, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
+    SchemaGenerator, Target, create_by_name, division_name, division_ref, id_of, observe_named,
+    schema_of, str_field, typed, typed_value, view_of,
 };
+
+/// A routing skill. Skills cannot be renamed through the API.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillSpec {
+    /// Skill name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division the skill belongs to (by name); omitted: left as the org decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+}
 
 const PATH: &str = "/api/v2/routing/skills";
 
@@ -21,12 +36,24 @@ impl Kind for Skill {
         "skill"
     }
 
+    fn manifest_doc(&self) -> &'static str {
+        "Routing skills, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<SkillSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("skills")
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -38,12 +65,7 @@ impl Kind for Skill {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        if let Some(d) = str_field(spec, "division") {
-            m.insert("division".into(), json!(d));
-        }
-        Value::Object(m)
+        typed_value::<SkillSpec>(spec).map_or(Value::Null, |s| view_of(&s))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -56,9 +78,9 @@ impl Kind for Skill {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
-            let division = match str_field(spec, "division") {
+            let spec: SkillSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
+            let division = match spec.division.as_deref() {
                 Some(d) => Some(ctx.resolver.require("division", d)?),
                 None => None,
             };

@@ -7,12 +7,108 @@
 //! does). Conditions name skills and languages (not IDs), so groups come after them.
 
 use crate::api::ApiExt;
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target,
-    declared_or_observed, division_body, division_name, id_of, index_by_name, norm_key, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Schema,
+    SchemaGenerator, Target, declared_or_observed, division_body, division_name, division_ref,
+    id_of, index_by_name, norm_key, schema_of, str_field, typed, typed_value, view_of,
 };
+
+/// A skill group (users are members when their skills match the conditions).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillGroupSpec {
+    /// Skill group name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: not managed (the org's home division on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Membership conditions (the API's `skillConditions`), skills and languages by name.
+    pub skill_conditions: Vec<SkillGroupConditionSpec>,
+}
+
+/// `SkillGroupCondition`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillGroupConditionSpec {
+    /// Conditions on routing skills.
+    #[serde(default)]
+    pub routing_skill_conditions: Vec<RoutingSkillConditionSpec>,
+    /// Conditions on languages.
+    #[serde(default)]
+    pub language_skill_conditions: Vec<LanguageSkillConditionSpec>,
+    /// How the conditions combine.
+    pub operation: ConditionOperation,
+}
+
+/// `SkillGroupRoutingCondition`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoutingSkillConditionSpec {
+    /// Skill name (declared under `skills`).
+    #[schemars(length(min = 1))]
+    pub routing_skill: String,
+    /// Comparison with the proficiency.
+    pub comparator: Comparator,
+    /// Proficiency 0-5.
+    #[schemars(range(min = 0, max = 5))]
+    pub proficiency: u8,
+    /// Nested conditions.
+    #[serde(default)]
+    pub child_conditions: Vec<SkillGroupConditionSpec>,
+}
+
+/// `SkillGroupLanguageCondition`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LanguageSkillConditionSpec {
+    /// Language name (declared under `languages`).
+    #[schemars(length(min = 1))]
+    pub language_skill: String,
+    /// Comparison with the proficiency.
+    pub comparator: Comparator,
+    /// Proficiency 0-5.
+    #[schemars(range(min = 0, max = 5))]
+    pub proficiency: u8,
+    /// Nested conditions.
+    #[serde(default)]
+    pub child_conditions: Vec<SkillGroupConditionSpec>,
+}
+
+/// `SkillGroupCondition.operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConditionOperation {
+    /// All must hold.
+    And,
+    /// Any may hold.
+    Or,
+    /// None may hold.
+    Not,
+}
+
+/// Skill-group condition comparators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Comparator {
+    /// `=`
+    EqualTo,
+    /// `!=`
+    NotEqualTo,
+    /// `<`
+    LessThan,
+    /// `>`
+    GreaterThan,
+    /// `>=`
+    GreaterThanOrEqualTo,
+    /// `<=`
+    LessThanOrEqualTo,
+}
 
 const PATH: &str = "/api/v2/routing/skillgroups";
 const PAGE: u32 = 100;
@@ -133,18 +229,28 @@ impl Kind for SkillGroup {
         "skillgroup"
     }
 
+    fn manifest_doc(&self) -> &'static str {
+        "Skill groups, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<SkillGroupSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn label(&self) -> &'static str {
+        "skill group"
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("skillGroups")
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs: Vec<Ref> = str_field(spec, "division")
-            .map(|d| Ref {
-                target: Addr::new("division", d),
-                field: "/division".into(),
-            })
-            .into_iter()
-            .collect();
+        let mut refs = division_ref(str_field(spec, "division"));
         if let Some(c) = spec.get("skillConditions") {
             condition_refs(c, "/skillConditions", &mut refs);
         }
@@ -170,18 +276,12 @@ impl Kind for SkillGroup {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "description"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
-            }
-        }
-        m.insert(
-            "skillConditions".into(),
-            conditions_view(&spec["skillConditions"]),
-        );
-        Value::Object(m)
+        let Some(spec) = typed_value::<SkillGroupSpec>(spec) else {
+            return Value::Null;
+        };
+        let mut view = view_of(&spec);
+        view["skillConditions"] = conditions_view(&view_of(&spec.skill_conditions));
+        view
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -200,16 +300,17 @@ impl Kind for SkillGroup {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
+            let spec: SkillGroupSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
             let mut body = json!({
                 "name": name,
-                "skillConditions": conditions_body(&spec["skillConditions"]),
+                "skillConditions": conditions_body(&view_of(&spec.skill_conditions)),
             });
-            if let Some(d) = division_body(ctx, spec, target.observed)? {
+            if let Some(d) = division_body(ctx, spec.division.as_deref(), target.observed)? {
                 body["division"] = d;
             }
-            let description = declared_or_observed(spec, target.observed, "description");
+            let description =
+                declared_or_observed(spec.description.as_deref(), target.observed, "description");
             if let Some(d) = description {
                 body["description"] = json!(d);
             }

@@ -6,15 +6,57 @@
 //! update `PUT UpdateTriggerRequest` with the current `version`. The topic cannot change
 //! in place: a different `topicName` is a replace (delete + create).
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::data_action::delete;
+use super::delete_path as delete;
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target, id_of,
-    index_by_name, norm_key, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
+    SchemaGenerator, Target, id_of, index_by_name, norm_key, schema_of, str_field, typed,
+    typed_value, view_of,
 };
 use crate::api::ApiExt;
 use crate::interp;
+
+/// A process-automation trigger (`/api/v2/processautomation/triggers`), keyed by name.
+/// Its `topicName` cannot change in place (replace).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TriggerSpec {
+    /// Trigger name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Notification topic, e.g. `v2.routing.queues.${queue:Support}.users`.
+    #[schemars(length(min = 1))]
+    pub topic_name: String,
+    /// The Architect workflow it starts, by name. It must exist: genseed does not author flows.
+    #[schemars(length(min = 1))]
+    pub workflow: String,
+    /// Enabled (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `MatchCriteria` list: `{jsonPath, operator, value | values}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_criteria: Option<Vec<Value>>,
+    /// Seconds an event stays valid (at least 10); exclusive with `delayBySeconds`.
+    #[serde(
+        default,
+        rename = "eventTTLSeconds",
+        skip_serializing_if = "Option::is_none"
+    )]
+    // The API takes an int32.
+    #[schemars(range(min = 10, max = 2_147_483_647))]
+    pub event_ttl_seconds: Option<u32>,
+    /// Delay before the workflow starts (60 to 900 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 60, max = 900))]
+    pub delay_by_seconds: Option<u32>,
+    /// Description (at most 512 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 512))]
+    pub description: Option<String>,
+}
 
 const PATH: &str = "/api/v2/processautomation/triggers";
 const FLOWS: &str = "/api/v2/flows";
@@ -29,24 +71,21 @@ const OPTIONAL: &[&str] = &[
 /// See the module docs.
 pub struct Trigger;
 
-fn enabled(spec: &Value) -> bool {
-    spec.get("enabled").and_then(Value::as_bool).unwrap_or(true)
-}
-
 /// The request body for create (and, with `version`, update).
 fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
-    let spec = &d.spec;
-    let workflow = str_field(spec, "workflow").unwrap_or_default();
+    let typed_spec: TriggerSpec = typed(d)?;
+    let spec = &view_of(&typed_spec);
+    let workflow = typed_spec.workflow.as_str();
     let flow_id = ctx.resolver.id("flow", workflow).ok_or_else(|| {
         KindError::Other(format!(
             "workflow `{workflow}` is not in the org: genseed does not author flows; publish an Architect workflow of that name first"
         ))
     })?;
     let mut b = json!({
-        "name": d.addr.key,
-        "topicName": interp::resolve(&spec["topicName"], &ctx.resolver)?,
+        "name": typed_spec.name,
+        "topicName": interp::resolve(&json!(typed_spec.topic_name), &ctx.resolver)?,
         "target": {"type": "Workflow", "id": flow_id},
-        "enabled": enabled(spec),
+        "enabled": typed_spec.enabled.unwrap_or(true),
     });
     for k in OPTIONAL {
         if let Some(v) = spec.get(*k) {
@@ -59,6 +98,18 @@ fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
 impl Kind for Trigger {
     fn name(&self) -> &'static str {
         "trigger"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Process-automation triggers (event topic → Architect workflow), by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<TriggerSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -106,10 +157,14 @@ impl Kind for Trigger {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
+        let Some(typed_spec) = typed_value::<TriggerSpec>(spec) else {
+            return Value::Null;
+        };
+        let spec = &view_of(&typed_spec);
         let mut v = json!({
-            "topicName": interp::normalize(&spec["topicName"]),
-            "workflow": norm_key(str_field(spec, "workflow").unwrap_or_default()),
-            "enabled": enabled(spec),
+            "topicName": interp::normalize(&json!(typed_spec.topic_name)),
+            "workflow": norm_key(&typed_spec.workflow),
+            "enabled": typed_spec.enabled.unwrap_or(true),
         });
         for k in OPTIONAL {
             if let Some(x) = spec.get(*k) {

@@ -12,25 +12,286 @@
 //! e-mail exists, maybe deleted), never creates twice: genseed searches the user by
 //! e-mail (including deleted ones) and adopts or restores it.
 
+use super::user_roles::RoleGrantSpec;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Target,
-    division_name, division_ref, id_of, norm_key, str_field,
+    At, BoxFut, Cells, CsvSource, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref,
+    Resolver, Schema, SchemaGenerator, Target, division_name, division_ref, id_of, norm_key,
+    schema_of, str_field, typed, typed_value,
 };
-use crate::spec::PhoneType;
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// A user, keyed by e-mail (compared lower-cased).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserSpec {
+    /// E-mail address; also the user's login name.
+    #[schemars(length(min = 3))]
+    pub email: String,
+    /// Full display name (the API has no first/last name fields).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name; omitted: the org's home division.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Phone numbers (E.164), sent to the API as `addresses`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phones: Option<Vec<PhoneSpec>>,
+    /// Routing skills by name with a proficiency from 0 to 5. Additive: skills not
+    /// listed here are left alone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skills: BTreeMap<String, f64>,
+    /// Routing languages by name with a proficiency from 0 to 5. Additive.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, f64>,
+    /// Roles granted to the user, each in a division. Additive: grants not listed are
+    /// left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleGrantSpec>,
+}
+
+/// A phone number of a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PhoneSpec {
+    /// The number in E.164 form, e.g. `+12025550101`.
+    pub number: String,
+    /// Kind of number (the API's Contact `type`).
+    #[serde(default, rename = "type")]
+    pub kind: PhoneType,
+}
+
+/// Contact types the API accepts for a phone (written in lower case here).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PhoneType {
+    /// WORK
+    #[default]
+    Work,
+    /// WORK2
+    Work2,
+    /// WORK3
+    Work3,
+    /// WORK4
+    Work4,
+    /// HOME
+    Home,
+    /// MOBILE
+    Mobile,
+    /// MAIN
+    Main,
+    /// OTHER
+    Other,
+}
+
+impl PhoneType {
+    /// The API's spelling (`Contact.type`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            PhoneType::Work => "WORK",
+            PhoneType::Work2 => "WORK2",
+            PhoneType::Work3 => "WORK3",
+            PhoneType::Work4 => "WORK4",
+            PhoneType::Home => "HOME",
+            PhoneType::Mobile => "MOBILE",
+            PhoneType::Main => "MAIN",
+            PhoneType::Other => "OTHER",
+        }
+    }
+}
+
+/// A CSV file of users, relative to the seed file that names it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UsersFromCsv {
+    /// Path of the CSV file, relative to the folder of the manifest that names it.
+    /// Header row required; columns `first_name,last_name,email,phone_number,division`.
+    #[schemars(length(min = 1))]
+    pub file: String,
+    /// Division for rows whose `division` cell is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Title given to every user of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Department given to every user of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+}
 
 const PATH: &str = "/api/v2/users";
 
 /// See the module docs.
 pub struct User;
 
+/// `usersFromCsv`: CSV files of users, one row each.
+static USERS_FROM_CSV: CsvSource = CsvSource {
+    manifest_key: "usersFromCsv",
+    columns: &[
+        "first_name",
+        "last_name",
+        "email",
+        "phone_number",
+        "division",
+    ],
+    to_spec: csv_row,
+    column_of: |field| match field {
+        "email" => Some("email"),
+        "phones" => Some("phone_number"),
+        "division" => Some("division"),
+        "name" => Some("first_name"),
+        _ => None,
+    },
+    doc: "Users read from CSV files (columns `first_name,last_name,email,phone_number,division`).",
+    schema: |generator| generator.subschema_for::<UsersFromCsv>(),
+};
+
+/// One CSV row and its `usersFromCsv` entry (defaults for division, title,
+/// department) → a user entry.
+fn csv_row(cell: &Cells<'_>, entry: &Value) -> (Value, Vec<(&'static str, String)>) {
+    let mut problems = Vec::new();
+    let name = format!("{} {}", cell("first_name"), cell("last_name"))
+        .trim()
+        .to_string();
+    if name.is_empty() {
+        problems.push((
+            "first_name",
+            "the user has no name: both first_name and last_name are empty".to_string(),
+        ));
+    }
+    let mut spec = json!({"email": cell("email"), "name": name});
+    let division = Some(cell("division"))
+        .filter(|d| !d.is_empty())
+        .or_else(|| str_field(entry, "division"));
+    if let Some(d) = division {
+        spec["division"] = json!(d);
+    }
+    for k in ["title", "department"] {
+        if let Some(v) = str_field(entry, k) {
+            spec[k] = json!(v);
+        }
+    }
+    if !cell("phone_number").is_empty() {
+        spec["phones"] = json!([{"number": cell("phone_number"), "type": "work"}]);
+    }
+    (spec, problems)
+}
+
+/// E-mail syntax, E.164 phones, proficiencies 0–5.
+fn check_user(d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+    if !valid_email(&d.addr.key) {
+        diags.push(
+            Diagnostic::error(format!("`{}` is not a valid e-mail address", d.addr.key))
+                .at(at("/email"))
+                .with_hint("users are keyed by e-mail, e.g. jane.doe@example.com"),
+        );
+    }
+    for (i, phone) in d
+        .spec
+        .get("phones")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let number = str_field(phone, "number").unwrap_or_default();
+        if !valid_e164(number) {
+            diags.push(
+                Diagnostic::error(format!("phone `{number}` is not in E.164 form"))
+                    .at(at(&format!("/phones/{i}/number")))
+                    .with_hint("write + country code and number without spaces, e.g. +12025550101"),
+            );
+        }
+    }
+    for field in ["skills", "languages"] {
+        for (name, p) in d
+            .spec
+            .get(field)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let ok = p.as_f64().is_some_and(|p| (0.0..=5.0).contains(&p));
+            if !ok {
+                let pointer = format!("/{field}/{}", name.replace('~', "~0").replace('/', "~1"));
+                diags.push(
+                    Diagnostic::error(format!("proficiency {p} of `{name}` is outside 0–5"))
+                        .at(at(&pointer))
+                        .with_hint("proficiency is a number from 0 to 5"),
+                );
+            }
+        }
+    }
+}
+
+/// A pragmatic e-mail check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// E.164: `+`, a non-zero digit, then 1 to 14 more digits.
+pub fn valid_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (2..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
 impl Kind for User {
     fn name(&self) -> &'static str {
         "user"
+    }
+
+    fn manifest_doc(&self) -> &'static str {
+        "Users, by e-mail."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<UserSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn key_field(&self) -> &'static str {
+        "/email"
+    }
+
+    fn key_rule(&self) -> &'static str {
+        "e-mail addresses are compared lower-cased; declare each user once"
+    }
+
+    fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        check_user(d, at, diags);
+    }
+
+    fn csv_source(&self) -> Option<&'static CsvSource> {
+        Some(&USERS_FROM_CSV)
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -42,7 +303,7 @@ impl Kind for User {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -77,29 +338,7 @@ impl Kind for User {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "title", "department"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
-            }
-        }
-        if let Some(phones) = spec.get("phones").filter(|p| p.is_array()) {
-            let list: Vec<Value> = phones
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    json!({
-                        "number": p["number"],
-                        "type": p.get("type").and_then(Value::as_str).unwrap_or("work"),
-                    })
-                })
-                .collect();
-            m.insert("phones".into(), Value::Array(list));
-        }
-        m.insert("deleted".into(), json!(false));
-        Value::Object(m)
+        typed_value::<UserSpec>(spec).map_or(Value::Null, |s| desired_view(&s))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -133,9 +372,10 @@ impl Kind for User {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
+            let spec: UserSpec = typed(target.declared)?;
+            let spec = &spec;
             let email = target.declared.addr.key.as_str();
-            let division = match str_field(spec, "division") {
+            let division = match spec.division.as_deref() {
                 Some(d) => Some(ctx.resolver.require("division", d)?),
                 None => ctx.home_division.clone(),
             };
@@ -156,34 +396,54 @@ enum Created {
     Existing(Value),
 }
 
-fn addresses(spec: &Value) -> Option<Value> {
-    let phones = spec.get("phones")?.as_array()?;
+fn addresses(spec: &UserSpec) -> Option<Value> {
+    let phones = spec.phones.as_ref()?;
     Some(Value::Array(
         phones
             .iter()
-            .map(|p| {
-                let kind: PhoneType =
-                    serde_json::from_value(p.get("type").cloned().unwrap_or(json!("work")))
-                        .unwrap_or_default();
-                json!({"address": p["number"], "mediaType": "PHONE", "type": kind.api_name()})
-            })
+            .map(|p| json!({"address": p.number, "mediaType": "PHONE", "type": p.kind.api_name()}))
             .collect(),
     ))
+}
+
+/// The managed fields of a declared user: name, division, title, department, phones
+/// (type defaulted to work), and that it is not deleted.
+fn desired_view(spec: &UserSpec) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(spec.name));
+    for (k, v) in [
+        ("division", &spec.division),
+        ("title", &spec.title),
+        ("department", &spec.department),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), json!(v));
+        }
+    }
+    if let Some(phones) = &spec.phones {
+        let list: Vec<Value> = phones
+            .iter()
+            .map(|p| json!({"number": p.number, "type": p.kind}))
+            .collect();
+        m.insert("phones".into(), Value::Array(list));
+    }
+    m.insert("deleted".into(), json!(false));
+    Value::Object(m)
 }
 
 /// POST the user; on a lost answer or a conflict, find the existing user instead.
 async fn create(
     ctx: &Ctx,
-    spec: &Value,
+    spec: &UserSpec,
     email: &str,
     division: Option<&str>,
 ) -> Result<Created, KindError> {
-    let mut body = json!({"name": spec["name"], "email": email});
+    let mut body = json!({"name": spec.name, "email": email});
     if let Some(d) = division {
         body["divisionId"] = json!(d);
     }
-    for k in ["title", "department"] {
-        if let Some(v) = str_field(spec, k) {
+    for (k, v) in [("title", &spec.title), ("department", &spec.department)] {
+        if let Some(v) = v {
             body[k] = json!(v);
         }
     }
@@ -276,7 +536,7 @@ fn version_of(user: &Value) -> Value {
 /// Bring an existing user in line: restore, move division, then PATCH the fields.
 async fn update(
     ctx: &Ctx,
-    spec: &Value,
+    spec: &UserSpec,
     existing: &Value,
     division: Option<&str>,
 ) -> Result<String, KindError> {
@@ -299,16 +559,20 @@ async fn update(
             .await?;
     }
     let mut fields = Map::new();
-    for k in ["name", "title", "department"] {
-        if let Some(v) = spec.get(k).filter(|v| v.is_string())
-            && current.get(k) != Some(v)
+    for (k, v) in [
+        ("name", Some(&spec.name)),
+        ("title", spec.title.as_ref()),
+        ("department", spec.department.as_ref()),
+    ] {
+        if let Some(v) = v
+            && str_field(&current, k) != Some(v.as_str())
         {
-            fields.insert(k.into(), v.clone());
+            fields.insert(k.into(), json!(v));
         }
     }
     if let Some(a) = addresses(spec) {
         let have = User.observed_view(&current, &ctx.resolver)["phones"].clone();
-        let want = User.desired_view(spec)["phones"].clone();
+        let want = desired_view(spec)["phones"].clone();
         if !super::same(&have, &want) {
             fields.insert("addresses".into(), a);
         }
@@ -328,4 +592,69 @@ async fn update(
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{Addr, Origin};
+
+    #[test]
+    fn e164() {
+        assert!(valid_e164("+12025550101"));
+        assert!(!valid_e164("12025550101"));
+        assert!(!valid_e164("+1 202 555"));
+        assert!(!valid_e164("+0123"));
+        assert!(!valid_e164("+1234567890123456"));
+    }
+
+    #[test]
+    fn email() {
+        assert!(valid_email("seed.agent.one@example.com"));
+        assert!(!valid_email("no-at-sign"));
+        assert!(!valid_email("a@b"));
+        assert!(!valid_email("a b@example.com"));
+        assert!(!valid_email("@example.com"));
+    }
+
+    #[test]
+    fn check_reports_every_problem_at_its_field() {
+        let d = Declared {
+            addr: Addr::new("user", "not-an-email"),
+            spec: json!({"email": "not-an-email", "name": "X",
+                "phones": [{"number": "555"}], "skills": {"Billing": 7}}),
+            origin: Origin::default(),
+        };
+        let mut diags = Diagnostics::new();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let at = |p: &str| {
+            seen.lock().unwrap().push(p.to_string());
+            None
+        };
+        User.check(&d, &at, &mut diags);
+        assert_eq!(diags.0.len(), 3);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["/email", "/phones/0/number", "/skills/Billing"]
+        );
+    }
+
+    #[test]
+    fn csv_rows_take_defaults_from_their_entry() {
+        let cells = |c: &str| match c {
+            "first_name" => "Ada",
+            "email" => "ada@example.com",
+            "phone_number" => "+12025550101",
+            _ => "",
+        };
+        let (spec, problems) = csv_row(&cells, &json!({"division": "D", "title": "Agent"}));
+        assert!(problems.is_empty());
+        assert_eq!(
+            spec,
+            json!({"email": "ada@example.com", "name": "Ada", "division": "D", "title": "Agent",
+                "phones": [{"number": "+12025550101", "type": "work"}]})
+        );
+        let (_, problems) = csv_row(&|_: &str| "", &json!({}));
+        assert_eq!(problems[0].0, "first_name");
+    }
 }

@@ -12,6 +12,8 @@
 //! `?defaultRoleId=` while observing, and a missing one stops the plan. A grant without
 //! a division is in the user's division (the home division when the user names none).
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::api::ApiExt;
@@ -20,8 +22,20 @@ use serde_json::{Map, Value, json};
 use super::role::is_builtin;
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
-    Target, derive_sub, norm_key, parent_ref, str_field,
+    Target, derive_sub, norm_key, parent_ref, str_field, typed_value,
 };
+
+/// A role granted to a user in a division. Additive: grants not listed are left alone.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleGrantSpec {
+    /// A declared role's name, or a built-in role's `defaultRoleId` (e.g. `employee`).
+    #[schemars(length(min = 1))]
+    pub role: String,
+    /// Division by name, or `*` for all divisions; omitted: the user's division.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+}
 
 /// Marker of "the org's home division" in views.
 const HOME: &str = "(home division)";
@@ -35,19 +49,23 @@ pub struct UserRoles;
 
 /// `(role, division)` of each declared grant; division `None` = the home division.
 fn grants(spec: &Value) -> Vec<(String, Option<String>)> {
-    let user_division = str_field(spec, "userDivision").map(str::to_string);
-    spec.get("items")
-        .and_then(Value::as_array)
+    let Some(spec) = typed_value::<GrantsSpec>(spec) else {
+        return Vec::new();
+    };
+    spec.items
         .into_iter()
-        .flatten()
-        .filter_map(|g| {
-            let role = str_field(g, "role")?.to_string();
-            let division = str_field(g, "division")
-                .map(str::to_string)
-                .or_else(|| user_division.clone());
-            Some((role, division))
-        })
+        .map(|g| (g.role, g.division.or_else(|| spec.user_division.clone())))
         .collect()
+}
+
+/// The sub-resource spec: the user's grants and the user's own division (the
+/// default of grants that name none).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantsSpec {
+    items: Vec<RoleGrantSpec>,
+    #[serde(default)]
+    user_division: Option<String>,
 }
 
 fn grant_key(role: &str, division: Option<&str>) -> String {
@@ -61,6 +79,10 @@ fn grant_key(role: &str, division: Option<&str>) -> String {
 impl Kind for UserRoles {
     fn name(&self) -> &'static str {
         "user-roles"
+    }
+
+    fn label(&self) -> &'static str {
+        "roles of user"
     }
 
     fn manifest_key(&self) -> Option<&'static str> {

@@ -11,16 +11,27 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, Target, derive_sub,
-    norm_key, parent_ref, str_field,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SubSpec, Target,
+    derive_sub, norm_key, parent_ref, str_field, typed_value,
 };
 
 /// Entries per bulk call (the documented maximum for languages, TF's chunk for skills).
 const CHUNK: usize = 50;
 
+/// The declared proficiencies by skill (language) name, in manifest order.
+fn proficiencies(spec: &Value) -> Option<Vec<(String, f64)>> {
+    let sub = typed_value::<SubSpec<Map<String, Value>>>(spec)?;
+    sub.items
+        .into_iter()
+        .map(|(name, p)| Some((name, p.as_f64()?)))
+        .collect()
+}
+
 /// The skills or the languages of users.
 pub struct UserRouting {
     name: &'static str,
+    /// How plans name it.
+    label: &'static str,
     /// Manifest field of the user entry (`skills` / `languages`).
     field: &'static str,
     /// Kind of the referenced objects.
@@ -34,6 +45,7 @@ pub struct UserRouting {
 /// `user-skills/<email>`
 pub static USER_SKILLS: UserRouting = UserRouting {
     name: "user-skills",
+    label: "skills of user",
     field: "skills",
     target_kind: "skill",
     segment: "routingskills",
@@ -43,6 +55,7 @@ pub static USER_SKILLS: UserRouting = UserRouting {
 /// `user-languages/<email>`
 pub static USER_LANGUAGES: UserRouting = UserRouting {
     name: "user-languages",
+    label: "languages of user",
     field: "languages",
     target_kind: "language",
     segment: "routinglanguages",
@@ -52,6 +65,10 @@ pub static USER_LANGUAGES: UserRouting = UserRouting {
 impl Kind for UserRouting {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn label(&self) -> &'static str {
+        self.label
     }
 
     fn manifest_key(&self) -> Option<&'static str> {
@@ -110,10 +127,8 @@ impl Kind for UserRouting {
 
     fn desired_view(&self, spec: &Value) -> Value {
         let mut m = Map::new();
-        if let Some(items) = spec.get("items").and_then(Value::as_object) {
-            for (name, p) in items {
-                m.insert(name.clone(), p.clone());
-            }
+        for (name, p) in proficiencies(spec).unwrap_or_default() {
+            m.insert(name, json!(p));
         }
         Value::Object(m)
     }
@@ -143,18 +158,17 @@ impl Kind for UserRouting {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
+            let items = proficiencies(&target.declared.spec).unwrap_or_default();
             let user = target.declared.addr.key.as_str();
             let user_id = ctx.resolver.require("user", user)?;
             let have = target.observed_view.cloned().unwrap_or_else(|| json!({}));
             let mut changes = Vec::new();
-            for (name, p) in spec
-                .get("items")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                if have.get(norm_key(name)).is_some_and(|h| super::same(h, p)) {
+            for (name, p) in &items {
+                if have
+                    .get(norm_key(name))
+                    .and_then(Value::as_f64)
+                    .is_some_and(|h| h == *p)
+                {
                     continue;
                 }
                 let id = ctx.resolver.require(self.target_kind, name)?;

@@ -4,13 +4,30 @@
 //! division `*` means all divisions, which is also the API's default.
 
 use crate::api::ApiExt;
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{
-    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Target,
-    create_by_name, declared_or_observed, division_body, division_name, division_ref, id_of,
-    observe_named, str_field,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
+    SchemaGenerator, Target, create_by_name, declared_or_observed, division_body, division_name,
+    division_ref, id_of, observe_named, schema_of, str_field, typed, typed_value, view_of,
 };
+
+/// A wrap-up code.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WrapupCodeSpec {
+    /// Wrap-up code name (unique, compared case-insensitively).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Division by name, or `*` for all divisions; omitted: not managed (the API defaults to `*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
 
 const PATH: &str = "/api/v2/routing/wrapupcodes";
 
@@ -22,12 +39,32 @@ impl Kind for WrapupCode {
         "wrapupcode"
     }
 
+    fn manifest_doc(&self) -> &'static str {
+        "Wrap-up codes, by name."
+    }
+
+    fn spec_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        schema_of::<WrapupCodeSpec>(generator)
+    }
+
+    fn api_path(&self) -> Option<&'static str> {
+        Some(PATH)
+    }
+
+    fn label(&self) -> &'static str {
+        "wrap-up code"
+    }
+
+    fn allows_all_divisions(&self) -> bool {
+        true
+    }
+
     fn manifest_key(&self) -> Option<&'static str> {
         Some("wrapupCodes")
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        division_ref(spec)
+        division_ref(str_field(spec, "division"))
     }
 
     fn observe<'a>(
@@ -39,14 +76,7 @@ impl Kind for WrapupCode {
     }
 
     fn desired_view(&self, spec: &Value) -> Value {
-        let mut m = Map::new();
-        m.insert("name".into(), spec["name"].clone());
-        for k in ["division", "description"] {
-            if let Some(v) = str_field(spec, k) {
-                m.insert(k.into(), json!(v));
-            }
-        }
-        Value::Object(m)
+        typed_value::<WrapupCodeSpec>(spec).map_or(Value::Null, |s| view_of(&s))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
@@ -60,13 +90,14 @@ impl Kind for WrapupCode {
         target: Target<'a>,
     ) -> BoxFut<'a, Result<String, KindError>> {
         Box::pin(async move {
-            let spec = &target.declared.spec;
-            let name = target.declared.addr.key.as_str();
+            let spec: WrapupCodeSpec = typed(target.declared)?;
+            let name = spec.name.as_str();
             let mut body = json!({"name": name});
-            if let Some(d) = division_body(ctx, spec, target.observed)? {
+            if let Some(d) = division_body(ctx, spec.division.as_deref(), target.observed)? {
                 body["division"] = d;
             }
-            let description = declared_or_observed(spec, target.observed, "description");
+            let description =
+                declared_or_observed(spec.description.as_deref(), target.observed, "description");
             if let Some(d) = description {
                 body["description"] = json!(d);
             }

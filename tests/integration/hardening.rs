@@ -327,7 +327,7 @@ fn sigterm_is_handled_like_ctrl_c() {
     );
     assert!(run.stdout.contains("Apply interrupted"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("interrupted before it started"),
+        run.stdout.contains("1 not started (interrupted)"),
         "{}",
         run.stdout
     );

@@ -505,7 +505,7 @@ fn an_undefined_variable_in_one_environment_is_a_located_error() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("integrations.yaml:28:29:"), "{stderr}");
+    assert!(stderr.contains("integrations.yaml:29:29:"), "{stderr}");
     assert!(
         stderr.contains("variable `crm_url` is not defined"),
         "{stderr}"

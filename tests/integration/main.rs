@@ -11,4 +11,5 @@ mod fuzz;
 mod hardening;
 mod integrations;
 mod resilience;
+mod ux;
 mod validation;

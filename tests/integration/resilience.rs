@@ -6,7 +6,7 @@ use std::time::Duration;
 use genseed::emulator::{Consistency, EmulatorConfig, RateLimit, parse_faults};
 use serde_json::json;
 
-use crate::support::{Project, Run, duplicates, example_seeds, workload};
+use crate::support::{Project, duplicates, example_seeds, workload};
 
 fn no_server_limit() -> EmulatorConfig {
     EmulatorConfig {
@@ -322,33 +322,8 @@ fn sigint_finishes_in_flight_changes_writes_state_and_exits_1() {
         None,
     );
     workload(&p, 40, 2);
-    let child = p
-        .command("emu", &["apply", "--auto-approve", "--parallelism", "2"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until it has started writing, then interrupt.
-    let started = std::time::Instant::now();
-    while p
-        .emulator
-        .requests()
-        .iter()
-        .all(|r| r.method != "POST" || !r.path.ends_with("/users"))
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "apply never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let run = Run::from(child.wait_with_output().unwrap()).expect(1);
+    // Interrupt once it has started writing.
+    let run = p.interrupted_apply(1).expect(1);
     assert!(run.stdout.contains("Apply interrupted"), "{}", run.stdout);
     assert!(run.stderr.contains("interrupt"), "{}", run.stderr);
     let recorded = p.state().unwrap()["resources"].as_object().unwrap().len();

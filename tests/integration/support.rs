@@ -124,6 +124,39 @@ impl Project {
         cmd
     }
 
+    /// Start `apply --auto-approve --parallelism 2`, wait until the emulator has seen
+    /// `users` user creates, send SIGINT (as Ctrl-C does) and collect the run.
+    pub fn interrupted_apply(&self, users: usize) -> Run {
+        let child = self
+            .command("emu", &["apply", "--auto-approve", "--parallelism", "2"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while self
+            .emulator
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/users"))
+            .count()
+            < users
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "apply never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Run::from(child.wait_with_output().unwrap())
+    }
+
     /// `apply --auto-approve`, expected to succeed.
     pub fn apply(&self) -> Run {
         self.run(&["apply", "--auto-approve"]).expect(0)

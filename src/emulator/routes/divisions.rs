@@ -3,36 +3,56 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
+use super::{Reply, Rq};
+use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, cursor_listing, listing, page, sort_by_name};
-use crate::emulator::schema::{self, AUTHZ_DIVISION, opt_str, req_str};
+use crate::emulator::schema::opt_str;
 use crate::emulator::store::{Emu, OrgData};
-use crate::emulator::util::ieq;
 
-pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => list(st, rq),
-        ("GET", ["query"]) => query(st, rq),
-        ("POST", []) => create(st, rq),
-        ("GET", ["home"]) => {
-            let home = st.data.home_division();
-            Ok(Reply::json(st.data.divisions[&home].clone()))
-        }
-        ("GET", [id]) => {
-            let d = find(st, &st.data.divisions, id, "Division", rq.now)?.clone();
-            Ok(Reply::json(render(
-                &st.data,
-                d,
-                rq.q.bool("objectCount")?.unwrap_or(false),
-            )))
-        }
-        ("PUT", [id]) => update(st, rq, id),
-        ("DELETE", [id]) => delete(st, id),
-        ("POST", [id, "objects", object_type]) => move_objects(st, rq, id, object_type),
-        _ => Err(rq.no_route()),
-    }
-}
+const QUERY: Listing = Listing::Cursor {
+    max: 200,
+    keep: &["name"],
+};
+
+pub static DIVISIONS: Collection = Collection {
+    uri: "/api/v2/authorization/divisions",
+    word: "division",
+    map: |d| &d.divisions,
+    map_mut: |d| &mut d.divisions,
+    rules: Rules {
+        create: Some("AuthzDivision"),
+        update: Update::Put("AuthzDivision"),
+        // `name` is a "search term" (semantics unconfirmed): exact, case-insensitive here.
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        // `description` is REQ in the swagger but over-marked (wire-models.md): optional.
+        build: |_, b, old| {
+            Ok(
+                json!({"name": b["name"], "description": opt_str(b, "description").unwrap_or(""),
+                      "homeDivision": old.is_some_and(|o| o["homeDivision"] == json!(true))}),
+            )
+        },
+        render: |st, rq, v, _| {
+            let counts =
+                rq.method == "GET" && rq.q.bool("objectCount").ok().flatten() == Some(true);
+            render(&st.data, v, counts)
+        },
+        filter: |_, rq, _| rq.q.bool("objectCount").map(|_| ()),
+        can_delete,
+        extra: |st, rq, rest| match (rq.method.as_str(), rest) {
+            // The cursor form of the listing (max 200).
+            ("GET", ["query"]) => Some(DIVISIONS.list_as(st, rq, QUERY)),
+            ("GET", ["home"]) => {
+                let home = st.data.home_division();
+                Some(Ok(Reply::json(st.data.divisions[&home].clone())))
+            }
+            ("POST", [id, "objects", object_type]) => Some(move_objects(st, rq, id, object_type)),
+            _ => None,
+        },
+        ..Hooks::DEFAULT
+    },
+};
 
 /// Object counts per type for a division (non-deleted objects only).
 fn object_counts(d: &OrgData, id: &str) -> Map<String, Value> {
@@ -64,84 +84,8 @@ fn render(d: &OrgData, mut v: Value, counts: bool) -> Value {
     v
 }
 
-fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let p = page(&rq.q, MAX_PAGE_SIZE)?;
-    let counts = rq.q.bool("objectCount")?.unwrap_or(false);
-    let mut items: Vec<Value> = st.data.divisions.values().cloned().collect();
-    // `name` is a "search term" (semantics unconfirmed): exact, case-insensitive here.
-    if let Some(n) = rq.q.get("name") {
-        items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
-    }
-    filter_ids(&rq.q, "id", &mut items);
-    sort_by_name(&mut items);
-    let items = items
-        .into_iter()
-        .map(|v| render(&st.data, v, counts))
-        .collect();
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-}
-
-/// `GET /authorization/divisions/query`: the cursor form of the listing (max 200).
-fn query(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let mut items: Vec<Value> = st.data.divisions.values().cloned().collect();
-    let keep: Vec<(&str, String)> =
-        rq.q.get("name")
-            .map(|n| ("name", n.to_string()))
-            .into_iter()
-            .collect();
-    if let Some(n) = rq.q.get("name") {
-        items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
-    }
-    filter_ids(&rq.q, "id", &mut items);
-    sort_by_name(&mut items);
-    let items = items
-        .into_iter()
-        .map(|v| render(&st.data, v, false))
-        .collect();
-    Ok(Reply::json(cursor_listing(
-        &rq.path, &rq.q, items, 200, &keep,
-    )?))
-}
-
-fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let b = schema::check(&AUTHZ_DIVISION, rq.body()?)?;
-    let name = req_str(&b, "name")?.to_string();
-    // `description` is REQ in the swagger but over-marked (wire-models.md): optional here.
-    if st.cfg.unique_names && name_taken(&st.data.divisions, &name, None, false) {
-        return Err(duplicate("division", &name));
-    }
-    let id = st.new_id();
-    let v = json!({
-        "id": id, "name": name, "description": opt_str(&b, "description").unwrap_or(""),
-        "homeDivision": false, "selfUri": format!("/api/v2/authorization/divisions/{id}"),
-    });
-    st.data.divisions.insert(id.clone(), v.clone());
-    st.note_created(&id, rq.now);
-    Ok(Reply::json(v))
-}
-
-fn update(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    let b = schema::check(&AUTHZ_DIVISION, rq.body()?)?;
-    if !st.data.divisions.contains_key(id) {
-        return Err(ApiError::not_found(format!("Division [{id}] not found")));
-    }
-    let name = req_str(&b, "name")?.to_string();
-    if st.cfg.unique_names && name_taken(&st.data.divisions, &name, Some(id), false) {
-        return Err(duplicate("division", &name));
-    }
-    let d = st.data.divisions.get_mut(id).expect("checked");
-    d["name"] = json!(name);
-    d["description"] = json!(opt_str(&b, "description").unwrap_or(""));
-    Ok(Reply::json(d.clone()))
-}
-
-fn delete(st: &mut Emu, id: &str) -> Result<Reply, ApiError> {
-    let d = st
-        .data
-        .divisions
-        .get(id)
-        .ok_or_else(|| ApiError::not_found(format!("Division [{id}] not found")))?;
-    if d["homeDivision"] == json!(true) {
+fn can_delete(st: &Emu, id: &str) -> Result<(), ApiError> {
+    if st.data.divisions[id]["homeDivision"] == json!(true) {
         return Err(ApiError::bad_request(
             "The home division cannot be deleted.",
         ));
@@ -153,8 +97,7 @@ fn delete(st: &mut Emu, id: &str) -> Result<Reply, ApiError> {
             Value::Object(counts)
         )));
     }
-    st.data.divisions.remove(id);
-    Ok(Reply::no_content())
+    Ok(())
 }
 
 const OBJECT_TYPES: &[&str] = &[

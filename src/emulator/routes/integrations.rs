@@ -5,17 +5,21 @@
 //! (secret fields kept, never read back), `/api/v2/integrations/actions` (data actions,
 //! int `version` checked on PATCH), `/api/v2/processautomation/triggers` (cursor
 //! listing, `version` checked on PUT, immutable `topicName`) and `/api/v2/flows`
-//! (read-only stubs; a fresh org has the workflow [`SEEDED_WORKFLOW`]; `POST` adds one).
+//! (stubs without update or delete; a fresh org has the workflow [`SEEDED_WORKFLOW`];
+//! `POST` adds one).
 //! There is no `/api/v2/integrations/webhooks` collection (404).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, filter_ids, find};
+use super::{Reply, Rq, find};
+use crate::emulator::collection::{
+    Collection, Delete, Hooks, Listing, NameFilter, Rules, Update, Versioning,
+};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, cursor_listing, listing, page, sort_by_name};
-use crate::emulator::schema::{self, Field, Model, Ty, opt_str, req_str};
+use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
+use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::{ieq, uuid_from};
 
@@ -40,118 +44,6 @@ pub const TYPES: &[(&str, &str, &str)] = &[
         "Inbound webhook: external systems POST events into Genesys Cloud",
     ),
 ];
-
-static ANY: Ty = Ty::Any;
-const RO: bool = true;
-const RW: bool = false;
-
-static CREATE_INTEGRATION_REQUEST: Model = Model {
-    name: "CreateIntegrationRequest",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("integrationType", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static INTEGRATION: Model = Model {
-    name: "Integration",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("integrationType", Ty::Any, RO),
-        Field("notes", Ty::Str, RW),
-        Field(
-            "intendedState",
-            Ty::Enum(
-                "intendedState",
-                &["ENABLED", "DISABLED", "DELETED", "RESTORED"],
-            ),
-            RW,
-        ),
-        Field("config", Ty::Any, RO),
-        Field("reportedState", Ty::Any, RO),
-        Field("attributes", Ty::Any, RO),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static INTEGRATION_CONFIGURATION: Model = Model {
-    name: "IntegrationConfiguration",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("version", Ty::Int, RW),
-        Field("properties", Ty::Any, RW),
-        Field("advanced", Ty::Any, RW),
-        Field("notes", Ty::Str, RW),
-        Field("credentials", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static CREDENTIAL: Model = Model {
-    name: "Credential",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("type", Ty::Any, RW),
-        Field("credentialFields", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static POST_ACTION_INPUT: Model = Model {
-    name: "PostActionInput",
-    fields: &[
-        Field("category", Ty::Str, RW),
-        Field("name", Ty::Str, RW),
-        Field("integrationId", Ty::Str, RW),
-        Field("config", Ty::Any, RW),
-        Field("contract", Ty::Any, RW),
-        Field("secure", Ty::Bool, RW),
-    ],
-};
-
-static UPDATE_ACTION_INPUT: Model = Model {
-    name: "UpdateActionInput",
-    fields: &[
-        Field("category", Ty::Str, RW),
-        Field("name", Ty::Str, RW),
-        Field("config", Ty::Any, RW),
-        Field("version", Ty::Int, RW),
-    ],
-};
-
-static TRIGGER_REQUEST: Model = Model {
-    name: "CreateTriggerRequest",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("target", Ty::Any, RW),
-        Field("enabled", Ty::Bool, RW),
-        Field("matchCriteria", Ty::List(&ANY), RW),
-        Field("name", Ty::Str, RW),
-        Field("topicName", Ty::Str, RW),
-        Field("eventTTLSeconds", Ty::Int, RW),
-        Field("delayBySeconds", Ty::Int, RW),
-        Field("description", Ty::Str, RW),
-        Field("version", Ty::Int, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
-
-static FLOW: Model = Model {
-    name: "Flow",
-    fields: &[
-        Field("id", Ty::Str, RO),
-        Field("name", Ty::Str, RW),
-        Field("description", Ty::Str, RW),
-        Field("type", Ty::Str, RW),
-        Field("division", Ty::Any, RW),
-        Field("selfUri", Ty::Str, RO),
-    ],
-};
 
 /// Add the seeded workflow to a fresh org.
 pub fn seed_flows(d: &mut OrgData, seed: u64) {
@@ -275,30 +167,49 @@ fn integration_mut<'a>(st: &'a mut Emu, id: &str) -> Result<&'a mut Value, ApiEr
         .ok_or_else(|| ApiError::not_found(format!("Integration [{id}] not found")))
 }
 
-pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    let expand = rq.q.list("expand").iter().any(|e| e == "config.current");
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            // No name filter (§15.2): clients list and compare names.
-            let mut items: Vec<Value> = st
-                .data
-                .integrations
-                .values()
-                .map(|v| render_integration(v, expand))
-                .collect();
-            filter_ids(&rq.q, "ids", &mut items);
+pub static INTEGRATIONS: Collection = Collection {
+    uri: "/api/v2/integrations",
+    word: "integration",
+    map: |d| &d.integrations,
+    map_mut: |d| &mut d.integrations,
+    rules: Rules {
+        // No name filter (§15.2): clients list and compare names.
+        name_filter: NameFilter::None,
+        id_filter: Some("ids"),
+        unique_names: false,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        render: |_, rq, v, _| render_integration(&v, expanded(rq)),
+        filter: |_, rq, items| {
             if let Some(t) = rq.q.get("integrationType") {
                 items.retain(|v| v["integrationType"]["id"] == t);
             }
             if let Some(s) = rq.q.get("reportedState") {
-                items.retain(|v| v["reportedState"]["code"] == s);
+                items.retain(|v| render_integration(v, false)["reportedState"]["code"] == s);
             }
-            sort_by_name(&mut items);
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
+            Ok(())
+        },
+        // Create (the name defaults to the type's), `intendedState`, delete (answers the
+        // integration) and `config/current`.
+        extra: |st, rq, rest| match (rq.method.as_str(), rest) {
+            ("POST", []) | ("PATCH" | "DELETE", [_]) | (_, [_, "config", "current"]) => {
+                Some(integrations(st, rq, rest))
+            }
+            _ => None,
+        },
+        ..Hooks::DEFAULT
+    },
+};
+
+fn expanded(rq: &Rq) -> bool {
+    rq.q.list("expand").iter().any(|e| e == "config.current")
+}
+
+fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    match (rq.method.as_str(), rest) {
         ("POST", []) => {
-            let b = schema::check(&CREATE_INTEGRATION_REQUEST, rq.body()?)?;
+            let b = schema::check("CreateIntegrationRequest", rq.body()?)?;
             let type_id = b
                 .get("integrationType")
                 .and_then(|t| t.get("id"))
@@ -327,12 +238,8 @@ pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             st.note_created(&id, rq.now);
             Ok(Reply::json(render_integration(&v, false)))
         }
-        ("GET", [id]) => {
-            let v = find(st, &st.data.integrations, id, "Integration", rq.now)?;
-            Ok(Reply::json(render_integration(v, expand)))
-        }
         ("PATCH", [id]) => {
-            let b = schema::check(&INTEGRATION, rq.body()?)?;
+            let b = schema::check("Integration", rq.body()?)?;
             let state = req_str(&b, "intendedState")?.to_string();
             let delay = st.cfg.integration_activation.as_millis() as u64;
             let now = st.now_iso();
@@ -375,7 +282,7 @@ pub fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiEr
             Ok(Reply::json(v["config"]["current"].clone()))
         }
         ("PUT", [id, "config", "current"]) => {
-            let b = schema::check(&INTEGRATION_CONFIGURATION, rq.body()?)?;
+            let b = schema::check("IntegrationConfiguration", rq.body()?)?;
             for f in [
                 "name",
                 "version",
@@ -440,7 +347,7 @@ pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiErr
     };
     match (rq.method.as_str(), rest) {
         ("POST", []) => {
-            let b = schema::check(&CREDENTIAL, rq.body()?)?;
+            let b = schema::check("Credential", rq.body()?)?;
             let name = req_str(&b, "name")?.to_string();
             let type_name = b
                 .get("type")
@@ -486,103 +393,96 @@ pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiErr
 
 // ------------------------------------------------------------------------- data actions
 
-pub fn actions(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    let include_config = rq.q.get("includeConfig").is_some_and(|v| ieq(v, "true"));
-    let render = |v: &Value, with_config: bool| {
-        let mut v = v.clone();
-        if !with_config && let Some(o) = v.as_object_mut() {
-            o.remove("config");
-        }
-        v
-    };
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items: Vec<Value> = st.data.actions.values().cloned().collect();
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
+pub static ACTIONS: Collection = Collection {
+    uri: "/api/v2/integrations/actions",
+    word: "action",
+    map: |d| &d.actions,
+    map_mut: |d| &mut d.actions,
+    rules: Rules {
+        create: Some("PostActionInput"),
+        update: Update::Patch("UpdateActionInput"),
+        name_on_update: false,
+        versioning: Versioning::Int { required: true },
+        id_filter: Some("ids"),
+        // Unique per integration (checked in `validate`), not org-wide.
+        unique_names: false,
+        id_prefix: "custom_-_",
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, old| {
+            Ok(match old {
+                None => json!({
+                    "name": b["name"], "category": b["category"], "integrationId": b["integrationId"],
+                    "contract": b["contract"], "config": b["config"],
+                    "secure": b.get("secure").cloned().unwrap_or(json!(false)),
+                }),
+                Some(old) => {
+                    let mut v = old.clone();
+                    for f in ["category", "name", "config"] {
+                        if let Some(x) = b.get(f) {
+                            v[f] = x.clone();
+                        }
+                    }
+                    v
+                }
+            })
+        },
+        validate: |st, b, old| match old {
+            None => check_action(st, b),
+            Some(_) => Ok(()),
+        },
+        // `config` only with `includeConfig=true` on reads.
+        render: |_, rq, mut v, _| {
+            let include = rq.q.get("includeConfig").is_some_and(|v| ieq(v, "true"));
+            if rq.method == "GET"
+                && !include
+                && let Some(o) = v.as_object_mut()
+            {
+                o.remove("config");
             }
+            v
+        },
+        filter: |_, rq, items| {
             if let Some(c) = rq.q.get("category") {
                 items.retain(|v| v["category"].as_str().is_some_and(|x| ieq(x, c)));
             }
-            filter_ids(&rq.q, "ids", &mut items);
-            sort_by_name(&mut items);
-            let items = items.iter().map(|v| render(v, include_config)).collect();
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
-        ("POST", []) => {
-            let b = schema::check(&POST_ACTION_INPUT, rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            let category = req_str(&b, "category")?.to_string();
-            let integration = req_str(&b, "integrationId")?.to_string();
-            match st.data.integrations.get(&integration) {
-                Some(i) if i["integrationType"]["id"] == "custom-rest-actions" => {}
-                Some(_) => {
-                    return Err(ApiError::bad_request(format!(
-                        "Integration [{integration}] does not support custom actions"
-                    )));
-                }
-                None => {
-                    return Err(ApiError::bad_request(format!(
-                        "Integration [{integration}] does not exist"
-                    )));
-                }
-            }
-            for f in ["config", "contract"] {
-                if !b.get(f).is_some_and(Value::is_object) {
-                    return Err(ApiError::bad_request(format!(
-                        "The field [{f}] is required on PostActionInput"
-                    )));
-                }
-            }
-            if st.data.actions.values().any(|a| {
-                a["integrationId"] == integration.as_str()
-                    && a["name"].as_str().is_some_and(|n| ieq(n, &name))
-            }) {
-                return Err(super::duplicate("action", &name));
-            }
-            let id = format!("custom_-_{}", st.new_id());
-            let v = json!({
-                "id": id, "name": name, "category": category, "integrationId": integration,
-                "contract": b["contract"], "config": b["config"],
-                "secure": b.get("secure").cloned().unwrap_or(json!(false)), "version": 1,
-                "selfUri": format!("/api/v2/integrations/actions/{id}"),
-            });
-            st.data.actions.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(v))
-        }
-        ("GET", [id]) => {
-            let v = find(st, &st.data.actions, id, "Action", rq.now)?;
-            Ok(Reply::json(render(v, include_config)))
-        }
-        ("PATCH", [id]) => {
-            let b = schema::check(&UPDATE_ACTION_INPUT, rq.body()?)?;
-            let v = st
-                .data
-                .actions
-                .get_mut(*id)
-                .ok_or_else(|| ApiError::not_found(format!("Action [{id}] not found")))?;
-            let current = v["version"].as_i64().unwrap_or(1);
-            if b.get("version").and_then(Value::as_i64) != Some(current) {
-                return Err(ApiError::conflict(format!(
-                    "The action version does not match the current version [{current}]"
-                )));
-            }
-            for f in ["category", "name", "config"] {
-                if let Some(x) = b.get(f) {
-                    v[f] = x.clone();
-                }
-            }
-            v["version"] = json!(current + 1);
-            Ok(Reply::json(v.clone()))
-        }
-        ("DELETE", [id]) => match st.data.actions.remove(*id) {
-            Some(_) => Ok(Reply::no_content()),
-            None => Err(ApiError::not_found(format!("Action [{id}] not found"))),
+            Ok(())
         },
-        _ => Err(rq.no_route()),
+        ..Hooks::DEFAULT
+    },
+};
+
+fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
+    let name = req_str(b, "name")?;
+    req_str(b, "category")?;
+    let integration = req_str(b, "integrationId")?;
+    match st.data.integrations.get(integration) {
+        Some(i) if i["integrationType"]["id"] == "custom-rest-actions" => {}
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "Integration [{integration}] does not support custom actions"
+            )));
+        }
+        None => {
+            return Err(ApiError::bad_request(format!(
+                "Integration [{integration}] does not exist"
+            )));
+        }
     }
+    for f in ["config", "contract"] {
+        if !b.get(f).is_some_and(Value::is_object) {
+            return Err(ApiError::bad_request(format!(
+                "The field [{f}] is required on PostActionInput"
+            )));
+        }
+    }
+    if st.data.actions.values().any(|a| {
+        a["integrationId"] == integration && a["name"].as_str().is_some_and(|n| ieq(n, name))
+    }) {
+        return Err(super::duplicate("action", name));
+    }
+    Ok(())
 }
 
 // ------------------------------------------------------------------------- triggers
@@ -625,10 +525,46 @@ fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let mut items: Vec<Value> = st.data.triggers.values().cloned().collect();
+pub static TRIGGERS: Collection = Collection {
+    uri: "/api/v2/processautomation/triggers",
+    word: "trigger",
+    map: |d| &d.triggers,
+    map_mut: |d| &mut d.triggers,
+    rules: Rules {
+        create: Some("CreateTriggerRequest"),
+        // Full replacement: omitted optional fields are cleared.
+        update: Update::Put("UpdateTriggerRequest"),
+        versioning: Versioning::Int { required: true },
+        listing: Listing::Cursor {
+            max: 200,
+            keep: &["topicName", "enabled"],
+        },
+        // No name filter: clients list by topic and compare names.
+        name_filter: NameFilter::None,
+        id_filter: None,
+        unique_names: false,
+        sort_by_id: true,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, _| {
+            let mut v = Value::Object(b.clone());
+            if let Some(o) = v.as_object_mut() {
+                o.remove("version");
+            }
+            Ok(v)
+        },
+        validate: |st, b, old| {
+            check_trigger(st, b)?;
+            match old {
+                Some(old) if b["topicName"] != old["topicName"] => Err(ApiError::bad_request(
+                    "The topicName of a trigger cannot be changed",
+                )),
+                _ => Ok(()),
+            }
+        },
+        render: |_, _, v, _| v,
+        filter: |_, rq, items| {
             let topics = rq.q.list("topicName");
             if !topics.is_empty() {
                 items.retain(|t| topics.iter().any(|x| t["topicName"] == x.as_str()));
@@ -636,74 +572,46 @@ pub fn triggers(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
             if let Some(e) = rq.q.bool("enabled")? {
                 items.retain(|t| t["enabled"] == e);
             }
-            items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-            let keep: Vec<(&str, String)> = ["topicName", "enabled"]
-                .iter()
-                .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
-                .collect();
-            let body = cursor_listing(&rq.path, &rq.q, items, 200, &keep)?;
-            Ok(Reply::json(body))
-        }
-        ("POST", []) => {
-            let b = schema::check(&TRIGGER_REQUEST, rq.body()?)?;
-            check_trigger(st, &b)?;
-            let id = st.new_id();
-            let mut v = Value::Object(b);
-            if let Some(o) = v.as_object_mut() {
-                o.remove("version");
-            }
-            v["id"] = json!(id);
-            v["version"] = json!(1);
-            v["selfUri"] = json!(format!("/api/v2/processautomation/triggers/{id}"));
-            st.data.triggers.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(v))
-        }
-        ("GET", [id]) => Ok(Reply::json(
-            find(st, &st.data.triggers, id, "Trigger", rq.now)?.clone(),
-        )),
-        ("PUT", [id]) => {
-            let b = schema::check(&TRIGGER_REQUEST, rq.body()?)?;
-            check_trigger(st, &b)?;
-            let old = st
-                .data
-                .triggers
-                .get(*id)
-                .ok_or_else(|| ApiError::not_found(format!("Trigger [{id}] not found")))?;
-            let current = old["version"].as_i64().unwrap_or(1);
-            if b.get("version").and_then(Value::as_i64) != Some(current) {
-                return Err(ApiError::conflict(format!(
-                    "The trigger version does not match the current version [{current}]"
-                )));
-            }
-            if b["topicName"] != old["topicName"] {
-                return Err(ApiError::bad_request(
-                    "The topicName of a trigger cannot be changed",
-                ));
-            }
-            // Full replacement: omitted optional fields are cleared.
-            let mut v = Value::Object(b);
-            v["id"] = json!(id);
-            v["version"] = json!(current + 1);
-            v["selfUri"] = json!(format!("/api/v2/processautomation/triggers/{id}"));
-            st.data.triggers.insert(id.to_string(), v.clone());
-            Ok(Reply::json(v))
-        }
-        ("DELETE", [id]) => match st.data.triggers.remove(*id) {
-            Some(_) => Ok(Reply::no_content()),
-            None => Err(ApiError::not_found(format!("Trigger [{id}] not found"))),
+            Ok(())
         },
-        _ => Err(rq.no_route()),
-    }
-}
+        ..Hooks::DEFAULT
+    },
+};
 
 // ------------------------------------------------------------------------- flows
 
-pub fn flows(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items: Vec<Value> = st.data.flows.values().cloned().collect();
+pub static FLOWS: Collection = Collection {
+    uri: "/api/v2/flows",
+    word: "flow",
+    map: |d| &d.flows,
+    map_mut: |d| &mut d.flows,
+    rules: Rules {
+        create: Some("Flow"),
+        delete: Delete::None,
+        // Unique per flow type (checked in `validate`).
+        unique_names: false,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, _| {
+            Ok(
+                json!({"name": b["name"], "type": b["type"].as_str().unwrap_or_default().to_ascii_uppercase(),
+                      "description": b.get("description").cloned().unwrap_or(json!("")),
+                      "active": false, "system": false, "deleted": false}),
+            )
+        },
+        validate: |st, b, _| {
+            let name = req_str(b, "name")?;
+            let kind = req_str(b, "type")?.to_ascii_uppercase();
+            if st.data.flows.values().any(|f| {
+                f["type"] == kind.as_str() && f["name"].as_str().is_some_and(|n| ieq(n, name))
+            }) {
+                return Err(super::duplicate("flow", name));
+            }
+            Ok(())
+        },
+        render: |_, _, v, _| v,
+        filter: |_, rq, items| {
             let types = rq.q.list("type");
             if !types.is_empty() {
                 items.retain(|f| {
@@ -712,33 +620,8 @@ pub fn flows(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                         .any(|t| f["type"].as_str().is_some_and(|x| ieq(x, t)))
                 });
             }
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
-            }
-            filter_ids(&rq.q, "id", &mut items);
-            sort_by_name(&mut items);
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
-        ("POST", []) => {
-            let b = schema::check(&FLOW, rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            let kind = req_str(&b, "type")?.to_ascii_uppercase();
-            if st.data.flows.values().any(|f| {
-                f["type"] == kind.as_str() && f["name"].as_str().is_some_and(|n| ieq(n, &name))
-            }) {
-                return Err(super::duplicate("flow", &name));
-            }
-            let id = st.new_id();
-            let v = json!({"id": id, "name": name, "type": kind,
-                           "description": b.get("description").cloned().unwrap_or(json!("")),
-                           "active": false, "system": false, "deleted": false,
-                           "selfUri": format!("/api/v2/flows/{id}")});
-            st.data.flows.insert(id.clone(), v.clone());
-            Ok(Reply::json(v))
-        }
-        ("GET", [id]) => Ok(Reply::json(
-            find(st, &st.data.flows, id, "Flow", rq.now)?.clone(),
-        )),
-        _ => Err(rq.no_route()),
-    }
-}
+            Ok(())
+        },
+        ..Hooks::DEFAULT
+    },
+};

@@ -1,18 +1,23 @@
 //! Route dispatch for `/api/v2/*` and the helpers every route module shares: the parsed
 //! request [`Rq`], the response [`Reply`], body access, GET-by-id with the GET-after-create
-//! window, name uniqueness. One module per resource family; adding a kind = one module here
-//! plus its models in `schema.rs` and its map in `store::OrgData`.
+//! window, name uniqueness. Most collections are a [`Collection`] descriptor (listed in
+//! [`COLLECTIONS`]) served by generic handlers; users, queues, integrations and their
+//! sub-resources are hand-written families. Adding a collection = a descriptor in a
+//! module here, a line in [`COLLECTIONS`], its map in `store::OrgData` and, if the
+//! SDK model is new, a line in `scripts/gen-emulator-models.py`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde_json::Value;
 
+use super::collection::Collection;
 use super::error::ApiError;
 use super::store::Emu;
 use super::util::Query;
 
 pub mod divisions;
+pub mod groups;
 pub mod integrations;
 pub mod org;
 pub mod queues;
@@ -95,34 +100,48 @@ impl Reply {
     }
 }
 
-/// Route `/api/v2/...`.
+/// Every collection served by the generic handlers of `collection.rs`.
+pub static COLLECTIONS: &[&Collection] = &[
+    &divisions::DIVISIONS,
+    &roles::ROLES,
+    &routing::SKILLS,
+    &routing::LANGUAGES,
+    &routing::WRAPUP_CODES,
+    &skillgroups::SKILL_GROUPS,
+    &schedules::SCHEDULES,
+    &schedules::SCHEDULE_GROUPS,
+    &queues::QUEUES,
+    &integrations::TRIGGERS,
+    &integrations::ACTIONS,
+    &integrations::FLOWS,
+    &integrations::INTEGRATIONS,
+    &groups::GROUPS,
+];
+
+/// Route `/api/v2/...`: a hand-written family, else a collection of [`COLLECTIONS`]
+/// (the first whose path prefixes the request's).
 pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = rq.segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         ["organizations", "me"] => org::handle(st, rq),
-        ["authorization", "divisions", rest @ ..] => divisions::handle(st, rq, rest),
-        ["authorization", "roles", rest @ ..] => roles::roles(st, rq, rest),
         ["authorization", "subjects", rest @ ..] => roles::subjects(st, rq, rest),
-        ["routing", "skills", rest @ ..] => routing::skills(st, rq, rest),
-        ["routing", "languages", rest @ ..] => routing::languages(st, rq, rest),
-        ["routing", "wrapupcodes", rest @ ..] => routing::wrapup_codes(st, rq, rest),
-        ["routing", "skillgroups", rest @ ..] => skillgroups::handle(st, rq, rest),
-        ["routing", "queues", rest @ ..] => queues::handle(st, rq, rest),
         ["users", "search"] => users::search(st, rq),
         ["users", _, "routingskills" | "routinglanguages", ..] => {
             user_routing::handle(st, rq, &segs[1..])
         }
         ["users", rest @ ..] => users::handle(st, rq, rest),
-        ["architect", "schedules", rest @ ..] => schedules::schedules(st, rq, rest),
-        ["architect", "schedulegroups", rest @ ..] => schedules::groups(st, rq, rest),
         ["emulator", "tasks", id] => tasks::get(st, rq, id),
-        ["integrations", "actions", rest @ ..] => integrations::actions(st, rq, rest),
         ["integrations", "credentials", rest @ ..] => integrations::credentials(st, rq, rest),
         ["integrations", "types", rest @ ..] => integrations::types(rq, rest),
-        ["integrations", rest @ ..] => integrations::integrations(st, rq, rest),
-        ["processautomation", "triggers", rest @ ..] => integrations::triggers(st, rq, rest),
-        ["flows", rest @ ..] => integrations::flows(st, rq, rest),
-        _ => Err(rq.no_route()),
+        _ => {
+            for c in COLLECTIONS {
+                let own: Vec<&str> = c.uri.trim_start_matches("/api/v2/").split('/').collect();
+                if segs.len() >= own.len() && segs[..own.len()] == own[..] {
+                    return c.handle(st, rq, &segs[own.len()..]);
+                }
+            }
+            Err(rq.no_route())
+        }
     }
 }
 
@@ -173,5 +192,47 @@ pub fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
                 .as_str()
                 .is_some_and(|id| ids.contains(&id.to_lowercase()))
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::collection::Update;
+    use crate::emulator::schema::MODELS;
+
+    /// Model names passed to `check("…")` / `check_list("…")` in the route sources.
+    fn models_in_sources() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/emulator/routes");
+        let mut out = Vec::new();
+        for f in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            for call in ["check(\"", "check_list(\""] {
+                for part in text.split(call).skip(1) {
+                    let name = part.split('"').next().unwrap_or_default();
+                    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        out.push(name.to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn served_models_exist() {
+        let mut names = models_in_sources();
+        assert!(names.iter().any(|n| n == "CreateUser"), "{names:?}");
+        for c in COLLECTIONS {
+            names.extend(c.rules.create.map(str::to_string));
+            if let Update::Put(m) | Update::Patch(m) = c.rules.update {
+                names.push(m.to_string());
+            }
+        }
+        let missing: Vec<&String> = names.iter().filter(|n| MODELS.get(n).is_none()).collect();
+        assert!(
+            missing.is_empty(),
+            "models.json lacks {missing:?}: add them to ROOTS in scripts/gen-emulator-models.py"
+        );
     }
 }

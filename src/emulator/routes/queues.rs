@@ -4,82 +4,104 @@
 
 use serde_json::{Map, Value, json};
 
-use super::routing::render_wrapup;
-use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
+use super::{Reply, Rq};
+use crate::emulator::collection::{
+    Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
+};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
 };
-use crate::emulator::schema::{
-    self, CREATE_QUEUE_REQUEST, QUEUE_REQUEST, WRAPUP_CODE_REFERENCE, WRITABLE_ENTITY, req_str,
-};
+use crate::emulator::schema;
 use crate::emulator::store::{Emu, MemberRec};
-use crate::emulator::util::{ieq, is_uuid};
+use crate::emulator::util::is_uuid;
 
 /// Maximum ids per members / wrap-up codes call.
 pub const MAX_PER_CALL: usize = 100;
 /// Maximum page size of the members listing.
 pub const MAX_MEMBERS_PAGE_SIZE: usize = 100;
 
-pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => list(st, rq),
-        ("POST", []) => create(st, rq),
-        ("GET", [id]) => {
-            let q = find(st, &st.data.queues, id, "Queue", rq.now)?.clone();
-            Ok(Reply::json(render(st, &q, rq.now)))
-        }
-        ("PUT", [id]) => update(st, rq, id),
-        ("DELETE", [id]) => {
-            if st.data.queues.remove(*id).is_none() {
-                return Err(ApiError::not_found(format!("Queue [{id}] not found")));
+pub static QUEUES: Collection = Collection {
+    uri: "/api/v2/routing/queues",
+    word: "queue",
+    map: |d| &d.queues,
+    map_mut: |d| &mut d.queues,
+    rules: Rules {
+        create: Some("CreateQueueRequest"),
+        // Full replacement: omitted settings are reset to the defaults.
+        update: Update::Put("QueueRequest"),
+        listing: Listing::SORTED_PAGE,
+        // Exact (case-insensitive) unless a leading/trailing `*` wildcard is used.
+        name_filter: NameFilter::Wildcard,
+        divisions: Divisions::Filtered,
+        // Unique case-insensitively; 409 `general.conflict` chosen (unconfirmed: could
+        // be 400).
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build,
+        validate: |_, b, _| {
+            // A third-party wiki says queue names may not contain `*` (unconfirmed; refused
+            // so wildcard look-ups stay unambiguous).
+            match b["name"].as_str() {
+                Some(n) if n.contains('*') => Err(ApiError::invalid_value(format!(
+                    "Queue name [{n}] may not contain '*'"
+                ))),
+                _ => Ok(()),
             }
-            st.data.queue_members.remove(*id);
-            st.data.queue_wrapup_codes.remove(*id);
-            Ok(Reply::no_content())
-        }
-        ("GET", [id, "members"]) => list_members(st, rq, id),
-        ("POST", [id, "members"]) => post_members(st, rq, id),
-        ("DELETE", [id, "members", user]) => {
-            existing(st, id)?;
-            let members = st.data.queue_members.entry(id.to_string()).or_default();
-            let before = members.len();
-            members.retain(|m| m.user_id != *user);
-            if members.len() == before {
-                return Err(ApiError::not_found(format!(
-                    "Member [{user}] not found in queue [{id}]"
-                )));
-            }
-            Ok(Reply::no_content())
-        }
-        ("GET", [id, "wrapupcodes"]) => list_wrapups(st, rq, id),
-        ("POST", [id, "wrapupcodes"]) => post_wrapups(st, rq, id),
-        ("DELETE", [id, "wrapupcodes", code]) => {
-            existing(st, id)?;
-            let codes = st
-                .data
-                .queue_wrapup_codes
-                .entry(id.to_string())
-                .or_default();
-            let before = codes.len();
-            codes.retain(|c| c != code);
-            if codes.len() == before {
-                return Err(ApiError::not_found(format!(
-                    "Wrap-up code [{code}] is not assigned to queue [{id}]"
-                )));
-            }
-            Ok(Reply::no_content())
-        }
-        _ => Err(rq.no_route()),
+        },
+        render: |st, rq, v, _| render(st, &v, rq.now),
+        deleted: |st, id| {
+            st.data.queue_members.remove(id);
+            st.data.queue_wrapup_codes.remove(id);
+        },
+        extra: |st, rq, rest| {
+            Some(match (rq.method.as_str(), rest) {
+                ("GET", [id, "members"]) => list_members(st, rq, id),
+                ("POST", [id, "members"]) => post_members(st, rq, id),
+                ("DELETE", [id, "members", user]) => delete_member(st, id, user),
+                ("GET", [id, "wrapupcodes"]) => list_wrapups(st, rq, id),
+                ("POST", [id, "wrapupcodes"]) => post_wrapups(st, rq, id),
+                ("DELETE", [id, "wrapupcodes", code]) => delete_wrapup(st, id, code),
+                _ => return None,
+            })
+        },
+        ..Hooks::DEFAULT
+    },
+};
+
+fn delete_member(st: &mut Emu, id: &str, user: &str) -> Result<Reply, ApiError> {
+    existing(st, id)?;
+    let members = st.data.queue_members.entry(id.to_string()).or_default();
+    let before = members.len();
+    members.retain(|m| m.user_id != user);
+    if members.len() == before {
+        return Err(ApiError::not_found(format!(
+            "Member [{user}] not found in queue [{id}]"
+        )));
     }
+    Ok(Reply::no_content())
+}
+
+fn delete_wrapup(st: &mut Emu, id: &str, code: &str) -> Result<Reply, ApiError> {
+    existing(st, id)?;
+    let codes = st
+        .data
+        .queue_wrapup_codes
+        .entry(id.to_string())
+        .or_default();
+    let before = codes.len();
+    codes.retain(|c| c != code);
+    if codes.len() == before {
+        return Err(ApiError::not_found(format!(
+            "Wrap-up code [{code}] is not assigned to queue [{id}]"
+        )));
+    }
+    Ok(Reply::no_content())
 }
 
 fn existing(st: &Emu, id: &str) -> Result<(), ApiError> {
-    if st.data.queues.contains_key(id) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!("Queue [{id}] not found")))
-    }
+    QUEUES.writable(st, id).map(|_| ())
 }
 
 /// Settings the server fills in when a create/PUT omits them (values modelled on the UI
@@ -144,102 +166,48 @@ const NOT_SETTINGS: &[&str] = &[
     "sourceQueueId",
 ];
 
-fn validate_name(st: &Emu, name: &str, except: Option<&str>) -> Result<(), ApiError> {
-    // A third-party wiki says queue names may not contain `*` (unconfirmed; refused here so
-    // wildcard look-ups stay unambiguous).
-    if name.contains('*') {
-        return Err(ApiError::invalid_value(format!(
-            "Queue name [{name}] may not contain '*'"
-        )));
-    }
-    // Unique case-insensitively; 409 `general.conflict` chosen (unconfirmed: could be 400).
-    if st.cfg.unique_names && name_taken(&st.data.queues, name, except, false) {
-        return Err(duplicate("queue", name));
-    }
-    Ok(())
-}
-
-fn build(settings_base: Value, b: &Map<String, Value>) -> Value {
-    let mut v = settings_base;
-    let mut body = Value::Object(b.clone());
-    if let Some(o) = body.as_object_mut() {
+/// Strip what is not a setting from a body or a stored queue.
+fn settings(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
         for k in NOT_SETTINGS {
             o.remove(*k);
         }
     }
-    merge(&mut v, &body);
     v
 }
 
-fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let b = schema::check(&CREATE_QUEUE_REQUEST, rq.body()?)?;
-    let name = req_str(&b, "name")?.to_string();
-    validate_name(st, &name, None)?;
-    let div = st.data.resolve_division(
-        b.get("division")
-            .and_then(|d| d.get("id"))
-            .and_then(Value::as_str),
-    )?;
+/// The stored queue: name, division, description, audit fields, then every setting
+/// (defaults, overlaid by the source queue's on a create with `sourceQueueId`, overlaid by
+/// the body). A PUT keeps the division: whether the server honours `division` there is
+/// unconfirmed, and TF moves queues with `POST /authorization/divisions/{id}/objects/QUEUE`.
+fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
     let mut base = queue_defaults();
-    if let Some(src) = b.get("sourceQueueId").and_then(Value::as_str) {
-        let s = st
-            .data
-            .queues
-            .get(src)
-            .ok_or_else(|| ApiError::bad_request(format!("Source queue [{src}] not found")))?;
-        let mut copy = s.clone();
-        if let Some(o) = copy.as_object_mut() {
-            for k in NOT_SETTINGS {
-                o.remove(*k);
-            }
-        }
-        merge(&mut base, &copy);
-    }
-    let mut v = build(base, &b);
-    let id = st.new_id();
     let now = st.now_iso();
-    let head = json!({
-        "id": id, "name": name, "division": {"id": div},
-        "description": b.get("description").cloned().unwrap_or(Value::Null),
-        "dateCreated": now, "dateModified": now, "createdBy": "genseed-emulator", "modifiedBy": "genseed-emulator",
-    });
-    let mut full = head;
-    merge(&mut full, &v);
-    v = full;
+    let mut v = match old {
+        None => {
+            let div = body_division(st, b)?;
+            if let Some(src) = b.get("sourceQueueId").and_then(Value::as_str) {
+                let s = st.data.queues.get(src).ok_or_else(|| {
+                    ApiError::bad_request(format!("Source queue [{src}] not found"))
+                })?;
+                merge(&mut base, &settings(s.clone()));
+            }
+            json!({"name": b["name"], "division": {"id": div}, "description": b.get("description"),
+                   "dateCreated": now, "dateModified": now, "createdBy": "genseed-emulator",
+                   "modifiedBy": "genseed-emulator"})
+        }
+        Some(old) => json!({
+            "name": b["name"], "division": old["division"], "description": b.get("description"),
+            "dateCreated": old["dateCreated"], "dateModified": now, "createdBy": old["createdBy"],
+            "modifiedBy": "genseed-emulator",
+        }),
+    };
     if v["description"].is_null() {
         v.as_object_mut().expect("object").remove("description");
     }
-    v["selfUri"] = json!(format!("/api/v2/routing/queues/{id}"));
-    st.data.queues.insert(id.clone(), v.clone());
-    st.note_created(&id, rq.now);
-    Ok(Reply::json(render(st, &v, rq.now)))
-}
-
-fn update(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    let b = schema::check(&QUEUE_REQUEST, rq.body()?)?;
-    let old = st
-        .data
-        .queues
-        .get(id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("Queue [{id}] not found")))?;
-    let name = req_str(&b, "name")?.to_string();
-    validate_name(st, &name, Some(id))?;
-    // `division` in a PUT is ignored: whether the server honours it is unconfirmed, and TF
-    // moves queues with POST /authorization/divisions/{id}/objects/QUEUE.
-    let settings = build(queue_defaults(), &b);
-    let mut v = json!({
-        "id": id, "name": name, "division": old["division"],
-        "dateCreated": old["dateCreated"], "dateModified": st.now_iso(),
-        "createdBy": old["createdBy"], "modifiedBy": "genseed-emulator",
-    });
-    if let Some(d) = b.get("description") {
-        v["description"] = d.clone();
-    }
-    merge(&mut v, &settings);
-    v["selfUri"] = json!(format!("/api/v2/routing/queues/{id}"));
-    st.data.queues.insert(id.to_string(), v.clone());
-    Ok(Reply::json(render(st, &v, rq.now)))
+    merge(&mut base, &settings(Value::Object(b.clone())));
+    merge(&mut v, &base);
+    Ok(v)
 }
 
 /// A stored queue for reading: division expanded, member counts (visible members only).
@@ -258,35 +226,6 @@ fn render(st: &Emu, q: &Value, now: std::time::Instant) -> Value {
     v["userMemberCount"] = json!(members.len());
     v["joinedMemberCount"] = json!(members.iter().filter(|m| m.joined).count());
     v
-}
-
-fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let p = page(&rq.q, MAX_PAGE_SIZE)?;
-    let mut items: Vec<Value> = st.data.queues.values().cloned().collect();
-    // `name`: exact (case-insensitive) unless a leading/trailing `*` wildcard is used.
-    if let Some(n) = rq.q.get("name") {
-        let n = n.to_lowercase();
-        let (lead, trail) = (n.starts_with('*'), n.ends_with('*') && n.len() > 1);
-        let core = n.trim_matches('*').to_string();
-        items.retain(|v| {
-            let x = v["name"].as_str().unwrap_or_default().to_lowercase();
-            match (lead, trail) {
-                (true, true) => x.contains(&core),
-                (true, false) => x.ends_with(&core),
-                (false, true) => x.starts_with(&core),
-                (false, false) => ieq(&x, &n),
-            }
-        });
-    }
-    filter_ids(&rq.q, "id", &mut items);
-    let divs = rq.q.list("divisionId");
-    if !divs.is_empty() {
-        items.retain(|v| divs.iter().any(|d| v["division"]["id"] == d.as_str()));
-    }
-    sort_by_name(&mut items);
-    apply_sort_order(&rq.q, &mut items)?;
-    let items = items.iter().map(|q| render(st, q, rq.now)).collect();
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
 }
 
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
@@ -333,7 +272,7 @@ fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     existing(st, id)?;
     let delete = rq.q.bool("delete")?.unwrap_or(false);
-    let items = schema::check_list(&WRITABLE_ENTITY, rq.body()?)?;
+    let items = schema::check_list("WritableEntity", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
         return Err(ApiError::bad_request(format!(
             "The request must contain a valid number of queue members (1 to {MAX_PER_CALL}); got {}",
@@ -396,7 +335,7 @@ fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         .into_iter()
         .flatten()
         .filter_map(|c| st.data.wrapup_codes.get(c))
-        .map(|v| render_wrapup(st, v))
+        .map(|v| st.data.expand_division(v.clone()))
         .collect();
     // `name`: trailing `*` = prefix, else exact (case-insensitive).
     if let Some(n) = rq.q.get("name") {
@@ -415,7 +354,7 @@ fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 
 fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     existing(st, id)?;
-    let items = schema::check_list(&WRAPUP_CODE_REFERENCE, rq.body()?)?;
+    let items = schema::check_list("WrapUpCodeReference", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
         return Err(ApiError::bad_request(format!(
             "Between 1 and {MAX_PER_CALL} wrap-up codes may be added per request; got {}",
@@ -444,7 +383,7 @@ fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     }
     let out: Vec<Value> = ids
         .iter()
-        .map(|c| render_wrapup(st, &st.data.wrapup_codes[c]))
+        .map(|c| st.data.expand_division(st.data.wrapup_codes[c].clone()))
         .collect();
     Ok(Reply::json(Value::Array(out)))
 }

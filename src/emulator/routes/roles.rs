@@ -1,16 +1,13 @@
 //! Roles (`/api/v2/authorization/roles`, built-ins `employee` and `admin` pre-seeded) and
 //! grants on subjects (`/api/v2/authorization/subjects/{id}`, `bulkadd`, `bulkremove`).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
+use super::{Reply, Rq};
+use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page, sort_by_name};
-use crate::emulator::schema::{
-    self, ROLE_CREATE, ROLE_DIVISION_GRANTS, ROLE_UPDATE, opt_str, req_str,
-};
+use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
-use crate::emulator::util::ieq;
 
 fn user_count(st: &Emu, role: &str) -> usize {
     st.data
@@ -28,15 +25,43 @@ fn render(st: &Emu, v: &Value, with_count: bool) -> Value {
     v
 }
 
-pub fn roles(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items: Vec<Value> = st.data.roles.values().cloned().collect();
-            // `name` semantics unconfirmed: exact, case-insensitive.
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
+pub static ROLES: Collection = Collection {
+    uri: "/api/v2/authorization/roles",
+    word: "role",
+    map: |d| &d.roles,
+    map_mut: |d| &mut d.roles,
+    rules: Rules {
+        create: Some("DomainOrganizationRoleCreate"),
+        update: Update::Put("DomainOrganizationRoleUpdate"),
+        // `name` semantics unconfirmed: exact, case-insensitive (the default).
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build,
+        render: |st, rq, v, _| {
+            // `userCount` defaults to true on reads; creates and updates always count.
+            let with_count =
+                rq.method != "GET" || rq.q.bool("userCount").ok().flatten() != Some(false);
+            render(st, &v, with_count)
+        },
+        validate: |_, b, old| match old {
+            Some(old) if old["default"] == json!(true) && old["name"] != b["name"] => Err(
+                ApiError::bad_request("The name of a built-in role cannot be changed"),
+            ),
+            _ => Ok(()),
+        },
+        can_delete: |st, id| {
+            if st.data.roles[id]["default"] == json!(true) {
+                return Err(ApiError::bad_request("A built-in role cannot be deleted"));
             }
+            Ok(())
+        },
+        deleted: |st, id| {
+            for gs in st.data.grants.values_mut() {
+                gs.retain(|g| g.role_id != id);
+            }
+        },
+        filter: |_, rq, items| {
             let defaults = rq.q.list("defaultRoleId");
             if !defaults.is_empty() {
                 items.retain(|v| defaults.iter().any(|d| v["defaultRoleId"] == d.as_str()));
@@ -51,78 +76,34 @@ pub fn roles(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                         .any(|p| perms.iter().any(|x| p == x.as_str()))
                 });
             }
-            filter_ids(&rq.q, "id", &mut items);
-            sort_by_name(&mut items);
-            let with_count = rq.q.bool("userCount")?.unwrap_or(true);
-            let items = items.iter().map(|v| render(st, v, with_count)).collect();
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+            rq.q.bool("userCount")?;
+            Ok(())
+        },
+        ..Hooks::DEFAULT
+    },
+};
+
+fn build(_: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
+    let mut v = json!({
+        "name": b["name"], "description": opt_str(b, "description").unwrap_or(""),
+        "permissions": b.get("permissions").cloned().unwrap_or(json!([])),
+        "permissionPolicies": b.get("permissionPolicies").cloned().unwrap_or(json!([])),
+    });
+    match old {
+        // `defaultRoleId` is reserved for built-in roles; ignored on create (unconfirmed).
+        None => {
+            v["default"] = json!(false);
+            v["base"] = json!(false);
         }
-        ("POST", []) => {
-            let b = schema::check(&ROLE_CREATE, rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            if st.cfg.unique_names && name_taken(&st.data.roles, &name, None, false) {
-                return Err(duplicate("role", &name));
+        Some(old) => {
+            for k in ["defaultRoleId", "default", "base"] {
+                if let Some(x) = old.get(k) {
+                    v[k] = x.clone();
+                }
             }
-            let id = st.new_id();
-            // `defaultRoleId` is reserved for built-in roles; ignored on create (unconfirmed).
-            let v = json!({
-                "id": id, "name": name, "description": opt_str(&b, "description").unwrap_or(""),
-                "permissions": b.get("permissions").cloned().unwrap_or(json!([])),
-                "permissionPolicies": b.get("permissionPolicies").cloned().unwrap_or(json!([])),
-                "default": false, "base": false,
-                "selfUri": format!("/api/v2/authorization/roles/{id}"),
-            });
-            st.data.roles.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(render(st, &v, true)))
         }
-        ("GET", [id]) => {
-            let v = find(st, &st.data.roles, id, "Role", rq.now)?.clone();
-            let with_count = rq.q.bool("userCount")?.unwrap_or(true);
-            Ok(Reply::json(render(st, &v, with_count)))
-        }
-        ("PUT", [id]) => {
-            let b = schema::check(&ROLE_UPDATE, rq.body()?)?;
-            let old = st
-                .data
-                .roles
-                .get(*id)
-                .cloned()
-                .ok_or_else(|| ApiError::not_found(format!("Role [{id}] not found")))?;
-            let name = req_str(&b, "name")?.to_string();
-            if old["default"] == json!(true) && old["name"] != name.as_str() {
-                return Err(ApiError::bad_request(
-                    "The name of a built-in role cannot be changed",
-                ));
-            }
-            if st.cfg.unique_names && name_taken(&st.data.roles, &name, Some(id), false) {
-                return Err(duplicate("role", &name));
-            }
-            let v = st.data.roles.get_mut(*id).expect("checked");
-            v["name"] = json!(name);
-            v["description"] = json!(opt_str(&b, "description").unwrap_or(""));
-            v["permissions"] = b.get("permissions").cloned().unwrap_or(json!([]));
-            v["permissionPolicies"] = b.get("permissionPolicies").cloned().unwrap_or(json!([]));
-            let v = v.clone();
-            Ok(Reply::json(render(st, &v, true)))
-        }
-        ("DELETE", [id]) => {
-            let v = st
-                .data
-                .roles
-                .get(*id)
-                .ok_or_else(|| ApiError::not_found(format!("Role [{id}] not found")))?;
-            if v["default"] == json!(true) {
-                return Err(ApiError::bad_request("A built-in role cannot be deleted"));
-            }
-            st.data.roles.remove(*id);
-            for gs in st.data.grants.values_mut() {
-                gs.retain(|g| g.role_id != *id);
-            }
-            Ok(Reply::no_content())
-        }
-        _ => Err(rq.no_route()),
     }
+    Ok(v)
 }
 
 pub fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
@@ -157,7 +138,7 @@ pub fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
         }
         ("POST", [id, op @ ("bulkadd" | "bulkremove")]) => {
             subject_name(st, rq, id)?;
-            let b = schema::check(&ROLE_DIVISION_GRANTS, rq.body()?)?;
+            let b = schema::check("RoleDivisionGrants", rq.body()?)?;
             let pairs = b
                 .get("grants")
                 .and_then(Value::as_array)

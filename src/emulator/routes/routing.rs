@@ -1,263 +1,166 @@
 //! Routing skills, languages and wrap-up codes (`/api/v2/routing/{skills,languages,
-//! wrapupcodes}`). Skills and languages are soft-deleted (read back with `state: deleted`);
-//! wrap-up codes are deleted for good.
+//! wrapupcodes}`). Skills and languages are soft-deleted (read back and listed with
+//! `state: deleted`: the TF exporter filters them out of listings, so the real API returns
+//! them); wrap-up codes are deleted for good.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
-use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
-use crate::emulator::schema::{
-    self, CREATE_ROUTING_SKILL, LANGUAGE, ROUTING_SKILL_DIVISION, WRAPUP_CODE_REQUEST, opt_str,
-    req_str,
+use crate::emulator::collection::{
+    Collection, Delete, Divisions, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
+use crate::emulator::error::ApiError;
+use crate::emulator::schema::opt_str;
 use crate::emulator::store::Emu;
-use crate::emulator::util::ieq;
 
-// ------------------------------------------------------------------------- skills
+pub static SKILLS: Collection = Collection {
+    uri: "/api/v2/routing/skills",
+    word: "skill",
+    map: |d| &d.skills,
+    map_mut: |d| &mut d.skills,
+    rules: Rules {
+        create: Some("CreateRoutingSkill"),
+        // There is no rename: the only update moves the skill to another division.
+        update: Update::Patch("UpdateSkillDivisionRequest"),
+        name_on_update: false,
+        versioning: Versioning::Str,
+        delete: Delete::Soft,
+        // `name` = prefix ("results that start with this value"); case-insensitive here
+        // (case handling unconfirmed).
+        name_filter: NameFilter::Prefix,
+        divisions: Divisions::Unfiltered,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: build_skill,
+        // A deleted skill is taken off every user (issue 16: "deleting a skill removes it
+        // from users").
+        deleted: |st, id| {
+            for skills in st.data.user_skills.values_mut() {
+                skills.remove(id);
+            }
+        },
+        ..Hooks::DEFAULT
+    },
+};
 
-pub fn skills(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            // Listings include soft-deleted skills (`state: deleted`): the TF exporter filters
-            // them out of listings, so the real API returns them. Clients must filter.
-            let mut items: Vec<Value> = st.data.skills.values().cloned().collect();
-            // `name` = prefix ("results that start with this value"); case-insensitive here
-            // (case handling unconfirmed).
-            if let Some(n) = rq.q.get("name") {
-                let n = n.to_lowercase();
-                items.retain(|v| {
-                    v["name"]
-                        .as_str()
-                        .is_some_and(|x| x.to_lowercase().starts_with(&n))
-                });
-            }
-            filter_ids(&rq.q, "id", &mut items);
-            sort_by_name(&mut items);
-            let items = items
-                .into_iter()
-                .map(|v| st.data.expand_division(v))
-                .collect();
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+fn build_skill(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
+    let stamp = st.now_iso();
+    match old {
+        None => {
+            let div = st.data.resolve_division(opt_str(b, "divisionId"))?;
+            Ok(
+                json!({"name": b["name"], "division": {"id": div}, "dateModified": stamp,
+                      "state": "active"}),
+            )
         }
-        ("POST", []) => {
-            let b = schema::check(&CREATE_ROUTING_SKILL, rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            let div = st.data.resolve_division(opt_str(&b, "divisionId"))?;
-            if st.cfg.unique_names && name_taken(&st.data.skills, &name, None, true) {
-                return Err(duplicate("skill", &name));
-            }
-            let id = st.new_id();
-            let v = json!({
-                "id": id, "name": name, "division": {"id": div}, "dateModified": st.now_iso(),
-                "state": "active", "version": "1", "selfUri": format!("/api/v2/routing/skills/{id}"),
-            });
-            st.data.skills.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(st.data.expand_division(v)))
-        }
-        ("GET", [id]) => {
-            let v = find(st, &st.data.skills, id, "Skill", rq.now)?.clone();
-            Ok(Reply::json(st.data.expand_division(v)))
-        }
-        ("PATCH", [id]) => {
-            let b = schema::check(&ROUTING_SKILL_DIVISION, rq.body()?)?;
-            let div = st.data.resolve_division(Some(req_str(&b, "divisionId")?))?;
-            let stamp = st.now_iso();
-            let v = live(&mut st.data.skills, id, "Skill")?;
+        Some(old) => {
+            let div = match opt_str(b, "divisionId") {
+                Some(d) if !d.trim().is_empty() => st.data.resolve_division(Some(d))?,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "The field 'divisionId' is required and may not be empty",
+                    ));
+                }
+            };
+            let mut v = old.clone();
             v["division"] = json!({"id": div});
-            bump_str_version(v, &stamp);
-            let v = v.clone();
-            Ok(Reply::json(st.data.expand_division(v)))
+            v["dateModified"] = json!(stamp);
+            Ok(v)
         }
-        ("DELETE", [id]) => {
-            let stamp = st.now_iso();
-            let v = live(&mut st.data.skills, id, "Skill")?;
-            v["state"] = json!("deleted");
-            bump_str_version(v, &stamp);
-            Ok(Reply::no_content())
-        }
-        _ => Err(rq.no_route()),
     }
 }
 
-/// A non-deleted entity for writing; deleted or absent → 404.
-fn live<'a>(
-    map: &'a mut std::collections::BTreeMap<String, Value>,
-    id: &str,
-    what: &str,
-) -> Result<&'a mut Value, ApiError> {
-    match map.get_mut(id) {
-        Some(v) if v["state"] != "deleted" => Ok(v),
-        _ => Err(ApiError::not_found(format!("{what} [{id}] not found"))),
-    }
-}
-
-fn bump_str_version(v: &mut Value, stamp: &str) {
-    let n = v["version"]
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(1);
-    v["version"] = json!((n + 1).to_string());
-    v["dateModified"] = json!(stamp);
-}
-
-// ------------------------------------------------------------------------- languages
-
-pub fn languages(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            // Soft-deleted languages are listed too (see skills).
-            let mut items: Vec<Value> = st.data.languages.values().cloned().collect();
-            // `name` semantics unconfirmed: exact, case-insensitive.
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
+pub static LANGUAGES: Collection = Collection {
+    uri: "/api/v2/routing/languages",
+    word: "language",
+    map: |d| &d.languages,
+    map_mut: |d| &mut d.languages,
+    rules: Rules {
+        create: Some("Language"),
+        versioning: Versioning::Str,
+        delete: Delete::Soft,
+        listing: Listing::SORTED_PAGE,
+        // `name` semantics unconfirmed: exact, case-insensitive (the default).
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |st, b, _| {
+            Ok(json!({"name": b["name"], "dateModified": st.now_iso(), "state": "active"}))
+        },
+        // Like skills: a deleted language is taken off every user (unconfirmed).
+        deleted: |st, id| {
+            for languages in st.data.user_languages.values_mut() {
+                languages.remove(id);
             }
-            filter_ids(&rq.q, "id", &mut items);
-            sort_by_name(&mut items);
-            apply_sort_order(&rq.q, &mut items)?;
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
-        ("POST", []) => {
-            let b = schema::check(&LANGUAGE, rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            if st.cfg.unique_names && name_taken(&st.data.languages, &name, None, true) {
-                return Err(duplicate("language", &name));
+        },
+        ..Hooks::DEFAULT
+    },
+};
+
+pub static WRAPUP_CODES: Collection = Collection {
+    uri: "/api/v2/routing/wrapupcodes",
+    word: "wrap-up code",
+    map: |d| &d.wrapup_codes,
+    map_mut: |d| &mut d.wrapup_codes,
+    rules: Rules {
+        create: Some("WrapupCodeRequest"),
+        // Full replacement: an omitted description is cleared.
+        update: Update::Put("WrapupCodeRequest"),
+        listing: Listing::SORTED_PAGE,
+        // `name` semantics unconfirmed: exact, case-insensitive (the default).
+        divisions: Divisions::Filtered,
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: build_wrapup,
+        filter: |_, rq, items| match rq.q.get("sortBy") {
+            // Sorted by name already.
+            None | Some("name") => Ok(()),
+            Some("id") => {
+                items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+                Ok(())
             }
-            let id = st.new_id();
-            let v = json!({
-                "id": id, "name": name, "dateModified": st.now_iso(), "state": "active",
-                "version": "1", "selfUri": format!("/api/v2/routing/languages/{id}"),
-            });
-            st.data.languages.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(v))
-        }
-        ("GET", [id]) => Ok(Reply::json(
-            find(st, &st.data.languages, id, "Language", rq.now)?.clone(),
-        )),
-        ("DELETE", [id]) => {
-            let stamp = st.now_iso();
-            let v = live(&mut st.data.languages, id, "Language")?;
-            v["state"] = json!("deleted");
-            bump_str_version(v, &stamp);
-            Ok(Reply::no_content())
-        }
-        _ => Err(rq.no_route()),
-    }
-}
+            Some(v) => Err(ApiError::invalid_query(format!(
+                "Value [{v}] is not valid for query parameter [sortBy]"
+            ))),
+        },
+        deleted: |st, id| {
+            for codes in st.data.queue_wrapup_codes.values_mut() {
+                codes.retain(|c| c != id);
+            }
+        },
+        ..Hooks::DEFAULT
+    },
+};
 
-// ------------------------------------------------------------------------- wrap-up codes
-
-/// A wrap-up code for reading (division expanded, `*` = all divisions).
-pub fn render_wrapup(st: &Emu, v: &Value) -> Value {
-    st.data.expand_division(v.clone())
-}
-
-fn wrapup_division(st: &Emu, b: &serde_json::Map<String, Value>) -> Result<String, ApiError> {
-    match b
+fn build_wrapup(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
+    // Omitted division ⇒ "*" (all divisions) (TF schema description).
+    let div = match b
         .get("division")
         .and_then(|d| d.get("id"))
         .and_then(Value::as_str)
     {
-        // Omitted division ⇒ "*" (all divisions) (TF schema description).
-        None | Some("*") => Ok("*".to_string()),
-        Some(id) => st.data.resolve_division(Some(id)),
+        None | Some("*") => "*".to_string(),
+        Some(id) => st.data.resolve_division(Some(id))?,
+    };
+    let now = st.now_iso();
+    let mut v = json!({"name": b["name"], "division": {"id": div}});
+    match old {
+        None => {
+            v["dateCreated"] = json!(now);
+            v["dateModified"] = json!(now);
+            v["createdBy"] = json!("genseed-emulator");
+            v["modifiedBy"] = json!("genseed-emulator");
+        }
+        Some(old) => {
+            for k in ["dateCreated", "createdBy", "modifiedBy"] {
+                v[k] = old[k].clone();
+            }
+            v["dateModified"] = json!(now);
+        }
     }
-}
-
-pub fn wrapup_codes(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items: Vec<Value> = st.data.wrapup_codes.values().cloned().collect();
-            // `name` semantics unconfirmed: exact, case-insensitive.
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
-            }
-            filter_ids(&rq.q, "id", &mut items);
-            let divs = rq.q.list("divisionId");
-            if !divs.is_empty() {
-                items.retain(|v| divs.iter().any(|d| v["division"]["id"] == d.as_str()));
-            }
-            match rq.q.get("sortBy") {
-                None | Some("name") => sort_by_name(&mut items),
-                Some("id") => items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str())),
-                Some(v) => {
-                    return Err(ApiError::invalid_query(format!(
-                        "Value [{v}] is not valid for query parameter [sortBy]"
-                    )));
-                }
-            }
-            apply_sort_order(&rq.q, &mut items)?;
-            let items = items.iter().map(|v| render_wrapup(st, v)).collect();
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
-        ("POST", []) => {
-            let b = schema::check(&WRAPUP_CODE_REQUEST, rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            let div = wrapup_division(st, &b)?;
-            if st.cfg.unique_names && name_taken(&st.data.wrapup_codes, &name, None, false) {
-                return Err(duplicate("wrap-up code", &name));
-            }
-            let id = st.new_id();
-            let now = st.now_iso();
-            let mut v = json!({
-                "id": id, "name": name, "division": {"id": div}, "dateCreated": now,
-                "dateModified": now, "createdBy": "genseed-emulator", "modifiedBy": "genseed-emulator",
-                "selfUri": format!("/api/v2/routing/wrapupcodes/{id}"),
-            });
-            if let Some(d) = opt_str(&b, "description") {
-                v["description"] = json!(d);
-            }
-            st.data.wrapup_codes.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(render_wrapup(st, &v)))
-        }
-        ("GET", [id]) => {
-            let v = find(st, &st.data.wrapup_codes, id, "Wrap-up code", rq.now)?.clone();
-            Ok(Reply::json(render_wrapup(st, &v)))
-        }
-        ("PUT", [id]) => {
-            let b = schema::check(&WRAPUP_CODE_REQUEST, rq.body()?)?;
-            if !st.data.wrapup_codes.contains_key(*id) {
-                return Err(ApiError::not_found(format!(
-                    "Wrap-up code [{id}] not found"
-                )));
-            }
-            let name = req_str(&b, "name")?.to_string();
-            let div = wrapup_division(st, &b)?;
-            if st.cfg.unique_names && name_taken(&st.data.wrapup_codes, &name, Some(id), false) {
-                return Err(duplicate("wrap-up code", &name));
-            }
-            let stamp = st.now_iso();
-            let v = st.data.wrapup_codes.get_mut(*id).expect("checked");
-            // Full replacement: an omitted description is cleared.
-            v["name"] = json!(name);
-            v["division"] = json!({"id": div});
-            match opt_str(&b, "description") {
-                Some(d) => v["description"] = json!(d),
-                None => {
-                    v.as_object_mut().expect("object").remove("description");
-                }
-            }
-            v["dateModified"] = json!(stamp);
-            let v = v.clone();
-            Ok(Reply::json(render_wrapup(st, &v)))
-        }
-        ("DELETE", [id]) => {
-            if st.data.wrapup_codes.remove(*id).is_none() {
-                return Err(ApiError::not_found(format!(
-                    "Wrap-up code [{id}] not found"
-                )));
-            }
-            for codes in st.data.queue_wrapup_codes.values_mut() {
-                codes.retain(|c| c != id);
-            }
-            Ok(Reply::no_content())
-        }
-        _ => Err(rq.no_route()),
+    if let Some(d) = opt_str(b, "description") {
+        v["description"] = json!(d);
     }
+    Ok(v)
 }

@@ -4,12 +4,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, duplicate, filter_ids, find, name_taken};
+use super::Rq;
+use crate::emulator::collection::{
+    Collection, Divisions, Hooks, Listing, Rules, Update, Versioning, body_division,
+};
 use crate::emulator::error::ApiError;
-use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
-use crate::emulator::schema::{self, Model, SCHEDULE, SCHEDULE_GROUP, req_str};
+use crate::emulator::listing::MAX_PAGE_SIZE;
+use crate::emulator::schema::req_str;
 use crate::emulator::store::Emu;
-use crate::emulator::util::ieq;
 
 const REFS: &[&str] = &["openSchedules", "closedSchedules", "holidaySchedules"];
 /// IANA time zone names accepted in `timeZone`.
@@ -37,177 +39,121 @@ enum Kind {
     Group,
 }
 
-impl Kind {
-    fn model(self) -> &'static Model {
-        match self {
-            Kind::Schedule => &SCHEDULE,
-            Kind::Group => &SCHEDULE_GROUP,
-        }
-    }
-    fn word(self) -> &'static str {
-        match self {
-            Kind::Schedule => "schedule",
-            Kind::Group => "schedule group",
-        }
-    }
-    fn path(self) -> &'static str {
-        match self {
-            Kind::Schedule => "schedules",
-            Kind::Group => "schedulegroups",
-        }
-    }
-    fn map(self, st: &Emu) -> &std::collections::BTreeMap<String, Value> {
-        match self {
-            Kind::Schedule => &st.data.schedules,
-            Kind::Group => &st.data.schedule_groups,
-        }
-    }
-    fn map_mut(self, st: &mut Emu) -> &mut std::collections::BTreeMap<String, Value> {
-        match self {
-            Kind::Schedule => &mut st.data.schedules,
-            Kind::Group => &mut st.data.schedule_groups,
-        }
+const fn collection(kind: Kind) -> Collection {
+    let (uri, word, create, versioning, hooks) = match kind {
+        Kind::Schedule => (
+            "/api/v2/architect/schedules",
+            "schedule",
+            "Schedule",
+            Versioning::Int { required: true },
+            Hooks {
+                build: |st, b, old| build(st, Kind::Schedule, b, old),
+                can_delete: schedule_unused,
+                ..Hooks::DEFAULT
+            },
+        ),
+        Kind::Group => (
+            "/api/v2/architect/schedulegroups",
+            "schedule group",
+            "ScheduleGroup",
+            // TF does not send `version` on group PUT: checked only when sent.
+            Versioning::Int { required: false },
+            Hooks {
+                build: |st, b, old| build(st, Kind::Group, b, old),
+                filter: filter_by_schedules,
+                ..Hooks::DEFAULT
+            },
+        ),
+    };
+    Collection {
+        uri,
+        word,
+        map: match kind {
+            Kind::Schedule => |d| &d.schedules,
+            Kind::Group => |d| &d.schedule_groups,
+        },
+        map_mut: match kind {
+            Kind::Schedule => |d| &mut d.schedules,
+            Kind::Group => |d| &mut d.schedule_groups,
+        },
+        rules: Rules {
+            create: Some(create),
+            update: Update::Put(create),
+            versioning,
+            listing: Listing::Page {
+                max: MAX_PAGE_SIZE,
+                sort_order: true,
+                total_entities: true,
+            },
+            // `name` semantics unconfirmed: exact, case-insensitive (the default).
+            divisions: Divisions::Filtered,
+            ..Rules::DEFAULT
+        },
+        hooks,
     }
 }
 
-pub fn schedules(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    handle(st, rq, rest, Kind::Schedule)
+pub static SCHEDULES: Collection = collection(Kind::Schedule);
+pub static SCHEDULE_GROUPS: Collection = collection(Kind::Group);
+
+/// `scheduleIds`: groups referencing any of these schedules.
+fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<Value>) -> Result<(), ApiError> {
+    let sids = rq.q.list("scheduleIds");
+    if !sids.is_empty() {
+        items.retain(|g| {
+            REFS.iter().any(|r| {
+                g[*r]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|s| sids.iter().any(|x| s["id"] == x.as_str()))
+            })
+        });
+    }
+    Ok(())
 }
 
-pub fn groups(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    handle(st, rq, rest, Kind::Group)
-}
-
-fn handle(st: &mut Emu, rq: &Rq, rest: &[&str], kind: Kind) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items: Vec<Value> = kind.map(st).values().cloned().collect();
-            if let Some(n) = rq.q.get("name") {
-                items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, n)));
-            }
-            filter_ids(&rq.q, "id", &mut items);
-            let divs = rq.q.list("divisionId");
-            if !divs.is_empty() {
-                items.retain(|v| divs.iter().any(|d| v["division"]["id"] == d.as_str()));
-            }
-            let sids = rq.q.list("scheduleIds");
-            if kind == Kind::Group && !sids.is_empty() {
-                items.retain(|g| {
-                    REFS.iter().any(|r| {
-                        g[*r]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .any(|s| sids.iter().any(|x| s["id"] == x.as_str()))
-                    })
-                });
-            }
-            sort_by_name(&mut items);
-            apply_sort_order(&rq.q, &mut items)?;
-            let total = items.len();
-            let items = items
+/// A schedule referenced by a group cannot be deleted (409, TF).
+fn schedule_unused(st: &Emu, id: &str) -> Result<(), ApiError> {
+    let used = st.data.schedule_groups.values().any(|g| {
+        REFS.iter().any(|r| {
+            g[*r]
+                .as_array()
                 .into_iter()
-                .map(|v| st.data.expand_division(v))
-                .collect();
-            let mut l = listing(&rq.path, &rq.q, items, p);
-            l["totalNumberOfEntities"] = json!(total);
-            Ok(Reply::json(l))
-        }
-        ("POST", []) => {
-            let b = schema::check(kind.model(), rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
-            if st.cfg.unique_names && name_taken(kind.map(st), &name, None, false) {
-                return Err(duplicate(kind.word(), &name));
-            }
-            let body = validated(st, kind, &b)?;
-            let id = st.new_id();
-            let now = st.now_iso();
-            let mut v = json!({"id": id, "name": name, "version": 1, "state": "active",
-                               "dateCreated": now, "dateModified": now,
-                               "selfUri": format!("/api/v2/architect/{}/{id}", kind.path())});
-            for (k, x) in body {
-                v[k] = x;
-            }
-            kind.map_mut(st).insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(st.data.expand_division(v)))
-        }
-        ("GET", [id]) => {
-            let v = find(st, kind.map(st), id, kind.word(), rq.now)?.clone();
-            Ok(Reply::json(st.data.expand_division(v)))
-        }
-        ("PUT", [id]) => {
-            let b = schema::check(kind.model(), rq.body()?)?;
-            let old =
-                kind.map(st).get(*id).cloned().ok_or_else(|| {
-                    ApiError::not_found(format!("{} [{id}] not found", kind.word()))
-                })?;
-            let current = old["version"].as_i64().unwrap_or(1);
-            match (kind, b.get("version").and_then(Value::as_i64)) {
-                (Kind::Schedule, None) => {
-                    return Err(ApiError::bad_request("The field 'version' is required"));
-                }
-                (_, Some(v)) if v != current => {
-                    return Err(ApiError::conflict(format!(
-                        "The version supplied [{v}] does not match the current version [{current}]"
-                    )));
-                }
-                _ => {}
-            }
-            let name = req_str(&b, "name")?.to_string();
-            if st.cfg.unique_names && name_taken(kind.map(st), &name, Some(id), false) {
-                return Err(duplicate(kind.word(), &name));
-            }
-            let body = validated(st, kind, &b)?;
-            let mut v = json!({"id": id, "name": name, "version": current + 1, "state": "active",
-                               "dateCreated": old["dateCreated"], "dateModified": st.now_iso(),
-                               "selfUri": old["selfUri"]});
-            for (k, x) in body {
-                v[k] = x;
-            }
-            kind.map_mut(st).insert(id.to_string(), v.clone());
-            Ok(Reply::json(st.data.expand_division(v)))
-        }
-        ("DELETE", [id]) => {
-            if !kind.map(st).contains_key(*id) {
-                return Err(ApiError::not_found(format!(
-                    "{} [{id}] not found",
-                    kind.word()
-                )));
-            }
-            if kind == Kind::Schedule {
-                let used = st.data.schedule_groups.values().any(|g| {
-                    REFS.iter().any(|r| {
-                        g[*r]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .any(|s| s["id"] == *id)
-                    })
-                });
-                if used {
-                    return Err(ApiError::conflict(format!(
-                        "Schedule [{id}] is in use by a schedule group"
-                    )));
-                }
-            }
-            kind.map_mut(st).remove(*id);
-            Ok(Reply::no_content())
-        }
-        _ => Err(rq.no_route()),
+                .flatten()
+                .any(|s| s["id"] == id)
+        })
+    });
+    if used {
+        return Err(ApiError::conflict(format!(
+            "Schedule [{id}] is in use by a schedule group"
+        )));
     }
+    Ok(())
+}
+
+/// The stored entity: name, `state: active`, dates, and the checked fields.
+fn build(
+    st: &Emu,
+    kind: Kind,
+    b: &Map<String, Value>,
+    old: Option<&Value>,
+) -> Result<Value, ApiError> {
+    let now = st.now_iso();
+    let created = old.map_or(json!(now), |o| o["dateCreated"].clone());
+    let mut v = json!({"name": b["name"], "state": "active", "dateCreated": created,
+                       "dateModified": now});
+    for (k, x) in validated(st, kind, b)? {
+        v[k] = x;
+    }
+    Ok(v)
 }
 
 /// The writable fields of a create/PUT body, checked: division resolved (omitted → home),
 /// schedules need `start`/`end`, group references must exist.
 fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     let mut out = Map::new();
-    let div = st.data.resolve_division(
-        b.get("division")
-            .and_then(|d| d.get("id"))
-            .and_then(Value::as_str),
-    )?;
+    let div = body_division(st, b)?;
     out.insert("division".into(), json!({"id": div}));
     if let Some(d) = b.get("description") {
         out.insert("description".into(), d.clone());

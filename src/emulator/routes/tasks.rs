@@ -17,13 +17,18 @@ pub fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("task [{id}] not found")))?;
     if task.polls_left > 0 {
         task.polls_left -= 1;
-        let location = format!("/api/v2/emulator/tasks/{id}");
-        let mut r = Reply::with_status(
-            202,
-            json!({"id": id, "state": "Running", "selfUri": location}),
-        );
-        r.headers.push(("Location", location));
-        return Ok(r);
+        return Ok(running(id));
     }
     Ok(Reply::with_status(task.status, task.result.clone()))
+}
+
+/// The 202 of a task still running: `{id, state: Running}` and its `Location`.
+pub fn running(id: &str) -> Reply {
+    let location = format!("/api/v2/emulator/tasks/{id}");
+    let mut r = Reply::with_status(
+        202,
+        json!({"id": id, "state": "Running", "selfUri": location}),
+    );
+    r.headers.push(("Location", location));
+    r
 }

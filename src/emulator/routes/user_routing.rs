@@ -11,7 +11,7 @@ use crate::emulator::error::ApiError;
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, Page, apply_sort_order, listing, page, sort_by_name,
 };
-use crate::emulator::schema::{self, Model, USER_ROUTING_LANGUAGE_POST, USER_ROUTING_SKILL_POST};
+use crate::emulator::schema;
 use crate::emulator::store::Emu;
 
 /// Maximum items of one bulk call (TF chunks skills by 50; languages documented 50).
@@ -24,10 +24,10 @@ enum Kind {
 }
 
 impl Kind {
-    fn model(self) -> &'static Model {
+    fn model(self) -> &'static str {
         match self {
-            Kind::Skill => &USER_ROUTING_SKILL_POST,
-            Kind::Language => &USER_ROUTING_LANGUAGE_POST,
+            Kind::Skill => "UserRoutingSkillPost",
+            Kind::Language => "UserRoutingLanguagePost",
         }
     }
     fn word(self) -> &'static str {

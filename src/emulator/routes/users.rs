@@ -9,9 +9,7 @@ use super::user_routing::{render_languages, render_skills};
 use super::{Reply, Rq, filter_ids, find};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
-use crate::emulator::schema::{
-    self, CREATE_USER, UPDATE_USER, USER_SEARCH_REQUEST, opt_str, req_str,
-};
+use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 
 pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
@@ -87,7 +85,7 @@ fn primary_contact_info(email: &str, addresses: &Value) -> Value {
 }
 
 fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let b = schema::check(&CREATE_USER, rq.body()?)?;
+    let b = schema::check("CreateUser", rq.body()?)?;
     let name = req_str(&b, "name")?.to_string();
     let email = req_str(&b, "email")?.trim().to_string();
     if !valid_email(&email) {
@@ -210,7 +208,7 @@ fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    let b = schema::check(&UPDATE_USER, rq.body()?)?;
+    let b = schema::check("UpdateUser", rq.body()?)?;
     let version = match b.get("version") {
         Some(v) => v.as_i64().unwrap_or(-1),
         None => return Err(ApiError::bad_request("The field 'version' is required")),
@@ -402,7 +400,7 @@ pub fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         }
         _ => return Err(rq.no_route()),
     };
-    let b = schema::check(&USER_SEARCH_REQUEST, &body)?;
+    let b = schema::check("UserSearchRequest", &body)?;
     let size = b.get("pageSize").and_then(Value::as_i64).unwrap_or(25);
     let number = b.get("pageNumber").and_then(Value::as_i64).unwrap_or(1);
     if !(1..=MAX_SEARCH_PAGE_SIZE).contains(&size) {

@@ -1,10 +1,10 @@
-//! Semantic checks of roles, schedules and schedule groups (issue 5): local date-times,
-//! RRULEs, IANA time zones, built-in role names. Pure: no I/O.
+//! Semantic checks of schedules and schedule groups: local date-times, RRULEs, IANA
+//! time zones. Pure: no I/O.
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::kinds::{BUILTIN_ROLE_IDS, Declared, is_builtin_role};
+use super::At;
+use crate::diag::{Diagnostic, Diagnostics};
 
 /// IANA time zone names (zones and links) of the tz database shipped with genseed.
 const TIME_ZONES: &str = include_str!("../../assets/iana-time-zones.txt");
@@ -17,46 +17,28 @@ pub fn valid_time_zone(tz: &str) -> bool {
         .any(|l| l == tz)
 }
 
-type At<'a> = &'a dyn Fn(&str) -> Option<Location>;
-
-/// Checks of one declared object of the kinds this module knows.
-pub fn check(d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
-    match d.addr.kind {
-        "schedule" => check_schedule(&d.spec, at, diags),
-        "schedulegroup" => {
-            if let Some(tz) = d.spec.get("timeZone").and_then(Value::as_str)
-                && !valid_time_zone(tz)
-            {
-                let near = TIME_ZONES
-                    .lines()
-                    .find(|l| l.eq_ignore_ascii_case(tz))
-                    .map(|l| format!("did you mean `{l}`? "))
-                    .unwrap_or_default();
-                diags.push(
-                    Diagnostic::error(format!("`{tz}` is not an IANA time zone name"))
-                        .at(at("/timeZone"))
-                        .with_hint(format!(
-                            "{near}use a tz database name such as America/New_York or Europe/Berlin"
-                        )),
-                );
-            }
-        }
-        "role" if is_builtin_role(&d.addr.key) => diags.push(
-            Diagnostic::error(format!(
-                "role `{}` has the name of a built-in role's defaultRoleId",
-                d.addr.key
-            ))
-            .at(at("/name"))
-            .with_hint(format!(
-                "built-in roles ({}) are granted by defaultRoleId without declaring them; give a custom role another name",
-                BUILTIN_ROLE_IDS.join(", ")
-            )),
-        ),
-        _ => {}
+/// A schedule group's `timeZone` must be an IANA name.
+pub(super) fn check_time_zone(spec: &Value, at: At<'_>, diags: &mut Diagnostics) {
+    if let Some(tz) = spec.get("timeZone").and_then(Value::as_str)
+        && !valid_time_zone(tz)
+    {
+        let near = TIME_ZONES
+            .lines()
+            .find(|l| l.eq_ignore_ascii_case(tz))
+            .map(|l| format!("did you mean `{l}`? "))
+            .unwrap_or_default();
+        diags.push(
+            Diagnostic::error(format!("`{tz}` is not an IANA time zone name"))
+                .at(at("/timeZone"))
+                .with_hint(format!(
+                    "{near}use a tz database name such as America/New_York or Europe/Berlin"
+                )),
+        );
     }
 }
 
-fn check_schedule(spec: &Value, at: At<'_>, diags: &mut Diagnostics) {
+/// A schedule's start/end local date-times and RRULE.
+pub(super) fn check_schedule(spec: &Value, at: At<'_>, diags: &mut Diagnostics) {
     let mut times = Vec::new();
     for field in ["start", "end"] {
         let Some(s) = spec.get(field).and_then(Value::as_str) else {
