@@ -62,7 +62,8 @@ ROOTS = [
     "SkillGroupEntityListing", "UserEntityListing", "User", "UsersSearchResponse",
     "ScheduleEntityListing", "ScheduleGroupEntityListing", "IntegrationEntityListing",
     "TriggerEntityListing", "Trigger", "Action", "ActionEntityListing", "FlowEntityListing",
-    "GroupEntityListing", "Group", "AuthzSubject", "Organization",
+    "GroupEntityListing", "Group", "AuthzSubject", "Organization", "UserSkillEntityListing",
+    "UserLanguageEntityListing", "CredentialInfoListing",
 ]
 
 # Top-level fields a request body may carry that the server ignores (accepted, dropped).

@@ -180,6 +180,10 @@ pub struct Rules {
     pub sort_by_id: bool,
     /// Put before the generated UUID of new entities (data actions: `custom_-_`).
     pub id_prefix: &'static str,
+    /// The SDK models of a read (`GET /{id}`) and of the listing; a test checks the
+    /// emulator's answers against them (`emulator::collections`).
+    pub read_model: &'static str,
+    pub list_model: &'static str,
 }
 
 impl Rules {
@@ -202,6 +206,8 @@ impl Rules {
         unique_names: true,
         sort_by_id: false,
         id_prefix: "",
+        read_model: "",
+        list_model: "",
     };
 }
 

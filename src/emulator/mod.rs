@@ -2,10 +2,12 @@
 //! server that the CLI, client and planner talk to over HTTP exactly as to the real service.
 //!
 //! Layout: `config` (knobs), `faults` (scripted faults + YAML), `error` (§2.3 error body),
-//! `schema` (the wire models generated from the SDK + strict validation), `collection`
-//! (one descriptor per collection, served by generic handlers), `store` (the org and run-time state,
-//! persistence), `listing` (paging shapes), `server` (handle + pipeline: auth, rate limit,
-//! faults, logging), `routes/*` (one module per resource family), `util` (ids, time, query).
+//! `schema` (the wire models of `models.json`, generated from the official SDK by
+//! `scripts/gen-emulator-models.py`, and the strict validator), `collection` (the
+//! descriptor of a collection and the generic handlers serving it), `store` (the org and
+//! run-time state, persistence), `listing` (paging shapes), `server` (handle + pipeline:
+//! auth, rate limit, faults, logging), `routes/*` (the collections' descriptors and hooks,
+//! and the hand-written families), `util` (ids, time, query).
 //!
 //! Reserved routes without auth: `GET /__emulator/requests` (request log), `POST
 //! /__emulator/reset` (clear the log), `GET /__emulator/data` (the org dump).
@@ -42,3 +44,21 @@ pub use faults::{FaultMatch, FaultRule, load_faults, parse_faults};
 pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use server::{EmulatorHandle, serve_until_ctrl_c};
 pub use store::{LoggedRequest, OrgData};
+
+/// Check a JSON value against one of the SDK wire models in `models.json` (unknown field,
+/// wrong type, value outside an enum): the error message says what is wrong. For tests
+/// that hold the emulator's answers to the SDK's read models.
+pub fn check_wire_model(model: &str, v: &serde_json::Value) -> Result<(), String> {
+    if schema::MODELS.get(model).is_none() {
+        return Err(format!("models.json has no model {model}"));
+    }
+    schema::check(model, v).map(|_| ()).map_err(|e| e.message)
+}
+
+/// The collections served by the generic handlers: `(uri, read model, listing model)`.
+pub fn collections() -> Vec<(&'static str, &'static str, &'static str)> {
+    routes::COLLECTIONS
+        .iter()
+        .map(|c| (c.uri, c.rules.read_model, c.rules.list_model))
+        .collect()
+}

@@ -17,6 +17,7 @@
 mod access_hours;
 mod data_action;
 mod division;
+mod group;
 mod integration;
 mod language;
 mod queue;
@@ -103,6 +104,8 @@ pub static KINDS: &[&dyn Kind] = &[
     &integration::Integration,
     &data_action::DataAction,
     &trigger::Trigger,
+    &group::Group,
+    &group::GROUP_MEMBERS,
 ];
 
 pub use access_hours::{check_rrule, parse_local, valid_time_zone};

@@ -11,12 +11,12 @@ fn example_applies_then_second_run_is_a_no_op() {
     assert!(
         first
             .stdout
-            .contains("Plan: 22 to create, 0 to update, 0 to adopt, 0 unchanged."),
+            .contains("Plan: 24 to create, 0 to update, 0 to adopt, 0 unchanged."),
         "{}",
         first.stdout
     );
     assert!(
-        first.stdout.contains("Apply complete: 22 created"),
+        first.stdout.contains("Apply complete: 24 created"),
         "{}",
         first.stdout
     );
@@ -69,7 +69,7 @@ fn example_applies_then_second_run_is_a_no_op() {
     let state = p.state().expect("state written");
     assert_eq!(state["formatVersion"], 1);
     assert!(state["orgId"].is_string());
-    assert_eq!(state["resources"].as_object().unwrap().len(), 17);
+    assert_eq!(state["resources"].as_object().unwrap().len(), 18);
     assert!(state["resources"]["user/seed.agent.one@example.com"]["id"].is_string());
     assert!(!state.to_string().contains(SECRET));
 }
@@ -280,7 +280,7 @@ fn deleting_the_state_file_makes_the_next_run_adopt_everything() {
     let plan = p.run(&["plan"]).expect(0);
     assert!(
         plan.stdout
-            .contains("Plan: 0 to create, 0 to update, 17 to adopt"),
+            .contains("Plan: 0 to create, 0 to update, 18 to adopt"),
         "{}",
         plan.stdout
     );
@@ -288,7 +288,7 @@ fn deleting_the_state_file_makes_the_next_run_adopt_everything() {
     assert!(p.writes().is_empty(), "re-adoption wrote: {:?}", p.writes());
     assert_eq!(
         p.state().unwrap()["resources"].as_object().unwrap().len(),
-        17
+        18
     );
     p.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
@@ -297,7 +297,7 @@ fn deleting_the_state_file_makes_the_next_run_adopt_everything() {
 fn the_local_environment_needs_no_credentials_and_persists() {
     let p = Project::with_example();
     let first = p.run_env("local", &["apply", "--auto-approve"]).expect(0);
-    assert!(first.stdout.contains("22 created"), "{}", first.stdout);
+    assert!(first.stdout.contains("24 created"), "{}", first.stdout);
     assert!(p.dir.path().join(".genseed/emulator/local.json").is_file());
     let second = p.run_env("local", &["apply", "--auto-approve"]).expect(0);
     assert!(second.stdout.contains("No changes."), "{}", second.stdout);

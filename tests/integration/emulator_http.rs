@@ -1001,3 +1001,207 @@ async fn deleting_a_skill_or_language_takes_it_off_users() {
         assert_eq!(l["entities"], json!([]), "{seg}: {l}");
     }
 }
+
+/// A valid create body per collection (`ids`: ids made earlier, by collection URI).
+fn create_body(uri: &str, ids: &std::collections::HashMap<&str, Value>) -> Value {
+    match uri.trim_start_matches("/api/v2/") {
+        "routing/skillgroups" => json!({"name": "G", "skillConditions": [
+            {"routingSkillConditions": [], "languageSkillConditions": [], "operation": "And"}]}),
+        "architect/schedules" => json!({"name": "S", "start": "2024-01-01T08:00:00.000",
+                                        "end": "2024-01-01T17:00:00.000", "rrule": "FREQ=DAILY"}),
+        "architect/schedulegroups" => json!({"name": "SG", "timeZone": "Europe/Paris",
+            "openSchedules": [{"id": ids["/api/v2/architect/schedules"]}]}),
+        "processautomation/triggers" => json!({"name": "T", "topicName": "v2.users.x.presence",
+            "enabled": true, "target": {"type": "Workflow", "id": ids["workflow"]}}),
+        "integrations/actions" => json!({"name": "A", "category": "C",
+            "integrationId": ids["rest-integration"],
+            "config": {"request": {"requestUrlTemplate": "https://example.com",
+                                   "requestType": "GET", "headers": {}},
+                       "response": {"translationMap": {}}},
+            "contract": {"input": {"inputSchema": {"type": "object"}},
+                         "output": {"successSchema": {"type": "object"}}}}),
+        "flows" => json!({"name": "F", "type": "WORKFLOW"}),
+        "integrations" => json!({"integrationType": {"id": "webhook"}}),
+        "integrations/credentials" => json!({"name": "C", "type": {"name": "basicAuth"},
+                                             "credentialFields": {"userName": "u", "password": "p"}}),
+        "groups" => group_body("Gr"),
+        _ => json!({"name": "N"}),
+    }
+}
+
+fn assert_model(what: &str, model: &str, v: &Value) {
+    if let Err(e) = genseed::emulator::check_wire_model(model, v) {
+        panic!("{what} is no {model}: {e}\n{v}");
+    }
+}
+
+#[tokio::test]
+async fn every_collection_answers_in_its_sdk_read_models() {
+    let t = boot(EmulatorConfig::default()).await;
+    let mut ids = std::collections::HashMap::new();
+    let flows = t.get("/api/v2/flows?type=WORKFLOW").await.body;
+    ids.insert("workflow", flows["entities"][0]["id"].clone());
+    let rest = t
+        .post(
+            "/api/v2/integrations",
+            json!({"integrationType": {"id": "custom-rest-actions"}}),
+        )
+        .await;
+    ids.insert("rest-integration", rest.body["id"].clone());
+    for (uri, read, list) in genseed::emulator::collections() {
+        let created = t.post(uri, create_body(uri, &ids)).await;
+        assert_eq!(created.status, 200, "{uri}: {}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_string();
+        ids.insert(uri, json!(id));
+        assert_model(&format!("POST {uri}"), read, &created.body);
+        assert_model(
+            &format!("GET {uri}/{id}"),
+            read,
+            &t.get(&format!("{uri}/{id}")).await.body,
+        );
+        let l = t.get(uri).await.body;
+        assert!(!l["entities"].as_array().unwrap().is_empty(), "{uri}");
+        assert_model(&format!("GET {uri}"), list, &l);
+    }
+}
+
+#[tokio::test]
+async fn hand_written_answers_follow_the_sdk_models() {
+    let t = boot(EmulatorConfig::default()).await;
+    let uid = create_user(&t, "Ann", "ann@example.com").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let s = t
+        .post("/api/v2/routing/skills", json!({"name": "S"}))
+        .await
+        .body;
+    let q = t
+        .post("/api/v2/routing/queues", json!({"name": "Q"}))
+        .await
+        .body;
+    let g = t.post("/api/v2/groups", group_body("G")).await.body;
+    let (qid, gid) = (q["id"].as_str().unwrap(), g["id"].as_str().unwrap());
+    let skills = format!("/api/v2/users/{uid}/routingskills");
+    let bulk = json!([{"id": s["id"], "proficiency": 2}]);
+    assert_eq!(
+        t.call(Method::PATCH, &format!("{skills}/bulk"), Some(bulk))
+            .await
+            .status,
+        200
+    );
+    let queue_members = format!("/api/v2/routing/queues/{qid}/members");
+    assert!(t.post(&queue_members, json!([{"id": uid}])).await.status < 300);
+    let group_members = format!("/api/v2/groups/{gid}/members");
+    let add = json!({"memberIds": [uid], "version": 1});
+    assert_eq!(t.post(&group_members, add).await.status, 202);
+    let search =
+        json!({"query": [{"type": "EXACT", "fields": ["email"], "value": "ann@example.com"}]});
+    let r = t.post("/api/v2/users/search", search).await.body;
+    assert_model("POST /api/v2/users/search", "UsersSearchResponse", &r);
+    for (path, model) in [
+        (format!("/api/v2/users/{uid}"), "User"),
+        ("/api/v2/users".to_string(), "UserEntityListing"),
+        (skills, "UserSkillEntityListing"),
+        (queue_members, "QueueMemberEntityListing"),
+        (group_members, "UserEntityListing"),
+        (
+            format!("/api/v2/authorization/subjects/{uid}"),
+            "AuthzSubject",
+        ),
+        ("/api/v2/organizations/me".to_string(), "Organization"),
+    ] {
+        assert_model(&format!("GET {path}"), model, &t.get(&path).await.body);
+    }
+}
+
+#[tokio::test]
+async fn a_flow_a_trigger_targets_cannot_be_deleted() {
+    let t = boot(EmulatorConfig::default()).await;
+    let f = t
+        .post("/api/v2/flows", json!({"name": "W", "type": "WORKFLOW"}))
+        .await
+        .body;
+    let flow = format!("/api/v2/flows/{}", f["id"].as_str().unwrap());
+    let trigger = t
+        .post(
+            "/api/v2/processautomation/triggers",
+            json!({"name": "T", "topicName": "v2.users.x.presence", "enabled": true,
+                   "target": {"type": "Workflow", "id": f["id"]}}),
+        )
+        .await
+        .body;
+    assert_error(
+        &t.call(Method::DELETE, &flow, None).await,
+        409,
+        "general.conflict",
+    );
+    let tpath = format!(
+        "/api/v2/processautomation/triggers/{}",
+        trigger["id"].as_str().unwrap()
+    );
+    assert!(t.call(Method::DELETE, &tpath, None).await.status < 300);
+    assert!(t.call(Method::DELETE, &flow, None).await.status < 300);
+    assert_error(&t.get(&flow).await, 404, "not.found");
+}
+
+#[tokio::test]
+async fn a_division_with_objects_refuses_deletion_naming_them() {
+    let t = boot(EmulatorConfig::default()).await;
+    let d = t
+        .post("/api/v2/authorization/divisions", json!({"name": "East"}))
+        .await
+        .body;
+    let did = d["id"].as_str().unwrap().to_string();
+    let q = t
+        .post(
+            "/api/v2/routing/queues",
+            json!({"name": "Support", "division": {"id": did}}),
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.body);
+    let path = format!("/api/v2/authorization/divisions/{did}");
+    let r = t.call(Method::DELETE, &path, None).await;
+    assert_error(&r, 400, "bad.request");
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("QUEUE Support"),
+        "{}",
+        r.body
+    );
+    let qpath = format!("/api/v2/routing/queues/{}", q.body["id"].as_str().unwrap());
+    assert!(t.call(Method::DELETE, &qpath, None).await.status < 300);
+    assert!(t.call(Method::DELETE, &path, None).await.status < 300);
+}
+
+#[tokio::test]
+async fn one_grant_is_added_and_removed_by_its_own_path() {
+    let t = boot(EmulatorConfig::default()).await;
+    let uid = create_user(&t, "Ann", "ann@example.com").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let roles = t
+        .get("/api/v2/authorization/roles?name=employee")
+        .await
+        .body;
+    let role = roles["entities"][0]["id"].as_str().unwrap().to_string();
+    let home = t.get("/api/v2/authorization/divisions/home").await.body;
+    let div = home["id"].as_str().unwrap().to_string();
+    let one = format!("/api/v2/authorization/subjects/{uid}/divisions/{div}/roles/{role}");
+    assert!(t.call(Method::POST, &one, None).await.status < 300);
+    let subject = t
+        .get(&format!("/api/v2/authorization/subjects/{uid}"))
+        .await
+        .body;
+    assert_eq!(subject["grants"][0]["role"]["id"], role.as_str());
+    assert!(t.call(Method::DELETE, &one, None).await.status < 300);
+    assert_error(&t.call(Method::DELETE, &one, None).await, 404, "not.found");
+    let subject = t
+        .get(&format!("/api/v2/authorization/subjects/{uid}"))
+        .await
+        .body;
+    assert_eq!(subject["grants"], json!([]));
+}

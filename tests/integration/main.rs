@@ -8,6 +8,7 @@ mod apply;
 mod cli;
 mod emulator_http;
 mod fuzz;
+mod groups;
 mod hardening;
 mod integrations;
 mod resilience;

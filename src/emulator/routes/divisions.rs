@@ -23,6 +23,8 @@ pub static DIVISIONS: Collection = Collection {
         create: Some("AuthzDivision"),
         update: Update::Put("AuthzDivision"),
         // `name` is a "search term" (semantics unconfirmed): exact, case-insensitive here.
+        read_model: "AuthzDivision",
+        list_model: "AuthzDivisionEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -54,26 +56,31 @@ pub static DIVISIONS: Collection = Collection {
     },
 };
 
-/// Object counts per type for a division (non-deleted objects only).
-fn object_counts(d: &OrgData, id: &str) -> Map<String, Value> {
-    let count = |m: &std::collections::BTreeMap<String, Value>| {
+/// The names of a division's objects (non-deleted) per object type.
+fn objects_in(d: &OrgData, id: &str) -> Vec<(&'static str, Vec<String>)> {
+    let names = |m: &std::collections::BTreeMap<String, Value>| {
         m.values()
             .filter(|v| v["division"]["id"] == id && v["state"] != "deleted")
-            .count()
+            .map(|v| v["name"].as_str().unwrap_or_default().to_string())
+            .collect()
     };
-    let mut m = Map::new();
-    for (k, n) in [
-        ("USER", count(&d.users)),
-        ("QUEUE", count(&d.queues)),
-        ("SKILL", count(&d.skills)),
-        ("WRAPUPCODE", count(&d.wrapup_codes)),
-        ("SCHEDULE", count(&d.schedules)),
-        ("SCHEDULEGROUP", count(&d.schedule_groups)),
-        ("SKILLGROUP", count(&d.skill_groups)),
-    ] {
-        m.insert(k.to_string(), json!(n));
-    }
-    m
+    vec![
+        ("USER", names(&d.users)),
+        ("QUEUE", names(&d.queues)),
+        ("SKILL", names(&d.skills)),
+        ("WRAPUPCODE", names(&d.wrapup_codes)),
+        ("SCHEDULE", names(&d.schedules)),
+        ("SCHEDULEGROUP", names(&d.schedule_groups)),
+        ("SKILLGROUP", names(&d.skill_groups)),
+    ]
+}
+
+/// Object counts per type for a division.
+fn object_counts(d: &OrgData, id: &str) -> Map<String, Value> {
+    objects_in(d, id)
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), json!(n.len())))
+        .collect()
 }
 
 fn render(d: &OrgData, mut v: Value, counts: bool) -> Value {
@@ -90,11 +97,17 @@ fn can_delete(st: &Emu, id: &str) -> Result<(), ApiError> {
             "The home division cannot be deleted.",
         ));
     }
-    let counts = object_counts(&st.data, id);
-    if counts.values().any(|n| n.as_u64().unwrap_or(0) > 0) {
+    // 400 while objects are in it (TF retries the delete while it answers 400); the
+    // message names them (the real wording is unconfirmed).
+    let held: Vec<String> = objects_in(&st.data, id)
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(k, names)| format!("{k} {}", names.join(", ")))
+        .collect();
+    if !held.is_empty() {
         return Err(ApiError::bad_request(format!(
             "Division [{id}] cannot be deleted while it contains objects: {}",
-            Value::Object(counts)
+            held.join("; ")
         )));
     }
     Ok(())

@@ -37,6 +37,8 @@ pub static GROUPS: Collection = Collection {
         name_filter: NameFilter::None,
         // Whether group names must be unique is unconfirmed: duplicates are refused (409,
         // the default), the side that keeps look-up by name unambiguous.
+        read_model: "Group",
+        list_model: "GroupEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {

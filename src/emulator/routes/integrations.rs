@@ -5,8 +5,8 @@
 //! (secret fields kept, never read back), `/api/v2/integrations/actions` (data actions,
 //! int `version` checked on PATCH), `/api/v2/processautomation/triggers` (cursor
 //! listing, `version` checked on PUT, immutable `topicName`) and `/api/v2/flows`
-//! (stubs without update or delete; a fresh org has the workflow [`SEEDED_WORKFLOW`];
-//! `POST` adds one).
+//! (stubs without update; a fresh org has the workflow [`SEEDED_WORKFLOW`]; `POST` adds
+//! one; a flow a trigger targets cannot be deleted).
 //! There is no `/api/v2/integrations/webhooks` collection (404).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, find};
 use crate::emulator::collection::{
-    Collection, Delete, Hooks, Listing, NameFilter, Rules, Update, Versioning,
+    Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
@@ -177,6 +177,8 @@ pub static INTEGRATIONS: Collection = Collection {
         name_filter: NameFilter::None,
         id_filter: Some("ids"),
         unique_names: false,
+        read_model: "Integration",
+        list_model: "IntegrationEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -337,59 +339,46 @@ fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
 
 // ------------------------------------------------------------------------- credentials
 
-pub fn credentials(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    let render = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("credentialFields");
-        }
-        v
-    };
-    match (rq.method.as_str(), rest) {
-        ("POST", []) => {
-            let b = schema::check("Credential", rq.body()?)?;
-            let name = req_str(&b, "name")?.to_string();
+pub static CREDENTIALS: Collection = Collection {
+    uri: "/api/v2/integrations/credentials",
+    word: "credential",
+    map: |d| &d.integration_credentials,
+    map_mut: |d| &mut d.integration_credentials,
+    rules: Rules {
+        create: Some("Credential"),
+        unique_names: false,
+        read_model: "Credential",
+        list_model: "CredentialInfoListing",
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build: |_, b, _| {
             let type_name = b
                 .get("type")
                 .and_then(|t| t.get("name"))
                 .and_then(Value::as_str)
-                .ok_or_else(|| ApiError::bad_request("type.name is required"))?
-                .to_string();
+                .ok_or_else(|| ApiError::bad_request("type.name is required"))?;
             // Only the field names are kept: a credential is write-only in the real API,
             // and the org file must not hold secrets in clear text.
-            let fields: serde_json::Map<String, Value> = b
+            let fields: Map<String, Value> = b
                 .get("credentialFields")
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
                 .map(|(k, _)| (k.clone(), json!("(set)")))
                 .collect();
-            let id = st.new_id();
-            let v = json!({"id": id, "name": name, "type": {"name": type_name},
-                           "credentialFields": fields,
-                           "selfUri": format!("/api/v2/integrations/credentials/{id}")});
-            st.data
-                .integration_credentials
-                .insert(id.clone(), v.clone());
-            Ok(Reply::json(render(&v)))
-        }
-        ("GET", [id]) => {
-            let v = find(
-                st,
-                &st.data.integration_credentials,
-                id,
-                "Credential",
-                rq.now,
-            )?;
-            Ok(Reply::json(render(v)))
-        }
-        ("DELETE", [id]) => match st.data.integration_credentials.remove(*id) {
-            Some(_) => Ok(Reply::no_content()),
-            None => Err(ApiError::not_found(format!("Credential [{id}] not found"))),
+            Ok(json!({"name": b["name"], "type": {"name": type_name}, "credentialFields": fields}))
         },
-        _ => Err(rq.no_route()),
-    }
-}
+        // Never read back.
+        render: |_, _, mut v, _| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("credentialFields");
+            }
+            v
+        },
+        ..Hooks::DEFAULT
+    },
+};
 
 // ------------------------------------------------------------------------- data actions
 
@@ -407,6 +396,8 @@ pub static ACTIONS: Collection = Collection {
         // Unique per integration (checked in `validate`), not org-wide.
         unique_names: false,
         id_prefix: "custom_-_",
+        read_model: "Action",
+        list_model: "ActionEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -544,6 +535,8 @@ pub static TRIGGERS: Collection = Collection {
         id_filter: None,
         unique_names: false,
         sort_by_id: true,
+        read_model: "Trigger",
+        list_model: "TriggerEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -587,9 +580,10 @@ pub static FLOWS: Collection = Collection {
     map_mut: |d| &mut d.flows,
     rules: Rules {
         create: Some("Flow"),
-        delete: Delete::None,
         // Unique per flow type (checked in `validate`).
         unique_names: false,
+        read_model: "Flow",
+        list_model: "FlowEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -611,6 +605,16 @@ pub static FLOWS: Collection = Collection {
             Ok(())
         },
         render: |_, _, v, _| v,
+        // A workflow a trigger targets cannot be deleted (409; the real rule is
+        // unconfirmed: refused, so a client deletes the trigger first).
+        can_delete: |st, id| {
+            if st.data.triggers.values().any(|t| t["target"]["id"] == id) {
+                return Err(ApiError::conflict(format!(
+                    "Flow [{id}] is the target of a trigger"
+                )));
+            }
+            Ok(())
+        },
         filter: |_, rq, items| {
             let types = rq.q.list("type");
             if !types.is_empty() {

@@ -1,8 +1,10 @@
 //! Route dispatch for `/api/v2/*` and the helpers every route module shares: the parsed
 //! request [`Rq`], the response [`Reply`], body access, GET-by-id with the GET-after-create
 //! window, name uniqueness. Most collections are a [`Collection`] descriptor (listed in
-//! [`COLLECTIONS`]) served by generic handlers; users, queues, integrations and their
-//! sub-resources are hand-written families. Adding a collection = a descriptor in a
+//! [`COLLECTIONS`]) served by generic handlers, with hooks for what really differs (queue
+//! and group members, integration config and activation, 409 rules, cascades); users
+//! (search, soft delete, restore), their routing skills and languages, grants, the
+//! organization and integration types are hand-written. Adding a collection = a descriptor in a
 //! module here, a line in [`COLLECTIONS`], its map in `store::OrgData` and, if the
 //! SDK model is new, a line in `scripts/gen-emulator-models.py`.
 
@@ -113,6 +115,7 @@ pub static COLLECTIONS: &[&Collection] = &[
     &queues::QUEUES,
     &integrations::TRIGGERS,
     &integrations::ACTIONS,
+    &integrations::CREDENTIALS,
     &integrations::FLOWS,
     &integrations::INTEGRATIONS,
     &groups::GROUPS,
@@ -131,7 +134,6 @@ pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         }
         ["users", rest @ ..] => users::handle(st, rq, rest),
         ["emulator", "tasks", id] => tasks::get(st, rq, id),
-        ["integrations", "credentials", rest @ ..] => integrations::credentials(st, rq, rest),
         ["integrations", "types", rest @ ..] => integrations::types(rq, rest),
         _ => {
             for c in COLLECTIONS {
@@ -225,6 +227,8 @@ mod tests {
         assert!(names.iter().any(|n| n == "CreateUser"), "{names:?}");
         for c in COLLECTIONS {
             names.extend(c.rules.create.map(str::to_string));
+            names.push(c.rules.read_model.to_string());
+            names.push(c.rules.list_model.to_string());
             if let Update::Put(m) | Update::Patch(m) = c.rules.update {
                 names.push(m.to_string());
             }

@@ -36,6 +36,8 @@ pub static QUEUES: Collection = Collection {
         divisions: Divisions::Filtered,
         // Unique case-insensitively; 409 `general.conflict` chosen (unconfirmed: could
         // be 400).
+        read_model: "Queue",
+        list_model: "QueueEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {

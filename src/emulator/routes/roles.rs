@@ -1,5 +1,6 @@
 //! Roles (`/api/v2/authorization/roles`, built-ins `employee` and `admin` pre-seeded) and
-//! grants on subjects (`/api/v2/authorization/subjects/{id}`, `bulkadd`, `bulkremove`).
+//! grants on subjects (`/api/v2/authorization/subjects/{id}`, `bulkadd`, `bulkremove`,
+//! and one grant at `.../divisions/{divisionId}/roles/{roleId}`).
 
 use serde_json::{Map, Value, json};
 
@@ -34,6 +35,8 @@ pub static ROLES: Collection = Collection {
         create: Some("DomainOrganizationRoleCreate"),
         update: Update::Put("DomainOrganizationRoleUpdate"),
         // `name` semantics unconfirmed: exact, case-insensitive (the default).
+        read_model: "DomainOrganizationRole",
+        list_model: "OrganizationRoleEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -152,42 +155,66 @@ pub fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
             let mut parsed = Vec::new();
             for p in &pairs {
                 let m = p.as_object().cloned().unwrap_or_default();
-                let role = req_str(&m, "roleId")?.to_lowercase();
-                let div = req_str(&m, "divisionId")?.to_lowercase();
-                // Unknown role/division → 404 (TF retries bulkadd on 404 for fresh ones).
-                if !st.data.roles.contains_key(&role) || st.hidden_from_grants(&role, rq.now) {
-                    return Err(ApiError::not_found(format!("Role [{role}] not found")));
-                }
-                if div != "*"
-                    && (!st.data.divisions.contains_key(&div)
-                        || st.hidden_from_grants(&div, rq.now))
-                {
-                    return Err(ApiError::not_found(format!("Division [{div}] not found")));
-                }
-                parsed.push((role, div));
+                parsed.push(grant_pair(
+                    st,
+                    rq,
+                    req_str(&m, "roleId")?,
+                    req_str(&m, "divisionId")?,
+                )?);
             }
-            let stamp = st.now_iso();
-            let grants = st.data.grants.entry(id.to_string()).or_default();
             for (role, div) in parsed {
-                let exists = grants
-                    .iter()
-                    .position(|g| g.role_id == role && g.division_id == div);
-                match (*op, exists) {
-                    ("bulkadd", None) => grants.push(GrantRec {
-                        role_id: role,
-                        division_id: div,
-                        grant_made_at: stamp.clone(),
-                    }),
-                    ("bulkremove", Some(i)) => {
-                        grants.remove(i);
-                    }
-                    _ => {}
-                }
+                change_grant(st, id, role, div, *op == "bulkadd");
+            }
+            Ok(Reply::no_content())
+        }
+        // One grant: add, or remove (404 when the subject does not have it).
+        (m @ ("POST" | "DELETE"), [id, "divisions", div, "roles", role]) => {
+            subject_name(st, rq, id)?;
+            let (role, div) = grant_pair(st, rq, role, div)?;
+            if !change_grant(st, id, role.clone(), div.clone(), m == "POST") && m == "DELETE" {
+                return Err(ApiError::not_found(format!(
+                    "Subject [{id}] has no grant of role [{role}] in division [{div}]"
+                )));
             }
             Ok(Reply::no_content())
         }
         _ => Err(rq.no_route()),
     }
+}
+
+/// A checked (role, division) pair: unknown or too fresh → 404 (TF retries bulkadd on
+/// 404 for fresh ones); division `*` = all divisions.
+fn grant_pair(st: &Emu, rq: &Rq, role: &str, div: &str) -> Result<(String, String), ApiError> {
+    let (role, div) = (role.to_lowercase(), div.to_lowercase());
+    if !st.data.roles.contains_key(&role) || st.hidden_from_grants(&role, rq.now) {
+        return Err(ApiError::not_found(format!("Role [{role}] not found")));
+    }
+    if div != "*" && (!st.data.divisions.contains_key(&div) || st.hidden_from_grants(&div, rq.now))
+    {
+        return Err(ApiError::not_found(format!("Division [{div}] not found")));
+    }
+    Ok((role, div))
+}
+
+/// Add or remove one grant of subject `id`; returns whether anything changed.
+fn change_grant(st: &mut Emu, id: &str, role: String, div: String, add: bool) -> bool {
+    let stamp = st.now_iso();
+    let grants = st.data.grants.entry(id.to_string()).or_default();
+    let at = grants
+        .iter()
+        .position(|g| g.role_id == role && g.division_id == div);
+    match (add, at) {
+        (true, None) => grants.push(GrantRec {
+            role_id: role,
+            division_id: div,
+            grant_made_at: stamp,
+        }),
+        (false, Some(i)) => {
+            grants.remove(i);
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// Name of a subject; users must exist (other subject types are taken on trust).

@@ -28,6 +28,8 @@ pub static SKILLS: Collection = Collection {
         // (case handling unconfirmed).
         name_filter: NameFilter::Prefix,
         divisions: Divisions::Unfiltered,
+        read_model: "RoutingSkill",
+        list_model: "SkillEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -81,6 +83,8 @@ pub static LANGUAGES: Collection = Collection {
         delete: Delete::Soft,
         listing: Listing::SORTED_PAGE,
         // `name` semantics unconfirmed: exact, case-insensitive (the default).
+        read_model: "Language",
+        list_model: "LanguageEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {
@@ -109,6 +113,8 @@ pub static WRAPUP_CODES: Collection = Collection {
         listing: Listing::SORTED_PAGE,
         // `name` semantics unconfirmed: exact, case-insensitive (the default).
         divisions: Divisions::Filtered,
+        read_model: "WrapupCode",
+        list_model: "WrapupCodeEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {

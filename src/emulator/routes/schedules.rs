@@ -87,6 +87,11 @@ const fn collection(kind: Kind) -> Collection {
             },
             // `name` semantics unconfirmed: exact, case-insensitive (the default).
             divisions: Divisions::Filtered,
+            read_model: create,
+            list_model: match kind {
+                Kind::Schedule => "ScheduleEntityListing",
+                Kind::Group => "ScheduleGroupEntityListing",
+            },
             ..Rules::DEFAULT
         },
         hooks,

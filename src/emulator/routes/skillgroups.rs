@@ -29,6 +29,8 @@ pub static SKILL_GROUPS: Collection = Collection {
         name_filter: NameFilter::Prefix,
         id_filter: None,
         divisions: Divisions::Unfiltered,
+        read_model: "SkillGroup",
+        list_model: "SkillGroupEntityListing",
         ..Rules::DEFAULT
     },
     hooks: Hooks {

@@ -31,13 +31,23 @@ fn expands(list: &[String]) -> (bool, bool) {
 
 /// A stored user for reading: division expanded, optional skills/languages.
 pub fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Value {
-    let mut v = st.data.expand_division(u.clone());
+    let mut v = read_shape(st, u.clone());
     let id = u["id"].as_str().unwrap_or_default();
     if skills {
         v["skills"] = Value::Array(render_skills(st, id));
     }
     if languages {
         v["languages"] = Value::Array(render_languages(st, id));
+    }
+    v
+}
+
+/// A stored user as the API shows it: division expanded; `dateModified` is kept for the
+/// org dump only (the SDK's `User` has no such field).
+fn read_shape(st: &Emu, u: Value) -> Value {
+    let mut v = st.data.expand_division(u);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("dateModified");
     }
     v
 }
@@ -425,7 +435,7 @@ pub fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         if snap["state"] == "deleted" && !with_deleted {
             continue;
         }
-        let rendered = st.data.expand_division(snap);
+        let rendered = read_shape(st, snap);
         let mut ok = true;
         for c in &query {
             if !criterion_matches(&rendered, c)? {
