@@ -512,6 +512,51 @@ mod tests {
         assert!(check_writable(&paths, &State::new("dev")).is_err());
     }
 
+    /// A tiny tmpfs mounted for one test, unmounted when dropped.
+    struct TinyDisk(tempfile::TempDir);
+
+    impl TinyDisk {
+        /// `None` where mounting is not allowed (not root, no tmpfs).
+        fn mount() -> Option<TinyDisk> {
+            let dir = tempfile::tempdir().ok()?;
+            let mounted = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+                .arg(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status();
+            mounted.is_ok_and(|s| s.success()).then_some(TinyDisk(dir))
+        }
+    }
+
+    impl Drop for TinyDisk {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg(self.0.path())
+                .status();
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_found_before_the_first_change() {
+        let Some(disk) = TinyDisk::mount() else {
+            return; // cannot mount here; the other writability checks still run
+        };
+        let paths = StatePaths::new(&disk.0.path().join("state"), "dev");
+        let mut s = State::new("dev");
+        s.org_id = Some("org".into());
+        save(&paths, &mut s).unwrap();
+        let filler = vec![b'x'; 40 * 1024];
+        fs::write(disk.0.path().join("filler"), filler).unwrap();
+        let err = check_writable(&paths, &s).unwrap_err();
+        assert!(matches!(err, StateError::NotWritable { .. }), "{err}");
+        // Nothing left behind, the state intact.
+        assert_eq!(
+            fs::read_dir(disk.0.path().join("state")).unwrap().count(),
+            1
+        );
+        assert_eq!(load(&paths, "dev").unwrap(), s);
+    }
+
     #[test]
     fn io_errors_name_their_cause_once_in_a_chain() {
         let err = anyhow::Error::from(io(Path::new("x.json"))(std::io::Error::from_raw_os_error(

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::config::Secret;
-use super::error::{ApiError, StatusLine, error_chain, parse_error_body};
+use super::error::{ApiError, StatusLine, error_chain, parse_error_body, root_cause};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::stats::Stats;
 
@@ -123,7 +123,7 @@ impl Authenticator {
                 Err(e) if e.is_connect() && self.reach.give_up_after_connect_failure() => {
                     return Err(ApiError::Unreachable {
                         url: self.token_url.clone(),
-                        message: error_chain(&e),
+                        message: root_cause(&e),
                     });
                 }
                 Ok(resp) => {
@@ -180,7 +180,7 @@ impl Authenticator {
         let exp = backoff.next().unwrap_or(self.policy.cap);
         let wait = match server_wait {
             Some(ra) => self.policy.retry_after_wait(ra, fastrand::f64()),
-            None => exp,
+            None => self.reach.first_contact_wait(exp),
         };
         if Instant::now() + wait >= deadline {
             return Err(self.deadline_error(started, deadline, last));

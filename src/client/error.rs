@@ -213,6 +213,16 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// The innermost cause of `err` alone (`tcp connect error: Connection refused (os error
+/// 111)`), for messages that name the URL themselves.
+pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last: &dyn std::error::Error = err;
+    while let Some(s) = last.source() {
+        last = s;
+    }
+    last.to_string()
+}
+
 /// Renders `status code: message` for use inside other errors (`last:`/`cause:`).
 pub(crate) struct StatusLine<'a>(pub u16, pub &'a ErrorInfo);
 
