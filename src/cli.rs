@@ -147,6 +147,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    /// Options every org-touching command shares.
     pub run: RunArgs,
 }
 
@@ -175,6 +176,7 @@ pub struct ApplyArgs {
     )]
     pub progress_interval_ms: u64,
     #[command(flatten)]
+    /// Options every org-touching command shares.
     pub run: RunArgs,
 }
 

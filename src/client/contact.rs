@@ -31,7 +31,7 @@ impl Reachability {
 
     /// `wait`, shortened so that a host that never answered is tried once more right
     /// when [`FIRST_CONTACT_PATIENCE`] runs out instead of after a long backoff.
-    pub fn first_contact_wait(&self, wait: Duration) -> Duration {
+    pub(super) fn first_contact_wait(&self, wait: Duration) -> Duration {
         match self.first_failure.get() {
             Some(first) if !self.answered.load(Ordering::Relaxed) => {
                 let left = FIRST_CONTACT_PATIENCE.saturating_sub(first.elapsed());

@@ -84,7 +84,9 @@ impl Default for EmulatorConfig {
 /// A request budget: at most `requests` within any window of length `per` (sliding log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Requests allowed per window.
     pub requests: u32,
+    /// The window.
     pub per: Duration,
 }
 

@@ -24,6 +24,7 @@ pub struct FaultMatch {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FaultRule {
     #[serde(rename = "match", default)]
+    /// Which requests the rule applies to.
     pub matcher: FaultMatch,
     /// Answer this HTTP status (with the standard error body).
     #[serde(default)]

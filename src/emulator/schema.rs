@@ -264,7 +264,7 @@ mod tests {
     }
 
     /// Names of models referenced by another model of the file but missing from it.
-    pub fn dangling_references(models: &Models) -> Vec<String> {
+    pub(super) fn dangling_references(models: &Models) -> Vec<String> {
         let mut out: Vec<String> = models
             .by_name
             .values()

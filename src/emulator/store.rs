@@ -42,19 +42,31 @@ pub struct GrantRec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OrgData {
+    /// The data file format version.
     pub format_version: u32,
     /// Counter behind the deterministic ids.
     pub next_id: u64,
+    /// The org (`GET /api/v2/organizations/me`).
     pub organization: Value,
+    /// Divisions by id.
     pub divisions: BTreeMap<String, Value>,
+    /// Roles by id.
     pub roles: BTreeMap<String, Value>,
+    /// Routing skills by id.
     pub skills: BTreeMap<String, Value>,
+    /// Routing languages by id.
     pub languages: BTreeMap<String, Value>,
+    /// Wrap-up codes by id.
     pub wrapup_codes: BTreeMap<String, Value>,
+    /// Users by id (deleted ones kept, soft delete).
     pub users: BTreeMap<String, Value>,
+    /// Queues by id.
     pub queues: BTreeMap<String, Value>,
+    /// Schedules by id.
     pub schedules: BTreeMap<String, Value>,
+    /// Schedule groups by id.
     pub schedule_groups: BTreeMap<String, Value>,
+    /// Skill groups by id.
     pub skill_groups: BTreeMap<String, Value>,
     /// user id → skill id → proficiency.
     pub user_skills: BTreeMap<String, BTreeMap<String, f64>>,
@@ -189,9 +201,13 @@ impl OrgData {
 /// One entry of the request log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoggedRequest {
+    /// The HTTP method.
     pub method: String,
+    /// The path.
     pub path: String,
+    /// The query string.
     pub query: String,
+    /// The status answered.
     pub status: u16,
     /// JSON request body, or null (also for non-JSON bodies such as the token form).
     pub body: Value,

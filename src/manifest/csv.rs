@@ -16,6 +16,7 @@ pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
 /// One data row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvRow {
+    /// The CSV file.
     pub file: Arc<PathBuf>,
     /// 1-based line where the row starts.
     pub line: usize,

@@ -90,7 +90,6 @@ fn not_a_regular_file(path: &Path) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
@@ -153,20 +152,5 @@ mod tests {
                 .message
                 .contains("no manifest files")
         );
-    }
-
-    #[test]
-    fn non_list_values_may_not_repeat_and_root_must_be_mapping() {
-        let p = |s: &str| PathBuf::from(s);
-        let docs = vec![
-            super::super::yaml::load_yaml(&p("a.yaml"), "org: {name: a}\n").unwrap(),
-            super::super::yaml::load_yaml(&p("b.yaml"), "\norg: {name: b}\n").unwrap(),
-            super::super::yaml::load_yaml(&p("c.yaml"), "- 1\n").unwrap(),
-        ];
-        let diags = merge(docs).unwrap_err();
-        assert_eq!(diags.len(), 2);
-        assert_eq!(diags.0[0].location, Some(Location::new("b.yaml", 2, 1)));
-        assert!(diags.0[0].hint.as_deref().unwrap().contains("a.yaml"));
-        assert_eq!(diags.0[1].location, Some(Location::new("c.yaml", 1, 1)));
     }
 }

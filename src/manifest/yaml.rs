@@ -25,7 +25,9 @@ pub type Spans = BTreeMap<String, (usize, usize)>;
 /// One YAML file as a JSON value, with where each value (and each mapping key) came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocatedDoc {
+    /// The file.
     pub file: PathBuf,
+    /// The document as JSON.
     pub value: Value,
     /// Position of every value, by its JSON pointer.
     pub spans: Spans,
