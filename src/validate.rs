@@ -105,7 +105,7 @@ pub fn load_with_vars(
         locator.docs.insert(doc.file.clone(), doc);
     }
     for d in &mut declared {
-        for (pointer, name) in crate::interp::substitute_vars(&mut d.spec, vars) {
+        for (pointer, name) in crate::kinds::interp::substitute_vars(&mut d.spec, vars) {
             diags.push(
                 Diagnostic::error(format!("variable `{name}` is not defined"))
                     .at(locator.at(&d.origin, &pointer))
@@ -119,7 +119,7 @@ pub fn load_with_vars(
         let resolved = kind(d.addr.kind)
             .map(|k| k.references(&d.spec))
             .unwrap_or_default();
-        for (pointer, text) in crate::interp::uninterpolated(&d.spec, &resolved) {
+        for (pointer, text) in crate::kinds::interp::uninterpolated(&d.spec, &resolved) {
             diags.push(
                 Diagnostic::error(format!("`{}` is not resolved in this field", crate::diag::excerpt(&text)))
                     .at(locator.at(&d.origin, &pointer))

@@ -139,7 +139,7 @@ impl OrgData {
                        "selfUri": format!("/api/v2/authorization/roles/{id}")}),
             );
         }
-        super::routes::integrations::seed_flows(&mut d, seed);
+        seed_flows(&mut d, seed);
         d
     }
 
@@ -415,6 +415,22 @@ pub(super) fn write_data(path: &Path, data: &OrgData) -> Result<(), String> {
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// The Architect workflow every fresh emulator org has (genseed does not author flows;
+/// triggers need one to target).
+pub(crate) const SEEDED_WORKFLOW: &str = "Notify CRM Workflow";
+
+/// Add the seeded workflow to a fresh org.
+fn seed_flows(d: &mut OrgData, seed: u64) {
+    d.next_id += 1;
+    let id = uuid_from(seed, d.next_id);
+    d.flows.insert(
+        id.clone(),
+        json!({"id": id, "name": SEEDED_WORKFLOW, "type": "WORKFLOW",
+               "description": "Pre-seeded by the genseed emulator", "active": true,
+               "system": false, "deleted": false, "selfUri": format!("/api/v2/flows/{id}")}),
+    );
 }
 
 #[cfg(test)]

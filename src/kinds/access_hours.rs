@@ -6,15 +6,9 @@ use serde_json::Value;
 use super::At;
 use crate::diag::{Diagnostic, Diagnostics};
 
-/// IANA time zone names (zones and links) of the tz database shipped with genseed.
-const TIME_ZONES: &str = include_str!("../../assets/iana-time-zones.txt");
-
 /// Is `tz` an IANA time zone name (exact spelling, as the API wants it)?
 pub fn valid_time_zone(tz: &str) -> bool {
-    TIME_ZONES
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .any(|l| l == tz)
+    crate::tz::is_iana(tz)
 }
 
 /// A schedule group's `timeZone` must be an IANA name.
@@ -22,8 +16,7 @@ pub(super) fn check_time_zone(spec: &Value, at: At<'_>, diags: &mut Diagnostics)
     if let Some(tz) = spec.get("timeZone").and_then(Value::as_str)
         && !valid_time_zone(tz)
     {
-        let near = TIME_ZONES
-            .lines()
+        let near = crate::tz::names()
             .find(|l| l.eq_ignore_ascii_case(tz))
             .map(|l| format!("did you mean `{l}`? "))
             .unwrap_or_default();

@@ -16,7 +16,7 @@ use super::{
     typed, typed_value,
 };
 use crate::api::ApiExt;
-use crate::interp;
+use crate::kinds::interp;
 
 /// A web-services data action (`/api/v2/integrations/actions`), keyed by name.
 /// `contract`, `integration` and `secure` cannot change in place (replace).

@@ -28,7 +28,7 @@ use super::{
 };
 use crate::api::ApiExt;
 use crate::client::{ApiClient, Idempotency, Method, PollStatus, poll};
-use crate::interp;
+use crate::kinds::interp;
 
 /// An integration instance (`/api/v2/integrations`), keyed by name.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -19,6 +19,7 @@ mod data_action;
 mod division;
 mod group;
 mod integration;
+pub(crate) mod interp;
 mod language;
 mod queue;
 mod queue_links;

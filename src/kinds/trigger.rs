@@ -17,7 +17,7 @@ use super::{
     typed_value, view_of,
 };
 use crate::api::ApiExt;
-use crate::interp;
+use crate::kinds::interp;
 
 /// A process-automation trigger (`/api/v2/processautomation/triggers`), keyed by name.
 /// Its `topicName` cannot change in place (replace).

@@ -5,7 +5,7 @@
 //! (secret fields kept, never read back), `/api/v2/integrations/actions` (data actions,
 //! int `version` checked on PATCH), `/api/v2/processautomation/triggers` (cursor
 //! listing, `version` checked on PUT, immutable `topicName`) and `/api/v2/flows`
-//! (stubs without update; a fresh org has the workflow [`SEEDED_WORKFLOW`]; `POST` adds
+//! (stubs without update; a fresh org has the workflow [`crate::emulator::store::SEEDED_WORKFLOW`]; `POST` adds
 //! one; a flow a trigger targets cannot be deleted).
 //! There is no `/api/v2/integrations/webhooks` collection (404).
 
@@ -20,11 +20,8 @@ use crate::emulator::collection::{
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
-use crate::emulator::store::{Emu, OrgData};
-use crate::emulator::util::{ieq, uuid_from};
-
-/// The workflow every fresh emulated org has, for triggers to target.
-pub(crate) const SEEDED_WORKFLOW: &str = "Notify CRM Workflow";
+use crate::emulator::store::Emu;
+use crate::emulator::util::ieq;
 
 /// Integration types the emulator offers: (id, name, description).
 pub(crate) const TYPES: &[(&str, &str, &str)] = &[
@@ -44,18 +41,6 @@ pub(crate) const TYPES: &[(&str, &str, &str)] = &[
         "Inbound webhook: external systems POST events into Genesys Cloud",
     ),
 ];
-
-/// Add the seeded workflow to a fresh org.
-pub(crate) fn seed_flows(d: &mut OrgData, seed: u64) {
-    d.next_id += 1;
-    let id = uuid_from(seed, d.next_id);
-    d.flows.insert(
-        id.clone(),
-        json!({"id": id, "name": SEEDED_WORKFLOW, "type": "WORKFLOW",
-               "description": "Pre-seeded by the genseed emulator", "active": true,
-               "system": false, "deleted": false, "selfUri": format!("/api/v2/flows/{id}")}),
-    );
-}
 
 fn now_ms() -> u64 {
     SystemTime::now()

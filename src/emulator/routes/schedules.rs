@@ -14,8 +14,6 @@ use crate::emulator::schema::req_str;
 use crate::emulator::store::Emu;
 
 const REFS: &[&str] = &["openSchedules", "closedSchedules", "holidaySchedules"];
-/// IANA time zone names accepted in `timeZone`.
-const TIME_ZONES: &str = include_str!("../../../assets/iana-time-zones.txt");
 
 /// `yyyy-MM-ddTHH:mm:ss` with an optional fraction of up to 9 digits, no zone.
 fn local_date_time(s: &str) -> bool {
@@ -185,7 +183,7 @@ fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String,
         Kind::Group => {
             if let Some(tz) = b.get("timeZone") {
                 let name = tz.as_str().unwrap_or_default();
-                if !TIME_ZONES.lines().any(|l| !l.starts_with('#') && l == name) {
+                if !crate::tz::is_iana(name) {
                     return Err(ApiError::invalid_value(format!(
                         "Value [{name}] is not a valid time zone for field [timeZone]"
                     )));

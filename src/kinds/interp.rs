@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::kinds::{Addr, KINDS, KindError, Ref, Resolver, kind, norm_key};
+use super::{Addr, KINDS, KindError, Ref, Resolver, kind, norm_key};
 
 /// One `${…}` in a string: its byte range and inner text.
 fn placeholders(s: &str) -> Vec<(usize, usize, &str)> {
