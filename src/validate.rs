@@ -104,99 +104,10 @@ pub fn load_with_vars(
         collect(&doc, &mut declared, &mut locator, sources, &mut diags);
         locator.docs.insert(doc.file.clone(), doc);
     }
-    for d in &mut declared {
-        for (pointer, name) in crate::kinds::interp::substitute_vars(&mut d.spec, vars) {
-            diags.push(
-                Diagnostic::error(format!("variable `{name}` is not defined"))
-                    .at(locator.at(&d.origin, &pointer))
-                    .with_hint(format!(
-                        "add `{name}` under `vars:` of this environment in genseed.yaml"
-                    )),
-            );
-        }
-    }
-    for d in &declared {
-        let resolved = kind(d.addr.kind)
-            .map(|k| k.references(&d.spec))
-            .unwrap_or_default();
-        for (pointer, text) in crate::kinds::interp::uninterpolated(&d.spec, &resolved) {
-            diags.push(
-                Diagnostic::error(format!("`{}` is not resolved in this field", crate::diag::excerpt(&text)))
-                    .at(locator.at(&d.origin, &pointer))
-                    .with_hint("only some fields (such as a data action's config and contract) turn `${kind:name}` into an ID; write the value itself here"),
-            );
-        }
-    }
+    check_interpolation(&mut declared, vars, &locator, &mut diags);
     check_objects(&declared, &locator, &mut diags);
-    // Sub-resources come from their parents' entries.
-    let parents = declared.len();
-    for k in KINDS.iter().filter(|k| k.parent().is_some()) {
-        for i in 0..parents {
-            if declared[i].addr.kind == k.parent().unwrap_or_default()
-                && let Some(sub) = k.derive(&declared[i])
-            {
-                declared.push(sub);
-            }
-        }
-    }
-    let mut result = None;
-    {
-        match graph::edges(&declared) {
-            Err(GraphError::Missing(missing)) => {
-                // Declared keys by kind, for "did you mean".
-                let mut keys: HashMap<&str, Vec<&str>> = HashMap::new();
-                for d in &declared {
-                    keys.entry(d.addr.kind).or_default().push(&d.addr.key);
-                }
-                for m in missing {
-                    let d = &declared[m.from];
-                    let target = &m.reference.target;
-                    let target_kind = kind(target.kind);
-                    let section = target_kind
-                        .and_then(|k| k.manifest_key())
-                        .unwrap_or(target.kind);
-                    let extra = target_kind
-                        .and_then(|k| k.missing_ref_hint())
-                        .map(|h| format!("; {h}"))
-                        .unwrap_or_default();
-                    let near = keys.get(target.kind).and_then(|known| {
-                        crate::suggest::did_you_mean(&target.key, known.iter().copied())
-                    });
-                    let hint = match near {
-                        Some(near) => format!(
-                            "did you mean `{near}`? Otherwise declare it under `{section}:`{extra}"
-                        ),
-                        None => format!(
-                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{extra}"
-                        ),
-                    };
-                    diags.push(
-                        Diagnostic::error(format!(
-                            "{} `{}` is not declared in any manifest",
-                            target.kind, target.key
-                        ))
-                        .at(locator.at(&d.origin, &m.reference.field))
-                        .with_hint(hint),
-                    );
-                }
-            }
-            Err(GraphError::Cycle(_)) => unreachable!("edges reports only missing references"),
-            Ok(_) if diags.has_errors() => {}
-            Ok(deps) => match graph::tiers(&declared) {
-                Ok(tiers) => result = Some((deps, staged(&declared, tiers))),
-                Err(GraphError::Cycle(cycle)) => {
-                    let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
-                    let first = declared.iter().find(|d| d.addr == cycle[0]);
-                    diags.push(
-                        Diagnostic::error(format!("reference cycle: {}", names.join(" → ")))
-                            .at(first.and_then(|d| locator.at(&d.origin, "")))
-                            .with_hint("break the cycle: an object cannot depend on itself"),
-                    );
-                }
-                Err(GraphError::Missing(_)) => unreachable!("edges succeeded"),
-            },
-        }
-    }
+    derive_sub_resources(&mut declared);
+    let result = build_graph(&declared, &locator, &mut diags);
     diags.sort();
     if diags.has_errors() {
         return Err(diags);
@@ -208,6 +119,129 @@ pub fn load_with_vars(
         tiers,
         files,
     })
+}
+
+/// The dependency graph and tiers, or the diagnostics of missing references and cycles.
+fn build_graph(
+    declared: &[Declared],
+    locator: &Locator,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<Vec<usize>>, Vec<usize>)> {
+    match graph::edges(declared) {
+        Err(GraphError::Missing(missing)) => {
+            report_missing(declared, missing, locator, diags);
+            None
+        }
+        Err(GraphError::Cycle(_)) => unreachable!("edges reports only missing references"),
+        Ok(_) if diags.has_errors() => None,
+        Ok(deps) => match graph::tiers(declared) {
+            Ok(tiers) => Some((deps, staged(declared, tiers))),
+            Err(GraphError::Cycle(cycle)) => {
+                let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
+                let first = declared.iter().find(|d| d.addr == cycle[0]);
+                diags.push(
+                    Diagnostic::error(format!("reference cycle: {}", names.join(" → ")))
+                        .at(first.and_then(|d| locator.at(&d.origin, "")))
+                        .with_hint("break the cycle: an object cannot depend on itself"),
+                );
+                None
+            }
+            Err(GraphError::Missing(_)) => unreachable!("edges succeeded"),
+        },
+    }
+}
+
+/// Report each reference to an undeclared object, with the closest declared key of
+/// its kind when one is near.
+fn report_missing(
+    declared: &[Declared],
+    missing: Vec<graph::MissingRef>,
+    locator: &Locator,
+    diags: &mut Diagnostics,
+) {
+    // Declared keys by kind, for "did you mean".
+    let mut keys: HashMap<&str, Vec<&str>> = HashMap::new();
+    for d in declared {
+        keys.entry(d.addr.kind).or_default().push(&d.addr.key);
+    }
+    for m in missing {
+        let d = &declared[m.from];
+        let target = &m.reference.target;
+        let target_kind = kind(target.kind);
+        let section = target_kind
+            .and_then(|k| k.manifest_key())
+            .unwrap_or(target.kind);
+        let extra = target_kind
+            .and_then(|k| k.missing_ref_hint())
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
+        let near = keys
+            .get(target.kind)
+            .and_then(|known| crate::suggest::did_you_mean(&target.key, known.iter().copied()));
+        let hint = match near {
+            Some(near) => {
+                format!("did you mean `{near}`? Otherwise declare it under `{section}:`{extra}")
+            }
+            None => format!(
+                "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{extra}"
+            ),
+        };
+        diags.push(
+            Diagnostic::error(format!(
+                "{} `{}` is not declared in any manifest",
+                target.kind, target.key
+            ))
+            .at(locator.at(&d.origin, &m.reference.field))
+            .with_hint(hint),
+        );
+    }
+}
+
+/// `${var.NAME}` substituted from `vars` (an undefined one is an error at its string),
+/// and `${kind:key}` in fields that do not interpolate reported.
+fn check_interpolation(
+    declared: &mut [Declared],
+    vars: &BTreeMap<String, String>,
+    locator: &Locator,
+    diags: &mut Diagnostics,
+) {
+    for d in declared.iter_mut() {
+        for (pointer, name) in crate::kinds::interp::substitute_vars(&mut d.spec, vars) {
+            diags.push(
+                Diagnostic::error(format!("variable `{name}` is not defined"))
+                    .at(locator.at(&d.origin, &pointer))
+                    .with_hint(format!(
+                        "add `{name}` under `vars:` of this environment in genseed.yaml"
+                    )),
+            );
+        }
+    }
+    for d in declared.iter() {
+        let resolved = kind(d.addr.kind)
+            .map(|k| k.references(&d.spec))
+            .unwrap_or_default();
+        for (pointer, text) in crate::kinds::interp::uninterpolated(&d.spec, &resolved) {
+            diags.push(
+                Diagnostic::error(format!("`{}` is not resolved in this field", crate::diag::excerpt(&text)))
+                    .at(locator.at(&d.origin, &pointer))
+                    .with_hint("only some fields (such as a data action's config and contract) turn `${kind:name}` into an ID; write the value itself here"),
+            );
+        }
+    }
+}
+
+/// Sub-resources (memberships, grants) come from their parents' entries.
+fn derive_sub_resources(declared: &mut Vec<Declared>) {
+    let parents = declared.len();
+    for k in KINDS.iter().filter(|k| k.parent().is_some()) {
+        for i in 0..parents {
+            if declared[i].addr.kind == k.parent().unwrap_or_default()
+                && let Some(sub) = k.derive(&declared[i])
+            {
+                declared.push(sub);
+            }
+        }
+    }
 }
 
 /// Tiers with stages applied: every object of a later stage (the integrations tier)
