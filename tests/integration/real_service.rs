@@ -1,0 +1,166 @@
+//! genseed against the rules of the real Genesys Cloud service that the emulator models
+//! (issue 11): where the real API is less forgiving than a naive emulator would be.
+
+use genseed::emulator::{EmulatorConfig, EmulatorHandle};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+fn project() -> Project {
+    Project::new(EmulatorConfig::default(), None)
+}
+
+fn requests_to(p: &Project, method: &str, path: &str) -> Vec<genseed::emulator::LoggedRequest> {
+    p.emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.path == path)
+        .collect()
+}
+
+fn user_by_email(p: &Project, email: &str) -> Value {
+    let (s, found) = p.call("GET", "/api/v2/users?state=any&pageSize=500", None);
+    assert_eq!(s, 200, "{found}");
+    found["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .cloned()
+        .unwrap_or_else(|| panic!("no user {email}"))
+}
+
+const USERS: &str = "
+users:
+  - email: ada@example.com
+    name: Ada
+  - email: bob@example.com
+    name: Bob
+    state: inactive
+";
+
+#[test]
+fn users_are_created_in_their_declared_state() {
+    let p = project();
+    p.seed("users.yaml", USERS);
+    p.apply();
+    // The emulator, like the real API without invites, creates a user without `state`
+    // inactive: genseed must always send it.
+    assert_eq!(user_by_email(&p, "ada@example.com")["state"], "active");
+    assert_eq!(user_by_email(&p, "bob@example.com")["state"], "inactive");
+    for r in requests_to(&p, "POST", "/api/v2/users") {
+        assert!(
+            r.body["state"].is_string(),
+            "create without state: {}",
+            r.body
+        );
+    }
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn a_user_whose_state_drifted_is_planned_and_set_back() {
+    let p = project();
+    p.seed("users.yaml", USERS);
+    p.apply();
+    let ada = user_by_email(&p, "ada@example.com");
+    let (s, body) = p.call(
+        "PATCH",
+        &format!("/api/v2/users/{}", ada["id"].as_str().unwrap()),
+        Some(json!({"state": "inactive", "version": ada["version"]})),
+    );
+    assert_eq!(s, 200, "{body}");
+    let plan = p.run(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(
+        plan.stdout.contains(r#"state: "inactive" → "active""#),
+        "{}",
+        plan.stdout
+    );
+    p.apply();
+    assert_eq!(user_by_email(&p, "ada@example.com")["state"], "active");
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn users_are_observed_by_state_never_with_state_any() {
+    let p = project();
+    p.seed("users.yaml", USERS);
+    p.apply();
+    let states: Vec<String> = p
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v2/users")
+        .map(|r| r.query)
+        .collect();
+    assert!(!states.is_empty());
+    assert!(
+        states.iter().all(|q| !q.contains("state=any")),
+        "{states:?}"
+    );
+    assert!(
+        states.iter().any(|q| q.contains("state=inactive")),
+        "{states:?}"
+    );
+}
+
+/// An org file with `n` inactive users besides the emulator's fresh org.
+fn org_with_inactive_users(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let fresh = EmulatorHandle::start_in_thread(EmulatorConfig::default()).expect("emulator");
+    let mut org = fresh.dump();
+    let home = org["divisions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|d| d["homeDivision"] == true)
+        .map(|d| d["id"].clone())
+        .unwrap();
+    let users = org["users"].as_object_mut().unwrap();
+    for i in 0..n {
+        let id = format!("00000000-0000-4000-8000-{i:012}");
+        let email = format!("old.{i:05}@example.com");
+        users.insert(
+            id.clone(),
+            json!({"id": id, "name": format!("Old {i:05}"), "email": email, "username": email,
+                   "state": "inactive", "division": {"id": home}, "version": 1,
+                   "addresses": [], "selfUri": format!("/api/v2/users/{id}")}),
+        );
+    }
+    let path = dir.join("org.json");
+    std::fs::write(&path, serde_json::to_vec(&org).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn inactive_users_past_the_listing_cap_are_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = org_with_inactive_users(dir.path(), 10_050);
+    let p = Project::new(
+        EmulatorConfig {
+            data_file: Some(data),
+            ..EmulatorConfig::default()
+        },
+        None,
+    );
+    // The emulator answers 400 past 10,000 inactive users, as the real API does.
+    let (s, _) = p.call(
+        "GET",
+        "/api/v2/users?state=inactive&pageSize=500&pageNumber=21",
+        None,
+    );
+    assert_eq!(s, 400);
+    // The last inactive user by name is beyond the cap: genseed must adopt it, not
+    // create it a second time (which the API would refuse with 409 anyway).
+    p.seed(
+        "users.yaml",
+        "users:\n  - email: old.10049@example.com\n    name: Old 10049\n    state: inactive\n",
+    );
+    let plan = p.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains("= user \"old.10049@example.com\"")
+            && plan.stdout.contains("0 to create"),
+        "{}",
+        plan.stdout
+    );
+    assert!(requests_to(&p, "POST", "/api/v2/users").is_empty());
+}
