@@ -164,3 +164,61 @@ fn inactive_users_past_the_listing_cap_are_still_found() {
     );
     assert!(requests_to(&p, "POST", "/api/v2/users").is_empty());
 }
+
+const ACTIONS: &str = r#"
+integrations:
+  - name: Hooks
+    type: custom-rest-actions
+    enabled: true
+dataActions:
+  - name: Ping
+    integration: Hooks
+    category: Ops
+    config:
+      request: {requestUrlTemplate: "https://example.com/ping", requestType: GET, headers: {}}
+      response: {translationMap: {}, successTemplate: "${rawResult}"}
+    contract:
+      input: {inputSchema: {type: object, properties: {}}}
+      output: {successSchema: {type: object, properties: {}}}
+"#;
+
+#[test]
+fn data_actions_are_read_with_their_contract_and_plan_no_change() {
+    let p = project();
+    p.seed("actions.yaml", ACTIONS);
+    p.run(&["apply", "--auto-approve", "--skip-url-check"])
+        .expect(0);
+    // The listing, as the real one, has no contract.
+    let listed = p.list("/api/v2/integrations/actions?includeConfig=true");
+    assert!(
+        listed.iter().all(|a| a.get("contract").is_none()),
+        "{listed:?}"
+    );
+    // An action genseed does not manage is never read one by one.
+    let integration = listed[0]["integrationId"].clone();
+    let (s, other) = p.call(
+        "POST",
+        "/api/v2/integrations/actions",
+        Some(json!({"name": "Other", "category": "Ops", "integrationId": integration,
+            "config": {"request": {"requestUrlTemplate": "https://example.com", "requestType": "GET"}},
+            "contract": {"input": {"inputSchema": {"type": "object"}},
+                         "output": {"successSchema": {"type": "object"}}}})),
+    );
+    assert_eq!(s, 200, "{other}");
+    p.emulator.clear_requests();
+    p.run(&["plan", "--detailed-exitcode", "--skip-url-check"])
+        .expect(0);
+    let reads: Vec<_> = p
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/v2/integrations/actions/"))
+        .collect();
+    assert_eq!(reads.len(), 1, "one read per managed action");
+    assert!(
+        reads[0].query.contains("expand=contract"),
+        "{}",
+        reads[0].query
+    );
+    assert!(!reads[0].path.ends_with(other["id"].as_str().unwrap()));
+}
