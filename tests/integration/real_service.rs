@@ -222,3 +222,86 @@ fn data_actions_are_read_with_their_contract_and_plan_no_change() {
     );
     assert!(!reads[0].path.ends_with(other["id"].as_str().unwrap()));
 }
+
+/// The one listed object at `path` named `name`.
+fn named(p: &Project, path: &str, name: &str) -> Value {
+    p.list(path)
+        .into_iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} at {path}"))
+}
+
+#[test]
+fn a_queue_update_keeps_the_fields_its_listing_omits() {
+    let p = project();
+    p.seed(
+        "q.yaml",
+        "queues:\n  - name: Support\n    description: one\n",
+    );
+    p.apply();
+    let q = named(&p, "/api/v2/routing/queues", "Support");
+    let id = q["id"].as_str().unwrap();
+    let (s, mut full) = p.call("GET", &format!("/api/v2/routing/queues/{id}"), None);
+    assert_eq!(s, 200);
+    // Set, elsewhere, a field the listing leaves out.
+    full["whisperPrompt"] = json!({"id": "3b5a1c2e-0000-4000-8000-000000000001"});
+    for k in [
+        "id",
+        "selfUri",
+        "memberCount",
+        "userMemberCount",
+        "joinedMemberCount",
+    ] {
+        full.as_object_mut().unwrap().remove(k);
+    }
+    let (s, body) = p.call("PUT", &format!("/api/v2/routing/queues/{id}"), Some(full));
+    assert_eq!(s, 200, "{body}");
+    assert!(
+        q.get("whisperPrompt").is_none()
+            && named(&p, "/api/v2/routing/queues", "Support")
+                .get("whisperPrompt")
+                .is_none()
+    );
+
+    p.seed(
+        "q.yaml",
+        "queues:\n  - name: Support\n    description: two\n",
+    );
+    p.apply();
+    let (_, after) = p.call("GET", &format!("/api/v2/routing/queues/{id}"), None);
+    assert_eq!(after["description"], "two");
+    assert_eq!(
+        after["whisperPrompt"]["id"], "3b5a1c2e-0000-4000-8000-000000000001",
+        "the PUT wiped a field the listing omits: {after}"
+    );
+}
+
+#[test]
+fn a_trigger_update_keeps_what_the_manifest_does_not_set() {
+    let p = project();
+    let trigger = |enabled: bool| {
+        format!(
+            "triggers:\n  - name: On presence\n    topicName: v2.users.abc.presence\n    workflow: Notify CRM Workflow\n    enabled: {enabled}\n"
+        )
+    };
+    p.seed("t.yaml", &trigger(true));
+    p.apply();
+    let t = p.call("GET", "/api/v2/processautomation/triggers", None).1["entities"][0].clone();
+    let id = t["id"].as_str().unwrap();
+    let mut edited = t.clone();
+    edited["description"] = json!("set in the UI");
+    edited["eventTTLSeconds"] = json!(60);
+    for k in ["id", "selfUri"] {
+        edited.as_object_mut().unwrap().remove(k);
+    }
+    let path = format!("/api/v2/processautomation/triggers/{id}");
+    let (s, body) = p.call("PUT", &path, Some(edited));
+    assert_eq!(s, 200, "{body}");
+
+    p.seed("t.yaml", &trigger(false));
+    p.apply();
+    let (_, after) = p.call("GET", &path, None);
+    assert_eq!(after["enabled"], false);
+    assert_eq!(after["description"], "set in the UI", "{after}");
+    assert_eq!(after["eventTTLSeconds"], 60, "{after}");
+}
