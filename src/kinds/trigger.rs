@@ -2,7 +2,7 @@
 //!
 //! Listed with the cursor listing and matched by name. A trigger starts an existing
 //! Architect workflow, named in the manifest and looked up in `GET /api/v2/flows?type=
-//! WORKFLOW` (genseed does not author flows). Create is `POST CreateTriggerRequest`,
+//! workflow` (genseed does not author flows). Create is `POST CreateTriggerRequest`,
 //! update `PUT UpdateTriggerRequest` with the current `version`, built from the trigger
 //! read by id so the full replacement keeps what the manifest does not set. The topic cannot change
 //! in place: a different `topicName` is a replace (delete + create).
@@ -186,10 +186,13 @@ impl Kind for Trigger {
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
         Box::pin(async move {
-            // Workflows by name, so views and bodies can name them.
+            // Workflows by name, so views and bodies can name them. The type is sent
+            // lower-case as the CX as Code provider does (the SDK's getFlows `type` is a
+            // free list of strings; the API's enum is documented lower-case, the Flow
+            // model's `type` upper-case; the emulator accepts both).
             let flows = ctx
                 .client
-                .list_pages(FLOWS, &[("type", "WORKFLOW".to_string())], PAGE_SIZE)
+                .list_pages(FLOWS, &[("type", "workflow".to_string())], PAGE_SIZE)
                 .await?;
             for f in flows {
                 if f.get("deleted").and_then(Value::as_bool) == Some(true) {

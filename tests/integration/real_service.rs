@@ -305,3 +305,95 @@ fn a_trigger_update_keeps_what_the_manifest_does_not_set() {
     assert_eq!(after["description"], "set in the UI", "{after}");
     assert_eq!(after["eventTTLSeconds"], 60, "{after}");
 }
+
+#[test]
+fn lookups_send_only_what_the_sdk_operations_take() {
+    let p = Project::with_example();
+    p.apply();
+    p.emulator.clear_requests();
+    p.run(&["plan"]).expect(0);
+    let log = p.emulator.requests();
+    let subjects: Vec<_> = log
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/v2/authorization/subjects/"))
+        .collect();
+    assert!(!subjects.is_empty(), "the example grants roles");
+    assert!(
+        subjects.iter().all(|r| !r.query.contains("subjectType")),
+        "getAuthorizationSubject has no subjectType"
+    );
+    // Users as the SDK's User model has them: no `dateModified`.
+    let user = user_by_email(&p, "seed.agent.one@example.com");
+    assert!(user.get("dateModified").is_none(), "{user}");
+}
+
+#[test]
+fn workflows_are_looked_up_lower_case_and_the_emulator_takes_both() {
+    let p = project();
+    p.seed(
+        "t.yaml",
+        "triggers:\n  - name: T\n    topicName: v2.users.abc.presence\n    workflow: Notify CRM Workflow\n",
+    );
+    p.run(&["plan"]).expect(0);
+    let flows: Vec<_> = p
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v2/flows")
+        .collect();
+    assert!(!flows.is_empty());
+    assert!(
+        flows.iter().all(|r| r.query.contains("type=workflow")),
+        "{:?}",
+        flows[0].query
+    );
+    for t in ["workflow", "WORKFLOW"] {
+        let listed = p.list(&format!("/api/v2/flows?type={t}"));
+        assert!(
+            listed.iter().any(|f| f["name"] == "Notify CRM Workflow"),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn an_integration_name_two_integrations_share_is_refused() {
+    let p = project();
+    for _ in 0..2 {
+        let (s, made) = p.call(
+            "POST",
+            "/api/v2/integrations",
+            Some(json!({"integrationType": {"id": "custom-rest-actions"}})),
+        );
+        assert_eq!(s, 200, "{made}");
+        let id = made["id"].as_str().unwrap();
+        let (s, cfg) = p.call(
+            "GET",
+            &format!("/api/v2/integrations/{id}/config/current"),
+            None,
+        );
+        assert_eq!(s, 200, "{cfg}");
+        let mut cfg = cfg;
+        cfg["name"] = json!("Hooks");
+        let (s, body) = p.call(
+            "PUT",
+            &format!("/api/v2/integrations/{id}/config/current"),
+            Some(cfg),
+        );
+        assert_eq!(s, 200, "{body}");
+    }
+    assert_eq!(p.count("/api/v2/integrations", "name", "Hooks"), 2);
+    p.seed(
+        "i.yaml",
+        "integrations:\n  - name: Hooks\n    type: custom-rest-actions\n",
+    );
+    p.emulator.clear_requests();
+    let r = p.run(&["apply", "--auto-approve"]).expect(1);
+    assert!(
+        r.stderr
+            .contains("2 integrations in the org have this name"),
+        "{}",
+        r.stderr
+    );
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
