@@ -424,6 +424,7 @@ pub fn context(client: ApiClient) -> Ctx {
         home_division: None,
         observed: Default::default(),
         secrets: Default::default(),
+        queue_pacing: None,
     }
 }
 

@@ -353,6 +353,11 @@ impl Kind for Queue {
                     if let Some(d) = division.or_else(|| ctx.home_division.clone()) {
                         body["division"] = json!({"id": d});
                     }
+                    // Paced (`queueCreateIntervalMs`): fast bulk queue creates are known
+                    // to leave the service's queue caches stale.
+                    if let Some(pacing) = &ctx.queue_pacing {
+                        pacing.acquire().await;
+                    }
                     create_by_name(ctx, self.name(), PATH, name, &body).await
                 }
                 Some(observed) => {

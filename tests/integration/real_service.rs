@@ -397,3 +397,26 @@ fn an_integration_name_two_integrations_share_is_refused() {
     );
     assert!(p.writes().is_empty(), "{:?}", p.writes());
 }
+
+#[test]
+fn queue_creates_are_paced_as_configured() {
+    let p = Project::with_env(
+        EmulatorConfig::default(),
+        None,
+        "    rateLimit: 60000/min\n    queueCreateIntervalMs: 600\n",
+    );
+    p.seed(
+        "q.yaml",
+        "queues:\n  - name: Q1\n  - name: Q2\n  - name: Q3\n",
+    );
+    let started = std::time::Instant::now();
+    p.run(&["apply", "--auto-approve", "--parallelism", "3"])
+        .expect(0);
+    // Three creates, each at least 600 ms after the previous one, even in parallel.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(requests_to(&p, "POST", "/api/v2/routing/queues").len(), 3);
+}
