@@ -420,3 +420,37 @@ fn queue_creates_are_paced_as_configured() {
     );
     assert_eq!(requests_to(&p, "POST", "/api/v2/routing/queues").len(), 3);
 }
+
+#[test]
+fn a_policy_written_as_a_legacy_permission_is_a_located_error() {
+    let p = project();
+    p.seed(
+        "r.yaml",
+        "roles:\n  - name: Agents\n    permissions: [routing:queue:view]\n",
+    );
+    let r = p.run(&["validate"]).expect(1);
+    assert!(r.stderr.contains("r.yaml:3:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("{domain: routing, entityName: queue, actionSet: [view]}"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_role_whose_policies_the_org_merges_shows_no_drift() {
+    let p = project();
+    p.seed(
+        "r.yaml",
+        "roles:\n  - name: Agents\n    permissionPolicies:\n      - {domain: routing, entityName: queue, actionSet: [view]}\n      - {domain: routing, entityName: queue, actionSet: [edit]}\n",
+    );
+    p.apply();
+    let role = named(&p, "/api/v2/authorization/roles", "Agents");
+    assert_eq!(
+        role["permissionPolicies"].as_array().unwrap().len(),
+        1,
+        "{role}"
+    );
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
