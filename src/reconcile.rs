@@ -420,6 +420,7 @@ pub(crate) fn context(client: ApiClient) -> Ctx {
         home_division: None,
         observed: Default::default(),
         secrets: Default::default(),
+        queue_pacing: None,
     }
 }
 

@@ -74,6 +74,13 @@ pub(crate) struct EnvFile {
     /// Values of `${var.NAME}` in the manifests (per-environment URLs and the like).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// Least time between two queue creates, in milliseconds (default 1000 for a real
+    /// org, 0 for the embedded emulator). Creating many queues quickly is known to
+    /// leave the service's edges with stale queue caches ("failed to find queue"
+    /// errors: the CX as Code provider's issue #1955, where it delays each queue write
+    /// by a random 0–7 s, `ROUTING_QUEUE_DELAY_MAX`). What rate is safe is unconfirmed.
+    #[serde(default)]
+    pub queue_create_interval_ms: Option<u64>,
 }
 
 /// Errors resolving settings; each says what to do.
@@ -158,7 +165,12 @@ pub struct Settings {
     pub request_deadline: Option<u64>,
     /// `${var.NAME}` values of this environment.
     pub vars: BTreeMap<String, String>,
+    /// Least time between two queue creates (zero: no pacing).
+    pub queue_create_interval: std::time::Duration,
 }
+
+/// Default [`Settings::queue_create_interval`] for a real org, in milliseconds.
+pub(crate) const DEFAULT_QUEUE_CREATE_INTERVAL_MS: u64 = 1000;
 
 /// Credentials read from the environment.
 pub struct Credentials {
@@ -213,6 +225,15 @@ impl Settings {
             tokens: env_file.tokens.unwrap_or(1).max(1),
             request_deadline: env_file.request_deadline_seconds,
             vars: env_file.vars.clone(),
+            queue_create_interval: std::time::Duration::from_millis(
+                env_file
+                    .queue_create_interval_ms
+                    .unwrap_or(if env_file.emulator {
+                        0
+                    } else {
+                        DEFAULT_QUEUE_CREATE_INTERVAL_MS
+                    }),
+            ),
         })
     }
 
@@ -444,6 +465,22 @@ mod tests {
         };
         assert_eq!(api_url, "https://api.usw2.pure.cloud");
         assert_eq!(login_url, "https://login.usw2.pure.cloud");
+    }
+
+    #[test]
+    fn queue_creates_are_paced_on_real_orgs_only_unless_configured() {
+        let dir = project(
+            "environments:\n  dev:\n    region: usw2.pure.cloud\n    clientIdEnv: A\n    clientSecretEnv: B\n  fast:\n    region: usw2.pure.cloud\n    clientIdEnv: A\n    clientSecretEnv: B\n    queueCreateIntervalMs: 250\n  local:\n    emulator: true\n",
+        );
+        let ms = |env: &str| {
+            Settings::load(dir.path(), env, None)
+                .unwrap()
+                .queue_create_interval
+                .as_millis()
+        };
+        assert_eq!(ms("dev"), u128::from(DEFAULT_QUEUE_CREATE_INTERVAL_MS));
+        assert_eq!(ms("fast"), 250);
+        assert_eq!(ms("local"), 0);
     }
 
     #[test]

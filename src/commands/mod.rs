@@ -274,6 +274,12 @@ async fn prepare(
     let state = state::load(&state_paths, &settings.env)?;
     let conn = connect(&settings).await?;
     let mut ctx = reconcile::context(conn.client.clone());
+    if !settings.queue_create_interval.is_zero() {
+        ctx.queue_pacing = Some(std::sync::Arc::new(crate::client::TokenBucket::new(
+            settings.queue_create_interval,
+            1,
+        )));
+    }
     let observation = reconcile::observe(&mut ctx, &loaded.declared)
         .await
         .with_context(|| format!("cannot read the org ({})", conn.describe))?;

@@ -1,6 +1,7 @@
 //! Web-services data actions (`/api/v2/integrations/actions`), keyed by name.
 //!
-//! Listed once with `includeConfig=true` and matched by name. Create is
+//! Listed with `includeConfig=true` (100 a page) and matched by name; each declared
+//! action is then read with `expand=contract`, as the listing never carries it. Create is
 //! `POST PostActionInput {name, category, integrationId, config, contract, secure}`;
 //! update is `PATCH UpdateActionInput {name, category, config, version}`. The contract,
 //! the integration and the `secure` flag cannot change in place: a difference there is
@@ -11,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
-    SchemaGenerator, Target, create_by_name, id_of, observe_named_with, schema_of, str_field,
-    typed, typed_value,
+    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE,
+    Schema, SchemaGenerator, Target, create_by_name, id_of, norm_key, observe_named_with,
+    schema_of, str_field, typed, typed_value,
 };
 use crate::api::ApiExt;
 use crate::kinds::interp;
+use std::collections::BTreeSet;
 
 /// A web-services data action (`/api/v2/integrations/actions`), keyed by name.
 /// `contract`, `integration` and `secure` cannot change in place (replace).
@@ -136,15 +138,38 @@ impl Kind for DataAction {
     fn observe<'a>(
         &'a self,
         ctx: &'a Ctx,
-        _declared: &'a [Declared],
+        declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
-        observe_named_with(
-            ctx,
-            self.name(),
-            PATH,
-            &[("includeConfig", "true")],
-            PAGE_SIZE,
-        )
+        Box::pin(async move {
+            // The listing has no `expand`, so it never carries `contract` (SDK
+            // getIntegrationsActions); the CX as Code provider pages it by 100 and reads
+            // each action with `expand=contract&includeConfig=true`. genseed does the
+            // same, but only for the actions the manifests declare.
+            let mut all = observe_named_with(
+                ctx,
+                self.name(),
+                PATH,
+                &[("includeConfig", "true")],
+                SMALL_PAGE_SIZE,
+            )
+            .await?;
+            let wanted: BTreeSet<String> = declared.iter().map(|d| norm_key(&d.addr.key)).collect();
+            for (key, listed) in all.iter_mut() {
+                if !wanted.contains(key) {
+                    continue;
+                }
+                let id = id_of(listed, "a listed data action")?;
+                let query = [
+                    ("expand", "contract".to_string()),
+                    ("includeConfig", "true".to_string()),
+                ];
+                *listed = ctx
+                    .client
+                    .get_existing(&format!("{PATH}/{id}"), &query)
+                    .await?;
+            }
+            Ok(all)
+        })
     }
 
     fn desired_view(&self, spec: &Value) -> Value {

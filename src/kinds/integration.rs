@@ -23,8 +23,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SMALL_PAGE_SIZE, Schema,
-    SchemaGenerator, Target, create_by_name, id_of, index_by_name, schema_of, str_field, typed,
-    typed_value, view_of,
+    SchemaGenerator, Target, create_by_name, id_of, index_by_name, norm_key, schema_of, str_field,
+    typed, typed_value, view_of,
 };
 use crate::api::ApiExt;
 use crate::client::{ApiClient, Idempotency, Method, PollStatus, poll};
@@ -101,6 +101,29 @@ pub fn secret_envs(spec: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Integration names are not unique in the real API (the CX as Code provider's issue
+/// #2437: two integrations may share a name). A declared name that two or more
+/// integrations of the org carry cannot be matched safely: stop before any write and
+/// name them, rather than manage whichever the listing gives first.
+fn refuse_shared_names(all: &[Value], declared: &[Declared]) -> Result<(), KindError> {
+    for d in declared {
+        let ids: Vec<&str> = all
+            .iter()
+            .filter(|o| str_field(o, "name").map(norm_key) == Some(d.addr.norm()))
+            .filter_map(|o| str_field(o, "id"))
+            .collect();
+        if ids.len() > 1 {
+            return Err(KindError::Other(format!(
+                "integration `{}`: {} integrations in the org have this name ({}); genseed cannot tell which one to manage: rename or delete the others in the org first",
+                d.addr.key,
+                ids.len(),
+                ids.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Kind for Integration {
     fn name(&self) -> &'static str {
         "integration"
@@ -155,6 +178,7 @@ impl Kind for Integration {
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
         Box::pin(async move {
             let all = ctx.client.list_pages(PATH, &[], SMALL_PAGE_SIZE).await?;
+            refuse_shared_names(&all, declared)?;
             let mut found = index_by_name(self.name(), all, &ctx.resolver);
             for d in declared {
                 if let Some(o) = found.get_mut(&d.addr.norm()) {

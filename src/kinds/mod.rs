@@ -310,6 +310,8 @@ pub struct Ctx {
     pub observed: Arc<RwLock<HashMap<&'static str, ObservedMap>>>,
     /// Secrets named by the manifests, by environment-variable name (read by `settings`).
     pub secrets: Arc<BTreeMap<String, crate::client::Secret>>,
+    /// Spacing of queue creates across all workers (`queueCreateIntervalMs`); None: none.
+    pub queue_pacing: Option<Arc<crate::client::TokenBucket>>,
 }
 
 impl Ctx {

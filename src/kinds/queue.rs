@@ -353,11 +353,21 @@ impl Kind for Queue {
                     if let Some(d) = division.or_else(|| ctx.home_division.clone()) {
                         body["division"] = json!({"id": d});
                     }
+                    // Paced (`queueCreateIntervalMs`): fast bulk queue creates are known
+                    // to leave the service's queue caches stale.
+                    if let Some(pacing) = &ctx.queue_pacing {
+                        pacing.acquire().await;
+                    }
                     create_by_name(ctx, self.name(), PATH, name, &body).await
                 }
                 Some(observed) => {
                     let id = id_of(observed, "a queue")?;
-                    let mut body = observed.clone();
+                    // The PUT replaces the whole queue: build it from the queue as
+                    // `GET /routing/queues/{id}` returns it, never from the listing
+                    // entity, which may omit fields (flows, prompts, scripts) that the
+                    // PUT would then wipe. The provider also reads by id first.
+                    let path = format!("{PATH}/{id}");
+                    let mut body = ctx.client.get_existing(&path, &[]).await?;
                     if let Some(o) = body.as_object_mut() {
                         for k in READ_ONLY {
                             o.remove(*k);
@@ -373,7 +383,7 @@ impl Kind for Queue {
                     if let Some(d) = division {
                         body["division"] = json!({"id": d});
                     }
-                    ctx.client.put(&format!("{PATH}/{id}"), &body).await?;
+                    ctx.client.put(&path, &body).await?;
                     Ok(id)
                 }
             }

@@ -30,7 +30,8 @@ pub(super) struct RoleSpec {
     /// Description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Permission strings (`domain:entity:action`); omitted: not managed.
+    /// Legacy permission names (e.g. `group_creation`), not `domain:entity:action`
+    /// policies, which go in `permissionPolicies`; omitted: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
     /// Permission policies; omitted: not managed.
@@ -69,29 +70,42 @@ pub fn is_builtin(role: &str) -> bool {
 /// See the module docs.
 pub(super) struct Role;
 
-/// Policies compared as sets: `{domain, entityName, actionSet (sorted)}`, sorted.
+/// Policies compared as sets: one `{domain, entityName, actionSet (sorted)}` per domain
+/// and entity (the actions of repeated entries merged), sorted. Read fields the API adds
+/// (`allowConditions`, `namedResources`, `policyName`) are not compared, so a role
+/// whose policies the org stores merged or annotated shows no drift.
 fn policies_view(v: &Value) -> Value {
-    let mut out: Vec<Value> = v
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            let mut actions: Vec<String> = p
-                .get("actionSet")
+    let mut merged: std::collections::BTreeMap<(String, String), Vec<String>> =
+        std::collections::BTreeMap::new();
+    for p in v.as_array().into_iter().flatten() {
+        let key = (
+            super::str_field(p, "domain")
+                .unwrap_or_default()
+                .to_string(),
+            super::str_field(p, "entityName")
+                .unwrap_or_default()
+                .to_string(),
+        );
+        let actions = merged.entry(key).or_default();
+        actions.extend(
+            p.get("actionSet")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect();
-            actions.sort();
-            actions.dedup();
-            json!({"domain": p.get("domain"), "entityName": p.get("entityName"), "actionSet": actions})
-        })
-        .collect();
-    out.sort_by_key(|p| p.to_string());
-    out.dedup();
-    Value::Array(out)
+                .map(str::to_string),
+        );
+    }
+    Value::Array(
+        merged
+            .into_iter()
+            .map(|((domain, entity), mut actions)| {
+                actions.sort();
+                actions.dedup();
+                json!({"domain": domain, "entityName": entity, "actionSet": actions})
+            })
+            .collect(),
+    )
 }
 
 fn permissions_view(v: &Value) -> Value {
@@ -104,6 +118,38 @@ fn permissions_view(v: &Value) -> Value {
     out.sort_unstable();
     out.dedup();
     json!(out)
+}
+
+/// `permissions` holds the API's legacy permission names (the CX as Code provider's
+/// example: `group_creation`), never `domain:entity:action` strings: those are policies
+/// and belong in `permissionPolicies`. Whether the real API refuses them or accepts
+/// and ignores them is unconfirmed; either way the role would not grant them, so
+/// genseed refuses them here.
+fn check_permissions(d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+    let list = d.spec.get("permissions").and_then(Value::as_array);
+    for (i, p) in list.into_iter().flatten().enumerate() {
+        let Some(p) = p.as_str() else { continue };
+        let parts: Vec<&str> = p.split(':').collect();
+        if parts.len() < 2 {
+            continue;
+        }
+        let hint = match parts.as_slice() {
+            [domain, entity, action] => format!(
+                "write it under permissionPolicies: {{domain: {domain}, entityName: {entity}, actionSet: [{action}]}}"
+            ),
+            _ => {
+                "domain:entity:action permissions are policies: write them under permissionPolicies"
+                    .to_string()
+            }
+        };
+        diags.push(
+            Diagnostic::error(format!(
+                "`{p}` is a permission policy, not a legacy permission name"
+            ))
+            .at(at(&format!("/permissions/{i}")))
+            .with_hint(hint),
+        );
+    }
 }
 
 impl Kind for Role {
@@ -124,6 +170,7 @@ impl Kind for Role {
     }
 
     fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
+        check_permissions(d, at, diags);
         if is_builtin(&d.addr.key) {
             diags.push(
                 Diagnostic::error(format!(

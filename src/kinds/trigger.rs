@@ -2,8 +2,9 @@
 //!
 //! Listed with the cursor listing and matched by name. A trigger starts an existing
 //! Architect workflow, named in the manifest and looked up in `GET /api/v2/flows?type=
-//! WORKFLOW` (genseed does not author flows). Create is `POST CreateTriggerRequest`,
-//! update `PUT UpdateTriggerRequest` with the current `version`. The topic cannot change
+//! workflow` (genseed does not author flows). Create is `POST CreateTriggerRequest`,
+//! update `PUT UpdateTriggerRequest` with the current `version`, built from the trigger
+//! read by id so the full replacement keeps what the manifest does not set. The topic cannot change
 //! in place: a different `topicName` is a replace (delete + create).
 
 use schemars::JsonSchema;
@@ -98,6 +99,53 @@ fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
     Ok(b)
 }
 
+/// The fields of `UpdateTriggerRequest` (SDK model) besides `version`.
+const UPDATABLE: &[&str] = &[
+    "enabled",
+    "target",
+    "matchCriteria",
+    "name",
+    "topicName",
+    "eventTTLSeconds",
+    "delayBySeconds",
+    "description",
+];
+
+/// The update body: the trigger as the org has it now (read by id), overlaid by what
+/// genseed manages. The PUT replaces the whole trigger, so a field the manifest does
+/// not set (a description, match criteria, the target's `workflowTargetSettings`) must
+/// be sent back as it is, not dropped. `eventTTLSeconds` and `delayBySeconds` exclude
+/// each other: declaring one drops the other.
+fn keep_unmanaged(current: &Value, managed: Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in UPDATABLE {
+        if let Some(v) = current.get(*k).filter(|v| !v.is_null()) {
+            out.insert((*k).to_string(), v.clone());
+        }
+    }
+    for (pair, other) in [
+        ("eventTTLSeconds", "delayBySeconds"),
+        ("delayBySeconds", "eventTTLSeconds"),
+    ] {
+        if managed.get(pair).is_some() {
+            out.remove(other);
+        }
+    }
+    for (k, v) in managed.as_object().into_iter().flatten() {
+        match (out.get_mut(k), v) {
+            (Some(Value::Object(have)), Value::Object(want)) => {
+                for (wk, wv) in want {
+                    have.insert(wk.clone(), wv.clone());
+                }
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
 impl Kind for Trigger {
     fn name(&self) -> &'static str {
         "trigger"
@@ -141,10 +189,13 @@ impl Kind for Trigger {
         _declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
         Box::pin(async move {
-            // Workflows by name, so views and bodies can name them.
+            // Workflows by name, so views and bodies can name them. The type is sent
+            // lower-case as the CX as Code provider does (the SDK's getFlows `type` is a
+            // free list of strings; the API's enum is documented lower-case, the Flow
+            // model's `type` upper-case; the emulator accepts both).
             let flows = ctx
                 .client
-                .list_pages(FLOWS, &[("type", "WORKFLOW".to_string())], PAGE_SIZE)
+                .list_pages(FLOWS, &[("type", "workflow".to_string())], PAGE_SIZE)
                 .await?;
             for f in flows {
                 if f.get("deleted").and_then(Value::as_bool) == Some(true) {
@@ -204,8 +255,15 @@ impl Kind for Trigger {
                 None => create_trigger(ctx, d, &b).await,
                 Some(o) => {
                     let id = id_of(o, "a trigger")?;
-                    b["version"] = o.get("version").cloned().unwrap_or(json!(1));
-                    ctx.client.put(&format!("{PATH}/{id}"), &b).await?;
+                    let path = format!("{PATH}/{id}");
+                    let current = ctx.client.get_existing(&path, &[]).await?;
+                    b = keep_unmanaged(&current, b);
+                    b["version"] = current
+                        .get("version")
+                        .or_else(|| o.get("version"))
+                        .cloned()
+                        .unwrap_or(json!(1));
+                    ctx.client.put(&path, &b).await?;
                     Ok(id)
                 }
             }

@@ -1,7 +1,9 @@
 //! Users (`/api/v2/users`), keyed by e-mail (lower-cased).
 //!
-//! Observed by listing every user once (`state=any`, with `expand=skills,languages`
-//! so the skill and language sub-kinds need no extra calls). Created with
+//! Observed by listing active and inactive users apart (with `expand=skills,languages`
+//! so the skill and language sub-kinds need no extra calls); deleted users are looked
+//! for only when a create conflicts. The inactive listing stops at 10,000 users: past
+//! it, declared users not yet seen are searched by e-mail. Created with
 //! `POST /api/v2/users` (`name, email, divisionId, title, department, addresses`);
 //! updated with `PATCH` carrying the current `version` (re-read and retried once on a
 //! version conflict). A deleted user is restored (`PATCH {state: active, version}`,
@@ -41,6 +43,10 @@ pub(super) struct UserSpec {
     /// Division by name; omitted: the org's home division.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub division: Option<String>,
+    /// `active` (the default) or `inactive`. Always sent on create: the API creates a
+    /// user without `state` inactive unless invites are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<UserState>,
     /// Job title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -61,6 +67,27 @@ pub(super) struct UserSpec {
     /// left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<RoleGrantSpec>,
+}
+
+/// Whether a user may log in (`User.state`, without `deleted`, which genseed never asks for).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum UserState {
+    /// The user can log in.
+    #[default]
+    Active,
+    /// The user exists but cannot log in.
+    Inactive,
+}
+
+impl UserState {
+    /// The API's spelling (`CreateUser.state`, `UpdateUser.state`).
+    pub(super) fn api_name(self) -> &'static str {
+        match self {
+            UserState::Active => "active",
+            UserState::Inactive => "inactive",
+        }
+    }
 }
 
 /// A phone number of a user.
@@ -309,29 +336,32 @@ impl Kind for User {
     fn observe<'a>(
         &'a self,
         ctx: &'a Ctx,
-        _declared: &'a [Declared],
+        declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
         Box::pin(async move {
-            let query = [
-                ("state", "any".to_string()),
-                ("expand", "skills,languages".to_string()),
-            ];
-            let all = ctx.client.list_pages(PATH, &query, PAGE_SIZE).await?;
+            let mut found = list_state(ctx, "active").await?.users;
+            let inactive = list_state(ctx, "inactive").await?;
+            found.extend(inactive.users);
             let mut out = ObservedMap::new();
-            for u in all {
+            for u in found {
                 let (Some(email), Some(id)) = (str_field(&u, "email"), str_field(&u, "id")) else {
                     continue;
                 };
-                let key = norm_key(email);
-                // An active user wins over a deleted one with the same address.
-                if out
-                    .get(&key)
-                    .is_some_and(|o: &Value| str_field(o, "state") != Some("deleted"))
-                {
-                    continue;
-                }
                 ctx.resolver.insert(self.name(), email, id);
-                out.insert(key, u);
+                out.insert(norm_key(email), u);
+            }
+            if !inactive.complete {
+                let missing: Vec<&str> = declared
+                    .iter()
+                    .map(|d| d.addr.key.as_str())
+                    .filter(|e| !out.contains_key(&norm_key(e)))
+                    .collect();
+                for u in search_inactive(ctx, &missing).await? {
+                    if let (Some(email), Some(id)) = (str_field(&u, "email"), str_field(&u, "id")) {
+                        ctx.resolver.insert(self.name(), email, id);
+                        out.insert(norm_key(email), u);
+                    }
+                }
             }
             Ok(out)
         })
@@ -362,6 +392,7 @@ impl Kind for User {
             "title": observed.get("title"),
             "department": observed.get("department"),
             "phones": phones,
+            "state": observed.get("state"),
             "deleted": str_field(observed, "state") == Some("deleted"),
         })
     }
@@ -389,6 +420,90 @@ impl Kind for User {
             update(ctx, spec, &existing, division.as_deref()).await
         })
     }
+}
+
+/// The users of one state, and whether that is all of them.
+struct Listed {
+    users: Vec<Value>,
+    complete: bool,
+}
+
+/// How many users of a state the listing can reach: the `state=inactive` listing
+/// answers 400 past 10,000 results (the CX as Code provider meets this in its export,
+/// DEVTOOLING-862, and stops there). genseed assumes the same cap for `active`, where
+/// it is unconfirmed but harmless (it only stops early and falls back to a search).
+const LISTABLE: u32 = 10_000;
+
+/// `GET /api/v2/users?state=…&expand=skills,languages`, page by page, never asking for a
+/// page past [`LISTABLE`]. Active and inactive are listed apart, as the provider does:
+/// `state=any` would also walk every deleted user an org ever had. A 400 past the first
+/// page is taken as the cap, reached earlier than expected.
+async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
+    let mut users = Vec::new();
+    let last_page = LISTABLE / PAGE_SIZE;
+    for page in 1..=last_page {
+        let query = [
+            ("state", state.to_string()),
+            ("expand", "skills,languages".to_string()),
+            ("pageSize", PAGE_SIZE.to_string()),
+            ("pageNumber", page.to_string()),
+        ];
+        let body = match ctx.client.get(PATH, &query).await {
+            Ok(b) => b,
+            Err(e) if page > 1 && e.status() == Some(400) => {
+                return Ok(Listed {
+                    users,
+                    complete: false,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let items = body
+            .get("entities")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let full = items.len() == PAGE_SIZE as usize;
+        users.extend(items);
+        let page_count = body.get("pageCount").and_then(Value::as_u64);
+        if !full || page_count.is_some_and(|n| u64::from(page) >= n) {
+            return Ok(Listed {
+                users,
+                complete: true,
+            });
+        }
+    }
+    Ok(Listed {
+        users,
+        complete: false,
+    })
+}
+
+/// Declared users the listings could not reach (an org with more inactive users than
+/// the listing shows), searched by e-mail, 100 at a time.
+async fn search_inactive(ctx: &Ctx, emails: &[&str]) -> Result<Vec<Value>, KindError> {
+    let mut out = Vec::new();
+    for chunk in emails.chunks(super::SMALL_PAGE_SIZE as usize) {
+        let body = json!({
+            "pageSize": super::SMALL_PAGE_SIZE,
+            "pageNumber": 1,
+            "expand": ["skills", "languages"],
+            "query": [
+                {"type": "EXACT", "fields": ["email"], "values": chunk},
+                {"type": "EXACT", "fields": ["state"], "values": ["inactive"]},
+            ],
+        });
+        let found = ctx.client.post_safe("/api/v2/users/search", &body).await?;
+        out.extend(
+            found
+                .get("results")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+    }
+    Ok(out)
 }
 
 enum Created {
@@ -427,6 +542,10 @@ fn desired_view(spec: &UserSpec) -> Value {
             .collect();
         m.insert("phones".into(), Value::Array(list));
     }
+    m.insert(
+        "state".into(),
+        json!(spec.state.unwrap_or_default().api_name()),
+    );
     m.insert("deleted".into(), json!(false));
     Value::Object(m)
 }
@@ -438,7 +557,10 @@ async fn create(
     email: &str,
     division: Option<&str>,
 ) -> Result<Created, KindError> {
-    let mut body = json!({"name": spec.name, "email": email});
+    // `state` is always sent: without it the API creates the user inactive unless
+    // invites are sent (SDK CreateUser.state; the CX as Code provider always sends it).
+    let mut body = json!({"name": spec.name, "email": email,
+        "state": spec.state.unwrap_or_default().api_name()});
     if let Some(d) = division {
         body["divisionId"] = json!(d);
     }
@@ -545,6 +667,13 @@ async fn update(
     let mut current = existing.clone();
     if str_field(&current, "state") == Some("deleted") {
         let body = json!({"state": "active", "version": version_of(&current)});
+        ctx.client.patch(&path, &body).await?;
+        current = ctx.client.get_existing(&path, &[]).await?;
+    }
+    // A change of state must be a PATCH of its own (with the version), like a restore.
+    let state = spec.state.unwrap_or_default().api_name();
+    if str_field(&current, "state") != Some(state) {
+        let body = json!({"state": state, "version": version_of(&current)});
         ctx.client.patch(&path, &body).await?;
         current = ctx.client.get_existing(&path, &[]).await?;
     }

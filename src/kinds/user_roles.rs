@@ -174,10 +174,9 @@ impl Kind for UserRoles {
                 };
                 let mut subject = ctx
                     .client
-                    .get(
-                        &format!("/api/v2/authorization/subjects/{user_id}"),
-                        &[("subjectType", "PC_USER".into())],
-                    )
+                    // No `subjectType` here: the SDK's getAuthorizationSubject has no
+                    // such parameter (only bulkadd/bulkremove/bulkreplace take it).
+                    .get(&format!("/api/v2/authorization/subjects/{user_id}"), &[])
                     .await?;
                 subject["homeDivisionId"] = json!(ctx.home_division);
                 out.insert(d.addr.norm(), subject);

@@ -118,7 +118,7 @@ fn objects_that_already_exist_are_adopted_not_duplicated() {
     let (s, _) = p.call(
         "POST",
         "/api/v2/users",
-        Some(json!({"name": "Seed Agent Two", "email": "Seed.Agent.Two@example.com", "divisionId": div["id"]})),
+        Some(json!({"name": "Seed Agent Two", "email": "Seed.Agent.Two@example.com", "divisionId": div["id"], "state": "active"})),
     );
     assert_eq!(s, 200);
     p.emulator.clear_requests();

@@ -167,9 +167,12 @@ fn a_deleted_user_is_restored_not_duplicated() {
     let (s, _) = p.call("DELETE", &format!("/api/v2/users/{id}"), None);
     assert!(s < 300);
 
+    // Deleted users are not listed (observation lists active and inactive users only):
+    // the plan says create, and the create's conflict finds the deleted user to restore.
     let plan = p.run(&["plan"]).expect(0);
     assert!(
-        plan.stdout.contains("~ deleted: true → false"),
+        plan.stdout
+            .contains("+ user \"seed.agent.two@example.com\""),
         "{}",
         plan.stdout
     );

@@ -82,8 +82,14 @@ impl Project {
                 std::fs::copy(e.path(), dir.path().join("seeds").join(e.file_name())).unwrap();
             }
         }
+        // Queue creates unpaced (a real org's default is 1 s apart) unless a test sets it.
+        let pacing = if env_extra.contains("queueCreateIntervalMs") {
+            ""
+        } else {
+            "    queueCreateIntervalMs: 0\n"
+        };
         let yaml = format!(
-            "environments:\n  emu:\n    apiUrl: {url}\n    loginUrl: {url}\n    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n{env_extra}",
+            "environments:\n  emu:\n    apiUrl: {url}\n    loginUrl: {url}\n    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n{pacing}{env_extra}",
             url = emulator.base_url()
         );
         std::fs::write(dir.path().join("genseed.yaml"), yaml).unwrap();

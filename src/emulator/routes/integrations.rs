@@ -408,14 +408,21 @@ pub(crate) static ACTIONS: Collection = Collection {
             None => check_action(st, b),
             Some(_) => Ok(()),
         },
-        // `config` only with `includeConfig=true` on reads.
-        render: |_, rq, mut v, _| {
+        // `config` only with `includeConfig=true` on reads; `contract` only on a read of
+        // one action with `expand=contract` (the listing has no `expand`: SDK
+        // getIntegrationsActions vs getIntegrationsAction).
+        render: |_, rq, mut v, listed| {
             let include = rq.q.get("includeConfig").is_some_and(|v| ieq(v, "true"));
+            let contract = !listed && rq.q.list("expand").iter().any(|e| ieq(e, "contract"));
             if rq.method == "GET"
-                && !include
                 && let Some(o) = v.as_object_mut()
             {
-                o.remove("config");
+                if !include {
+                    o.remove("config");
+                }
+                if !contract {
+                    o.remove("contract");
+                }
             }
             v
         },

@@ -21,6 +21,24 @@ pub(crate) const MAX_PER_CALL: usize = 100;
 /// Maximum page size of the members listing.
 pub(crate) const MAX_MEMBERS_PAGE_SIZE: usize = 100;
 
+/// Fields the queue listing leaves out and `GET /routing/queues/{id}` carries. Which
+/// fields the real listing omits is unconfirmed (the CX as Code provider reads every
+/// queue by id before it writes); the emulator drops these flow and routing references
+/// so that a client building its full-replacement PUT from a listing loses them, as it
+/// would against a real org that omits anything.
+pub(crate) const DETAIL_ONLY: &[&str] = &[
+    "bullseye",
+    "conditionalGroupRouting",
+    "queueFlow",
+    "emailInQueueFlow",
+    "messageInQueueFlow",
+    "whisperPrompt",
+    "onHoldPrompt",
+    "defaultScripts",
+    "outboundEmailAddress",
+    "outboundMessagingAddresses",
+];
+
 pub(crate) static QUEUES: Collection = Collection {
     uri: "/api/v2/routing/queues",
     word: "queue",
@@ -52,7 +70,15 @@ pub(crate) static QUEUES: Collection = Collection {
                 _ => Ok(()),
             }
         },
-        render: |st, rq, v, _| render(st, &v, rq.now),
+        render: |st, rq, v, listed| {
+            let mut v = render(st, &v, rq.now);
+            if listed && let Some(o) = v.as_object_mut() {
+                for k in DETAIL_ONLY {
+                    o.remove(*k);
+                }
+            }
+            v
+        },
         deleted: |st, id| {
             st.data.queue_members.remove(id);
             st.data.queue_wrapup_codes.remove(id);

@@ -86,11 +86,41 @@ pub(crate) static ROLES: Collection = Collection {
     },
 };
 
+/// Policies as the role holds them: one per domain and entity (actions of repeated
+/// entries merged), with the read fields of the SDK's `DomainPermissionPolicy`
+/// (`allowConditions`, `namedResources`). Whether the real API merges repeated entries
+/// is unconfirmed; merging is the harder case for a client that compares lists.
+fn stored_policies(given: Option<&Value>) -> Value {
+    let mut out: Vec<Value> = Vec::new();
+    for p in given.and_then(Value::as_array).into_iter().flatten() {
+        let actions = p["actionSet"].as_array().cloned().unwrap_or_default();
+        match out
+            .iter_mut()
+            .find(|o| o["domain"] == p["domain"] && o["entityName"] == p["entityName"])
+        {
+            Some(o) => {
+                let set = o["actionSet"].as_array_mut().expect("array");
+                for a in actions {
+                    if !set.contains(&a) {
+                        set.push(a);
+                    }
+                }
+            }
+            None => out.push(json!({
+                "domain": p["domain"], "entityName": p["entityName"], "actionSet": actions,
+                "allowConditions": p.get("allowConditions").cloned().unwrap_or(json!(false)),
+                "namedResources": p.get("namedResources").cloned().unwrap_or(json!([])),
+            })),
+        }
+    }
+    Value::Array(out)
+}
+
 fn build(_: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
     let mut v = json!({
         "name": b["name"], "description": opt_str(b, "description").unwrap_or(""),
         "permissions": b.get("permissions").cloned().unwrap_or(json!([])),
-        "permissionPolicies": b.get("permissionPolicies").cloned().unwrap_or(json!([])),
+        "permissionPolicies": stored_policies(b.get("permissionPolicies")),
     });
     match old {
         // `defaultRoleId` is reserved for built-in roles; ignored on create (unconfirmed).

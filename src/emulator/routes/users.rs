@@ -111,8 +111,9 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
             "A user with the email address [{email}] already exists"
         )));
     }
-    // Omitted state ⇒ "active" (real: active when invites are sent, else inactive; unconfirmed).
-    let state = opt_str(&b, "state").unwrap_or("active");
+    // Omitted state ⇒ inactive: the SDK's CreateUser says "Active if invites are sent,
+    // otherwise Inactive", and the emulator sends no invites.
+    let state = opt_str(&b, "state").unwrap_or("inactive");
     if state == "deleted" {
         return Err(ApiError::bad_request(
             "A user cannot be created in state [deleted]",
@@ -149,12 +150,22 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     Ok(Reply::json(render(st, &u, false, false)))
 }
 
+/// How deep the `state=inactive` listing can be paged: a page ending past this many
+/// users answers 400, as the real API does (the CX as Code provider stops its export of
+/// inactive users there, DEVTOOLING-862).
+pub(crate) const MAX_INACTIVE_LISTED: usize = 10_000;
+
 fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let state = rq.q.get("state").unwrap_or("active");
     if !["active", "inactive", "deleted", "any"].contains(&state) {
         return Err(ApiError::invalid_query(format!(
             "Value [{state}] is not valid for query parameter [state]"
+        )));
+    }
+    if state == "inactive" && p.number.saturating_mul(p.size) > MAX_INACTIVE_LISTED {
+        return Err(ApiError::bad_request(format!(
+            "Only the first {MAX_INACTIVE_LISTED} inactive users can be listed"
         )));
     }
     let mut items: Vec<Value> = st
