@@ -28,6 +28,7 @@ pub mod kinds;
 pub mod logging;
 pub mod manifest;
 pub mod plan;
+pub mod planfile;
 pub mod preflight;
 pub mod reconcile;
 pub mod report;
