@@ -456,14 +456,19 @@ pub fn reconcile_fresh(saved: &PlanFile, fresh: &Plan, resume: bool) -> Result<P
             || (now.action == Action::Adopt && planned.action != Action::Adopt);
         let same = fingerprint(now.observed_view.as_ref()) == s.fingerprint
             && observed_version(now) == s.observed_version;
-        if resume && done {
+        // Resuming, what this file's first run already did shows as done, or as an
+        // object it created (or deleted to replace) that is not finished yet: act on
+        // it as it is now; it is never created a second time.
+        let ours = planned.action == Action::Create
+            || (planned.action == Action::Replace && now.action == Action::Create);
+        if resume && (done || ours) {
             changes.push(Change {
                 tier: planned.tier,
                 ..(*now).clone()
             });
             continue;
         }
-        if same || (resume && planned.action == Action::Create) {
+        if same {
             changes.push(Change {
                 // The reviewed action; the fresh object to act on.
                 action: planned.action,
@@ -731,6 +736,31 @@ mod tests {
         let plan = reconcile_fresh(&f, &fresh4, true).unwrap();
         let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
         assert_eq!(actions, [Action::Adopt, Action::Noop, Action::Noop]);
+        // Resuming, a half-made object the plan creates is finished, never created
+        // again; one it updates that someone else changed is still refused.
+        let fresh5 = Plan {
+            changes: vec![
+                change("A", Action::Update, Some(json!({"name": "A"}))),
+                change(
+                    "B",
+                    Action::Update,
+                    Some(json!({"name": "B", "version": 9})),
+                ),
+            ],
+        };
+        assert_eq!(
+            reconcile_fresh(&f, &fresh5, true).unwrap_err(),
+            ["skill/B: it was changed in the org since the plan was made"]
+        );
+        let fresh6 = Plan {
+            changes: vec![
+                change("A", Action::Update, Some(json!({"name": "A"}))),
+                change("B", Action::Noop, Some(json!({"name": "B"}))),
+            ],
+        };
+        let plan = reconcile_fresh(&f, &fresh6, true).unwrap();
+        assert_eq!(plan.changes[0].action, Action::Update);
+        assert!(plan.changes[0].observed.is_some());
     }
 
     #[test]
