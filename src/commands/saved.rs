@@ -77,7 +77,13 @@ pub async fn prepare(
         },
     );
     if !moved.is_empty() {
-        return Err(refuse(path, &moved));
+        let mut e = refuse(path, &moved);
+        if manifests.is_some_and(|m| m.hash != file.manifests.hash) {
+            e = anyhow!(
+                "{e}\nhint: to apply this plan as it was reviewed anyway, add --ignore-manifest-changes"
+            );
+        }
+        return Err(e);
     }
     let conn = super::connect(&settings).await?;
     let mut ctx = reconcile::context(conn.client.clone());

@@ -125,6 +125,12 @@ fn edited_manifests_are_refused_unless_ignored_and_then_only_the_plan_runs() {
         apply_file(&p, &["--auto-approve"]),
         "the manifests changed since the plan was made: extra.yaml (new)",
     );
+    let hinted = apply_file(&p, &[]).expect(1);
+    assert!(
+        hinted.stderr.contains("add --ignore-manifest-changes"),
+        "{}",
+        hinted.stderr
+    );
     apply_file(&p, &["--ignore-manifest-changes"]).expect(0);
     assert_eq!(
         p.count("/api/v2/routing/skills", "name", "Added After Review"),
@@ -346,7 +352,7 @@ fn a_killed_apply_of_a_saved_plan_resumes_without_creating_twice() {
         None,
     );
     workload(&p, 30, 2);
-    save_plan(&p, 2);
+    let doc = save_plan(&p, 2);
     let path = plan_path(&p);
     let child = p
         .command(
@@ -377,10 +383,18 @@ fn a_killed_apply_of_a_saved_plan_resumes_without_creating_twice() {
     assert!(status.success());
     let killed = child.wait_with_output().unwrap();
     assert_ne!(killed.status.code(), Some(0));
-    let recorded = p.state().unwrap()["resources"].as_object().unwrap().len();
+    let state = p.state().unwrap();
+    // The state says which saved plan was running, so its own writes are not "moved".
+    assert_eq!(state["planId"], doc["planId"]);
+    assert!(state["serial"].as_u64().unwrap() > 1);
+    let recorded = state["resources"].as_object().unwrap().len();
     assert!(recorded < 35, "the kill came before the end ({recorded})");
     let run = apply_file(&p, &[]).expect(0);
     assert!(!run.stdout.contains("No changes"), "{}", run.stdout);
     assert_eq!(duplicates(&p.emulator.dump()), Vec::<String>::new());
     p.run(&["plan", "--detailed-exitcode"]).expect(0);
+    // A plain apply clears the mark (when it has something to do).
+    p.seed("more.yaml", "skills:\n  - name: After The Plan\n");
+    p.apply();
+    assert!(p.state().unwrap().get("planId").is_none());
 }
