@@ -442,6 +442,16 @@ pub fn reconcile_fresh(saved: &PlanFile, fresh: &Plan, resume: bool) -> Result<P
     for s in &saved.changes {
         let planned = &s.change;
         if planned.action == Action::Noop {
+            // Read again only when a change references it: it must still exist.
+            if let Some(now) = by_addr.get(planned.addr())
+                && planned.id.is_some()
+                && now.id.is_none()
+            {
+                moved.push(format!(
+                    "{}: the plan's changes reference it, but it was deleted from the org since",
+                    planned.addr()
+                ));
+            }
             changes.push(planned.clone());
             continue;
         }
@@ -736,6 +746,18 @@ mod tests {
         let plan = reconcile_fresh(&f, &fresh4, true).unwrap();
         let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
         assert_eq!(actions, [Action::Adopt, Action::Noop, Action::Noop]);
+        // An unchanged object that a change references must still exist.
+        let gone = Plan {
+            changes: vec![
+                change("A", Action::Create, None),
+                change("B", Action::Update, Some(before.clone())),
+                change("C", Action::Create, None),
+            ],
+        };
+        assert_eq!(
+            reconcile_fresh(&f, &gone, false).unwrap_err(),
+            ["skill/C: the plan's changes reference it, but it was deleted from the org since"]
+        );
         // Resuming, a half-made object the plan creates is finished, never created
         // again; one it updates that someone else changed is still refused.
         let fresh5 = Plan {
