@@ -237,6 +237,20 @@ fn a_plan_for_another_environment_is_refused() {
 }
 
 #[test]
+fn a_plan_for_another_org_is_refused() {
+    let p = Project::with_example();
+    let mut doc = save_plan(&p, 2);
+    doc["org"]["id"] = json!("another-org");
+    std::fs::write(plan_path(&p), doc.to_string()).unwrap();
+    p.emulator.clear_requests();
+    assert_refused(
+        &p,
+        apply_file(&p, &[]),
+        "the plan was made for org another-org, but environment `emu` now points at org",
+    );
+}
+
+#[test]
 fn not_a_plan_file_is_a_clear_error() {
     let p = Project::with_example();
     std::fs::write(
