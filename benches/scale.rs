@@ -7,6 +7,9 @@
 //! 2. `genseed apply` of M users into queues against the in-process emulator with no
 //!    rate limits: wall time, requests, requests per second; then a no-op re-plan.
 
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::Command;

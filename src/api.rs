@@ -9,13 +9,13 @@ use serde_json::Value;
 use crate::client::{ApiClient, ApiError, Idempotency, Method};
 
 /// How long a read of an object known to exist may keep answering 404.
-pub const READ_AFTER_WRITE: Duration = Duration::from_secs(30);
+pub(crate) const READ_AFTER_WRITE: Duration = Duration::from_secs(30);
 
 /// How long an accepted (202) create may take to finish.
 const ACCEPTED_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Meaningful calls over the client.
-pub trait ApiExt {
+pub(crate) trait ApiExt {
     /// POST a new object and return it. A lost answer is `ApiError::Ambiguous`; the
     /// caller looks the object up before trying again. A `202 Accepted` with a
     /// `Location` is polled until the object is there.

@@ -152,6 +152,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
+    /// Options every org-touching command shares.
     pub run: RunArgs,
 }
 
@@ -203,6 +204,7 @@ pub struct ApplyArgs {
     )]
     pub progress_interval_ms: u64,
     #[command(flatten)]
+    /// Options every org-touching command shares.
     pub run: RunArgs,
 }
 

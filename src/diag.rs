@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// The input is wrong; nothing is done.
     Error,
+    /// Worth knowing; does not stop the command.
     Warning,
 }
 
@@ -28,12 +30,16 @@ impl fmt::Display for Severity {
 /// A position in a source file; `line` and `col` are 1-based (col counts characters).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
+    /// The file.
     pub file: PathBuf,
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column (in characters).
     pub col: usize,
 }
 
 impl Location {
+    /// A location.
     pub fn new(file: impl Into<PathBuf>, line: usize, col: usize) -> Self {
         Location {
             file: file.into(),
@@ -52,15 +58,20 @@ impl fmt::Display for Location {
 /// One problem found in the user's input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
+    /// Where, when known.
     pub location: Option<Location>,
     /// JSON pointer of the offending value within its document, when known.
     pub pointer: Option<String>,
+    /// What is wrong.
     pub message: String,
+    /// What to do about it.
     pub hint: Option<String>,
 }
 
 impl Diagnostic {
+    /// An error.
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -71,6 +82,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning.
     pub fn warning(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -78,16 +90,19 @@ impl Diagnostic {
         }
     }
 
+    /// Set the location.
     pub fn at(mut self, location: impl Into<Option<Location>>) -> Self {
         self.location = location.into();
         self
     }
 
+    /// Set the JSON pointer of the value.
     pub fn with_pointer(mut self, pointer: impl Into<String>) -> Self {
         self.pointer = Some(pointer.into());
         self
     }
 
+    /// Set the hint.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -110,30 +125,37 @@ impl Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// None yet.
     pub fn new() -> Self {
         Diagnostics(Vec::new())
     }
 
+    /// Add one.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
 
+    /// Add several.
     pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
         self.0.extend(other);
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// How many.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether any is an error.
     pub fn has_errors(&self) -> bool {
         self.error_count() > 0
     }
 
+    /// How many errors.
     pub fn error_count(&self) -> usize {
         self.0
             .iter()
@@ -141,10 +163,12 @@ impl Diagnostics {
             .count()
     }
 
+    /// How many warnings.
     pub fn warning_count(&self) -> usize {
         self.0.len() - self.error_count()
     }
 
+    /// Each, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.0.iter()
     }
@@ -234,6 +258,7 @@ impl SourceCache {
         self.lock().insert(path.into(), Some(text.into()));
     }
 
+    /// The text of `path`, if cached.
     pub fn get(&self, path: &Path) -> Option<Arc<str>> {
         let mut files = self.lock();
         if let Some(entry) = files.get(path) {

@@ -11,7 +11,7 @@ use crate::kinds::{Addr, Declared, Ref, kind};
 
 /// A reference to an object no manifest declares.
 #[derive(Debug, Clone)]
-pub struct MissingRef {
+pub(crate) struct MissingRef {
     /// Index of the referring object.
     pub from: usize,
     /// The reference.
@@ -20,7 +20,7 @@ pub struct MissingRef {
 
 /// Why the objects cannot be ordered.
 #[derive(Debug, Clone)]
-pub enum GraphError {
+pub(crate) enum GraphError {
     /// References to undeclared objects (all of them).
     Missing(Vec<MissingRef>),
     /// A reference cycle, as the addresses along it (first = last).
@@ -28,7 +28,7 @@ pub enum GraphError {
 }
 
 /// The references of each declared object, resolved to indices.
-pub fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
+pub(crate) fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
     let index: HashMap<String, usize> = declared
         .iter()
         .enumerate()
@@ -60,7 +60,7 @@ pub fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
 }
 
 /// Tier of every object (0 = depends on nothing), or the first cycle found.
-pub fn tiers(declared: &[Declared]) -> Result<Vec<usize>, GraphError> {
+pub(crate) fn tiers(declared: &[Declared]) -> Result<Vec<usize>, GraphError> {
     let deps = edges(declared)?;
     tiers_of(&deps).map_err(|cycle| {
         GraphError::Cycle(
@@ -73,7 +73,7 @@ pub fn tiers(declared: &[Declared]) -> Result<Vec<usize>, GraphError> {
 }
 
 /// Tiers from an adjacency list; `Err` carries a cycle as indices (first = last).
-pub fn tiers_of(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+pub(crate) fn tiers_of(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,

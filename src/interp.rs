@@ -78,7 +78,10 @@ fn walk_mut(v: &mut Value, pointer: &str, f: &mut dyn FnMut(&str, &mut String)) 
 
 /// Substitute `${var.NAME}` in every string of `v`. Returns the undefined variables as
 /// (pointer of the string, NAME).
-pub fn substitute_vars(v: &mut Value, vars: &BTreeMap<String, String>) -> Vec<(String, String)> {
+pub(crate) fn substitute_vars(
+    v: &mut Value,
+    vars: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
     let mut missing = Vec::new();
     walk_mut(v, "", &mut |pointer, s| {
         if !s.contains("${var.") {
@@ -99,7 +102,7 @@ pub fn substitute_vars(v: &mut Value, vars: &BTreeMap<String, String>) -> Vec<(S
 }
 
 /// The `${KIND:KEY}` references in the strings of `v`, with their pointers.
-pub fn references(v: &Value) -> Vec<Ref> {
+pub(crate) fn references(v: &Value) -> Vec<Ref> {
     let mut out = Vec::new();
     let mut v = v.clone();
     walk_mut(&mut v, "", &mut |pointer, s| {
@@ -118,7 +121,7 @@ pub fn references(v: &Value) -> Vec<Ref> {
 /// The `${KIND:KEY}` placeholders of `v` that sit in a string none of `resolved` (the
 /// pointers of the strings a kind interpolates) names: they would reach the org as
 /// written. Returns (pointer of the string, the placeholder's text).
-pub fn uninterpolated(v: &Value, resolved: &[Ref]) -> Vec<(String, String)> {
+pub(crate) fn uninterpolated(v: &Value, resolved: &[Ref]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut v = v.clone();
     walk_mut(&mut v, "", &mut |pointer, s| {
@@ -135,7 +138,7 @@ pub fn uninterpolated(v: &Value, resolved: &[Ref]) -> Vec<(String, String)> {
 }
 
 /// `v` with every `${KIND:KEY}` replaced by the object's ID.
-pub fn resolve(v: &Value, resolver: &Resolver) -> Result<Value, KindError> {
+pub(crate) fn resolve(v: &Value, resolver: &Resolver) -> Result<Value, KindError> {
     let mut v = v.clone();
     let mut err = None;
     walk_mut(&mut v, "", &mut |_, s| {
@@ -157,7 +160,7 @@ pub fn resolve(v: &Value, resolver: &Resolver) -> Result<Value, KindError> {
 }
 
 /// `v` with references in their canonical view form, `${kind:normalized key}`.
-pub fn normalize(v: &Value) -> Value {
+pub(crate) fn normalize(v: &Value) -> Value {
     let mut v = v.clone();
     walk_mut(&mut v, "", &mut |_, s| {
         *s = rewrite(s, |inner| {
@@ -169,7 +172,7 @@ pub fn normalize(v: &Value) -> Value {
 
 /// `v` (read from the org) with every ID the resolver knows written as
 /// `${kind:normalized key}`, so it compares with [`normalize`]d declarations.
-pub fn unresolve(v: &Value, resolver: &Resolver) -> Value {
+pub(crate) fn unresolve(v: &Value, resolver: &Resolver) -> Value {
     let mut v = v.clone();
     walk_mut(&mut v, "", &mut |_, s| {
         let mut out = String::with_capacity(s.len());

@@ -16,24 +16,24 @@
 //! registered in `kinds::KINDS`). `emulator` is an in-process Genesys Cloud API that
 //! shares nothing with the client side but the wire format.
 
-pub mod api;
+pub(crate) mod api;
 pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod diag;
 pub mod emulator;
-pub mod graph;
-pub mod interp;
+pub(crate) mod graph;
+pub(crate) mod interp;
 pub mod kinds;
 pub mod logging;
 pub mod manifest;
-pub mod plan;
-pub mod planfile;
-pub mod preflight;
-pub mod reconcile;
-pub mod report;
-pub mod settings;
+pub(crate) mod plan;
+pub(crate) mod planfile;
+pub(crate) mod preflight;
+pub(crate) mod reconcile;
+pub(crate) mod report;
+pub(crate) mod settings;
 pub mod spec;
-pub mod state;
-pub mod suggest;
+pub(crate) mod state;
+pub(crate) mod suggest;
 pub mod validate;

@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The last resort for an error nothing else reported; all other output goes through
+// the report layer.
+#[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
     let cli = genseed::cli::Cli::parse();
     genseed::logging::init(cli.verbose, cli.quiet);

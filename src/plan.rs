@@ -129,7 +129,7 @@ impl Plan {
 /// it was computed for, every change, and the counts.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PlanDoc<'a> {
+pub(crate) struct PlanDoc<'a> {
     /// The format's version; bumped when a field changes meaning.
     pub format_version: u32,
     /// The environment name.
@@ -147,7 +147,7 @@ pub struct PlanDoc<'a> {
 
 /// An org's ID and name.
 #[derive(Debug, Serialize)]
-pub struct OrgRef<'a> {
+pub(crate) struct OrgRef<'a> {
     /// The org ID.
     pub id: &'a str,
     /// The org name.
@@ -156,7 +156,7 @@ pub struct OrgRef<'a> {
 
 impl<'a> PlanDoc<'a> {
     /// The document of `plan`, computed for org `org_id` of environment `env`.
-    pub fn new(plan: &'a Plan, org_id: &'a str, org_name: &'a str, env: &'a str) -> Self {
+    pub(crate) fn new(plan: &'a Plan, org_id: &'a str, org_name: &'a str, env: &'a str) -> Self {
         PlanDoc {
             format_version: 1,
             env,
@@ -172,7 +172,7 @@ impl<'a> PlanDoc<'a> {
 }
 
 /// Decide the action for one object.
-pub fn decide(observed_exists: bool, in_state: bool, diffs: &[FieldDiff]) -> Action {
+pub(crate) fn decide(observed_exists: bool, in_state: bool, diffs: &[FieldDiff]) -> Action {
     match (observed_exists, diffs.is_empty(), in_state) {
         (false, _, _) => Action::Create,
         (true, false, _) => Action::Update,

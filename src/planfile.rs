@@ -28,15 +28,15 @@ use crate::state::State;
 use crate::validate::Loaded;
 
 /// The plan file format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// How old a saved plan may be by default before `apply FILE` refuses it.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// A saved plan.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PlanFile {
+pub(crate) struct PlanFile {
     /// [`FORMAT_VERSION`] at the time of writing.
     pub format_version: u32,
     /// A random id of this plan (an interrupted `apply FILE` records it in the state
@@ -68,7 +68,7 @@ pub struct PlanFile {
 
 /// An org's id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrgInfo {
+pub(crate) struct OrgInfo {
     /// The org id.
     pub id: String,
     /// The org name.
@@ -77,7 +77,7 @@ pub struct OrgInfo {
 
 /// The state a plan was computed against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StateBinding {
+pub(crate) struct StateBinding {
     /// Its serial (0: no state file yet).
     pub serial: u64,
     /// Its lineage (none before its first save).
@@ -88,7 +88,7 @@ pub struct StateBinding {
 /// Hashes of the manifests: one over everything, and one per file (to name what
 /// changed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestDigest {
+pub(crate) struct ManifestDigest {
     /// SHA-256 over every file and the declared objects as loaded (variables
     /// substituted), hex.
     pub hash: String,
@@ -99,7 +99,7 @@ pub struct ManifestDigest {
 /// One change of a saved plan.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SavedChange {
+pub(crate) struct SavedChange {
     /// The change, as `plan --json` shows it.
     #[serde(flatten)]
     pub change: Change,
@@ -114,7 +114,7 @@ pub struct SavedChange {
 
 /// Errors reading a plan file.
 #[derive(Debug, thiserror::Error)]
-pub enum PlanFileError {
+pub(crate) enum PlanFileError {
     /// The file cannot be read.
     #[error("cannot read the plan file {path}: {cause}")]
     Read {
@@ -150,7 +150,7 @@ pub enum PlanFileError {
 impl PlanFile {
     /// The saved form of `plan`, computed for `org` of environment `env` against
     /// `state` and the manifests digested in `manifests`, at `now` (Unix seconds).
-    pub fn new(
+    pub(crate) fn new(
         plan: &Plan,
         env: &str,
         org: OrgInfo,
@@ -195,21 +195,21 @@ impl PlanFile {
     }
 
     /// The plan it holds (the observed objects are not saved: apply reads them again).
-    pub fn plan(&self) -> Plan {
+    pub(crate) fn plan(&self) -> Plan {
         Plan {
             changes: self.changes.iter().map(|s| s.change.clone()).collect(),
         }
     }
 
     /// The JSON text of the file.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).expect("a plan file serializes");
         text.push('\n');
         text
     }
 
     /// Read and parse a plan file.
-    pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
+    pub(crate) fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
         let text = std::fs::read_to_string(path).map_err(|cause| PlanFileError::Read {
             path: path.to_path_buf(),
             cause,
@@ -253,7 +253,7 @@ fn observed_version(c: &Change) -> Option<Value> {
 }
 
 /// SHA-256 (hex) of a value in canonical form (object keys sorted), or none.
-pub fn fingerprint(view: Option<&Value>) -> Option<String> {
+pub(crate) fn fingerprint(view: Option<&Value>) -> Option<String> {
     view.map(|v| {
         let mut text = String::new();
         canonical(v, &mut text);
@@ -299,7 +299,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Digest the loaded manifests: every seed file and every CSV file they pull rows from
 /// (paths relative to `seeds`), and the declared objects as loaded, so that a changed
 /// variable counts too.
-pub fn digest(loaded: &Loaded, seeds: &Path) -> ManifestDigest {
+pub(crate) fn digest(loaded: &Loaded, seeds: &Path) -> ManifestDigest {
     let mut paths: Vec<&PathBuf> = loaded
         .files
         .iter()
@@ -337,7 +337,7 @@ pub fn digest(loaded: &Loaded, seeds: &Path) -> ManifestDigest {
 }
 
 /// What `apply FILE` checks before contacting the org.
-pub struct Binding<'a> {
+pub(crate) struct Binding<'a> {
     /// The environment of this run.
     pub env: &'a str,
     /// The state as loaded now.
@@ -351,14 +351,14 @@ pub struct Binding<'a> {
 }
 
 /// Whether running the file again resumes an interrupted `apply FILE` of it.
-pub fn resuming(file: &PlanFile, state: &State) -> bool {
+pub(crate) fn resuming(file: &PlanFile, state: &State) -> bool {
     state.plan_id.as_deref() == Some(file.plan_id.as_str())
         && (file.state.lineage.is_none() || file.state.lineage == state.lineage)
 }
 
 /// Everything that moved since the plan was made (empty: it still holds), short of
 /// the org's objects, which [`reconcile_fresh`] checks.
-pub fn check_binding(file: &PlanFile, now: &Binding) -> Vec<String> {
+pub(crate) fn check_binding(file: &PlanFile, now: &Binding) -> Vec<String> {
     let mut moved = Vec::new();
     if file.env != now.env {
         moved.push(format!(
@@ -435,7 +435,11 @@ pub fn check_binding(file: &PlanFile, now: &Binding) -> Vec<String> {
 /// the kill came before the state write), and objects the plan creates may be found
 /// half made (created, members not all added yet); an object the plan updates that
 /// differs from both the plan's starting point and the manifests is still refused.
-pub fn reconcile_fresh(saved: &PlanFile, fresh: &Plan, resume: bool) -> Result<Plan, Vec<String>> {
+pub(crate) fn reconcile_fresh(
+    saved: &PlanFile,
+    fresh: &Plan,
+    resume: bool,
+) -> Result<Plan, Vec<String>> {
     let by_addr: BTreeMap<&Addr, &Change> = fresh.changes.iter().map(|c| (c.addr(), c)).collect();
     let mut moved = Vec::new();
     let mut changes = Vec::with_capacity(saved.changes.len());
@@ -511,7 +515,7 @@ pub fn reconcile_fresh(saved: &PlanFile, fresh: &Plan, resume: bool) -> Result<P
 }
 
 /// Parse a duration such as `24h`, `90m`, `30s`, `2d` (a bare number is seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (n, unit) = t.split_at(split);
@@ -544,7 +548,7 @@ fn human(secs: u64) -> String {
 }
 
 /// Unix seconds as RFC 3339 UTC (`2026-01-31T12:00:00Z`).
-pub fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -566,7 +570,7 @@ pub fn rfc3339(secs: u64) -> String {
 }
 
 /// Now, in seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 /// A URL that failed its probe.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Unreachable {
+pub(crate) struct Unreachable {
     /// The object that names it (e.g. `data-action/Notify CRM`).
     pub owner: String,
     /// The URL probed.
@@ -24,7 +24,7 @@ pub struct Unreachable {
 }
 
 /// The probe-able part of a URL template: up to the first Velocity placeholder.
-pub fn probe_url(template: &str) -> &str {
+pub(crate) fn probe_url(template: &str) -> &str {
     let cut = ["${", "$!{"]
         .iter()
         .filter_map(|m| template.find(m))
@@ -34,14 +34,14 @@ pub fn probe_url(template: &str) -> &str {
 }
 
 /// The URL template of a data action's `config` (`request.requestUrlTemplate`).
-pub fn url_template(config: &Value) -> Option<&str> {
+pub(crate) fn url_template(config: &Value) -> Option<&str> {
     config
         .pointer("/request/requestUrlTemplate")
         .and_then(Value::as_str)
 }
 
 /// Probe every `(owner, url template)`; return the failures, all of them.
-pub async fn check(targets: &[(String, String)], timeout: Duration) -> Vec<Unreachable> {
+pub(crate) async fn check(targets: &[(String, String)], timeout: Duration) -> Vec<Unreachable> {
     let client = match reqwest::Client::builder()
         .connect_timeout(timeout)
         .timeout(timeout)
@@ -100,7 +100,7 @@ where
 }
 
 /// Probe one URL: `Ok(status)` when an HTTP server answered.
-pub async fn probe(client: &reqwest::Client, url: &str) -> Result<u16, String> {
+pub(crate) async fn probe(client: &reqwest::Client, url: &str) -> Result<u16, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err("not an http(s) URL with a host".into());
@@ -148,7 +148,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// The failures as one message listing them all.
-pub fn render(failures: &[Unreachable]) -> String {
+pub(crate) fn render(failures: &[Unreachable]) -> String {
     let mut out = format!(
         "{} target URL{} cannot be reached:\n",
         failures.len(),

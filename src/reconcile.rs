@@ -44,7 +44,7 @@ pub struct Observed {
 
 /// Observe the org: who it is, its home division, and every kind the manifests use.
 /// Registers every ID with the context's resolver and sets its home division.
-pub async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observed, KindError> {
+pub(crate) async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observed, KindError> {
     let org = ctx.client.get("/api/v2/organizations/me", &[]).await?;
     let org_id = str_field(&org, "id")
         .ok_or_else(|| KindError::Other("the org answered without an id".into()))?
@@ -83,7 +83,7 @@ pub async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observed, K
 
 /// Build the plan from what is declared, what was observed and what the state knows.
 /// Pure: no I/O.
-pub fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan {
+pub(crate) fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan {
     let empty = ObservedMap::new();
     let mut changes = Vec::with_capacity(desired.declared.len());
     for (i, d) in desired.declared.iter().enumerate() {
@@ -139,7 +139,7 @@ pub fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan {
 }
 
 /// Whether the dotted `path` is one of `fields` or below one.
-pub fn under_any(path: &str, fields: &[&str]) -> bool {
+pub(crate) fn under_any(path: &str, fields: &[&str]) -> bool {
     fields.iter().any(|f| {
         path.strip_prefix(f)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
@@ -149,7 +149,7 @@ pub fn under_any(path: &str, fields: &[&str]) -> bool {
 /// Keep only the changes of kinds `selectors` name (`--only`: a group such as
 /// `integrations`, a kind name or a manifest key). Objects outside the selection that
 /// selected ones reference must already exist in the org; the missing ones are returned.
-pub fn select(plan: &mut Plan, selectors: &[String]) -> Vec<String> {
+pub(crate) fn select(plan: &mut Plan, selectors: &[String]) -> Vec<String> {
     if selectors.is_empty() {
         return Vec::new();
     }
@@ -176,7 +176,7 @@ pub fn select(plan: &mut Plan, selectors: &[String]) -> Vec<String> {
 }
 
 /// Hooks for showing progress; the binary implements them with indicatif.
-pub trait Progress: Send + Sync {
+pub(crate) trait Progress: Send + Sync {
     /// Apply is about to run `total` changes.
     fn begin(&self, _total: usize) {}
     /// One change started.
@@ -187,13 +187,9 @@ pub trait Progress: Send + Sync {
     fn end(&self) {}
 }
 
-/// No progress output.
-pub struct Silent;
-impl Progress for Silent {}
-
 /// The outcome of one apply.
 #[derive(Debug, Default, Clone)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Created objects (addresses).
     pub created: usize,
     /// Updated objects.
@@ -218,13 +214,13 @@ pub struct Summary {
 
 impl Summary {
     /// Whether the run reached its goal.
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.failed.is_empty() && self.skipped.is_empty() && !self.interrupted
     }
 }
 
 /// The state, shared by the tasks of an apply and saved after every change.
-pub struct StateWriter {
+pub(crate) struct StateWriter {
     paths: StatePaths,
     state: Mutex<State>,
     /// A save failed: changes made from now on could not be recorded either.
@@ -233,7 +229,7 @@ pub struct StateWriter {
 
 impl StateWriter {
     /// Wrap a loaded state.
-    pub fn new(paths: StatePaths, state: State) -> Self {
+    pub(crate) fn new(paths: StatePaths, state: State) -> Self {
         StateWriter {
             paths,
             state: Mutex::new(state),
@@ -242,12 +238,12 @@ impl StateWriter {
     }
 
     /// Whether a save has failed (apply then starts no further change).
-    pub fn broken(&self) -> bool {
+    pub(crate) fn broken(&self) -> bool {
         self.broken.load(Ordering::SeqCst)
     }
 
     /// Record an object's ID and write the file (atomically).
-    pub fn record(&self, addr: &Addr, id: &str) -> Result<(), state::StateError> {
+    pub(crate) fn record(&self, addr: &Addr, id: &str) -> Result<(), state::StateError> {
         let entry = Resource::new(addr.kind, &addr.key, id);
         let mut s = self.state.lock().expect("state lock");
         if s.resources.get(&addr.id_key()) == Some(&entry) {
@@ -262,7 +258,7 @@ impl StateWriter {
     }
 
     /// Set the org id and write the file.
-    pub fn set_org(&self, org_id: &str) -> Result<(), state::StateError> {
+    pub(crate) fn set_org(&self, org_id: &str) -> Result<(), state::StateError> {
         let mut s = self.state.lock().expect("state lock");
         if s.org_id.as_deref() == Some(org_id) {
             return Ok(());
@@ -273,7 +269,7 @@ impl StateWriter {
 }
 
 /// Apply options.
-pub struct ApplyOptions {
+pub(crate) struct ApplyOptions {
     /// Changes running at once within a tier.
     pub parallelism: usize,
     /// Set (e.g. by Ctrl-C) to stop starting new changes.
@@ -282,7 +278,7 @@ pub struct ApplyOptions {
 
 /// Execute the plan. Never returns early on a failed change: every failure is
 /// collected, and everything that does not depend on it still runs.
-pub async fn apply(
+pub(crate) async fn apply(
     ctx: &Ctx,
     plan: &Plan,
     writer: Arc<StateWriter>,
@@ -417,7 +413,7 @@ async fn run_one(ctx: &Ctx, change: &Change, writer: &StateWriter) -> Result<(),
 }
 
 /// A fresh context for one run.
-pub fn context(client: ApiClient) -> Ctx {
+pub(crate) fn context(client: ApiClient) -> Ctx {
     Ctx {
         client,
         resolver: Arc::new(Resolver::default()),

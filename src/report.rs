@@ -6,22 +6,25 @@
 //! it), and deterministic (the plan is already sorted). No secret ever reaches this
 //! module: views hold names and declared values only.
 
-pub mod json;
+// The report layer is the one place that prints (see the lints in Cargo.toml).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub(crate) mod json;
 mod progress;
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
 
-pub use crate::cli::ColorChoice;
+pub(crate) use crate::cli::ColorChoice;
 use crate::client::ClientStats;
 use crate::plan::{Action, Change, Plan};
 use crate::reconcile::Summary;
-pub use progress::{ConsoleProgress, ProgressConfig, StatsSource};
+pub(crate) use progress::{ConsoleProgress, ProgressConfig};
 
 /// How much to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     /// Errors and the summary only.
     Quiet,
     /// The default.
@@ -32,7 +35,7 @@ pub enum Verbosity {
 
 /// Whether to colour a stream: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then
 /// whether the stream is a terminal.
-pub fn use_colour(choice: ColorChoice, no_color: bool, force: bool, terminal: bool) -> bool {
+pub(crate) fn use_colour(choice: ColorChoice, no_color: bool, force: bool, terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -43,7 +46,7 @@ pub fn use_colour(choice: ColorChoice, no_color: bool, force: bool, terminal: bo
 /// ANSI colour for one stream, or none. Colour only wraps text: the output without
 /// it is the same, character for character.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Style {
+pub(crate) struct Style {
     /// Emit colour codes.
     pub colour: bool,
 }
@@ -87,7 +90,7 @@ impl Style {
 
 /// How to show things for one run of the binary.
 #[derive(Debug, Clone, Copy)]
-pub struct Ui {
+pub(crate) struct Ui {
     /// How much.
     pub verbosity: Verbosity,
     /// Colour on stdout.
@@ -101,12 +104,12 @@ pub struct Ui {
 }
 
 /// Data for a person or a pipeline: stdout.
-pub fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     print!("{text}");
 }
 
 /// One JSON document on stdout.
-pub fn out_json(doc: &Value) {
+pub(crate) fn out_json(doc: &Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(doc).expect("a JSON value serializes")
@@ -114,12 +117,12 @@ pub fn out_json(doc: &Value) {
 }
 
 /// Messages about the run: stderr.
-pub fn err(text: &str) {
+pub(crate) fn err(text: &str) {
     eprint!("{text}");
 }
 
 /// An error, with its `hint:` lines, on stderr (or as JSON on stdout with `--json`).
-pub fn error(ui: &Ui, message: &str) {
+pub(crate) fn error(ui: &Ui, message: &str) {
     if ui.json {
         out_json(&json::error(message));
         return;
@@ -136,7 +139,7 @@ pub fn error(ui: &Ui, message: &str) {
 }
 
 /// A warning on stderr (not with `-q`, which prints only errors and the summary).
-pub fn warning(ui: &Ui, message: &str) {
+pub(crate) fn warning(ui: &Ui, message: &str) {
     if ui.verbosity == Verbosity::Quiet {
         return;
     }
@@ -161,7 +164,7 @@ fn describe(change: &Change) -> String {
 }
 
 /// The plan as text.
-pub fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String {
+pub(crate) fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String {
     let st = ui.out;
     let mut out = String::new();
     let _ = writeln!(out, "Org {org} (environment `{env}`)");
@@ -239,7 +242,7 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String {
 
 /// What `validate` found, as text: files, objects, what plan will count, tiers, and
 /// the CSV files the manifests named.
-pub fn render_validated(v: &json::Validated) -> String {
+pub(crate) fn render_validated(v: &json::Validated) -> String {
     let n =
         |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
     let mut out = format!(
@@ -271,7 +274,7 @@ const EXAMPLES: usize = 5;
 /// The apply summary as text. Failures are listed in full; changes skipped because of
 /// a failure and changes an interrupt kept from starting are counted, with a few
 /// examples (all of them with `-v`).
-pub fn render_summary(summary: &Summary, stats: &ClientStats, ui: &Ui) -> String {
+pub(crate) fn render_summary(summary: &Summary, stats: &ClientStats, ui: &Ui) -> String {
     let st = ui.out;
     let mut out = String::new();
     let headline = if summary.interrupted {
@@ -351,7 +354,7 @@ fn list_bounded(out: &mut String, label: &str, items: &[String], all: bool) {
 }
 
 /// One line of request statistics.
-pub fn render_stats(stats: &ClientStats) -> String {
+pub(crate) fn render_stats(stats: &ClientStats) -> String {
     format!(
         "Requests: {} sent, {} retried, {} rate-limited (429); {:.1} s spent waiting on rate limits by all requests together.",
         stats.requests,

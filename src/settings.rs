@@ -26,12 +26,12 @@ use serde::Deserialize;
 use crate::client::{RateLimit, Secret};
 
 /// The environment that needs no credentials.
-pub const LOCAL_ENV: &str = "local";
+pub(crate) const LOCAL_ENV: &str = "local";
 
 /// `genseed.yaml`.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ProjectFile {
+pub(crate) struct ProjectFile {
     /// The seeds folder, relative to the project (default `seeds/`).
     #[serde(default)]
     pub seeds: Option<String>,
@@ -43,7 +43,7 @@ pub struct ProjectFile {
 /// One environment of `genseed.yaml`.
 #[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct EnvFile {
+pub(crate) struct EnvFile {
     /// Use the embedded emulator (no credentials).
     #[serde(default)]
     pub emulator: bool,
@@ -245,7 +245,7 @@ impl Settings {
 /// Read the secrets named by the manifests (e.g. a data-action integration's basic-auth
 /// password) from environment variables: the values found, and the names of the unset
 /// or empty variables.
-pub fn read_secrets<'a>(
+pub(crate) fn read_secrets<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> (BTreeMap<String, Secret>, Vec<String>) {
     let mut found = BTreeMap::new();

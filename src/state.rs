@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// The state format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Errors of the state layer; each names the path involved.
 #[derive(Debug, thiserror::Error)]
-pub enum StateError {
+pub(crate) enum StateError {
     /// Reading, writing or renaming failed.
     // The cause is part of the message and deliberately not the error's `source`, so an
     // error chain does not print it twice.
@@ -194,7 +194,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
 }
 
 /// Read the state of an environment; a missing file is an empty state.
-pub fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
+pub(crate) fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
     let text = match fs::read_to_string(&paths.file) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(env)),
@@ -241,7 +241,7 @@ pub fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
 ///
 /// Any other file a run writes as it goes (such as a journal) should be checked the same
 /// way, with [`check_folder_writable`] on its folder.
-pub fn check_writable(paths: &StatePaths, state: &State) -> Result<(), StateError> {
+pub(crate) fn check_writable(paths: &StatePaths, state: &State) -> Result<(), StateError> {
     let dir = paths.file.parent().unwrap_or(Path::new("."));
     let size = serde_json::to_vec_pretty(state).map_or(0, |j| j.len());
     // Room for the state and its backup as they grow during the run.
@@ -259,7 +259,11 @@ pub fn check_writable(paths: &StatePaths, state: &State) -> Result<(), StateErro
 
 /// Writes `bytes` bytes to a temp file (named `prefix…`) in `dir`, syncs it, renames it
 /// once and removes it: what every atomic write there will need.
-pub fn check_folder_writable(dir: &Path, prefix: &str, bytes: usize) -> Result<(), StateError> {
+pub(crate) fn check_folder_writable(
+    dir: &Path,
+    prefix: &str,
+    bytes: usize,
+) -> Result<(), StateError> {
     let not_writable = |path: &Path| {
         let path = path.to_path_buf();
         move |cause| StateError::NotWritable { path, cause }
@@ -324,7 +328,7 @@ fn remove_stale_temp_files(paths: &StatePaths) {
 /// Write `state` atomically: bump the serial, keep the previous file as a backup, write
 /// a temp file in the same folder, fsync it, rename it over the state file, and fsync
 /// the folder so the rename survives a crash.
-pub fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
+pub(crate) fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
     let dir = paths.file.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir))?;
     state.serial += 1;
@@ -354,7 +358,7 @@ fn new_lineage() -> String {
 
 /// The process holding a lock, as written into the lock file (`pid N since UNIX-SECS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockHolder {
+pub(crate) struct LockHolder {
     /// Its process id.
     pub pid: u32,
     /// When it took the lock, in seconds since the Unix epoch.
@@ -394,12 +398,12 @@ fn holder_part(holder: &Option<LockHolder>) -> String {
 
 /// An exclusive lock on an environment, held until dropped (or the process dies).
 #[derive(Debug)]
-pub struct StateLock {
+pub(crate) struct StateLock {
     _file: File,
 }
 
 /// Take the environment's lock without waiting.
-pub fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
+pub(crate) fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
     let dir = paths.lock.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir))?;
     let file = OpenOptions::new()
@@ -541,6 +545,51 @@ mod tests {
         let paths = StatePaths::new(dir.path(), "dev");
         fs::create_dir(&paths.file).unwrap();
         assert!(check_writable(&paths, &State::new("dev")).is_err());
+    }
+
+    /// A tiny tmpfs mounted for one test, unmounted when dropped.
+    struct TinyDisk(tempfile::TempDir);
+
+    impl TinyDisk {
+        /// `None` where mounting is not allowed (not root, no tmpfs).
+        fn mount() -> Option<TinyDisk> {
+            let dir = tempfile::tempdir().ok()?;
+            let mounted = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+                .arg(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status();
+            mounted.is_ok_and(|s| s.success()).then_some(TinyDisk(dir))
+        }
+    }
+
+    impl Drop for TinyDisk {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg(self.0.path())
+                .status();
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_found_before_the_first_change() {
+        let Some(disk) = TinyDisk::mount() else {
+            return; // cannot mount here; the other writability checks still run
+        };
+        let paths = StatePaths::new(&disk.0.path().join("state"), "dev");
+        let mut s = State::new("dev");
+        s.org_id = Some("org".into());
+        save(&paths, &mut s).unwrap();
+        let filler = vec![b'x'; 40 * 1024];
+        fs::write(disk.0.path().join("filler"), filler).unwrap();
+        let err = check_writable(&paths, &s).unwrap_err();
+        assert!(matches!(err, StateError::NotWritable { .. }), "{err}");
+        // Nothing left behind, the state intact.
+        assert_eq!(
+            fs::read_dir(disk.0.path().join("state")).unwrap().count(),
+            1
+        );
+        assert_eq!(load(&paths, "dev").unwrap(), s);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 /// The candidate closest to `input`, if one is close enough to be a likely typo.
 /// Ties go to the first candidate given; an exact (case-insensitive) match is never
 /// "suggested" (the caller would not be asking).
-pub fn did_you_mean<S: AsRef<str>>(
+pub(crate) fn did_you_mean<S: AsRef<str>>(
     input: &str,
     candidates: impl IntoIterator<Item = S>,
 ) -> Option<String> {
@@ -39,7 +39,10 @@ pub fn did_you_mean<S: AsRef<str>>(
 }
 
 /// `did you mean `X`?` for a hint line, or `None` when nothing is close.
-pub fn hint<S: AsRef<str>>(input: &str, candidates: impl IntoIterator<Item = S>) -> Option<String> {
+pub(crate) fn hint<S: AsRef<str>>(
+    input: &str,
+    candidates: impl IntoIterator<Item = S>,
+) -> Option<String> {
     did_you_mean(input, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 

@@ -143,6 +143,11 @@ pub fn load_with_vars(
     {
         match graph::edges(&declared) {
             Err(GraphError::Missing(missing)) => {
+                // Declared keys by kind, for "did you mean".
+                let mut keys: HashMap<&str, Vec<&str>> = HashMap::new();
+                for d in &declared {
+                    keys.entry(d.addr.kind).or_default().push(&d.addr.key);
+                }
                 for m in missing {
                     let d = &declared[m.from];
                     let target = &m.reference.target;
@@ -154,15 +159,24 @@ pub fn load_with_vars(
                         .and_then(|k| k.missing_ref_hint())
                         .map(|h| format!("; {h}"))
                         .unwrap_or_default();
+                    let near = keys.get(target.kind).and_then(|known| {
+                        crate::suggest::did_you_mean(&target.key, known.iter().copied())
+                    });
+                    let hint = match near {
+                        Some(near) => format!(
+                            "did you mean `{near}`? Otherwise declare it under `{section}:`{extra}"
+                        ),
+                        None => format!(
+                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{extra}"
+                        ),
+                    };
                     diags.push(
                         Diagnostic::error(format!(
                             "{} `{}` is not declared in any manifest",
                             target.kind, target.key
                         ))
                         .at(locator.at(&d.origin, &m.reference.field))
-                        .with_hint(format!(
-                            "declare it under `{section}:` (names are matched case-insensitively), or fix the spelling{extra}"
-                        )),
+                        .with_hint(hint),
                     );
                 }
             }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::config::Secret;
-use super::error::{ApiError, StatusLine, error_chain, parse_error_body};
+use super::error::{ApiError, StatusLine, error_chain, parse_error_body, root_cause};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::stats::Stats;
 
@@ -31,7 +31,7 @@ pub(crate) struct AccessToken {
 }
 
 impl AccessToken {
-    pub fn is_fresh(&self, now: Instant) -> bool {
+    pub(super) fn is_fresh(&self, now: Instant) -> bool {
         now < self.refresh_at
     }
 }
@@ -61,7 +61,7 @@ pub(crate) struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(
+    pub(super) fn new(
         http: reqwest::Client,
         login_base: &str,
         client_id: String,
@@ -92,7 +92,7 @@ impl Authenticator {
     /// Fetch a new token, retrying rate limits, 5xx and transport errors with jittered
     /// exponential backoff until `deadline`. Bad credentials fail at once with
     /// [`ApiError::Auth`].
-    pub async fn fetch(
+    pub(super) async fn fetch(
         &self,
         started: Instant,
         deadline: Instant,
@@ -123,7 +123,7 @@ impl Authenticator {
                 Err(e) if e.is_connect() && self.reach.give_up_after_connect_failure() => {
                     return Err(ApiError::Unreachable {
                         url: self.token_url.clone(),
-                        message: error_chain(&e),
+                        message: root_cause(&e),
                     });
                 }
                 Ok(resp) => {
@@ -180,7 +180,7 @@ impl Authenticator {
         let exp = backoff.next().unwrap_or(self.policy.cap);
         let wait = match server_wait {
             Some(ra) => self.policy.retry_after_wait(ra, fastrand::f64()),
-            None => exp,
+            None => self.reach.first_contact_wait(exp),
         };
         if Instant::now() + wait >= deadline {
             return Err(self.deadline_error(started, deadline, last));

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wrap a secret value; it is never shown again except through `expose`.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
@@ -50,11 +51,14 @@ impl fmt::Display for Secret {
 /// `"1000/h"`, `"10/500ms"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Requests allowed per window.
     pub requests: u32,
+    /// The window.
     pub per: Duration,
 }
 
 impl RateLimit {
+    /// `requests` per minute.
     pub const fn per_minute(requests: u32) -> Self {
         RateLimit {
             requests,
@@ -96,7 +100,9 @@ impl fmt::Display for RateLimit {
     "invalid rate limit {input:?}: {reason} (expected e.g. \"300/min\", \"50/s\", \"300/60s\")"
 )]
 pub struct RateLimitParseError {
+    /// What was given.
     pub input: String,
+    /// Why it is not a rate.
     pub reason: &'static str,
 }
 
@@ -151,7 +157,9 @@ pub struct ClientConfig {
     pub api_base: String,
     /// e.g. `https://login.usw2.pure.cloud`; the token endpoint is `{login_base}/oauth/token`.
     pub login_base: String,
+    /// The OAuth client id.
     pub client_id: String,
+    /// The OAuth client secret (never logged).
     pub client_secret: Secret,
     /// Client-side limit per access token; `None` turns the limiter off.
     pub rate_limit: Option<RateLimit>,
@@ -163,6 +171,7 @@ pub struct ClientConfig {
     pub request_deadline: Duration,
     /// Size of the access-token pool (each token has its own rate budget). Default 1.
     pub tokens: usize,
+    /// The `User-Agent` header sent with every request.
     pub user_agent: String,
 }
 

@@ -25,13 +25,25 @@ pub(crate) struct Reachability {
 
 impl Reachability {
     /// The host answered (with any status).
-    pub fn answered(&self) {
+    pub(super) fn answered(&self) {
         self.answered.store(true, Ordering::Relaxed);
+    }
+
+    /// `wait`, shortened so that a host that never answered is tried once more right
+    /// when [`FIRST_CONTACT_PATIENCE`] runs out instead of after a long backoff.
+    pub(super) fn first_contact_wait(&self, wait: Duration) -> Duration {
+        match self.first_failure.get() {
+            Some(first) if !self.answered.load(Ordering::Relaxed) => {
+                let left = FIRST_CONTACT_PATIENCE.saturating_sub(first.elapsed());
+                wait.min(left + Duration::from_millis(50))
+            }
+            _ => wait,
+        }
     }
 
     /// A connection attempt failed; true when the host has never answered and has been
     /// failing for [`FIRST_CONTACT_PATIENCE`] or longer, so the request should stop.
-    pub fn give_up_after_connect_failure(&self) -> bool {
+    pub(super) fn give_up_after_connect_failure(&self) -> bool {
         if self.answered.load(Ordering::Relaxed) {
             return false;
         }
@@ -56,5 +68,17 @@ mod tests {
         assert!(r.give_up_after_connect_failure());
         r.answered();
         assert!(!r.give_up_after_connect_failure());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_before_first_contact_end_with_the_patience() {
+        let r = Reachability::default();
+        let long = Duration::from_secs(20);
+        assert_eq!(r.first_contact_wait(long), long);
+        assert!(!r.give_up_after_connect_failure());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(r.first_contact_wait(long), Duration::from_millis(1050));
+        r.answered();
+        assert_eq!(r.first_contact_wait(long), long);
     }
 }

@@ -14,13 +14,17 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{method} {path}: {status}{} {message}{}", code_part(.code), corr_part(.correlation_id))]
 pub struct HttpError {
+    /// The HTTP method.
     pub method: String,
     /// Path without the query string.
     pub path: String,
+    /// The HTTP status.
     pub status: u16,
     /// Genesys error `code` (e.g. `general.conflict`), or the OAuth `error`.
     pub code: Option<String>,
+    /// The error message the API gave (or a reason phrase).
     pub message: String,
+    /// The `ININ-Correlation-Id` of the answer, for support cases.
     pub correlation_id: Option<String>,
     /// The parsed error body (`Value::Null` when empty or not JSON).
     pub body: Value,
@@ -36,15 +40,21 @@ pub enum ApiError {
     /// the request was sent). Look the object up by its natural key before trying again.
     #[error("{method} {path}: outcome unknown, the server may have committed it: {cause}")]
     Ambiguous {
+        /// The HTTP method.
         method: String,
+        /// The path, without the query string.
         path: String,
+        /// What was seen instead of an answer.
         cause: String,
     },
     /// No HTTP answer (connect, TLS, reset, timeout) and retries were not possible.
     #[error("{method} {path}: transport error: {message}")]
     Transport {
+        /// The HTTP method.
         method: String,
+        /// The path, without the query string.
         path: String,
+        /// What failed.
         message: String,
     },
     /// A host that never answered refuses connections or does not resolve: most likely
@@ -52,24 +62,42 @@ pub enum ApiError {
     #[error(
         "cannot reach {url}: {message}\nhint: nothing has answered there yet; check the environment's region (or apiUrl/loginUrl: host and port) and the network"
     )]
-    Unreachable { url: String, message: String },
+    Unreachable {
+        /// The API's base URL.
+        url: String,
+        /// The connection error.
+        message: String,
+    },
     /// The request deadline ran out across retries and waits.
     #[error("{method} {path}: gave up after {:.1} s (request deadline {} s); last: {last}", .elapsed.as_secs_f64(), .deadline.as_secs())]
     Deadline {
+        /// The HTTP method.
         method: String,
+        /// The path, without the query string.
         path: String,
+        /// Time spent on the request, retries included.
         elapsed: Duration,
+        /// The request deadline.
         deadline: Duration,
+        /// The last answer or error seen.
         last: String,
     },
     /// The token endpoint refused the client credentials (or answered unusably).
     #[error("authentication failed for client id {client_id:?}: {message}")]
-    Auth { client_id: String, message: String },
+    Auth {
+        /// The client id that was refused.
+        client_id: String,
+        /// What the token endpoint said.
+        message: String,
+    },
     /// A success response whose body is not what was expected.
     #[error("{method} {path}: cannot decode response: {message}")]
     Decode {
+        /// The HTTP method.
         method: String,
+        /// The path, without the query string.
         path: String,
+        /// What did not decode.
         message: String,
     },
     /// The client itself is misconfigured (bad base URL, zero concurrency, ...).
@@ -110,14 +138,17 @@ impl ApiError {
         self.http().and_then(|h| h.code.as_deref())
     }
 
+    /// Whether the server answered 404.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
 
+    /// Whether the server answered 409.
     pub fn is_conflict(&self) -> bool {
         self.status() == Some(409)
     }
 
+    /// Whether a create may or may not have been committed.
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, ApiError::Ambiguous { .. })
     }
@@ -136,9 +167,13 @@ impl ApiError {
 /// The parts of an error body we use, whatever its shape.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ErrorInfo {
+    /// The Genesys error `code` (e.g. `general.conflict`).
     pub code: Option<String>,
+    /// The error message.
     pub message: String,
+    /// The `contextId` (equal to the correlation id).
     pub context_id: Option<String>,
+    /// The whole error body.
     pub body: Value,
 }
 
@@ -180,7 +215,7 @@ pub fn parse_error_body(bytes: &[u8]) -> ErrorInfo {
 }
 
 /// Seconds in square brackets in a normalized 429 message, e.g. `... [42]`.
-pub fn bracketed_seconds(message: &str) -> Option<Duration> {
+pub(super) fn bracketed_seconds(message: &str) -> Option<Duration> {
     let start = message.rfind('[')?;
     let end = start + message[start..].find(']')?;
     let secs: u64 = message[start + 1..end].trim().parse().ok()?;
@@ -211,6 +246,16 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     out
+}
+
+/// The innermost cause of `err` alone (`tcp connect error: Connection refused (os error
+/// 111)`), for messages that name the URL themselves.
+pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last: &dyn std::error::Error = err;
+    while let Some(s) = last.source() {
+        last = s;
+    }
+    last.to_string()
 }
 
 /// Renders `status code: message` for use inside other errors (`last:`/`cause:`).

@@ -59,6 +59,7 @@ impl TokenBucket {
         TokenBucket::new(interval, burst)
     }
 
+    /// The spacing between two requests at the steady rate.
     pub fn interval(&self) -> Duration {
         self.interval
     }

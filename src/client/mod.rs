@@ -73,6 +73,7 @@ use stats::Stats;
 /// A successful (2xx) answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiResponse {
+    /// The HTTP status.
     pub status: u16,
     /// The JSON body; `Value::Null` when empty.
     pub body: Value,

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::{ApiClient, Idempotency, Method};
 
 /// Safety stop: no listing is followed beyond this many pages.
-pub const MAX_PAGES: u32 = 100_000;
+pub(super) const MAX_PAGES: u32 = 100_000;
 
 fn entities(body: &Value, path: &str) -> Result<Vec<Value>, ApiError> {
     match body.get("entities") {

@@ -17,8 +17,11 @@ use super::{ApiClient, ApiResponse, Idempotency, Method};
 /// One look at the thing being waited for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PollStatus<T> {
+    /// Finished, with its result.
     Done(T),
+    /// Not yet: look again after the interval.
     Pending,
+    /// Finished unsuccessfully, with the reason.
     Failed(String),
 }
 
@@ -26,17 +29,33 @@ pub enum PollStatus<T> {
 #[derive(Debug, thiserror::Error)]
 pub enum PollError {
     #[error("timed out after {:.1} s waiting for {what}{}", .waited.as_secs_f64(), last_part(.last))]
+    /// The thing did not finish in time.
     Timeout {
+        /// What was waited for.
         what: String,
+        /// How long.
         waited: Duration,
+        /// The last state seen, if any.
         last: Option<String>,
     },
+    /// The thing finished unsuccessfully.
     #[error("{what} failed: {reason}")]
-    Failed { what: String, reason: String },
+    Failed {
+        /// What was waited for.
+        what: String,
+        /// Why it failed.
+        reason: String,
+    },
     // The API error is part of the message and deliberately not the `source`, so an
     // error chain does not print it twice.
+    /// Looking failed.
     #[error("while waiting for {what}: {error}")]
-    Api { what: String, error: ApiError },
+    Api {
+        /// What was waited for.
+        what: String,
+        /// The API error.
+        error: ApiError,
+    },
 }
 
 fn last_part(last: &Option<String>) -> String {

@@ -44,7 +44,7 @@ impl Slot {
 
     /// The cached token, fetching one first when absent or near expiry. Concurrent callers
     /// wait for the same fetch. Returns the token and its generation (for `invalidate`).
-    pub async fn bearer(
+    pub(super) async fn bearer(
         &self,
         auth: &Authenticator,
         started: Instant,
@@ -67,7 +67,7 @@ impl Slot {
 
     /// Forget the token of `generation` (after a 401). A newer token is kept, so many
     /// requests failing with the same old token cause a single refresh.
-    pub async fn invalidate(&self, generation: u64) {
+    pub(super) async fn invalidate(&self, generation: u64) {
         let mut guard = self.token.lock().await;
         if matches!(guard.as_ref(), Some((_, g)) if *g == generation) {
             *guard = None;
@@ -95,7 +95,7 @@ pub(crate) struct TokenPool {
 }
 
 impl TokenPool {
-    pub fn new(max: usize, limit: Option<RateLimit>) -> Self {
+    pub(super) fn new(max: usize, limit: Option<RateLimit>) -> Self {
         TokenPool {
             state: Mutex::new(PoolState {
                 slots: vec![Arc::new(Slot::new(0, limit))],
@@ -108,7 +108,7 @@ impl TokenPool {
     }
 
     /// The slot to use for the next attempt.
-    pub fn pick(&self) -> Arc<Slot> {
+    pub(super) fn pick(&self) -> Arc<Slot> {
         let mut state = self.state.lock().expect("pool lock");
         if self.max == 1 {
             return state.slots[0].clone();
@@ -136,7 +136,7 @@ impl TokenPool {
         best
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.state.lock().expect("pool lock").slots.len()
     }
 }

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::contact::VISIBLE_WAIT;
 use super::error::{
     ApiError, ErrorInfo, HttpError, StatusLine, bracketed_seconds, error_chain, parse_error_body,
+    root_cause,
 };
 use super::pool::Slot;
 use super::retry::{
@@ -35,6 +36,8 @@ enum Answer {
     Failed {
         kind: TransportKind,
         message: String,
+        /// The innermost cause alone (`tcp connect error: Connection refused`).
+        root: String,
     },
 }
 
@@ -200,13 +203,14 @@ impl ApiClient {
             let (slot, generation, timeout, answer) = self.gated_attempt(&call).await?;
             if let Answer::Failed {
                 kind: TransportKind::Connect,
-                message,
+                root,
+                ..
             } = &answer
                 && inner.reach.give_up_after_connect_failure()
             {
                 return Err(ApiError::Unreachable {
                     url: inner.api_base.clone(),
-                    message: message.clone(),
+                    message: root.clone(),
                 });
             }
             let assessed = self.assess(&answer, timeout);
@@ -232,6 +236,7 @@ impl ApiClient {
                     refreshed = true;
                 }
                 Decision::Retry { wait, throttled } => {
+                    let wait = inner.reach.first_contact_wait(wait);
                     if throttled {
                         inner.stats.waited(wait);
                         if let Some(bucket) = &slot.bucket {
@@ -312,6 +317,7 @@ impl ApiClient {
                 return Answer::Failed {
                     kind: classify(&e),
                     message: error_chain(&e),
+                    root: root_cause(&e),
                 };
             }
         };
@@ -331,6 +337,7 @@ impl ApiClient {
                     k => k,
                 },
                 message: format!("reading the {status} response: {}", error_chain(&e)),
+                root: root_cause(&e),
             },
         }
     }
@@ -375,7 +382,7 @@ impl ApiClient {
                     info: Some(info),
                 }
             }
-            Answer::Failed { kind, message } => Assessed {
+            Answer::Failed { kind, message, .. } => Assessed {
                 outcome: Outcome::Transport(*kind),
                 last: match kind {
                     TransportKind::Timeout => {

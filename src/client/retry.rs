@@ -33,16 +33,21 @@ pub enum TransportKind {
 /// What one attempt produced, reduced to what the policy needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// The server answered with this status.
     Status {
+        /// The HTTP status.
         status: u16,
+        /// The `Retry-After` it asked for, if any.
         retry_after: Option<Duration>,
     },
+    /// No answer: the kind of transport failure.
     Transport(TransportKind),
 }
 
 /// The state of the logical request when an attempt finishes.
 #[derive(Clone, Copy, Debug)]
 pub struct Context {
+    /// Whether the request may be repeated.
     pub idempotency: Idempotency,
     /// Time spent on this logical request so far.
     pub elapsed: Duration,
@@ -60,7 +65,12 @@ pub enum Decision {
     /// 401: drop the cached token, fetch a new one and repeat once, without waiting.
     RefreshToken,
     /// Wait and try again. `throttled` is true when the wait was asked for by the server (429).
-    Retry { wait: Duration, throttled: bool },
+    Retry {
+        /// How long to wait.
+        wait: Duration,
+        /// Whether the server asked for the wait (429).
+        throttled: bool,
+    },
     /// A create may have been committed; do not repeat it.
     Ambiguous,
     /// A retry would be allowed but the wait does not fit in the deadline.
@@ -72,6 +82,7 @@ pub enum Decision {
 pub struct RetryPolicy {
     /// First exponential delay.
     pub base: Duration,
+    /// Growth of the exponential delay per attempt.
     pub factor: f32,
     /// Longest exponential delay (after jitter).
     pub cap: Duration,
@@ -194,7 +205,7 @@ pub fn decide(
 
 /// Parse a `Retry-After` header value in seconds (integer or decimal). HTTP dates are not
 /// used by Genesys and fall back to backoff.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
     let secs: f64 = value.trim().parse().ok()?;
     (0.0..86_400.0)
         .contains(&secs)

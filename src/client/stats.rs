@@ -84,25 +84,25 @@ fn bump(counter: &AtomicU64) {
 }
 
 impl Stats {
-    pub fn request(&self) {
+    pub(super) fn request(&self) {
         bump(&self.requests);
     }
-    pub fn retry(&self) {
+    pub(super) fn retry(&self) {
         bump(&self.retries);
     }
-    pub fn throttled(&self) {
+    pub(super) fn throttled(&self) {
         bump(&self.throttled);
     }
-    pub fn token_fetch(&self) {
+    pub(super) fn token_fetch(&self) {
         bump(&self.token_fetches);
     }
-    pub fn token_throttled(&self) {
+    pub(super) fn token_throttled(&self) {
         bump(&self.token_throttled);
     }
-    pub fn ambiguous(&self) {
+    pub(super) fn ambiguous(&self) {
         bump(&self.ambiguous);
     }
-    pub fn waited(&self, d: Duration) {
+    pub(super) fn waited(&self, d: Duration) {
         if !d.is_zero() {
             let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
             self.rate_limit_wait_us.fetch_add(us, Ordering::Relaxed);
@@ -110,7 +110,7 @@ impl Stats {
     }
 
     /// A request starts waiting on the rate limit; it stops when the guard drops.
-    pub fn hold(&self) -> HoldGuard<'_> {
+    pub(super) fn hold(&self) -> HoldGuard<'_> {
         let mut h = self.held.lock().expect("stats lock");
         if h.waiting == 0 {
             h.since = Some(Instant::now());
@@ -119,7 +119,7 @@ impl Stats {
         HoldGuard(self)
     }
 
-    pub fn snapshot(&self) -> ClientStats {
+    pub(super) fn snapshot(&self) -> ClientStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let (rate_limit_held, waiting_now) = {
             let h = self.held.lock().expect("stats lock");

@@ -16,7 +16,7 @@ use crate::report::{
 };
 
 /// Run it.
-pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     // A saved plan is applied as it was reviewed; otherwise plan now.
     let (mut prepared, _lock, plan_id) = match &args.plan_file {
         Some(path) => {

@@ -9,7 +9,7 @@ use crate::cli::EmulateArgs;
 use crate::emulator::{Consistency, EmulatorConfig, EmulatorHandle, load_faults};
 
 /// Run it.
-pub async fn run(args: &EmulateArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: &EmulateArgs) -> anyhow::Result<ExitCode> {
     let faults = match &args.faults {
         Some(path) => load_faults(path).map_err(|e| anyhow!("{}: {e}", path.display()))?,
         None => Vec::new(),

@@ -39,7 +39,7 @@ fn files() -> Vec<(&'static str, String)> {
 }
 
 /// Run it.
-pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
+pub(super) fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     let files = files();
     let existing: Vec<String> = files
         .iter()

@@ -19,10 +19,10 @@ use crate::settings::{Target, read_secrets};
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The placeholder secret the embedded emulator gets when a variable is unset.
-pub const LOCAL_PLACEHOLDER: &str = "genseed-local-placeholder";
+pub(super) const LOCAL_PLACEHOLDER: &str = "genseed-local-placeholder";
 
 /// Refuse a plan with replaces unless they are allowed; names them all.
-pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
+pub(super) fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
     let replaces: Vec<String> = prepared
         .plan
         .changes
@@ -50,7 +50,7 @@ pub fn check_replaces(prepared: &Prepared, allow: bool) -> anyhow::Result<()> {
 
 /// Probe the target URLs of the data actions in scope. The embedded emulator never
 /// calls them, so its environments skip the check.
-pub async fn check_urls(prepared: &Prepared, skip: bool, ui: &Ui) -> anyhow::Result<()> {
+pub(super) async fn check_urls(prepared: &Prepared, skip: bool, ui: &Ui) -> anyhow::Result<()> {
     if skip || matches!(prepared.settings.target, Target::Emulator { .. }) {
         return Ok(());
     }
@@ -78,7 +78,7 @@ pub async fn check_urls(prepared: &Prepared, skip: bool, ui: &Ui) -> anyhow::Res
 /// Read the secrets of the integrations whose credentials the plan sets. A remote
 /// environment with unset variables is an error naming them all; the embedded
 /// emulator gets a placeholder and a warning.
-pub fn load_secrets(prepared: &mut Prepared, ui: &Ui) -> anyhow::Result<()> {
+pub(super) fn load_secrets(prepared: &mut Prepared, ui: &Ui) -> anyhow::Result<()> {
     let mut names = Vec::new();
     for c in &prepared.plan.changes {
         let Some(k) = kind(c.addr().kind) else {
@@ -128,7 +128,7 @@ pub fn load_secrets(prepared: &mut Prepared, ui: &Ui) -> anyhow::Result<()> {
 
 /// Apply `--only` to the plan; fail when a selected object needs one outside the
 /// selection that is not in the org yet.
-pub fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
+pub(super) fn select(prepared: &mut Prepared, only: &[String]) -> anyhow::Result<()> {
     for s in only {
         if !crate::kinds::KINDS
             .iter()

@@ -7,7 +7,7 @@ use crate::cli::{Cli, PlanArgs};
 use crate::report::{self, Ui, render_plan};
 
 /// Run it.
-pub async fn run(cli: &Cli, args: &PlanArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(cli: &Cli, args: &PlanArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli, Some(&args.run), ui)?;
     let (mut prepared, _) = super::prepare(settings, false, ui).await?;
     super::integrations::select(&mut prepared, &args.run.only)?;

@@ -21,7 +21,7 @@ use crate::state::{self, StatePaths};
 use crate::validate::Loaded;
 
 /// Save the plan of `prepared` to `path`.
-pub fn write(prepared: &Prepared, path: &Path) -> anyhow::Result<()> {
+pub(super) fn write(prepared: &Prepared, path: &Path) -> anyhow::Result<()> {
     let file = PlanFile::new(
         &prepared.plan,
         &prepared.settings.env,
@@ -49,7 +49,7 @@ fn refuse(path: &Path, moved: &[String]) -> anyhow::Error {
 
 /// Read the plan file at `path`, check it still holds, and prepare its changes. Also
 /// returns the lock on the state and the plan's id.
-pub async fn prepare(
+pub(super) async fn prepare(
     cli: &Cli,
     args: &ApplyArgs,
     path: &Path,

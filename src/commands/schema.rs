@@ -5,10 +5,10 @@
 use serde_json::Value;
 
 /// The `genseed.yaml` schema's `$id`: stable across releases of format v1.
-pub const PROJECT_SCHEMA_ID: &str = "urn:genseed:schema:project:v1";
+pub(super) const PROJECT_SCHEMA_ID: &str = "urn:genseed:schema:project:v1";
 
 /// The schema of `genseed.yaml`, generated from the settings types.
-pub fn project_schema() -> Value {
+pub(super) fn project_schema() -> Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(crate::settings::ProjectFile))
         .expect("a schema serializes");
     schema["$id"] = PROJECT_SCHEMA_ID.into();

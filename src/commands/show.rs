@@ -8,7 +8,7 @@ use crate::planfile::PlanFile;
 use crate::report::{self, Ui, render_plan};
 
 /// Run it.
-pub fn run(args: &ShowArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &ShowArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let file = PlanFile::read(&args.file)?;
     if args.json {
         report::out_json(&serde_json::to_value(&file).expect("a plan file serializes"));

@@ -10,7 +10,7 @@ use crate::diag::{Diagnostics, SourceCache, render};
 use crate::report::{self, Ui, Verbosity, json::Validated};
 
 /// Run it.
-pub fn run(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
+pub(super) fn run(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli, None, ui)?;
     let sources = SourceCache::new();
     let loaded = match crate::validate::load_with_vars(&settings.seeds, &sources, &settings.vars) {

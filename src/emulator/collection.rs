@@ -21,7 +21,7 @@ use super::util::ieq;
 
 /// How an entity is changed after creation.
 #[derive(Debug, Clone, Copy)]
-pub enum Update {
+pub(super) enum Update {
     /// No update endpoint.
     None,
     /// `PUT /{id}` with this model.
@@ -32,7 +32,7 @@ pub enum Update {
 
 /// The entity's `version` and what an update must send.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Versioning {
+pub(super) enum Versioning {
     /// No version field.
     None,
     /// A string counter (`"1"`, `"2"`…) bumped by every change; never checked.
@@ -44,7 +44,7 @@ pub enum Versioning {
 
 /// What `DELETE /{id}` does.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Delete {
+pub(super) enum Delete {
     /// No delete endpoint.
     None,
     /// Removed for good.
@@ -55,7 +55,7 @@ pub enum Delete {
 
 /// The listing shape (§2.2).
 #[derive(Debug, Clone, Copy)]
-pub enum Listing {
+pub(super) enum Listing {
     /// Page-number listing up to `max` per page; `sort_order` honours `sortOrder`;
     /// `total_entities` adds `totalNumberOfEntities`.
     Page {
@@ -72,7 +72,7 @@ pub enum Listing {
 
 impl Listing {
     /// A page listing honouring `sortOrder`.
-    pub const SORTED_PAGE: Listing = Listing::Page {
+    pub(super) const SORTED_PAGE: Listing = Listing::Page {
         max: MAX_PAGE_SIZE,
         sort_order: true,
         total_entities: false,
@@ -81,7 +81,7 @@ impl Listing {
 
 /// What the list's `name` parameter means.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum NameFilter {
+pub(super) enum NameFilter {
     /// Not supported (ignored).
     None,
     /// Exact, case-insensitive.
@@ -95,7 +95,7 @@ pub enum NameFilter {
 
 /// How the collection's entities belong to divisions.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Divisions {
+pub(super) enum Divisions {
     /// Not division-aware.
     None,
     /// `division: {id}` stored, expanded on read; the list filters by `divisionId`.
@@ -105,17 +105,17 @@ pub enum Divisions {
 }
 
 /// A checked request body.
-pub type Body = Map<String, Value>;
+pub(super) type Body = Map<String, Value>;
 /// [`Hooks::build`].
-pub type BuildFn = fn(&Emu, &Body, Option<&Value>) -> Result<Value, ApiError>;
+pub(super) type BuildFn = fn(&Emu, &Body, Option<&Value>) -> Result<Value, ApiError>;
 /// [`Hooks::validate`].
-pub type ValidateFn = fn(&Emu, &Body, Option<&Value>) -> Result<(), ApiError>;
+pub(super) type ValidateFn = fn(&Emu, &Body, Option<&Value>) -> Result<(), ApiError>;
 /// [`Hooks::extra`].
-pub type ExtraFn = fn(&mut Emu, &Rq, &[&str]) -> Option<Result<Reply, ApiError>>;
+pub(super) type ExtraFn = fn(&mut Emu, &Rq, &[&str]) -> Option<Result<Reply, ApiError>>;
 
 /// Per-collection behaviour behind the generic handlers.
 #[derive(Clone, Copy)]
-pub struct Hooks {
+pub(super) struct Hooks {
     /// The stored entity from a checked body: `old` is None on create. The generic side
     /// adds `id`, `selfUri` and `version`.
     pub build: BuildFn,
@@ -136,7 +136,7 @@ pub struct Hooks {
 
 impl Hooks {
     /// No special behaviour: the body's fields are the entity.
-    pub const DEFAULT: Hooks = Hooks {
+    pub(super) const DEFAULT: Hooks = Hooks {
         build: |_, b, _| Ok(Value::Object(b.clone())),
         validate: |_, _, _| Ok(()),
         render: |st, _, v, _| st.data.expand_division(v),
@@ -148,7 +148,7 @@ impl Hooks {
 }
 
 /// One collection of the API.
-pub struct Collection {
+pub(super) struct Collection {
     /// URI prefix of its entities, e.g. `/api/v2/routing/skills`.
     pub uri: &'static str,
     /// Its name in messages (`skill`, `wrap-up code`).
@@ -161,7 +161,7 @@ pub struct Collection {
 
 /// How a collection's generic handlers behave.
 #[derive(Debug, Clone, Copy)]
-pub struct Rules {
+pub(super) struct Rules {
     /// Model of `POST` bodies (None: no create).
     pub create: Option<&'static str>,
     pub update: Update,
@@ -189,7 +189,7 @@ pub struct Rules {
 impl Rules {
     /// No create or update, hard delete, page listing without `sortOrder`, exact name
     /// filter, `id` filter, not division-aware, unique names sorted by name.
-    pub const DEFAULT: Rules = Rules {
+    pub(super) const DEFAULT: Rules = Rules {
         create: None,
         update: Update::None,
         name_on_update: true,
@@ -213,7 +213,7 @@ impl Rules {
 
 impl Collection {
     /// Serve `rest` (the path after the collection's own segments).
-    pub fn handle(&self, st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+    pub(super) fn handle(&self, st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
         if let Some(r) = (self.hooks.extra)(st, rq, rest) {
             return r;
         }
@@ -240,7 +240,7 @@ impl Collection {
     }
 
     /// 404 for an unknown id.
-    pub fn not_found(&self, id: &str) -> ApiError {
+    pub(super) fn not_found(&self, id: &str) -> ApiError {
         ApiError::not_found(format!("{} [{id}] not found", self.title()))
     }
 
@@ -249,7 +249,7 @@ impl Collection {
     }
 
     /// The listing in another shape (a collection with a page and a cursor form).
-    pub fn list_as(&self, st: &Emu, rq: &Rq, shape: Listing) -> Result<Reply, ApiError> {
+    pub(super) fn list_as(&self, st: &Emu, rq: &Rq, shape: Listing) -> Result<Reply, ApiError> {
         let mut items: Vec<Value> = (self.map)(&st.data).values().cloned().collect();
         if let Some(n) = rq.q.get("name") {
             let n = n.to_lowercase();
@@ -371,7 +371,7 @@ impl Collection {
     }
 
     /// A stored entity that may be written: absent or soft-deleted → 404.
-    pub fn writable(&self, st: &Emu, id: &str) -> Result<Value, ApiError> {
+    pub(super) fn writable(&self, st: &Emu, id: &str) -> Result<Value, ApiError> {
         match (self.map)(&st.data).get(id) {
             Some(v) if !(self.rules.delete == Delete::Soft && v["state"] == "deleted") => {
                 Ok(v.clone())
@@ -381,7 +381,11 @@ impl Collection {
     }
 
     /// Check an update's `version` against the stored one; returns the next version.
-    pub fn next_version(&self, b: &Map<String, Value>, old: &Value) -> Result<Value, ApiError> {
+    pub(super) fn next_version(
+        &self,
+        b: &Map<String, Value>,
+        old: &Value,
+    ) -> Result<Value, ApiError> {
         match self.rules.versioning {
             Versioning::None => Ok(Value::Null),
             Versioning::Str => Ok(bump_str(&old["version"])),
@@ -459,7 +463,7 @@ fn merge_into(into: &mut Value, from: Value) {
 }
 
 /// The division a body names in `division.id`: omitted → home; unknown → 400.
-pub fn body_division(st: &Emu, b: &Map<String, Value>) -> Result<String, ApiError> {
+pub(super) fn body_division(st: &Emu, b: &Map<String, Value>) -> Result<String, ApiError> {
     st.data.resolve_division(
         b.get("division")
             .and_then(|d| d.get("id"))

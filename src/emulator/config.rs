@@ -24,7 +24,7 @@ pub const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = RateLimit {
     per: Duration::from_secs(60),
 };
 /// Default time an enabled integration spends ACTIVATING.
-pub const DEFAULT_INTEGRATION_ACTIVATION: Duration = Duration::from_millis(600);
+pub(super) const DEFAULT_INTEGRATION_ACTIVATION: Duration = Duration::from_millis(600);
 /// Default seed for ids, tokens, correlation ids and fault probabilities.
 pub const DEFAULT_SEED: u64 = 0x6765_6e73_6565_6421;
 
@@ -84,7 +84,9 @@ impl Default for EmulatorConfig {
 /// A request budget: at most `requests` within any window of length `per` (sliding log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Requests allowed per window.
     pub requests: u32,
+    /// The window.
     pub per: Duration,
 }
 

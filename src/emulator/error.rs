@@ -7,15 +7,26 @@ use serde_json::{Value, json};
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
     #[error("cannot bind {addr}: {source}")]
+    /// The listen address is taken or not allowed.
     Bind {
+        /// The address.
         addr: std::net::SocketAddr,
+        /// Why.
         source: std::io::Error,
     },
+    /// The data file cannot be read or written.
     #[error("cannot read data file {path}: {message}")]
-    DataFile { path: String, message: String },
+    DataFile {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     #[error("cannot start emulator runtime: {0}")]
+    /// The async runtime could not start.
     Runtime(std::io::Error),
     #[error("emulator server failed: {0}")]
+    /// The server stopped with an error.
     Serve(String),
 }
 

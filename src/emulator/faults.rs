@@ -24,6 +24,7 @@ pub struct FaultMatch {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FaultRule {
     #[serde(rename = "match", default)]
+    /// Which requests the rule applies to.
     pub matcher: FaultMatch,
     /// Answer this HTTP status (with the standard error body).
     #[serde(default)]
@@ -130,7 +131,7 @@ pub fn parse_faults(text: &str) -> Result<Vec<FaultRule>, String> {
 }
 
 /// Glob match where `*` matches any (possibly empty) run of characters.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(super) fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0usize, 0usize);
@@ -159,7 +160,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// What the faults decided for one request.
 #[derive(Debug, Clone, Default)]
-pub struct FaultDecision {
+pub(super) struct FaultDecision {
     pub latency: Duration,
     /// Index of the rule that fired, if any.
     pub fired: Option<usize>,
@@ -167,14 +168,14 @@ pub struct FaultDecision {
 
 /// Per-run fault state: hit counters and the seeded RNG.
 #[derive(Debug)]
-pub struct FaultEngine {
+pub(super) struct FaultEngine {
     pub rules: Vec<FaultRule>,
     hits: Vec<u32>,
     rng: fastrand::Rng,
 }
 
 impl FaultEngine {
-    pub fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
+    pub(super) fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
         let hits = vec![0; rules.len()];
         FaultEngine {
             rules,
@@ -184,7 +185,7 @@ impl FaultEngine {
     }
 
     /// Decide latency and the firing rule for a request.
-    pub fn decide(&mut self, method: &str, path: &str) -> FaultDecision {
+    pub(super) fn decide(&mut self, method: &str, path: &str) -> FaultDecision {
         let mut d = FaultDecision::default();
         for (i, r) in self.rules.iter().enumerate() {
             if !r.matches(method, path) {

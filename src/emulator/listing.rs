@@ -13,13 +13,13 @@ pub const MAX_PAGE_SIZE: usize = 500;
 
 /// Requested page.
 #[derive(Debug, Clone, Copy)]
-pub struct Page {
+pub(super) struct Page {
     pub size: usize,
     pub number: usize,
 }
 
 /// Parse `pageSize`/`pageNumber`; above `max` or below 1 → 400 `invalid.query.param.value`.
-pub fn page(q: &Query, max: usize) -> Result<Page, ApiError> {
+pub(super) fn page(q: &Query, max: usize) -> Result<Page, ApiError> {
     let num = |key: &str, default: usize| -> Result<usize, ApiError> {
         match q.get(key) {
             None | Some("") => Ok(default),
@@ -51,12 +51,12 @@ fn uri(path: &str, q: &Query, size: usize, number: usize) -> String {
 
 /// A page-number listing with `total`, `pageCount` and all URIs (`nextUri` absent on the last
 /// page; `previousUri` absent on the first).
-pub fn listing(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
+pub(super) fn listing(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
     paged(path, q, items, p, true)
 }
 
 /// The queue-members listing: no `total`, `pageCount` or `lastUri`.
-pub fn listing_without_total(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
+pub(super) fn listing_without_total(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
     paged(path, q, items, p, false)
 }
 
@@ -97,7 +97,7 @@ fn paged(path: &str, q: &Query, items: Vec<Value>, p: Page, totals: bool) -> Val
 }
 
 /// Sort entities by `name` (case-insensitive), then id; stable.
-pub fn sort_by_name(items: &mut [Value]) {
+pub(super) fn sort_by_name(items: &mut [Value]) {
     items.sort_by(|a, b| {
         let key = |v: &Value| {
             (
@@ -110,7 +110,7 @@ pub fn sort_by_name(items: &mut [Value]) {
 }
 
 /// Apply `sortOrder` (ascending default; `desc`/`descending` reverses).
-pub fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), ApiError> {
+pub(super) fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), ApiError> {
     match q.get("sortOrder").map(str::to_ascii_lowercase).as_deref() {
         None | Some("asc") | Some("ascending") => Ok(()),
         Some("desc") | Some("descending") => {
@@ -127,7 +127,7 @@ pub fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), ApiError> 
 /// `entities`, `selfUri`, and `nextUri`/`previousUri` carrying opaque `after`/`before`
 /// cursors; no totals. `pageSize` defaults to 25 and may not exceed `max`. `keep` are
 /// the request's filters, repeated in the URIs.
-pub fn cursor_listing(
+pub(super) fn cursor_listing(
     path: &str,
     q: &Query,
     items: Vec<Value>,

@@ -22,7 +22,7 @@ const MODELS_JSON: &str = include_str!("models.json");
 
 /// A field type, parsed from the SDK's type string.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Ty {
+pub(super) enum Ty {
     Str,
     Int,
     Num,
@@ -38,7 +38,7 @@ pub enum Ty {
 impl Ty {
     /// Parse `str`, `int`, `float`, `bool`, `datetime`, `date`, `LocalDateTime`,
     /// `YearMonth`, `object`, `list[T]`, `dict(str, T)` or a model name.
-    pub fn parse(s: &str) -> Ty {
+    pub(super) fn parse(s: &str) -> Ty {
         if let Some(inner) = s.strip_prefix("list[").and_then(|r| r.strip_suffix(']')) {
             return Ty::List(Box::new(Ty::parse(inner)));
         }
@@ -63,7 +63,7 @@ impl Ty {
 
 /// One field of a model.
 #[derive(Debug)]
-pub struct Field {
+pub(super) struct Field {
     pub ty: Ty,
     /// Allowed values of an enum field.
     pub allowed: Option<Vec<String>>,
@@ -73,7 +73,7 @@ pub struct Field {
 
 /// A wire model: its SDK name and its fields by wire name.
 #[derive(Debug)]
-pub struct Model {
+pub(super) struct Model {
     pub name: String,
     pub fields: BTreeMap<String, Field>,
 }
@@ -95,7 +95,7 @@ struct RawFile {
 }
 
 /// Every model of `models.json`, by name.
-pub struct Models {
+pub(super) struct Models {
     by_name: HashMap<String, Model>,
 }
 
@@ -124,7 +124,7 @@ impl Models {
     }
 
     /// A model by name, if the file has it.
-    pub fn get(&self, name: &str) -> Option<&Model> {
+    pub(super) fn get(&self, name: &str) -> Option<&Model> {
         self.by_name.get(name)
     }
 
@@ -137,10 +137,10 @@ impl Models {
 }
 
 /// The loaded models (parsed once).
-pub static MODELS: LazyLock<Models> = LazyLock::new(|| Models::parse(MODELS_JSON));
+pub(super) static MODELS: LazyLock<Models> = LazyLock::new(|| Models::parse(MODELS_JSON));
 
 /// Validate `v` against model `name` and return its writable fields (nulls dropped).
-pub fn check(name: &str, v: &Value) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn check(name: &str, v: &Value) -> Result<Map<String, Value>, ApiError> {
     let model = MODELS.model(name);
     let obj = v.as_object().ok_or_else(|| {
         ApiError::bad_request(format!(
@@ -156,7 +156,7 @@ pub fn check(name: &str, v: &Value) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// Validate a JSON array body whose items follow model `name`; returns the cleaned items.
-pub fn check_list(name: &str, v: &Value) -> Result<Vec<Map<String, Value>>, ApiError> {
+pub(super) fn check_list(name: &str, v: &Value) -> Result<Vec<Map<String, Value>>, ApiError> {
     let arr = v.as_array().ok_or_else(|| {
         ApiError::bad_request(format!(
             "Unable to parse the request body: expected a JSON array of {name}"
@@ -235,7 +235,7 @@ fn check_ty(ty: &Ty, v: &Value, path: &str) -> Result<(), ApiError> {
 }
 
 /// A required non-empty string field of a cleaned body.
-pub fn req_str<'a>(m: &'a Map<String, Value>, field: &str) -> Result<&'a str, ApiError> {
+pub(super) fn req_str<'a>(m: &'a Map<String, Value>, field: &str) -> Result<&'a str, ApiError> {
     match m.get(field).and_then(Value::as_str) {
         Some(s) if !s.trim().is_empty() => Ok(s),
         _ => Err(ApiError::bad_request(format!(
@@ -245,7 +245,7 @@ pub fn req_str<'a>(m: &'a Map<String, Value>, field: &str) -> Result<&'a str, Ap
 }
 
 /// An optional string field.
-pub fn opt_str<'a>(m: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
+pub(super) fn opt_str<'a>(m: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
     m.get(field).and_then(Value::as_str)
 }
 
@@ -264,7 +264,7 @@ mod tests {
     }
 
     /// Names of models referenced by another model of the file but missing from it.
-    pub fn dangling_references(models: &Models) -> Vec<String> {
+    pub(super) fn dangling_references(models: &Models) -> Vec<String> {
         let mut out: Vec<String> = models
             .by_name
             .values()

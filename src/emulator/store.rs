@@ -17,7 +17,7 @@ use super::faults::FaultEngine;
 use super::util::{now_iso, uuid_from, uuid_from_rng};
 
 /// Current data-file format version.
-pub const FORMAT_VERSION: u32 = 1;
+pub(super) const FORMAT_VERSION: u32 = 1;
 
 /// A queue membership.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -42,19 +42,31 @@ pub struct GrantRec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OrgData {
+    /// The data file format version.
     pub format_version: u32,
     /// Counter behind the deterministic ids.
     pub next_id: u64,
+    /// The org (`GET /api/v2/organizations/me`).
     pub organization: Value,
+    /// Divisions by id.
     pub divisions: BTreeMap<String, Value>,
+    /// Roles by id.
     pub roles: BTreeMap<String, Value>,
+    /// Routing skills by id.
     pub skills: BTreeMap<String, Value>,
+    /// Routing languages by id.
     pub languages: BTreeMap<String, Value>,
+    /// Wrap-up codes by id.
     pub wrapup_codes: BTreeMap<String, Value>,
+    /// Users by id (deleted ones kept, soft delete).
     pub users: BTreeMap<String, Value>,
+    /// Queues by id.
     pub queues: BTreeMap<String, Value>,
+    /// Schedules by id.
     pub schedules: BTreeMap<String, Value>,
+    /// Schedule groups by id.
     pub schedule_groups: BTreeMap<String, Value>,
+    /// Skill groups by id.
     pub skill_groups: BTreeMap<String, Value>,
     /// user id → skill id → proficiency.
     pub user_skills: BTreeMap<String, BTreeMap<String, f64>>,
@@ -189,9 +201,13 @@ impl OrgData {
 /// One entry of the request log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoggedRequest {
+    /// The HTTP method.
     pub method: String,
+    /// The path.
     pub path: String,
+    /// The query string.
     pub query: String,
+    /// The status answered.
     pub status: u16,
     /// JSON request body, or null (also for non-JSON bodies such as the token form).
     pub body: Value,
@@ -199,7 +215,7 @@ pub struct LoggedRequest {
 
 /// A 202-accepted task (fault `accepted`): completes after `polls_left` GETs.
 #[derive(Debug, Clone)]
-pub struct Task {
+pub(super) struct Task {
     pub polls_left: u32,
     pub status: u16,
     pub result: Value,
@@ -207,10 +223,10 @@ pub struct Task {
 
 /// Visibility of one user in the search index: `(visible_from, snapshot)`; `None` visible
 /// from = always; `None` snapshot = absent.
-pub type IndexEntry = (Option<Instant>, Option<Value>);
+pub(super) type IndexEntry = (Option<Instant>, Option<Value>);
 
 /// Run-time state of one emulator. Guarded by a mutex in `server.rs`.
-pub struct Emu {
+pub(super) struct Emu {
     pub cfg: EmulatorConfig,
     pub data: OrgData,
     /// access token → expiry.
@@ -233,7 +249,7 @@ pub struct Emu {
 
 impl Emu {
     /// Build the state, loading the data file if it exists.
-    pub fn new(cfg: EmulatorConfig) -> Result<Self, EmulatorError> {
+    pub(super) fn new(cfg: EmulatorConfig) -> Result<Self, EmulatorError> {
         let data = match &cfg.data_file {
             Some(p) if p.exists() => load_data(p)?,
             _ => OrgData::fresh(cfg.seed),
@@ -256,17 +272,17 @@ impl Emu {
     }
 
     /// Next entity id.
-    pub fn new_id(&mut self) -> String {
+    pub(super) fn new_id(&mut self) -> String {
         self.data.new_id(self.cfg.seed)
     }
 
     /// A fresh random UUID-like id (correlation ids, task ids) from the seeded RNG.
-    pub fn random_id(&mut self) -> String {
+    pub(super) fn random_id(&mut self) -> String {
         uuid_from_rng(&mut self.rng)
     }
 
     /// Record a creation for the GET-after-create window.
-    pub fn note_created(&mut self, id: &str, now: Instant) {
+    pub(super) fn note_created(&mut self, id: &str, now: Instant) {
         if !self.cfg.consistency.get_after_create_404.is_zero() {
             self.created_at.insert(id.to_string(), now);
         }
@@ -276,14 +292,14 @@ impl Emu {
     }
 
     /// Is `id` (a role or division) too fresh to be granted (`grant_lag`)?
-    pub fn hidden_from_grants(&self, id: &str, now: Instant) -> bool {
+    pub(super) fn hidden_from_grants(&self, id: &str, now: Instant) -> bool {
         self.grant_created
             .get(id)
             .is_some_and(|t| now.duration_since(*t) < self.cfg.consistency.grant_lag)
     }
 
     /// Is a GET-by-id of `id` still inside the GET-after-create 404 window?
-    pub fn hidden_after_create(&self, id: &str, now: Instant) -> bool {
+    pub(super) fn hidden_after_create(&self, id: &str, now: Instant) -> bool {
         self.created_at
             .get(id)
             .is_some_and(|t| now.duration_since(*t) < self.cfg.consistency.get_after_create_404)
@@ -291,7 +307,13 @@ impl Emu {
 
     /// Record a user change for the search index. `before` = the user as searchable before
     /// the change (None for a create).
-    pub fn index_user(&mut self, id: &str, before: Option<Value>, after: Value, now: Instant) {
+    pub(super) fn index_user(
+        &mut self,
+        id: &str,
+        before: Option<Value>,
+        after: Value,
+        now: Instant,
+    ) {
         let lag = self.cfg.consistency.search_lag;
         if lag.is_zero() {
             return;
@@ -308,7 +330,7 @@ impl Emu {
     }
 
     /// What user search sees of user `id` now: None = not indexed (yet / any more).
-    pub fn indexed_user(&self, id: &str, live: &Value, now: Instant) -> Option<Value> {
+    pub(super) fn indexed_user(&self, id: &str, live: &Value, now: Instant) -> Option<Value> {
         match self.search_index.get(id) {
             None => Some(live.clone()),
             Some(entries) => entries
@@ -320,19 +342,19 @@ impl Emu {
     }
 
     /// Is the membership visible in the members listing now?
-    pub fn member_is_visible(&self, queue: &str, user: &str, now: Instant) -> bool {
+    pub(super) fn member_is_visible(&self, queue: &str, user: &str, now: Instant) -> bool {
         self.member_visible
             .get(&(queue.to_string(), user.to_string()))
             .is_none_or(|t| *t <= now)
     }
 
     /// Stamp `dateModified`.
-    pub fn now_iso(&self) -> String {
+    pub(super) fn now_iso(&self) -> String {
         now_iso()
     }
 
     /// Persist the org if a data file is configured.
-    pub fn persist(&self) -> Result<(), String> {
+    pub(super) fn persist(&self) -> Result<(), String> {
         match &self.cfg.data_file {
             Some(p) => write_data(p, &self.data),
             None => Ok(()),
@@ -341,7 +363,7 @@ impl Emu {
 }
 
 /// Sliding-log limiter: admit the request or return the seconds until a slot frees.
-pub fn admit(
+pub(super) fn admit(
     window: &mut VecDeque<Instant>,
     limit: u32,
     per: Duration,
@@ -364,7 +386,7 @@ pub fn admit(
 }
 
 /// Read a data file.
-pub fn load_data(path: &Path) -> Result<OrgData, EmulatorError> {
+pub(super) fn load_data(path: &Path) -> Result<OrgData, EmulatorError> {
     let err = |message: String| EmulatorError::DataFile {
         path: path.display().to_string(),
         message,
@@ -381,7 +403,7 @@ pub fn load_data(path: &Path) -> Result<OrgData, EmulatorError> {
 }
 
 /// Write the data file atomically: temp file in the same directory, fsync, rename.
-pub fn write_data(path: &Path, data: &OrgData) -> Result<(), String> {
+pub(super) fn write_data(path: &Path, data: &OrgData) -> Result<(), String> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

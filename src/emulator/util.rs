@@ -4,13 +4,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A UUID-v4-formatted id derived from `(seed, counter)`; deterministic.
-pub fn uuid_from(seed: u64, counter: u64) -> String {
+pub(super) fn uuid_from(seed: u64, counter: u64) -> String {
     let mut rng = fastrand::Rng::with_seed(seed ^ counter.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     uuid_from_rng(&mut rng)
 }
 
 /// A UUID-v4-formatted id drawn from `rng`.
-pub fn uuid_from_rng(rng: &mut fastrand::Rng) -> String {
+pub(super) fn uuid_from_rng(rng: &mut fastrand::Rng) -> String {
     let a = rng.u64(..);
     let b = rng.u64(..);
     let a = (a & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
@@ -26,7 +26,7 @@ pub fn uuid_from_rng(rng: &mut fastrand::Rng) -> String {
 }
 
 /// Is `s` shaped like a UUID (8-4-4-4-12 hex)?
-pub fn is_uuid(s: &str) -> bool {
+pub(super) fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
         && parts
@@ -36,7 +36,7 @@ pub fn is_uuid(s: &str) -> bool {
 }
 
 /// `SystemTime` → `2024-05-01T12:34:56.789Z`.
-pub fn iso8601(t: SystemTime) -> String {
+pub(super) fn iso8601(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
@@ -61,16 +61,16 @@ pub fn iso8601(t: SystemTime) -> String {
 }
 
 /// Current wall-clock time as ISO-8601.
-pub fn now_iso() -> String {
+pub(super) fn now_iso() -> String {
     iso8601(SystemTime::now())
 }
 
 /// Parsed query string: ordered `(key, value)` pairs, percent-decoded.
 #[derive(Debug, Clone, Default)]
-pub struct Query(pub Vec<(String, String)>);
+pub(super) struct Query(pub Vec<(String, String)>);
 
 impl Query {
-    pub fn parse(raw: &str) -> Self {
+    pub(super) fn parse(raw: &str) -> Self {
         let pairs = raw
             .split('&')
             .filter(|p| !p.is_empty())
@@ -83,7 +83,7 @@ impl Query {
     }
 
     /// First value of `key` (case-sensitive like the real API's parameter names).
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
@@ -91,7 +91,7 @@ impl Query {
     }
 
     /// All values of a list parameter, accepting both `k=a,b` and `k=a&k=b`.
-    pub fn list(&self, key: &str) -> Vec<String> {
+    pub(super) fn list(&self, key: &str) -> Vec<String> {
         self.0
             .iter()
             .filter(|(k, _)| k == key)
@@ -103,7 +103,7 @@ impl Query {
     }
 
     /// A boolean parameter (`true`/`false`); other values → 400.
-    pub fn bool(&self, key: &str) -> Result<Option<bool>, super::error::ApiError> {
+    pub(super) fn bool(&self, key: &str) -> Result<Option<bool>, super::error::ApiError> {
         match self.get(key) {
             None => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
@@ -115,7 +115,7 @@ impl Query {
     }
 
     /// Re-encode, skipping `skip` keys (used to build paging URIs).
-    pub fn encode_without(&self, skip: &[&str]) -> Vec<String> {
+    pub(super) fn encode_without(&self, skip: &[&str]) -> Vec<String> {
         self.0
             .iter()
             .filter(|(k, _)| !skip.contains(&k.as_str()))
@@ -125,7 +125,7 @@ impl Query {
 }
 
 /// Percent-decode (also `+` → space).
-pub fn decode(s: &str) -> String {
+pub(super) fn decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -150,7 +150,7 @@ pub fn decode(s: &str) -> String {
 }
 
 /// Percent-encode a query component.
-pub fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     let mut out = String::new();
     for &c in s.as_bytes() {
         if c.is_ascii_alphanumeric() || b"-_.~*,".contains(&c) {
@@ -163,7 +163,7 @@ pub fn encode(s: &str) -> String {
 }
 
 /// Case-insensitive equality.
-pub fn ieq(a: &str, b: &str) -> bool {
+pub(super) fn ieq(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 

@@ -22,7 +22,7 @@ use crate::interp;
 /// `contract`, `integration` and `secure` cannot change in place (replace).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DataActionSpec {
+pub(super) struct DataActionSpec {
     /// Action name.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -45,7 +45,7 @@ pub struct DataActionSpec {
 const PATH: &str = "/api/v2/integrations/actions";
 
 /// See the module docs.
-pub struct DataAction;
+pub(super) struct DataAction;
 
 impl DataAction {
     fn create<'a>(

@@ -17,7 +17,7 @@ use super::{
 /// An authorization division.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DivisionSpec {
+pub(super) struct DivisionSpec {
     /// Division name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -29,7 +29,7 @@ pub struct DivisionSpec {
 const PATH: &str = "/api/v2/authorization/divisions";
 
 /// See the module docs.
-pub struct Division;
+pub(super) struct Division;
 
 impl Kind for Division {
     fn name(&self) -> &'static str {

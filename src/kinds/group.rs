@@ -34,7 +34,7 @@ const CHUNK: usize = 50;
 /// A group of users (the API's `Group`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct GroupSpec {
+pub(super) struct GroupSpec {
     /// Group name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -58,7 +58,7 @@ pub struct GroupSpec {
 /// The API's group types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum GroupType {
+pub(super) enum GroupType {
     /// An official group.
     Official,
     /// A social group.
@@ -68,7 +68,7 @@ pub enum GroupType {
 /// The API's group visibilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum GroupVisibility {
+pub(super) enum GroupVisibility {
     /// Everyone in the org.
     Public,
     /// Only the group's members.
@@ -82,13 +82,13 @@ const SETTINGS: &[&str] = &["description", "visibility", "rulesVisible"];
 const VIEWED: &[&str] = &["description", "type", "visibility", "rulesVisible"];
 
 /// See the module docs.
-pub struct Group;
+pub(super) struct Group;
 
 /// `group-members/<group>`: the declared members of a group.
-pub struct GroupMembers;
+pub(super) struct GroupMembers;
 
 /// The sub-kind's static, for the registry.
-pub static GROUP_MEMBERS: GroupMembers = GroupMembers;
+pub(super) static GROUP_MEMBERS: GroupMembers = GroupMembers;
 
 /// The managed fields of a declared group (members are the sub-kind's).
 fn settings(spec: &GroupSpec) -> Map<String, Value> {

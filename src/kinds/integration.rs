@@ -33,7 +33,7 @@ use crate::interp;
 /// An integration instance (`/api/v2/integrations`), keyed by name.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct IntegrationSpec {
+pub(super) struct IntegrationSpec {
     /// Integration name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -60,7 +60,7 @@ pub struct IntegrationSpec {
 /// `IntegrationConfiguration` fields genseed manages.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct IntegrationConfigSpec {
+pub(super) struct IntegrationConfigSpec {
     /// Type-specific properties (EventBridge: `awsAccountId`, `awsAccountRegion`,
     /// `eventSourceSuffix`, `eventFilter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,7 +73,7 @@ pub struct IntegrationConfigSpec {
 /// A basic-auth credential, read from environment variables at apply time.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CredentialSpec {
+pub(super) struct CredentialSpec {
     /// Environment variable holding the user name.
     #[schemars(length(min = 1))]
     pub user_name_env: String,
@@ -90,7 +90,7 @@ const WAIT_INTERVAL: Duration = Duration::from_millis(300);
 const WAIT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// See the module docs.
-pub struct Integration;
+pub(super) struct Integration;
 
 /// The environment variables an integration's credentials name.
 pub fn secret_envs(spec: &Value) -> Vec<String> {

@@ -16,7 +16,7 @@ use super::{
 /// A routing language (free text, not an ISO code). Languages have no update call.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LanguageSpec {
+pub(super) struct LanguageSpec {
     /// Language name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -25,7 +25,7 @@ pub struct LanguageSpec {
 const PATH: &str = "/api/v2/routing/languages";
 
 /// See the module docs.
-pub struct Language;
+pub(super) struct Language;
 
 impl Kind for Language {
     fn name(&self) -> &'static str {

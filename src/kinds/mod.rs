@@ -268,6 +268,20 @@ impl Resolver {
             .ok_or_else(|| KindError::Other(format!("{kind} `{key}` has no ID yet")))
     }
 
+    /// The natural keys of every known object of `kind` (for suggestions).
+    pub fn names_of(&self, kind: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .names
+            .read()
+            .expect("resolver lock")
+            .iter()
+            .filter(|((k, _), _)| k == kind)
+            .map(|(_, name)| name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The natural key of the object of `kind` with `id`, if observed.
     pub fn name(&self, kind: &str, id: &str) -> Option<String> {
         self.names

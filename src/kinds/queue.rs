@@ -24,7 +24,7 @@ use super::{
 /// written here are managed, every other setting of an existing queue is kept.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct QueueSpec {
+pub(super) struct QueueSpec {
     /// Queue name (unique, compared case-insensitively; may not contain `*`).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -80,7 +80,7 @@ pub struct QueueSpec {
 
 /// Queue `skillEvaluationMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum SkillEvaluationMethod {
+pub(super) enum SkillEvaluationMethod {
     /// Disregard skills, next agent.
     #[serde(rename = "NONE")]
     None,
@@ -94,7 +94,7 @@ pub enum SkillEvaluationMethod {
 
 /// Queue `scoringMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum ScoringMethod {
+pub(super) enum ScoringMethod {
     /// Timestamp and priority.
     TimestampAndPriority,
     /// Priority only.
@@ -103,7 +103,7 @@ pub enum ScoringMethod {
 
 /// Queue `lastAgentRoutingMode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum LastAgentRoutingMode {
+pub(super) enum LastAgentRoutingMode {
     /// Disabled.
     Disabled,
     /// Queue members only.
@@ -115,7 +115,7 @@ pub enum LastAgentRoutingMode {
 /// Queue `acwSettings`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AcwSettings {
+pub(super) struct AcwSettings {
     /// How agents are prompted for a wrap-up code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup_prompt: Option<WrapupPrompt>,
@@ -128,7 +128,7 @@ pub struct AcwSettings {
 /// `acwSettings.wrapupPrompt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum WrapupPrompt {
+pub(super) enum WrapupPrompt {
     /// MANDATORY
     Mandatory,
     /// OPTIONAL
@@ -144,7 +144,7 @@ pub enum WrapupPrompt {
 /// Queue `mediaSettings`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct QueueMediaSettings {
+pub(super) struct QueueMediaSettings {
     /// Voice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<MediaSettings>,
@@ -165,7 +165,7 @@ pub struct QueueMediaSettings {
 /// Settings shared by every media type.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct MediaSettings {
+pub(super) struct MediaSettings {
     /// Auto-answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_auto_answer: Option<bool>,
@@ -188,7 +188,7 @@ pub struct MediaSettings {
 /// Callback settings: the shared ones plus the callback mode.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CallbackMediaSettings {
+pub(super) struct CallbackMediaSettings {
     /// Auto-answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_auto_answer: Option<bool>,
@@ -207,7 +207,7 @@ pub struct CallbackMediaSettings {
 
 /// Callback `mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum CallbackMode {
+pub(super) enum CallbackMode {
     /// The agent is connected first.
     AgentFirst,
     /// The customer is dialled first.
@@ -217,7 +217,7 @@ pub enum CallbackMode {
 /// A service-level target.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ServiceLevel {
+pub(super) struct ServiceLevel {
     /// Fraction of interactions answered in time, 0 to 1.
     #[schemars(range(min = 0.0, max = 1.0))]
     pub percentage: f64,
@@ -246,7 +246,7 @@ const READ_ONLY: &[&str] = &[
 ];
 
 /// See the module docs.
-pub struct Queue;
+pub(super) struct Queue;
 
 fn settings(spec: &QueueSpec) -> Map<String, Value> {
     let mut m = match view_of(spec) {

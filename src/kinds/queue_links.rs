@@ -28,7 +28,7 @@ fn items(spec: &Value) -> Vec<String> {
 }
 
 /// The members or the wrap-up codes of queues.
-pub struct QueueLinks {
+pub(super) struct QueueLinks {
     name: &'static str,
     /// How plans name it.
     label: &'static str,
@@ -47,7 +47,7 @@ pub struct QueueLinks {
 }
 
 /// `queue-members/<queue>`
-pub static QUEUE_MEMBERS: QueueLinks = QueueLinks {
+pub(super) static QUEUE_MEMBERS: QueueLinks = QueueLinks {
     name: "queue-members",
     label: "members of queue",
     field: "members",
@@ -59,7 +59,7 @@ pub static QUEUE_MEMBERS: QueueLinks = QueueLinks {
 };
 
 /// `queue-wrapupcodes/<queue>`
-pub static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
+pub(super) static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
     name: "queue-wrapupcodes",
     label: "wrap-up codes of queue",
     field: "wrapupCodes",

@@ -23,7 +23,7 @@ use super::{
 /// to them by `defaultRoleId` (e.g. `employee`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RoleSpec {
+pub(super) struct RoleSpec {
     /// Role name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -41,7 +41,7 @@ pub struct RoleSpec {
 /// One `DomainPermissionPolicy` of a role.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PermissionPolicySpec {
+pub(super) struct PermissionPolicySpec {
     /// Permission domain, e.g. `routing`.
     #[schemars(length(min = 1))]
     pub domain: String,
@@ -67,7 +67,7 @@ pub fn is_builtin(role: &str) -> bool {
 }
 
 /// See the module docs.
-pub struct Role;
+pub(super) struct Role;
 
 /// Policies compared as sets: `{domain, entityName, actionSet (sorted)}`, sorted.
 fn policies_view(v: &Value) -> Value {

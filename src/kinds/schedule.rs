@@ -25,7 +25,7 @@ use super::{
 /// and an optional RRULE repeating it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScheduleSpec {
+pub(super) struct ScheduleSpec {
     /// Schedule name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -47,7 +47,7 @@ pub struct ScheduleSpec {
 /// A schedule group (business hours): schedules by name and an IANA time zone.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScheduleGroupSpec {
+pub(super) struct ScheduleGroupSpec {
     /// Schedule group name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -136,7 +136,7 @@ fn common_body(
 }
 
 /// See the module docs.
-pub struct Schedule;
+pub(super) struct Schedule;
 
 impl Kind for Schedule {
     fn name(&self) -> &'static str {
@@ -222,7 +222,7 @@ impl Kind for Schedule {
 }
 
 /// See the module docs.
-pub struct ScheduleGroup;
+pub(super) struct ScheduleGroup;
 
 impl ScheduleGroupSpec {
     /// The three schedule lists, by wire name.

@@ -17,7 +17,7 @@ use super::{
 /// A routing skill. Skills cannot be renamed through the API.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SkillSpec {
+pub(super) struct SkillSpec {
     /// Skill name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -29,7 +29,7 @@ pub struct SkillSpec {
 const PATH: &str = "/api/v2/routing/skills";
 
 /// See the module docs.
-pub struct Skill;
+pub(super) struct Skill;
 
 impl Kind for Skill {
     fn name(&self) -> &'static str {

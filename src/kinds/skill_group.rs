@@ -20,7 +20,7 @@ use super::{
 /// A skill group (users are members when their skills match the conditions).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SkillGroupSpec {
+pub(super) struct SkillGroupSpec {
     /// Skill group name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -37,7 +37,7 @@ pub struct SkillGroupSpec {
 /// `SkillGroupCondition`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SkillGroupConditionSpec {
+pub(super) struct SkillGroupConditionSpec {
     /// Conditions on routing skills.
     #[serde(default)]
     pub routing_skill_conditions: Vec<RoutingSkillConditionSpec>,
@@ -51,7 +51,7 @@ pub struct SkillGroupConditionSpec {
 /// `SkillGroupRoutingCondition`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RoutingSkillConditionSpec {
+pub(super) struct RoutingSkillConditionSpec {
     /// Skill name (declared under `skills`).
     #[schemars(length(min = 1))]
     pub routing_skill: String,
@@ -68,7 +68,7 @@ pub struct RoutingSkillConditionSpec {
 /// `SkillGroupLanguageCondition`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LanguageSkillConditionSpec {
+pub(super) struct LanguageSkillConditionSpec {
     /// Language name (declared under `languages`).
     #[schemars(length(min = 1))]
     pub language_skill: String,
@@ -84,7 +84,7 @@ pub struct LanguageSkillConditionSpec {
 
 /// `SkillGroupCondition.operation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum ConditionOperation {
+pub(super) enum ConditionOperation {
     /// All must hold.
     And,
     /// Any may hold.
@@ -95,7 +95,7 @@ pub enum ConditionOperation {
 
 /// Skill-group condition comparators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum Comparator {
+pub(super) enum Comparator {
     /// `=`
     EqualTo,
     /// `!=`
@@ -114,7 +114,7 @@ const PATH: &str = "/api/v2/routing/skillgroups";
 const PAGE: u32 = 100;
 
 /// See the module docs.
-pub struct SkillGroup;
+pub(super) struct SkillGroup;
 
 /// Conditions as compared: skill and language names lower-cased, proficiencies as
 /// numbers, `childConditions` always present.

@@ -23,7 +23,7 @@ use crate::interp;
 /// Its `topicName` cannot change in place (replace).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TriggerSpec {
+pub(super) struct TriggerSpec {
     /// Trigger name.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -69,7 +69,7 @@ const OPTIONAL: &[&str] = &[
 ];
 
 /// See the module docs.
-pub struct Trigger;
+pub(super) struct Trigger;
 
 /// The request body for create (and, with `version`, update).
 fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
@@ -77,8 +77,11 @@ fn body(ctx: &Ctx, d: &Declared) -> Result<Value, KindError> {
     let spec = &view_of(&typed_spec);
     let workflow = typed_spec.workflow.as_str();
     let flow_id = ctx.resolver.id("flow", workflow).ok_or_else(|| {
+        let near = crate::suggest::hint(workflow, ctx.resolver.names_of("flow"))
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
         KindError::Other(format!(
-            "workflow `{workflow}` is not in the org: genseed does not author flows; publish an Architect workflow of that name first"
+            "workflow `{workflow}` is not in the org{near}: genseed does not author flows; publish an Architect workflow of that name first"
         ))
     })?;
     let mut b = json!({

@@ -31,7 +31,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 /// A user, keyed by e-mail (compared lower-cased).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct UserSpec {
+pub(super) struct UserSpec {
     /// E-mail address; also the user's login name.
     #[schemars(length(min = 3))]
     pub email: String,
@@ -66,7 +66,7 @@ pub struct UserSpec {
 /// A phone number of a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PhoneSpec {
+pub(super) struct PhoneSpec {
     /// The number in E.164 form, e.g. `+12025550101`.
     pub number: String,
     /// Kind of number (the API's Contact `type`).
@@ -77,7 +77,7 @@ pub struct PhoneSpec {
 /// Contact types the API accepts for a phone (written in lower case here).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum PhoneType {
+pub(super) enum PhoneType {
     /// WORK
     #[default]
     Work,
@@ -99,7 +99,7 @@ pub enum PhoneType {
 
 impl PhoneType {
     /// The API's spelling (`Contact.type`).
-    pub fn api_name(self) -> &'static str {
+    pub(super) fn api_name(self) -> &'static str {
         match self {
             PhoneType::Work => "WORK",
             PhoneType::Work2 => "WORK2",
@@ -116,7 +116,7 @@ impl PhoneType {
 /// A CSV file of users, relative to the seed file that names it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct UsersFromCsv {
+pub(super) struct UsersFromCsv {
     /// Path of the CSV file, relative to the folder of the manifest that names it.
     /// Header row required; columns `first_name,last_name,email,phone_number,division`.
     #[schemars(length(min = 1))]
@@ -135,7 +135,7 @@ pub struct UsersFromCsv {
 const PATH: &str = "/api/v2/users";
 
 /// See the module docs.
-pub struct User;
+pub(super) struct User;
 
 /// `usersFromCsv`: CSV files of users, one row each.
 static USERS_FROM_CSV: CsvSource = CsvSource {

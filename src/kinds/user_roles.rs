@@ -28,7 +28,7 @@ use super::{
 /// A role granted to a user in a division. Additive: grants not listed are left alone.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RoleGrantSpec {
+pub(super) struct RoleGrantSpec {
     /// A declared role's name, or a built-in role's `defaultRoleId` (e.g. `employee`).
     #[schemars(length(min = 1))]
     pub role: String,
@@ -45,7 +45,7 @@ const BUILTIN: &str = "builtin-role";
 const GRANT_VISIBLE_WITHIN: Duration = Duration::from_secs(60);
 
 /// See the module docs.
-pub struct UserRoles;
+pub(super) struct UserRoles;
 
 /// `(role, division)` of each declared grant; division `None` = the home division.
 fn grants(spec: &Value) -> Vec<(String, Option<String>)> {

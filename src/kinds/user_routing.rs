@@ -28,7 +28,7 @@ fn proficiencies(spec: &Value) -> Option<Vec<(String, f64)>> {
 }
 
 /// The skills or the languages of users.
-pub struct UserRouting {
+pub(super) struct UserRouting {
     name: &'static str,
     /// How plans name it.
     label: &'static str,
@@ -43,7 +43,7 @@ pub struct UserRouting {
 }
 
 /// `user-skills/<email>`
-pub static USER_SKILLS: UserRouting = UserRouting {
+pub(super) static USER_SKILLS: UserRouting = UserRouting {
     name: "user-skills",
     label: "skills of user",
     field: "skills",
@@ -53,7 +53,7 @@ pub static USER_SKILLS: UserRouting = UserRouting {
 };
 
 /// `user-languages/<email>`
-pub static USER_LANGUAGES: UserRouting = UserRouting {
+pub(super) static USER_LANGUAGES: UserRouting = UserRouting {
     name: "user-languages",
     label: "languages of user",
     field: "languages",

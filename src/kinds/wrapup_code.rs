@@ -17,7 +17,7 @@ use super::{
 /// A wrap-up code.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct WrapupCodeSpec {
+pub(super) struct WrapupCodeSpec {
     /// Wrap-up code name (unique, compared case-insensitively).
     #[schemars(length(min = 1))]
     pub name: String,
@@ -32,7 +32,7 @@ pub struct WrapupCodeSpec {
 const PATH: &str = "/api/v2/routing/wrapupcodes";
 
 /// See the module docs.
-pub struct WrapupCode;
+pub(super) struct WrapupCode;
 
 impl Kind for WrapupCode {
     fn name(&self) -> &'static str {

@@ -16,6 +16,7 @@ pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
 /// One data row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvRow {
+    /// The CSV file.
     pub file: Arc<PathBuf>,
     /// 1-based line where the row starts.
     pub line: usize,
@@ -128,42 +129,16 @@ pub fn parse_csv_all(
             continue;
         }
         let starts = cell_starts(bytes, offset, line, record.len());
-        let mut cells = Vec::with_capacity(record.len());
-        let mut bad = false;
-        for (i, raw) in record.iter().enumerate() {
-            match std::str::from_utf8(raw) {
-                Ok(s) => cells.push(s.trim().to_owned()),
-                Err(_) => {
-                    let (l, c) = starts.get(i).copied().unwrap_or((line, 1));
-                    diags.push(
-                        Diagnostic::error("invalid UTF-8")
-                            .at(at(l, c))
-                            .with_hint("save the file as UTF-8"),
-                    );
-                    bad = true;
-                }
-            }
-        }
-        if bad {
+        let Some(cells) = decode_cells(&record, &starts, line, path, &mut diags) else {
             continue;
-        }
+        };
         let Some((names, _)) = &header else {
             check_header(&cells, &starts, required_columns, path, &mut diags);
             header = Some((cells, line));
             continue;
         };
-        if cells.len() != names.len() {
-            let col = starts.get(names.len()).map_or(1, |&(_, c)| c);
-            diags.push(
-                Diagnostic::error(format!(
-                    "row has {} field{}, the header has {}",
-                    cells.len(),
-                    if cells.len() == 1 { "" } else { "s" },
-                    names.len()
-                ))
-                .at(at(line, if cells.len() > names.len() { col } else { 1 }))
-                .with_hint("quote cells that contain commas"),
-            );
+        if let Some(d) = ragged(cells.len(), names.len(), &starts, at(line, 1)) {
+            diags.push(d);
             continue;
         }
         let mut fields = BTreeMap::new();
@@ -195,6 +170,54 @@ pub fn parse_csv_all(
         );
     }
     (rows, diags)
+}
+
+/// The record's cells as trimmed text; `None` (with an error per cell) when any is not
+/// UTF-8.
+fn decode_cells(
+    record: &csv::ByteRecord,
+    starts: &[(usize, usize)],
+    line: usize,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Option<Vec<String>> {
+    let mut cells = Vec::with_capacity(record.len());
+    let mut bad = false;
+    for (i, raw) in record.iter().enumerate() {
+        match std::str::from_utf8(raw) {
+            Ok(s) => cells.push(s.trim().to_owned()),
+            Err(_) => {
+                let (l, c) = starts.get(i).copied().unwrap_or((line, 1));
+                diags.push(
+                    Diagnostic::error("invalid UTF-8")
+                        .at(Location::new(path, l, c))
+                        .with_hint("save the file as UTF-8"),
+                );
+                bad = true;
+            }
+        }
+    }
+    (!bad).then_some(cells)
+}
+
+/// The error for a row of `len` cells under a header of `want` (at the first extra cell,
+/// or at the row's start `row` when cells are missing).
+fn ragged(len: usize, want: usize, starts: &[(usize, usize)], row: Location) -> Option<Diagnostic> {
+    if len == want {
+        return None;
+    }
+    let col = match starts.get(want) {
+        Some(&(_, c)) if len > want => c,
+        _ => 1,
+    };
+    let plural = if len == 1 { "" } else { "s" };
+    Some(
+        Diagnostic::error(format!(
+            "row has {len} field{plural}, the header has {want}"
+        ))
+        .at(Location { col, ..row })
+        .with_hint("quote cells that contain commas"),
+    )
 }
 
 fn check_header(

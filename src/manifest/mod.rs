@@ -1,5 +1,5 @@
 //! Reading seed manifests: YAML files with source locations, JSON Schema validation of the
-//! resulting values, CSV tables, and merging several files' top-level lists.
+//! resulting values, CSV tables.
 //!
 //! Owns everything between bytes on disk and located `serde_json::Value`s. Must not know
 //! about specific kinds, the Genesys API, plans or HTTP; reports problems as
@@ -16,12 +16,9 @@
 //! for doc in &docs {
 //!     diags.extend(validator.validate(doc));        // located, human-worded leaf errors
 //! }
-//! let diags = diags.into_result(())?;
-//! let merged = merge(docs)?;                        // top-level lists → items with origins
-//! for user in merged.items("users") {
-//!     // pointers inside an item are relative to it
-//!     let _where = user.locate("/email");
-//!     let _problem = user.error("/email", "email already used by another user");
+//! diags.into_result(())?;
+//! for doc in &docs {
+//!     let _where = doc.locate("/users/0/email");    // file:line:col of any value
 //! }
 //! # Ok(()) }
 //! ```
@@ -35,6 +32,6 @@ pub mod yaml;
 
 pub use csv::{CsvRow, parse_csv, parse_csv_all, read_csv, read_csv_all};
 pub use files::resolve_referenced;
-pub use merge::{Item, Merged, SourceMap, load_dir, merge};
+pub use merge::load_dir;
 pub use schema::{SchemaLeaf, SchemaValidator, validate_against};
 pub use yaml::{Locate, LocatedDoc, Spans, load_file, load_yaml};

@@ -317,128 +317,162 @@ impl SchemaLeaf {
     /// Words this error for humans and locates it with `at`. `root` is the validated value
     /// (used to see what was actually there); `schema` the schema it was validated against.
     pub fn to_diagnostics(&self, schema: &Value, root: &Value, at: &dyn Locate) -> Vec<Diagnostic> {
-        let found = root.pointer(&self.instance);
-        let here = |d: Diagnostic| {
-            d.at(at.locate(&self.instance))
-                .with_pointer(at.pointer(&self.instance))
+        let w = Wording {
+            leaf: self,
+            found: root.pointer(&self.instance),
+            keyword_schema: schema_at(schema, &self.schema_location),
+            parent_schema: pointer::parent(&self.schema_location)
+                .and_then(|p| schema_at(schema, p)),
+            at,
         };
-        let keyword_schema = schema_at(schema, &self.schema_location);
-        let parent_schema =
-            pointer::parent(&self.schema_location).and_then(|p| schema_at(schema, p));
         match self.keyword.as_str() {
-            "additionalProperties" | "unevaluatedProperties" => {
-                let known: Vec<String> = parent_schema
-                    .and_then(|s| s.get("properties"))
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().cloned().collect())
-                    .unwrap_or_default();
-                let unknown: Vec<String> = match found.and_then(Value::as_object) {
-                    Some(obj)
-                        if !known.is_empty() || keyword_schema == Some(&Value::Bool(false)) =>
-                    {
-                        obj.keys().filter(|k| !known.contains(k)).cloned().collect()
-                    }
-                    _ => Vec::new(),
-                };
-                if unknown.is_empty() {
-                    return vec![here(Diagnostic::error(self.message.clone()))];
-                }
-                unknown
-                    .into_iter()
-                    .map(|name| {
-                        let ptr = pointer::push(&self.instance, &name);
-                        let mut d =
-                            Diagnostic::error(format!("unknown field `{}`", excerpt(&name)))
-                                .at(at.locate_key(&ptr))
-                                .with_pointer(at.pointer(&ptr));
-                        if let Some(hint) = allowed_hint(&name, &known, "field") {
-                            d = d.with_hint(hint);
-                        }
-                        d
-                    })
-                    .collect()
+            "additionalProperties" | "unevaluatedProperties" => w.unknown_fields(),
+            "type" => w.wrong_type(),
+            "enum" | "const" => w.not_allowed(),
+            "required" => w.missing_fields(),
+            WHOLE_NUMBER => w.not_whole(),
+            _ => w.as_reported(),
+        }
+    }
+}
+
+/// What wording one leaf error needs: the leaf, the value found at its instance, the
+/// failing keyword's schema and its parent schema, and where to locate it.
+struct Wording<'a> {
+    leaf: &'a SchemaLeaf,
+    found: Option<&'a Value>,
+    keyword_schema: Option<&'a Value>,
+    parent_schema: Option<&'a Value>,
+    at: &'a dyn Locate,
+}
+
+impl Wording<'_> {
+    /// `d` located at the leaf's instance.
+    fn here(&self, d: Diagnostic) -> Diagnostic {
+        d.at(self.at.locate(&self.leaf.instance))
+            .with_pointer(self.at.pointer(&self.leaf.instance))
+    }
+
+    /// jsonschema's own message, when there is no better wording.
+    fn as_reported(&self) -> Vec<Diagnostic> {
+        vec![self.here(Diagnostic::error(self.leaf.message.clone()))]
+    }
+
+    /// One `unknown field` per key the schema does not know, at the key.
+    fn unknown_fields(&self) -> Vec<Diagnostic> {
+        let known: Vec<String> = self
+            .parent_schema
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        let unknown: Vec<String> = match self.found.and_then(Value::as_object) {
+            Some(obj) if !known.is_empty() || self.keyword_schema == Some(&Value::Bool(false)) => {
+                obj.keys().filter(|k| !known.contains(k)).cloned().collect()
             }
-            "type" => {
-                let expected: Vec<&str> = match keyword_schema {
-                    Some(Value::String(t)) => vec![t.as_str()],
-                    Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-                    _ => Vec::new(),
-                };
-                let non_null: Vec<&str> =
-                    expected.iter().copied().filter(|t| *t != "null").collect();
-                let expected = if non_null.is_empty() {
-                    expected
-                } else {
-                    non_null
-                };
-                if expected.is_empty() || found.is_none() {
-                    return vec![here(Diagnostic::error(self.message.clone()))];
-                }
-                let names: Vec<&str> = expected.iter().map(|t| type_phrase(t)).collect();
-                let found = found.unwrap_or(&Value::Null);
-                if let Value::String(text) = found
-                    && looks_numeric(text)
-                    && expected.iter().any(|t| *t == "integer" || *t == "number")
-                {
-                    let msg = format!("expected {}, found `{}`", join_or(&names), excerpt(text));
-                    return vec![here(Diagnostic::error(msg).with_hint(NUMBER_HINT))];
-                }
-                let msg = format!(
-                    "expected {}, found {}",
-                    join_or(&names),
-                    value_phrase(found)
-                );
-                vec![here(Diagnostic::error(msg))]
-            }
-            "enum" | "const" => {
-                let allowed: Vec<Value> = match (&self.allowed, keyword_schema) {
-                    (Some(a), _) => a.clone(),
-                    (None, Some(Value::Array(a))) if self.keyword == "enum" => a.clone(),
-                    (None, Some(v)) if self.keyword == "const" => vec![v.clone()],
-                    _ => return vec![here(Diagnostic::error(self.message.clone()))],
-                };
-                let shown: Vec<String> = allowed.iter().map(show).collect();
-                let value = found.map(show).unwrap_or_default();
-                let value = excerpt(&value);
-                let msg = match shown.as_slice() {
-                    [one] => format!("expected `{one}`, found `{value}`"),
-                    _ => format!("`{value}` is not one of {}", shown.join(", ")),
-                };
-                let mut d = here(Diagnostic::error(msg));
-                if let Some(hint) = did_you_mean(&value, &shown) {
+            _ => Vec::new(),
+        };
+        if unknown.is_empty() {
+            return self.as_reported();
+        }
+        unknown
+            .into_iter()
+            .map(|name| {
+                let ptr = pointer::push(&self.leaf.instance, &name);
+                let mut d = Diagnostic::error(format!("unknown field `{}`", excerpt(&name)))
+                    .at(self.at.locate_key(&ptr))
+                    .with_pointer(self.at.pointer(&ptr));
+                if let Some(hint) = allowed_hint(&name, &known, "field") {
                     d = d.with_hint(hint);
                 }
-                vec![d]
-            }
-            "required" => {
-                let required: Vec<&str> = keyword_schema
-                    .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                let missing: Vec<&str> = match found.and_then(Value::as_object) {
-                    Some(obj) => required
-                        .into_iter()
-                        .filter(|r| !obj.contains_key(*r))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                if missing.is_empty() {
-                    return vec![here(Diagnostic::error(self.message.clone()))];
-                }
-                missing
-                    .into_iter()
-                    .map(|m| here(Diagnostic::error(format!("missing required field `{m}`"))))
-                    .collect()
-            }
-            WHOLE_NUMBER => {
-                let shown = excerpt(&found.map(show).unwrap_or_default());
-                let msg = format!(
-                    "expected an integer, found `{shown}` (a number written with a fraction or an exponent)"
-                );
-                vec![here(Diagnostic::error(msg).with_hint(NUMBER_HINT))]
-            }
-            _ => vec![here(Diagnostic::error(self.message.clone()))],
+                d
+            })
+            .collect()
+    }
+
+    /// `expected an integer, found a string`, with a hint for numbers written oddly.
+    fn wrong_type(&self) -> Vec<Diagnostic> {
+        let expected: Vec<&str> = match self.keyword_schema {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let non_null: Vec<&str> = expected.iter().copied().filter(|t| *t != "null").collect();
+        let expected = if non_null.is_empty() {
+            expected
+        } else {
+            non_null
+        };
+        let Some(found) = self.found.filter(|_| !expected.is_empty()) else {
+            return self.as_reported();
+        };
+        let names: Vec<&str> = expected.iter().map(|t| type_phrase(t)).collect();
+        if let Value::String(text) = found
+            && looks_numeric(text)
+            && expected.iter().any(|t| *t == "integer" || *t == "number")
+        {
+            let msg = format!("expected {}, found `{}`", join_or(&names), excerpt(text));
+            return vec![self.here(Diagnostic::error(msg).with_hint(NUMBER_HINT))];
         }
+        let msg = format!(
+            "expected {}, found {}",
+            join_or(&names),
+            value_phrase(found)
+        );
+        vec![self.here(Diagnostic::error(msg))]
+    }
+
+    /// `` `x` is not one of a, b ``, with a did-you-mean hint.
+    fn not_allowed(&self) -> Vec<Diagnostic> {
+        let allowed: Vec<Value> = match (&self.leaf.allowed, self.keyword_schema) {
+            (Some(a), _) => a.clone(),
+            (None, Some(Value::Array(a))) if self.leaf.keyword == "enum" => a.clone(),
+            (None, Some(v)) if self.leaf.keyword == "const" => vec![v.clone()],
+            _ => return self.as_reported(),
+        };
+        let shown: Vec<String> = allowed.iter().map(show).collect();
+        let value = excerpt(&self.found.map(show).unwrap_or_default());
+        let msg = match shown.as_slice() {
+            [one] => format!("expected `{one}`, found `{value}`"),
+            _ => format!("`{value}` is not one of {}", shown.join(", ")),
+        };
+        let mut d = self.here(Diagnostic::error(msg));
+        if let Some(hint) = did_you_mean(&value, &shown) {
+            d = d.with_hint(hint);
+        }
+        vec![d]
+    }
+
+    /// One `missing required field` per absent field, at the object.
+    fn missing_fields(&self) -> Vec<Diagnostic> {
+        let required: Vec<&str> = self
+            .keyword_schema
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let missing: Vec<&str> = match self.found.and_then(Value::as_object) {
+            Some(obj) => required
+                .into_iter()
+                .filter(|r| !obj.contains_key(*r))
+                .collect(),
+            None => Vec::new(),
+        };
+        if missing.is_empty() {
+            return self.as_reported();
+        }
+        missing
+            .into_iter()
+            .map(|m| self.here(Diagnostic::error(format!("missing required field `{m}`"))))
+            .collect()
+    }
+
+    /// A [`WHOLE_NUMBER`] failure: `1e3` or `1000.0` where an integer is expected.
+    fn not_whole(&self) -> Vec<Diagnostic> {
+        let shown = excerpt(&self.found.map(show).unwrap_or_default());
+        let msg = format!(
+            "expected an integer, found `{shown}` (a number written with a fraction or an exponent)"
+        );
+        vec![self.here(Diagnostic::error(msg).with_hint(NUMBER_HINT))]
     }
 }
 
@@ -500,28 +534,9 @@ fn allowed_hint(name: &str, known: &[String], what: &str) -> Option<String> {
     })
 }
 
+/// `did you mean `X`?` (transpositions count as one edit; see `suggest`).
 fn did_you_mean(value: &str, candidates: &[String]) -> Option<String> {
-    let lower = value.to_lowercase();
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| format!("did you mean `{c}`?"))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::suggest::hint(value, candidates)
 }
 
 #[cfg(test)]

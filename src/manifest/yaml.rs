@@ -25,7 +25,9 @@ pub type Spans = BTreeMap<String, (usize, usize)>;
 /// One YAML file as a JSON value, with where each value (and each mapping key) came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocatedDoc {
+    /// The file.
     pub file: PathBuf,
+    /// The document as JSON.
     pub value: Value,
     /// Position of every value, by its JSON pointer.
     pub spans: Spans,
@@ -127,7 +129,12 @@ pub fn load_file(path: &Path) -> Result<LocatedDoc, Diagnostics> {
             path.display()
         )))
     };
-    let len = std::fs::metadata(path).map_err(io_err)?.len();
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if !meta.is_file() {
+        // Reading a FIFO would block; a device could be endless.
+        return Err(Diagnostic::error(format!("{} is not a regular file", path.display())).into());
+    }
+    let len = meta.len();
     if len > MAX_FILE_BYTES {
         return Err(Diagnostic::error(format!(
             "{} is too large ({len} bytes; the limit is {MAX_FILE_BYTES})",
@@ -628,5 +635,7 @@ mod tests {
         let l = diags.0[0].location.as_ref().unwrap();
         assert_eq!((l.line, l.col), (2, 4));
         assert!(load_file(&dir.path().join("missing.yaml")).is_err());
+        let d = load_file(dir.path()).unwrap_err();
+        assert!(d.0[0].message.ends_with("is not a regular file"), "{d:?}");
     }
 }

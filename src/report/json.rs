@@ -13,10 +13,10 @@ use crate::plan::{Action, Change, Plan};
 use crate::reconcile::Summary;
 
 /// The version of every document below; raised when a field changes meaning or goes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// An error: its first line is the message, `hint:` lines become hints.
-pub fn error(message: &str) -> Value {
+pub(crate) fn error(message: &str) -> Value {
     let mut lines = message.lines();
     let first = lines.next().unwrap_or_default().to_string();
     let (hints, rest): (Vec<&str>, Vec<&str>) =
@@ -42,7 +42,7 @@ pub fn error(message: &str) -> Value {
 }
 
 /// Located problems in manifests or `genseed.yaml`.
-pub fn diagnostics(diags: &Diagnostics) -> Vec<Value> {
+pub(crate) fn diagnostics(diags: &Diagnostics) -> Vec<Value> {
     diags
         .iter()
         .map(|d| {
@@ -60,7 +60,7 @@ pub fn diagnostics(diags: &Diagnostics) -> Vec<Value> {
 }
 
 /// Input that failed its checks, for commands other than `validate`.
-pub fn invalid(what: &str, diags: &Diagnostics) -> Value {
+pub(crate) fn invalid(what: &str, diags: &Diagnostics) -> Value {
     json!({
         "formatVersion": FORMAT_VERSION,
         "error": {
@@ -72,7 +72,7 @@ pub fn invalid(what: &str, diags: &Diagnostics) -> Value {
 }
 
 /// What `validate` read and counted.
-pub struct Validated<'a> {
+pub(crate) struct Validated<'a> {
     /// Manifest files.
     pub files: &'a [PathBuf],
     /// CSV files the manifests named.
@@ -86,7 +86,7 @@ pub struct Validated<'a> {
 }
 
 /// `validate --json`: valid or not, what was read, and every diagnostic.
-pub fn validate(read: Option<&Validated>, diags: &Diagnostics) -> Value {
+pub(crate) fn validate(read: Option<&Validated>, diags: &Diagnostics) -> Value {
     let paths =
         |p: &[PathBuf]| -> Vec<String> { p.iter().map(|f| f.display().to_string()).collect() };
     json!({
@@ -120,7 +120,7 @@ fn change_fields(c: &Change) -> serde_json::Map<String, Value> {
 }
 
 /// The org a document is about.
-pub struct Org<'a> {
+pub(crate) struct Org<'a> {
     /// Its ID.
     pub id: &'a str,
     /// Its name.
@@ -132,7 +132,7 @@ pub struct Org<'a> {
 /// `plan --json`: every change (unchanged ones included) with its address, action,
 /// tier, field differences, declared spec and dependencies, and the counts: the
 /// serialized [`crate::plan::PlanDoc`].
-pub fn plan(plan: &Plan, org: &Org) -> Value {
+pub(crate) fn plan(plan: &Plan, org: &Org) -> Value {
     serde_json::to_value(crate::plan::PlanDoc::new(plan, org.id, org.name, org.env))
         .expect("a plan serializes")
 }
@@ -144,7 +144,7 @@ fn millis(d: std::time::Duration) -> f64 {
 
 /// `apply --json`: the outcome of every planned change, the counts, wall time, the
 /// time held back by the rate limit and the request statistics.
-pub fn apply(plan: &Plan, summary: &Summary, stats: &ClientStats, org: &Org) -> Value {
+pub(crate) fn apply(plan: &Plan, summary: &Summary, stats: &ClientStats, org: &Org) -> Value {
     let mut outcomes: HashMap<&str, (&str, Option<&str>)> = HashMap::new();
     for (addr, message) in &summary.failed {
         outcomes.insert(addr, ("failed", Some(message)));

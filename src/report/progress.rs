@@ -21,10 +21,10 @@ use crate::plan::{Change, Plan};
 use crate::reconcile::Progress;
 
 /// Where the figures for the rate-limit note come from.
-pub type StatsSource = Box<dyn Fn() -> ClientStats + Send + Sync>;
+pub(crate) type StatsSource = Box<dyn Fn() -> ClientStats + Send + Sync>;
 
 /// How the progress is shown.
-pub struct ProgressConfig {
+pub(crate) struct ProgressConfig {
     /// How much to print.
     pub verbosity: Verbosity,
     /// Draw a bar (stderr is a terminal) instead of printing lines.
@@ -200,7 +200,7 @@ impl Shared {
 }
 
 /// Progress on stderr for one apply.
-pub struct ConsoleProgress {
+pub(crate) struct ConsoleProgress {
     shared: Arc<Shared>,
     ticker: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
 }
@@ -208,7 +208,7 @@ pub struct ConsoleProgress {
 impl ConsoleProgress {
     /// Progress for `plan`'s changes; `stats` tells how many requests wait on the
     /// rate limit.
-    pub fn new(plan: &Plan, config: ProgressConfig, stats: StatsSource) -> Self {
+    pub(crate) fn new(plan: &Plan, config: ProgressConfig, stats: StatsSource) -> Self {
         let bar = (config.terminal && config.verbosity != Verbosity::Quiet).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(

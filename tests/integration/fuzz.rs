@@ -182,3 +182,47 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    // A whole load (files, schema, CSV, semantic checks) costs ~50 ms: a third of the cases.
+    #![proptest_config(ProptestConfig { cases: config().cases.div_ceil(3), ..config() })]
+
+    #[test]
+    fn whole_seeds_folders_load_without_panic(
+        users in proptest::collection::vec(("[A-Za-z ]{0,8}", "[a-z.]{0,6}@?[a-z]{0,5}\\.?[a-z]{0,3}"), 0..4),
+        csv in proptest::collection::vec(
+            prop_oneof![
+                Just("first_name,last_name,email,phone_number,division\n".to_owned()),
+                "[A-Za-z]{0,5},[A-Za-z]{0,5},[a-z]{1,5}@x\\.io,\\+?[0-9]{0,12},[A-Z]{0,3}\n",
+                Just("\"".to_owned()),
+                Just(",,,,\n".to_owned()),
+            ],
+            0..6,
+        ),
+        alerting in prop_oneof!["[0-9]{1,11}", "0x1[0-9]", "1e[0-9]"],
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join("seeds");
+        std::fs::create_dir(&seeds).unwrap();
+        let mut yaml = String::from("divisions:\n  - name: D\nusers:\n");
+        for (name, email) in &users {
+            yaml.push_str(&format!("  - {{name: \"{name}\", email: \"{email}\"}}\n"));
+        }
+        yaml.push_str(&format!(
+            "queues:\n  - name: Q\n    mediaSettings: {{call: {{alertingTimeoutSeconds: {alerting}}}}}\n"
+        ));
+        yaml.push_str("usersFromCsv:\n  - file: u.csv\n    division: D\n");
+        std::fs::write(seeds.join("main.yaml"), &yaml).unwrap();
+        std::fs::write(seeds.join("u.csv"), csv.concat()).unwrap();
+        let sources = genseed::diag::SourceCache::new();
+        if let Err(diags) = genseed::validate::load(&seeds, &sources) {
+            prop_assert!(diags.has_errors());
+            for d in &diags {
+                prop_assert!(d.message.chars().count() < 400, "{}", d.message);
+            }
+            // Rendering reads the located files back; it must not fail either.
+            let text = genseed::diag::render(&diags, &sources);
+            prop_assert!(text.contains("error"));
+        }
+    }
+}

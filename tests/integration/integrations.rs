@@ -655,3 +655,26 @@ fn there_is_no_webhooks_collection() {
     let (s, _) = p.call("GET", "/api/v2/integrations/webhooks", None);
     assert_eq!(s, 404);
 }
+
+#[test]
+fn a_mistyped_workflow_is_refused_with_the_closest_flow_of_the_org() {
+    let (url, _server) = answering_server();
+    let p = project(&url);
+    let text = std::fs::read_to_string(p.dir.path().join("seeds/integrations.yaml")).unwrap();
+    p.seed(
+        "integrations.yaml",
+        &text.replace(
+            "workflow: Notify CRM Workflow",
+            "workflow: Notify CRM Wrokflow",
+        ),
+    );
+    let r = run(&p, &["apply", "--auto-approve"]).expect(1);
+    assert!(
+        r.stdout.contains(
+            "workflow `Notify CRM Wrokflow` is not in the org (did you mean `Notify CRM Workflow`?)"
+        ),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+}

@@ -1,5 +1,7 @@
 //! Bad input: every problem at once, with its location, and nothing contacted or written.
 
+use genseed::emulator::EmulatorConfig;
+
 use crate::support::Project;
 
 const BAD: &str = "\
@@ -106,4 +108,42 @@ fn validate_accepts_the_example_and_counts_it() {
         run.stdout
     );
     assert!(p.emulator.requests().is_empty());
+}
+
+#[test]
+fn typos_in_references_and_fields_get_a_suggestion() {
+    let p = Project::new(EmulatorConfig::default(), None);
+    p.seed(
+        "main.yaml",
+        "\
+divisions:
+  - name: Bootstrap Division
+skills:
+  - name: Billing
+wrapupCodes:
+  - name: Escalated
+users:
+  - email: a@example.com
+    name: A
+    division: Bootstrap Divison
+    titel: Agent
+    skills: {Biling: 3}
+queues:
+  - name: Q
+    wrapupCodes: [Escalatd]
+",
+    );
+    let run = p.run(&["validate"]).expect(1);
+    for hint in [
+        "did you mean `Bootstrap Division`?",
+        "did you mean `Billing`?",
+        "did you mean `Escalated`?",
+        "did you mean `title`?",
+    ] {
+        assert!(
+            run.stderr.contains(hint),
+            "missing `{hint}` in:\n{}",
+            run.stderr
+        );
+    }
 }

@@ -14,7 +14,7 @@ const QUERY: Listing = Listing::Cursor {
     keep: &["name"],
 };
 
-pub static DIVISIONS: Collection = Collection {
+pub(crate) static DIVISIONS: Collection = Collection {
     uri: "/api/v2/authorization/divisions",
     word: "division",
     map: |d| &d.divisions,

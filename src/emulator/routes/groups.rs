@@ -19,9 +19,9 @@ use crate::emulator::store::Emu;
 
 /// Maximum member ids per add or remove call (SDK: "a maximum of 50 members are allowed
 /// per request").
-pub const MAX_MEMBERS_PER_CALL: usize = 50;
+pub(crate) const MAX_MEMBERS_PER_CALL: usize = 50;
 
-pub static GROUPS: Collection = Collection {
+pub(crate) static GROUPS: Collection = Collection {
     uri: "/api/v2/groups",
     word: "group",
     map: |d| &d.groups,

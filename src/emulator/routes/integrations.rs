@@ -24,10 +24,10 @@ use crate::emulator::store::{Emu, OrgData};
 use crate::emulator::util::{ieq, uuid_from};
 
 /// The workflow every fresh emulated org has, for triggers to target.
-pub const SEEDED_WORKFLOW: &str = "Notify CRM Workflow";
+pub(crate) const SEEDED_WORKFLOW: &str = "Notify CRM Workflow";
 
 /// Integration types the emulator offers: (id, name, description).
-pub const TYPES: &[(&str, &str, &str)] = &[
+pub(crate) const TYPES: &[(&str, &str, &str)] = &[
     (
         "amazon-eventbridge-source",
         "Amazon EventBridge Source",
@@ -46,7 +46,7 @@ pub const TYPES: &[(&str, &str, &str)] = &[
 ];
 
 /// Add the seeded workflow to a fresh org.
-pub fn seed_flows(d: &mut OrgData, seed: u64) {
+pub(crate) fn seed_flows(d: &mut OrgData, seed: u64) {
     d.next_id += 1;
     let id = uuid_from(seed, d.next_id);
     d.flows.insert(
@@ -66,7 +66,7 @@ fn now_ms() -> u64 {
 
 // ------------------------------------------------------------------------- types
 
-pub fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     let render = |(id, name, desc): &(&str, &str, &str)| {
         json!({"id": id, "name": name, "description": desc,
                "selfUri": format!("/api/v2/integrations/types/{id}")})
@@ -167,7 +167,7 @@ fn integration_mut<'a>(st: &'a mut Emu, id: &str) -> Result<&'a mut Value, ApiEr
         .ok_or_else(|| ApiError::not_found(format!("Integration [{id}] not found")))
 }
 
-pub static INTEGRATIONS: Collection = Collection {
+pub(crate) static INTEGRATIONS: Collection = Collection {
     uri: "/api/v2/integrations",
     word: "integration",
     map: |d| &d.integrations,
@@ -339,7 +339,7 @@ fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError>
 
 // ------------------------------------------------------------------------- credentials
 
-pub static CREDENTIALS: Collection = Collection {
+pub(crate) static CREDENTIALS: Collection = Collection {
     uri: "/api/v2/integrations/credentials",
     word: "credential",
     map: |d| &d.integration_credentials,
@@ -382,7 +382,7 @@ pub static CREDENTIALS: Collection = Collection {
 
 // ------------------------------------------------------------------------- data actions
 
-pub static ACTIONS: Collection = Collection {
+pub(crate) static ACTIONS: Collection = Collection {
     uri: "/api/v2/integrations/actions",
     word: "action",
     map: |d| &d.actions,
@@ -516,7 +516,7 @@ fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub static TRIGGERS: Collection = Collection {
+pub(crate) static TRIGGERS: Collection = Collection {
     uri: "/api/v2/processautomation/triggers",
     word: "trigger",
     map: |d| &d.triggers,
@@ -573,7 +573,7 @@ pub static TRIGGERS: Collection = Collection {
 
 // ------------------------------------------------------------------------- flows
 
-pub static FLOWS: Collection = Collection {
+pub(crate) static FLOWS: Collection = Collection {
     uri: "/api/v2/flows",
     word: "flow",
     map: |d| &d.flows,

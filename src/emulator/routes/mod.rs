@@ -18,22 +18,22 @@ use super::error::ApiError;
 use super::store::Emu;
 use super::util::Query;
 
-pub mod divisions;
-pub mod groups;
-pub mod integrations;
-pub mod org;
-pub mod queues;
-pub mod roles;
-pub mod routing;
-pub mod schedules;
-pub mod skillgroups;
-pub mod tasks;
-pub mod user_routing;
-pub mod users;
+pub(super) mod divisions;
+pub(super) mod groups;
+pub(super) mod integrations;
+pub(super) mod org;
+pub(super) mod queues;
+pub(super) mod roles;
+pub(super) mod routing;
+pub(super) mod schedules;
+pub(super) mod skillgroups;
+pub(super) mod tasks;
+pub(super) mod user_routing;
+pub(super) mod users;
 
 /// A parsed API request.
 #[derive(Debug)]
-pub struct Rq {
+pub(super) struct Rq {
     /// Upper-case method.
     pub method: String,
     /// Path as sent (trailing `/` removed); used for paging URIs.
@@ -47,37 +47,37 @@ pub struct Rq {
 
 impl Rq {
     /// The JSON body; absent → 400.
-    pub fn body(&self) -> Result<&Value, ApiError> {
+    pub(super) fn body(&self) -> Result<&Value, ApiError> {
         self.body
             .as_ref()
             .ok_or_else(|| ApiError::bad_request("A request body is required."))
     }
 
     /// Does this request change the org (persist afterwards)?
-    pub fn is_mutation(&self) -> bool {
+    pub(super) fn is_mutation(&self) -> bool {
         matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
             && !(self.segs.len() == 2 && self.segs[0] == "users" && self.segs[1] == "search")
     }
 
     /// 404 for a method/path the API does not have.
-    pub fn no_route(&self) -> ApiError {
+    pub(super) fn no_route(&self) -> ApiError {
         ApiError::not_found(format!("Resource not found: {} {}", self.method, self.path))
     }
 }
 
 /// A response before it becomes HTTP.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(super) struct Reply {
     pub status: u16,
     pub body: Option<Value>,
     pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
-    pub fn json(v: Value) -> Self {
+    pub(super) fn json(v: Value) -> Self {
         Self::with_status(200, v)
     }
-    pub fn with_status(status: u16, v: Value) -> Self {
+    pub(super) fn with_status(status: u16, v: Value) -> Self {
         Reply {
             status,
             body: Some(v),
@@ -85,7 +85,7 @@ impl Reply {
         }
     }
     /// Empty-bodied success (DELETEs, member changes).
-    pub fn no_content() -> Self {
+    pub(super) fn no_content() -> Self {
         Reply {
             status: 204,
             body: None,
@@ -93,7 +93,7 @@ impl Reply {
         }
     }
     /// The error body (§2.3) with `Retry-After` on 429.
-    pub fn error(e: &ApiError, cid: &str) -> Self {
+    pub(super) fn error(e: &ApiError, cid: &str) -> Self {
         let mut r = Self::with_status(e.status, e.body(cid));
         if let Some(s) = e.retry_after {
             r.headers.push(("Retry-After", s.to_string()));
@@ -103,7 +103,7 @@ impl Reply {
 }
 
 /// Every collection served by the generic handlers of `collection.rs`.
-pub static COLLECTIONS: &[&Collection] = &[
+pub(super) static COLLECTIONS: &[&Collection] = &[
     &divisions::DIVISIONS,
     &roles::ROLES,
     &routing::SKILLS,
@@ -123,7 +123,7 @@ pub static COLLECTIONS: &[&Collection] = &[
 
 /// Route `/api/v2/...`: a hand-written family, else a collection of [`COLLECTIONS`]
 /// (the first whose path prefixes the request's).
-pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+pub(super) fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = rq.segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         ["organizations", "me"] => org::handle(st, rq),
@@ -148,7 +148,7 @@ pub fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
 }
 
 /// Look up an entity for GET-by-id, honouring the GET-after-create 404 window.
-pub fn find<'a>(
+pub(super) fn find<'a>(
     st: &'a Emu,
     map: &'a BTreeMap<String, Value>,
     id: &str,
@@ -163,7 +163,7 @@ pub fn find<'a>(
 
 /// Is `name` used (case-insensitively) by another entity of `map`? Entities with
 /// `state: deleted` are ignored when `skip_deleted`.
-pub fn name_taken(
+pub(super) fn name_taken(
     map: &BTreeMap<String, Value>,
     name: &str,
     except: Option<&str>,
@@ -180,12 +180,12 @@ pub fn name_taken(
 }
 
 /// 409 for a duplicate name (the real code for duplicates is unconfirmed; §16.8).
-pub fn duplicate(what: &str, name: &str) -> ApiError {
+pub(super) fn duplicate(what: &str, name: &str) -> ApiError {
     ApiError::conflict(format!("A {what} with the name [{name}] already exists"))
 }
 
 /// Filter by the `id` list parameter (both `id=a,b` and `id=a&id=b`).
-pub fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
+pub(super) fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
     let ids = q.list(key);
     if !ids.is_empty() {
         let ids: Vec<String> = ids.iter().map(|s| s.to_lowercase()).collect();

@@ -4,7 +4,7 @@ use super::{Reply, Rq};
 use crate::emulator::error::ApiError;
 use crate::emulator::store::Emu;
 
-pub fn handle(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+pub(crate) fn handle(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     match rq.method.as_str() {
         "GET" => Ok(Reply::json(st.data.organization.clone())),
         _ => Err(rq.no_route()),

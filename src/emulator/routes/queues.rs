@@ -17,11 +17,11 @@ use crate::emulator::store::{Emu, MemberRec};
 use crate::emulator::util::is_uuid;
 
 /// Maximum ids per members / wrap-up codes call.
-pub const MAX_PER_CALL: usize = 100;
+pub(crate) const MAX_PER_CALL: usize = 100;
 /// Maximum page size of the members listing.
-pub const MAX_MEMBERS_PAGE_SIZE: usize = 100;
+pub(crate) const MAX_MEMBERS_PAGE_SIZE: usize = 100;
 
-pub static QUEUES: Collection = Collection {
+pub(crate) static QUEUES: Collection = Collection {
     uri: "/api/v2/routing/queues",
     word: "queue",
     map: |d| &d.queues,
@@ -108,7 +108,7 @@ fn existing(st: &Emu, id: &str) -> Result<(), ApiError> {
 
 /// Settings the server fills in when a create/PUT omits them (values modelled on the UI
 /// defaults; exact server defaults unconfirmed). A PUT resets omitted settings to these.
-pub fn queue_defaults() -> Value {
+pub(crate) fn queue_defaults() -> Value {
     let media = |timeout: i64, sl_ms: i64| {
         json!({"enableAutoAnswer": false, "alertingTimeoutSeconds": timeout,
                "serviceLevel": {"percentage": 0.8, "durationMs": sl_ms},

@@ -26,7 +26,7 @@ fn render(st: &Emu, v: &Value, with_count: bool) -> Value {
     v
 }
 
-pub static ROLES: Collection = Collection {
+pub(crate) static ROLES: Collection = Collection {
     uri: "/api/v2/authorization/roles",
     word: "role",
     map: |d| &d.roles,
@@ -109,7 +109,7 @@ fn build(_: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, 
     Ok(v)
 }
 
-pub fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
         ("GET", [id]) => {
             let name = subject_name(st, rq, id)?;

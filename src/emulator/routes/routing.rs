@@ -12,7 +12,7 @@ use crate::emulator::error::ApiError;
 use crate::emulator::schema::opt_str;
 use crate::emulator::store::Emu;
 
-pub static SKILLS: Collection = Collection {
+pub(crate) static SKILLS: Collection = Collection {
     uri: "/api/v2/routing/skills",
     word: "skill",
     map: |d| &d.skills,
@@ -72,7 +72,7 @@ fn build_skill(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<
     }
 }
 
-pub static LANGUAGES: Collection = Collection {
+pub(crate) static LANGUAGES: Collection = Collection {
     uri: "/api/v2/routing/languages",
     word: "language",
     map: |d| &d.languages,
@@ -101,7 +101,7 @@ pub static LANGUAGES: Collection = Collection {
     },
 };
 
-pub static WRAPUP_CODES: Collection = Collection {
+pub(crate) static WRAPUP_CODES: Collection = Collection {
     uri: "/api/v2/routing/wrapupcodes",
     word: "wrap-up code",
     map: |d| &d.wrapup_codes,

@@ -98,8 +98,8 @@ const fn collection(kind: Kind) -> Collection {
     }
 }
 
-pub static SCHEDULES: Collection = collection(Kind::Schedule);
-pub static SCHEDULE_GROUPS: Collection = collection(Kind::Group);
+pub(crate) static SCHEDULES: Collection = collection(Kind::Schedule);
+pub(crate) static SCHEDULE_GROUPS: Collection = collection(Kind::Group);
 
 /// `scheduleIds`: groups referencing any of these schedules.
 fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<Value>) -> Result<(), ApiError> {

@@ -11,9 +11,9 @@ use crate::emulator::error::ApiError;
 use crate::emulator::store::Emu;
 
 /// Maximum page size of the cursor listing (unconfirmed).
-pub const MAX_CURSOR_PAGE_SIZE: usize = 100;
+pub(crate) const MAX_CURSOR_PAGE_SIZE: usize = 100;
 
-pub static SKILL_GROUPS: Collection = Collection {
+pub(crate) static SKILL_GROUPS: Collection = Collection {
     uri: "/api/v2/routing/skillgroups",
     word: "skill group",
     map: |d| &d.skill_groups,

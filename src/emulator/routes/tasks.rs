@@ -7,7 +7,7 @@ use super::{Reply, Rq};
 use crate::emulator::error::ApiError;
 use crate::emulator::store::Emu;
 
-pub fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+pub(crate) fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     if rq.method != "GET" {
         return Err(rq.no_route());
     }
@@ -23,7 +23,7 @@ pub fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 /// The 202 of a task still running: `{id, state: Running}` and its `Location`.
-pub fn running(id: &str) -> Reply {
+pub(crate) fn running(id: &str) -> Reply {
     let location = format!("/api/v2/emulator/tasks/{id}");
     let mut r = Reply::with_status(
         202,

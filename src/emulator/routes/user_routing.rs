@@ -15,7 +15,7 @@ use crate::emulator::schema;
 use crate::emulator::store::Emu;
 
 /// Maximum items of one bulk call (TF chunks skills by 50; languages documented 50).
-pub const MAX_BULK: usize = 50;
+pub(crate) const MAX_BULK: usize = 50;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -81,17 +81,17 @@ fn render_all(st: &Emu, kind: Kind, user: &str) -> Vec<Value> {
 }
 
 /// The user's skills as `UserRoutingSkill` objects (for `expand=skills`).
-pub fn render_skills(st: &Emu, user: &str) -> Vec<Value> {
+pub(crate) fn render_skills(st: &Emu, user: &str) -> Vec<Value> {
     render_all(st, Kind::Skill, user)
 }
 
 /// The user's languages as `UserRoutingLanguage` objects (for `expand=languages`).
-pub fn render_languages(st: &Emu, user: &str) -> Vec<Value> {
+pub(crate) fn render_languages(st: &Emu, user: &str) -> Vec<Value> {
     render_all(st, Kind::Language, user)
 }
 
 /// `segs` = `[userId, routingskills|routinglanguages, ...]`.
-pub fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiError> {
+pub(crate) fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiError> {
     let user = segs[0];
     let kind = if segs[1] == "routingskills" {
         Kind::Skill

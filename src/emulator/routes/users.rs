@@ -12,7 +12,7 @@ use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, s
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 
-pub fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
+pub(crate) fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
         ("GET", []) => list(st, rq),
         ("POST", []) => create(st, rq),
@@ -30,7 +30,7 @@ fn expands(list: &[String]) -> (bool, bool) {
 }
 
 /// A stored user for reading: division expanded, optional skills/languages.
-pub fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Value {
+pub(crate) fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Value {
     let mut v = read_shape(st, u.clone());
     let id = u["id"].as_str().unwrap_or_default();
     if skills {
@@ -318,7 +318,7 @@ fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 // ------------------------------------------------------------------------- search
 
 /// Maximum `pageSize` of user search (unconfirmed; larger → 400).
-pub const MAX_SEARCH_PAGE_SIZE: i64 = 100;
+pub(crate) const MAX_SEARCH_PAGE_SIZE: i64 = 100;
 
 fn field_value<'a>(u: &'a Value, field: &str) -> Option<&'a Value> {
     field.split('.').try_fold(u, |v, k| v.get(k))
@@ -395,7 +395,7 @@ fn asks_for_deleted(query: &[Value]) -> bool {
     })
 }
 
-pub fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+pub(crate) fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let body: Value = match rq.method.as_str() {
         "POST" => rq.body()?.clone(),
         "GET" => {
