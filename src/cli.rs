@@ -45,8 +45,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Observe the org and print what apply would do.
     Plan(PlanArgs),
-    /// Plan, confirm, execute, and print a summary.
+    /// Plan, confirm, execute, and print a summary (`apply FILE`: a saved plan).
     Apply(ApplyArgs),
+    /// Print a saved plan (`plan --out FILE`) as `plan` would.
+    Show(ShowArgs),
     /// Serve the embedded Genesys Cloud emulator over HTTP until stopped.
     Emulate(EmulateArgs),
     /// Print the manifest JSON Schema (`schema project`: that of genseed.yaml).
@@ -146,14 +148,40 @@ pub struct PlanArgs {
     /// Print the plan as JSON on stdout (for pipelines and review tools).
     #[arg(long)]
     pub json: bool,
+    /// Also save the plan to FILE, for `genseed apply FILE` (format in the README).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     /// Options every org-touching command shares.
     pub run: RunArgs,
 }
 
+/// `genseed show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The saved plan (`plan --out FILE`).
+    pub file: PathBuf,
+    /// Print it as JSON on stdout (the plan file's own format).
+    #[arg(long)]
+    pub json: bool,
+    /// List unchanged objects too.
+    #[arg(long)]
+    pub show_unchanged: bool,
+}
+
 /// `genseed apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// Apply this saved plan (`plan --out FILE`) exactly, instead of planning again;
+    /// refused when the org, the state or the manifests moved since.
+    #[arg(value_name = "FILE", conflicts_with = "only")]
+    pub plan_file: Option<PathBuf>,
+    /// With FILE: apply it even though the manifests changed since it was made.
+    #[arg(long, requires = "plan_file")]
+    pub ignore_manifest_changes: bool,
+    /// With FILE: refuse a plan older than this (`24h`, `90m`, `2d`).
+    #[arg(long, value_name = "AGE", requires = "plan_file", value_parser = crate::planfile::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
     /// Do not ask for confirmation (required when there is no terminal).
     #[arg(long)]
     pub auto_approve: bool,

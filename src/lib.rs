@@ -27,6 +27,7 @@ pub mod kinds;
 pub mod logging;
 pub mod manifest;
 pub(crate) mod plan;
+pub(crate) mod planfile;
 pub(crate) mod preflight;
 pub(crate) mod reconcile;
 pub(crate) mod report;

@@ -138,6 +138,15 @@ pub struct State {
     /// Resolved objects by address (`kind/key`), sorted.
     #[serde(default)]
     pub resources: BTreeMap<String, Resource>,
+    /// A random id given to this state's history on its first save and kept by every
+    /// later one; a saved plan records it, so a state file swapped for another one
+    /// (with the same serial) is noticed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<String>,
+    /// The saved plan (`planId` of a plan file) the last `apply FILE` was running;
+    /// running that file again resumes it. A plain `apply` clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
 }
 
 impl State {
@@ -149,6 +158,8 @@ impl State {
             env: env.to_string(),
             org_id: None,
             resources: BTreeMap::new(),
+            lineage: None,
+            plan_id: None,
         }
     }
 }
@@ -322,6 +333,9 @@ pub(crate) fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateErr
     fs::create_dir_all(dir).map_err(io(dir))?;
     state.serial += 1;
     state.format_version = FORMAT_VERSION;
+    if state.lineage.is_none() {
+        state.lineage = Some(new_lineage());
+    }
     let mut json = serde_json::to_vec_pretty(state).expect("state serializes");
     json.push(b'\n');
     match fs::read(&paths.file) {
@@ -335,6 +349,11 @@ pub(crate) fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateErr
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// A fresh lineage id: 128 random bits in hex.
+fn new_lineage() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
 /// The process holding a lock, as written into the lock file (`pid N since UNIX-SECS`).
@@ -447,6 +466,22 @@ mod tests {
             serde_json::from_str(&fs::read_to_string(&paths.backup).unwrap()).unwrap();
         assert_eq!(backup.serial, 1);
         assert_eq!(backup.resources.len(), 1);
+    }
+
+    #[test]
+    fn the_first_save_gives_a_lineage_that_later_saves_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let mut s = State::new("dev");
+        assert_eq!(s.lineage, None);
+        save(&paths, &mut s).unwrap();
+        let first = load(&paths, "dev").unwrap().lineage.expect("a lineage");
+        assert_eq!(first.len(), 32);
+        save(&paths, &mut s).unwrap();
+        assert_eq!(load(&paths, "dev").unwrap().lineage, Some(first.clone()));
+        let mut other = State::new("dev");
+        save(&StatePaths::new(&dir.path().join("b"), "dev"), &mut other).unwrap();
+        assert_ne!(other.lineage, Some(first));
     }
 
     #[test]

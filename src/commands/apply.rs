@@ -1,4 +1,5 @@
-//! `genseed apply`: plan, confirm, execute tier by tier, summarize.
+//! `genseed apply`: plan (or read a saved plan and check it still holds), confirm,
+//! execute tier by tier, summarize.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -16,9 +17,19 @@ use crate::report::{
 
 /// Run it.
 pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
-    let settings = super::settings(cli, Some(&args.run), ui)?;
-    let (mut prepared, _lock) = super::prepare(settings, true, ui).await?;
-    super::integrations::select(&mut prepared, &args.run.only)?;
+    // A saved plan is applied as it was reviewed; otherwise plan now.
+    let (mut prepared, _lock, plan_id) = match &args.plan_file {
+        Some(path) => {
+            let (prepared, lock, id) = super::saved::prepare(cli, args, path, ui).await?;
+            (prepared, Some(lock), Some(id))
+        }
+        None => {
+            let settings = super::settings(cli, Some(&args.run), ui)?;
+            let (mut prepared, lock) = super::prepare(settings, true, ui).await?;
+            super::integrations::select(&mut prepared, &args.run.only)?;
+            (prepared, lock, None)
+        }
+    };
     let label = super::org_label(&prepared);
     let plan_text = || render_plan(&prepared.plan, &label, &prepared.settings.env, ui);
     if ui.json {
@@ -36,6 +47,12 @@ pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<
     // Before the first change: a state that cannot be saved would leave objects created
     // but not recorded.
     crate::state::check_writable(&prepared.state_paths, &prepared.state)?;
+    // Which saved plan is running, so that running its file again after an
+    // interruption resumes it (a plain apply clears the mark).
+    if prepared.plan.has_changes() && prepared.state.plan_id != plan_id {
+        prepared.state.plan_id = plan_id.clone();
+        crate::state::save(&prepared.state_paths, &mut prepared.state)?;
+    }
     let writer = Arc::new(StateWriter::new(
         prepared.state_paths.clone(),
         prepared.state.clone(),
@@ -58,7 +75,8 @@ pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.auto_approve {
+    // A saved plan was reviewed when it was made (as Terraform's saved plans are).
+    if !args.auto_approve && plan_id.is_none() {
         confirm(&prepared.settings.env)?;
     }
     let interrupted = Arc::new(AtomicBool::new(false));

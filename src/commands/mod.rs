@@ -6,7 +6,9 @@ mod emulate;
 mod init;
 mod integrations;
 mod plan;
+mod saved;
 mod schema;
+mod show;
 mod validate;
 
 use std::process::ExitCode;
@@ -57,6 +59,7 @@ fn ui(cli: &Cli) -> Ui {
         Command::Plan(a) => (a.run.show_unchanged, a.json),
         Command::Apply(a) => (a.run.show_unchanged, a.json),
         Command::Validate(a) => (false, a.json),
+        Command::Show(a) => (a.show_unchanged, a.json),
         _ => (false, false),
     };
     Ui {
@@ -79,6 +82,7 @@ fn dispatch(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Validate(_) => validate::run(cli, ui),
         Command::Plan(args) => runtime()?.block_on(plan::run(cli, args, ui)),
         Command::Apply(args) => runtime()?.block_on(apply::run(cli, args, ui)),
+        Command::Show(args) => show::run(args, ui),
         Command::Emulate(args) => runtime()?.block_on(emulate::run(args)),
         Command::Schema(args) => {
             report::out_json(&if args.of == crate::cli::SchemaOf::Project {

@@ -1,4 +1,5 @@
-//! `genseed plan`: observe the org and print what apply would do. Writes nothing.
+//! `genseed plan`: observe the org and print what apply would do. Writes nothing to the
+//! org or the state (`--out FILE` saves the plan for `apply FILE`).
 
 use std::process::ExitCode;
 
@@ -24,6 +25,15 @@ pub(super) async fn run(cli: &Cli, args: &PlanArgs, ui: &Ui) -> anyhow::Result<E
             ui,
         ));
         super::integrations::check_urls(&prepared, skip_urls, ui).await?;
+    }
+    if let Some(path) = &args.out {
+        super::saved::write(&prepared, path)?;
+        if !args.json && ui.verbosity != crate::report::Verbosity::Quiet {
+            report::err(&format!(
+                "Saved this plan to {p}; apply exactly it with `genseed apply {p}`.\n",
+                p = path.display()
+            ));
+        }
     }
     if args.detailed_exitcode && prepared.plan.has_changes() {
         return Ok(ExitCode::from(2));

@@ -20,6 +20,7 @@ mod fuzz;
 mod groups;
 mod hardening;
 mod integrations;
+mod planfile;
 mod real_service;
 mod resilience;
 mod ux;
