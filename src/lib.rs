@@ -29,6 +29,7 @@ pub mod logging;
 pub mod manifest;
 pub mod plan;
 pub mod preflight;
+pub mod prune;
 pub mod reconcile;
 pub mod report;
 pub mod settings;

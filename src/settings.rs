@@ -38,6 +38,22 @@ pub struct ProjectFile {
     /// Environments by name.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvFile>,
+    /// The default policy of managed sets (queue members and wrap-up codes, group
+    /// members) whose manifest entry names none: `additive` (default: members the
+    /// org has beyond the declared ones are kept) or `exclusive` (they are removed).
+    #[serde(default)]
+    pub sets_policy: Option<crate::kinds::SetPolicy>,
+}
+
+/// What a run may do with an object that exists in the org but not in the state.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdoptPolicy {
+    /// Adopt it (record its ID) when its natural key matches a declared object.
+    #[default]
+    Always,
+    /// Refuse the plan unless `--adopt` is given.
+    Never,
 }
 
 /// One environment of `genseed.yaml`.
@@ -74,6 +90,16 @@ pub struct EnvFile {
     /// Values of `${var.NAME}` in the manifests (per-environment URLs and the like).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// Delete objects that are no longer declared, as `--prune` does.
+    #[serde(default)]
+    pub prune: bool,
+    /// `always` (default) or `never`: whether existing objects not in the state may be
+    /// adopted without `--adopt`.
+    #[serde(default)]
+    pub adopt: AdoptPolicy,
+    /// Refuse `genseed destroy` on this environment.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 /// Errors resolving settings; each says what to do.
@@ -158,6 +184,14 @@ pub struct Settings {
     pub request_deadline: Option<u64>,
     /// `${var.NAME}` values of this environment.
     pub vars: BTreeMap<String, String>,
+    /// `prune: true`: apply deletes orphans without `--prune`.
+    pub prune: bool,
+    /// The adoption policy.
+    pub adopt: AdoptPolicy,
+    /// `protected: true`: destroy is refused.
+    pub protected: bool,
+    /// Managed sets without a policy of their own are exclusive.
+    pub sets_exclusive: bool,
 }
 
 /// Credentials read from the environment.
@@ -213,6 +247,10 @@ impl Settings {
             tokens: env_file.tokens.unwrap_or(1).max(1),
             request_deadline: env_file.request_deadline_seconds,
             vars: env_file.vars.clone(),
+            prune: env_file.prune,
+            adopt: env_file.adopt,
+            protected: env_file.protected,
+            sets_exclusive: file.sets_policy == Some(crate::kinds::SetPolicy::Exclusive),
         })
     }
 

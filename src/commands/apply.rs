@@ -19,6 +19,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCod
     let settings = super::settings(cli, Some(&args.run), ui)?;
     let (mut prepared, _lock) = super::prepare(settings, true, ui).await?;
     super::integrations::select(&mut prepared, &args.run.only)?;
+    super::policies(&mut prepared, &args.run)?;
     let label = super::org_label(&prepared);
     let plan_text = || render_plan(&prepared.plan, &label, &prepared.settings.env, ui);
     if ui.json {
@@ -94,17 +95,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCod
         interrupted,
     };
     let summary = reconcile::apply(&prepared.ctx, &prepared.plan, writer, &opts, progress).await;
-    let stats = prepared.conn.client.stats();
-    if ui.json {
-        report::out_json(&report::json::apply(
-            &prepared.plan,
-            &summary,
-            &stats,
-            &super::org(&prepared),
-        ));
-    } else {
-        report::out(&render_summary(&summary, &stats, ui));
-    }
+    show_outcome(&prepared, &summary, ui);
     if summary.ok() {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -114,6 +105,21 @@ pub async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<ExitCod
             );
         }
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The outcome of a run: the JSON document (`--json`) or the summary.
+pub(super) fn show_outcome(prepared: &super::Prepared, summary: &Summary, ui: &Ui) {
+    let stats = prepared.conn.client.stats();
+    if ui.json {
+        report::out_json(&report::json::apply(
+            &prepared.plan,
+            summary,
+            &stats,
+            &super::org(prepared),
+        ));
+    } else {
+        report::out(&render_summary(summary, &stats, ui));
     }
 }
 

@@ -11,6 +11,7 @@ mod fuzz;
 mod groups;
 mod hardening;
 mod integrations;
+mod prune;
 mod resilience;
 mod ux;
 mod validation;
