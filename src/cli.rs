@@ -144,6 +144,10 @@ pub struct RunArgs {
     /// Allow adopting existing objects on an environment with `adopt: never`.
     #[arg(long)]
     pub adopt: bool,
+    /// List objects of the declared kinds that the org has but neither the manifests
+    /// nor the state know (drift made in the UI).
+    #[arg(long)]
+    pub show_unmanaged: bool,
 }
 
 /// `genseed plan`.

@@ -153,6 +153,10 @@ pub struct Plan {
     /// deleted (reverse dependency order: a queue before the skills it uses).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphans: Vec<Orphan>,
+    /// With `--show-unmanaged`: objects of the declared kinds that the org has but
+    /// neither the manifests nor the state know. Listed only; nothing happens to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<Addr>,
 }
 
 impl Plan {

@@ -140,6 +140,40 @@ pub fn extra_members(desired_view: &Value, observed_view: &Value) -> Vec<String>
         .collect()
 }
 
+/// Objects of the declared kinds that the org has but neither the manifests nor the
+/// state know (made in the UI, say), sorted by kind and key; built-in and system objects
+/// (those [`crate::kinds::Kind::to_manifest`] leaves out) and soft-deleted ones are not
+/// listed. Pure.
+pub fn unmanaged_objects(desired: &Loaded, observed: &Observed, state: &State) -> Vec<Addr> {
+    let declared: HashSet<String> = desired.declared.iter().map(|d| d.addr.id_key()).collect();
+    let known_ids: HashSet<(&str, &str)> = state
+        .resources
+        .values()
+        .map(|r| (r.kind.as_str(), r.id.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for k in KINDS.iter().filter(|k| k.is_object()) {
+        if !desired.declared.iter().any(|d| d.addr.kind == k.name()) {
+            continue;
+        }
+        for (key, o) in observed.objects.get(k.name()).into_iter().flatten() {
+            let addr_key = o
+                .pointer(k.key_field())
+                .and_then(Value::as_str)
+                .unwrap_or(key);
+            let id = str_field(o, "id").unwrap_or_default();
+            let unknown = !declared.contains(&format!("{}/{key}", k.name()))
+                && !known_ids.contains(&(k.name(), id))
+                && str_field(o, "state") != Some("deleted")
+                && k.to_manifest(o, &observed.resolver).is_some();
+            if unknown {
+                out.push(Addr::new(k.name(), addr_key));
+            }
+        }
+    }
+    out
+}
+
 /// Run the orphans' actions after the changes: sequentially, in the plan's (reverse
 /// dependency) order. Nothing is deleted when a change failed or the run was
 /// interrupted (they are counted as skipped or not started).
@@ -314,6 +348,19 @@ mod tests {
         let text = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&text).unwrap();
         assert_eq!(back.orphans, plan.orphans);
+    }
+
+    #[test]
+    fn unmanaged_objects_are_those_of_declared_kinds_nobody_knows() {
+        let st = state(&[("skill", "Recorded", "s2", Created)]);
+        let obs = observed(&[
+            ("skill", "Declared", "s1"),
+            ("skill", "Recorded", "s2"),
+            ("skill", "Hand Made", "s3"),
+            ("queue", "Not A Declared Kind", "q1"),
+        ]);
+        let found = unmanaged_objects(&loaded(&[("skill", "Declared")]), &obs, &st);
+        assert_eq!(found, [Addr::new("skill", "Hand Made")]);
     }
 
     #[test]

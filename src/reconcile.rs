@@ -177,6 +177,7 @@ pub fn plan_with(
     Plan {
         changes,
         orphans: prune::orphans(desired, observed, state),
+        ..Plan::default()
     }
 }
 

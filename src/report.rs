@@ -244,6 +244,13 @@ pub fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String {
         st.action(Action::Adopt, &format!("{} to adopt", c.adopt)),
         c.unchanged
     );
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} unmanaged (left alone; declare them to manage them).",
+            plan.unmanaged.len()
+        );
+    }
     if c.orphans > 0 {
         let _ = writeln!(
             out,
@@ -282,6 +289,14 @@ fn render_orphans(out: &mut String, plan: &Plan, st: Style) {
             _ => o.action.symbol().to_string(),
         };
         let _ = writeln!(out, "  {symbol} {what} ({why})");
+    }
+    for a in &plan.unmanaged {
+        let label = crate::kinds::kind(a.kind).map_or(a.kind, |k| k.label());
+        let _ = writeln!(
+            out,
+            "  ? {label} {:?} (unmanaged: in the org, not in the manifests or the state)",
+            a.key
+        );
     }
 }
 

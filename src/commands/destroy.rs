@@ -35,8 +35,8 @@ pub async fn run(cli: &Cli, args: &DestroyArgs, ui: &Ui) -> anyhow::Result<ExitC
         files: Vec::new(),
     };
     prepared.plan = Plan {
-        changes: Vec::new(),
         orphans: prune::orphans(&nothing, &prepared.observation, &prepared.state),
+        ..Plan::default()
     };
     prune::set_actions(
         &mut prepared.plan,

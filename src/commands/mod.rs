@@ -316,6 +316,9 @@ fn policies(p: &mut Prepared, run: &RunArgs) -> anyhow::Result<()> {
         prune_adopted: run.prune_adopted,
     };
     crate::prune::set_actions(&mut p.plan, opts);
+    if run.show_unmanaged {
+        p.plan.unmanaged = crate::prune::unmanaged_objects(&p.loaded, &p.observation, &p.state);
+    }
     if p.settings.adopt == crate::settings::AdoptPolicy::Never && !run.adopt {
         let refused = crate::prune::adoption_refusals(&p.plan);
         if !refused.is_empty() {

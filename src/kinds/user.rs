@@ -57,6 +57,13 @@ pub struct UserSpec {
     /// Routing languages by name with a proficiency from 0 to 5. Additive.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, f64>,
+    /// `exclusive`: skills not listed are removed from the user; `additive` (default,
+    /// unless genseed.yaml's `setsPolicy` says otherwise): they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skills_policy: Option<super::SetPolicy>,
+    /// `exclusive`: languages not listed are removed from the user; `additive`: kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages_policy: Option<super::SetPolicy>,
     /// Roles granted to the user, each in a division. Additive: grants not listed are
     /// left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

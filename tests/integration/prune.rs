@@ -331,3 +331,117 @@ fn a_delete_that_fails_keeps_the_object_in_state_and_the_next_run_finishes_it() 
     assert!(!state_keys(&p).contains(&"skill/old skill".to_string()));
     assert_eq!(names(&p, "/api/v2/routing/skills", "name"), ["Billing"]);
 }
+
+#[test]
+fn show_unmanaged_lists_objects_nobody_declared_or_recorded() {
+    let p = project();
+    p.apply();
+    p.call(
+        "POST",
+        "/api/v2/routing/skills",
+        Some(json!({"name": "Made In The UI"})),
+    );
+    let plain = p.run(&["plan"]).expect(0);
+    assert!(!plain.stdout.contains("Made In The UI"), "{}", plain.stdout);
+    let shown = p.run(&["plan", "--show-unmanaged"]).expect(0);
+    assert!(
+        shown.stdout.contains(
+            "? skill \"Made In The UI\" (unmanaged: in the org, not in the manifests or the state)"
+        ),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        !shown.stdout.contains("\"Billing\" (unmanaged"),
+        "{}",
+        shown.stdout
+    );
+    assert!(shown.stdout.contains("1 unmanaged"), "{}", shown.stdout);
+}
+
+#[test]
+fn an_exclusive_group_removes_members_it_does_not_declare() {
+    let p = project();
+    p.seed(
+        "main.yaml",
+        "\
+users:
+  - email: ann@example.com
+    name: Ann
+  - email: bo@example.com
+    name: Bo
+groups:
+  - name: Team
+    members: [ann@example.com, bo@example.com]
+",
+    );
+    p.apply();
+    p.seed(
+        "main.yaml",
+        "\
+users:
+  - email: ann@example.com
+    name: Ann
+  - email: bo@example.com
+    name: Bo
+groups:
+  - name: Team
+    members: [ann@example.com]
+    membersPolicy: exclusive
+",
+    );
+    let plan = p.run(&["plan"]).expect(0);
+    assert!(plan.stdout.contains("- bo@example.com"), "{}", plan.stdout);
+    p.apply();
+    let gid = id_of(&p, "/api/v2/groups", "name", "Team");
+    let members = names(&p, &format!("/api/v2/groups/{gid}/members"), "email");
+    assert_eq!(members, ["ann@example.com"]);
+    p.emulator.clear_requests();
+    p.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
+
+#[test]
+fn exclusive_user_skills_are_removed_additive_languages_kept() {
+    let seed = "\
+skills:
+  - name: Billing
+  - name: Sales
+languages:
+  - name: Spanish
+  - name: French
+users:
+  - email: ann@example.com
+    name: Ann
+    skills: {Billing: 3, Sales: 2}
+    languages: {Spanish: 4, French: 1}
+";
+    let p = project();
+    p.seed("main.yaml", seed);
+    p.apply();
+    p.seed(
+        "main.yaml",
+        &seed
+            .replace(
+                "{Billing: 3, Sales: 2}",
+                "{Billing: 3}\n    skillsPolicy: exclusive",
+            )
+            .replace("{Spanish: 4, French: 1}", "{Spanish: 4}"),
+    );
+    let plan = p.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains("~ skills of user \"ann@example.com\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("- sales"), "{}", plan.stdout);
+    p.apply();
+    let uid = id_of(&p, "/api/v2/users", "email", "ann@example.com");
+    let skills = names(&p, &format!("/api/v2/users/{uid}/routingskills"), "name");
+    assert_eq!(skills, ["Billing"]);
+    let languages = names(&p, &format!("/api/v2/users/{uid}/routinglanguages"), "name");
+    assert_eq!(languages, ["French", "Spanish"]);
+    p.emulator.clear_requests();
+    p.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
