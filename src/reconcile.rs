@@ -122,7 +122,7 @@ pub fn plan_with(
         // Managed sets: what the org has beyond the declared members is removed
         // (exclusive) or only shown (additive).
         let mut unmanaged = Vec::new();
-        if let (false, Some(view)) = (k.is_object(), &view) {
+        if let (true, Some(view)) = (k.removes_members(), &view) {
             let extra = prune::extra_members(&desired_view, view);
             if prune::is_exclusive(&d.spec, sets_exclusive) {
                 diffs.extend(extra.into_iter().map(|m| FieldDiff {

@@ -369,6 +369,10 @@ impl Kind for GroupMembers {
         })
     }
 
+    fn removes_members(&self) -> bool {
+        true
+    }
+
     fn remove_members<'a>(
         &'a self,
         ctx: &'a Ctx,

@@ -496,6 +496,12 @@ pub trait Kind: Send + Sync {
         })
     }
 
+    /// For sub-resources (managed sets): whether [`Kind::remove_members`] is
+    /// implemented, so that the set can be exclusive (`membersPolicy: exclusive`).
+    fn removes_members(&self) -> bool {
+        false
+    }
+
     /// For sub-resources (managed sets): remove the members with natural keys `keys`
     /// from the parent `parent_key`. Kinds without members refuse.
     fn remove_members<'a>(

@@ -244,6 +244,10 @@ impl Kind for QueueLinks {
         })
     }
 
+    fn removes_members(&self) -> bool {
+        true
+    }
+
     fn remove_members<'a>(
         &'a self,
         ctx: &'a Ctx,

@@ -192,6 +192,10 @@ impl Kind for UserRouting {
         })
     }
 
+    fn removes_members(&self) -> bool {
+        true
+    }
+
     fn remove_members<'a>(
         &'a self,
         ctx: &'a Ctx,

@@ -361,10 +361,7 @@ fn show_unmanaged_lists_objects_nobody_declared_or_recorded() {
 
 #[test]
 fn an_exclusive_group_removes_members_it_does_not_declare() {
-    let p = project();
-    p.seed(
-        "main.yaml",
-        "\
+    let seed = "\
 users:
   - email: ann@example.com
     name: Ann
@@ -373,22 +370,16 @@ users:
 groups:
   - name: Team
     members: [ann@example.com, bo@example.com]
-",
-    );
+";
+    let p = project();
+    p.seed("main.yaml", seed);
     p.apply();
     p.seed(
         "main.yaml",
-        "\
-users:
-  - email: ann@example.com
-    name: Ann
-  - email: bo@example.com
-    name: Bo
-groups:
-  - name: Team
-    members: [ann@example.com]
-    membersPolicy: exclusive
-",
+        &seed.replace(
+            "[ann@example.com, bo@example.com]",
+            "[ann@example.com]\n    membersPolicy: exclusive",
+        ),
     );
     let plan = p.run(&["plan"]).expect(0);
     assert!(plan.stdout.contains("- bo@example.com"), "{}", plan.stdout);
@@ -444,4 +435,26 @@ users:
     p.emulator.clear_requests();
     p.run(&["apply", "--auto-approve"]).expect(0);
     assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
+
+#[test]
+fn destroy_removes_every_kind_of_the_example_in_reverse_order() {
+    let p = Project::with_example();
+    let listed = |p: &Project| {
+        [
+            "/api/v2/authorization/divisions",
+            "/api/v2/routing/queues",
+            "/api/v2/routing/skills",
+            "/api/v2/authorization/roles",
+            "/api/v2/architect/schedulegroups",
+            "/api/v2/groups",
+        ]
+        .map(|path| names(p, path, "name"))
+    };
+    let before = listed(&p);
+    p.apply();
+    let run = p.run(&["destroy", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(listed(&p), before);
+    assert!(state_keys(&p).is_empty(), "{:?}", p.state());
 }
