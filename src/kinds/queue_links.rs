@@ -85,6 +85,29 @@ pub static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
     removal: Removal::DeleteEach,
 };
 
+/// Take the user with `user_id` out of every queue of the org that has it as a member
+/// (`POST .../members?delete=true`), before the user is deleted. Lists the queues and
+/// each queue's members: one call per queue, meant for the rare user delete.
+pub async fn remove_user_from_every_queue(ctx: &Ctx, user_id: &str) -> Result<(), KindError> {
+    let queues = ctx
+        .client
+        .list_pages("/api/v2/routing/queues", &[], super::PAGE_SIZE)
+        .await?;
+    for queue_id in queues.iter().filter_map(|q| str_field(q, "id")) {
+        let members = QUEUE_MEMBERS.list(ctx, queue_id).await?;
+        if members.iter().any(|m| str_field(m, "id") == Some(user_id)) {
+            ctx.client
+                .post_safe_query(
+                    &QUEUE_MEMBERS.list_path(queue_id),
+                    &[("delete", "true".to_string())],
+                    &json!([{"id": user_id}]),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl QueueLinks {
     fn list_path(&self, queue_id: &str) -> String {
         format!("/api/v2/routing/queues/{queue_id}/{}", self.segment)

@@ -285,6 +285,16 @@ impl Kind for User {
         Some(PATH)
     }
 
+    /// Soft delete (`DELETE /api/v2/users/{id}`), after taking the user out of every
+    /// queue: whether the API drops a deleted user's queue memberships is unconfirmed,
+    /// so genseed does not rely on it.
+    fn delete<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFut<'a, Result<(), KindError>> {
+        Box::pin(async move {
+            super::queue_links::remove_user_from_every_queue(ctx, id).await?;
+            super::delete_path(ctx, &format!("{PATH}/{id}")).await
+        })
+    }
+
     fn key_field(&self) -> &'static str {
         "/email"
     }

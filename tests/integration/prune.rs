@@ -458,3 +458,38 @@ fn destroy_removes_every_kind_of_the_example_in_reverse_order() {
     assert_eq!(listed(&p), before);
     assert!(state_keys(&p).is_empty(), "{:?}", p.state());
 }
+
+#[test]
+fn a_pruned_user_is_taken_out_of_its_queues_before_it_is_deleted() {
+    let p = project();
+    p.seed(
+        "main.yaml",
+        &SEED.replace("[ann@example.com]", "[ann@example.com, gone@example.com]"),
+    );
+    p.apply();
+    p.seed(
+        "main.yaml",
+        &SEED.replace("  - email: gone@example.com\n    name: Gone User\n", ""),
+    );
+    p.emulator.clear_requests();
+    p.run(&["apply", "--auto-approve", "--prune"]).expect(0);
+    let uid = p
+        .list("/api/v2/users?state=deleted")
+        .iter()
+        .find(|u| u["email"] == "gone@example.com")
+        .and_then(|u| u["id"].as_str().map(str::to_string))
+        .unwrap();
+    let steps: Vec<String> = p
+        .writes()
+        .iter()
+        .filter(|r| r.body.to_string().contains(&uid) || r.path.ends_with(&uid))
+        .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+        .collect();
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert!(
+        steps[0].starts_with("POST /api/v2/routing/queues/"),
+        "{steps:?}"
+    );
+    assert!(steps[0].ends_with("/members?delete=true"), "{steps:?}");
+    assert!(steps[1].starts_with("DELETE /api/v2/users/"), "{steps:?}");
+}
