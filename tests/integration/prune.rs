@@ -493,3 +493,29 @@ fn a_pruned_user_is_taken_out_of_its_queues_before_it_is_deleted() {
     assert!(steps[0].ends_with("/members?delete=true"), "{steps:?}");
     assert!(steps[1].starts_with("DELETE /api/v2/users/"), "{steps:?}");
 }
+
+#[test]
+fn a_division_that_still_holds_objects_is_kept_and_the_error_names_them() {
+    let p = project();
+    p.seed(
+        "main.yaml",
+        "divisions:\n  - name: Ops\n    description: d\nskills:\n  - name: Billing\n",
+    );
+    p.apply();
+    let div = id_of(&p, "/api/v2/authorization/divisions", "name", "Ops");
+    let (status, queue) = p.call(
+        "POST",
+        "/api/v2/routing/queues",
+        Some(json!({"name": "Hand Queue", "division": {"id": div}})),
+    );
+    assert_eq!(status, 200, "{queue}");
+    p.seed("main.yaml", "skills:\n  - name: Billing\n");
+    let failed = p.run(&["apply", "--auto-approve", "--prune"]).expect(1);
+    assert!(failed.stdout.contains("division/Ops"), "{}", failed.stdout);
+    assert!(failed.stdout.contains("Hand Queue"), "{}", failed.stdout);
+    assert!(state_keys(&p).contains(&"division/ops".to_string()));
+    let qid = queue["id"].as_str().unwrap();
+    p.call("DELETE", &format!("/api/v2/routing/queues/{qid}"), None);
+    p.run(&["apply", "--auto-approve", "--prune"]).expect(0);
+    assert!(!state_keys(&p).contains(&"division/ops".to_string()));
+}
