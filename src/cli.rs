@@ -49,6 +49,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print a saved plan (`plan --out FILE`) as `plan` would.
     Show(ShowArgs),
+    /// Delete everything the state says genseed created (test orgs and the emulator).
+    Destroy(DestroyArgs),
     /// Serve the embedded Genesys Cloud emulator over HTTP until stopped.
     Emulate(EmulateArgs),
     /// Print the manifest JSON Schema (`schema project`: that of genseed.yaml).
@@ -134,6 +136,20 @@ pub struct RunArgs {
     /// List unchanged objects in the plan too.
     #[arg(long)]
     pub show_unchanged: bool,
+    /// Delete objects that are no longer declared if genseed created them (adopted
+    /// ones are only forgotten: removed from the state, left in the org).
+    #[arg(long)]
+    pub prune: bool,
+    /// With pruning: delete adopted objects that are no longer declared too.
+    #[arg(long)]
+    pub prune_adopted: bool,
+    /// Allow adopting existing objects on an environment with `adopt: never`.
+    #[arg(long)]
+    pub adopt: bool,
+    /// List objects of the declared kinds that the org has but neither the manifests
+    /// nor the state know (drift made in the UI).
+    #[arg(long)]
+    pub show_unmanaged: bool,
 }
 
 /// `genseed plan`.
@@ -203,6 +219,20 @@ pub struct ApplyArgs {
         default_value_t = 10_000
     )]
     pub progress_interval_ms: u64,
+    #[command(flatten)]
+    /// Options every org-touching command shares.
+    pub run: RunArgs,
+}
+
+/// `genseed destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Do not ask for the org's name (required when there is no terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     /// Options every org-touching command shares.
     pub run: RunArgs,

@@ -29,6 +29,7 @@ pub mod manifest;
 pub(crate) mod plan;
 pub(crate) mod planfile;
 pub(crate) mod preflight;
+pub(crate) mod prune;
 pub(crate) mod reconcile;
 pub(crate) mod report;
 pub(crate) mod settings;

@@ -1,4 +1,5 @@
-//! The plan: one action per declared object, grouped in tiers. A value, built from
+//! The plan: one action per declared object, grouped in tiers, and the orphans (objects
+//! the state knows that the manifests no longer declare). A value, built from
 //! what the manifests declare and what observation found; printing it is `report`'s
 //! job and executing it is `reconcile`'s. Pure: no I/O.
 
@@ -6,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::kinds::{Addr, Declared, FieldDiff};
+use crate::state::ResourceOrigin;
 
 /// What apply will do with one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +60,10 @@ pub struct Change {
     pub diffs: Vec<FieldDiff>,
     /// The declared objects this one references (they are applied first).
     pub depends_on: Vec<Addr>,
+    /// For additive managed sets: members the org has that the manifests do not
+    /// declare (shown with `plan -v`, never removed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<String>,
     /// The raw observed object.
     #[serde(skip)]
     pub observed: Option<Value>,
@@ -86,6 +92,56 @@ pub struct Counts {
     pub unchanged: usize,
     /// To replace (delete + create).
     pub replace: usize,
+    /// Orphans: in the state, no longer declared (whatever happens to them).
+    #[serde(default)]
+    pub orphans: usize,
+    /// Orphans to delete from the org (`--prune`).
+    #[serde(default)]
+    pub delete: usize,
+    /// Orphans to forget (removed from the state, left in the org).
+    #[serde(default)]
+    pub forget: usize,
+}
+
+/// What apply does with an orphan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrphanAction {
+    /// Listed only (no `--prune`): it stays in the org and in the state.
+    Keep,
+    /// Deleted from the org, then removed from the state.
+    Delete,
+    /// Removed from the state, left in the org (adopted objects, or ones already gone).
+    Forget,
+}
+
+impl OrphanAction {
+    /// The plan's symbol for it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            OrphanAction::Keep => "-",
+            OrphanAction::Delete => "-",
+            OrphanAction::Forget => "~",
+        }
+    }
+}
+
+/// An object the state records that the manifests no longer declare. Serialized as
+/// the JSON plan's `orphans[]` entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphan {
+    /// `address`, `kind` and `key` in JSON.
+    #[serde(flatten)]
+    pub addr: Addr,
+    /// Its ID, as the state records it.
+    pub id: String,
+    /// Whether genseed created or adopted it.
+    pub origin: ResourceOrigin,
+    /// Whether the org still has it (false: deleted outside genseed).
+    pub exists: bool,
+    /// What happens to it.
+    pub action: OrphanAction,
 }
 
 /// All changes, sorted by tier, then kind order, then key.
@@ -93,6 +149,14 @@ pub struct Counts {
 pub struct Plan {
     /// The changes.
     pub changes: Vec<Change>,
+    /// Objects in the state the manifests no longer declare, in the order they are
+    /// deleted (reverse dependency order: a queue before the skills it uses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphans: Vec<Orphan>,
+    /// With `--show-unmanaged`: objects of the declared kinds that the org has but
+    /// neither the manifests nor the state know. Listed only; nothing happens to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<Addr>,
 }
 
 impl Plan {
@@ -108,12 +172,21 @@ impl Plan {
                 Action::Replace => c.replace += 1,
             }
         }
+        for o in &self.orphans {
+            c.orphans += 1;
+            match o.action {
+                OrphanAction::Keep => {}
+                OrphanAction::Delete => c.delete += 1,
+                OrphanAction::Forget => c.forget += 1,
+            }
+        }
         c
     }
 
     /// Whether applying would change anything in the org or the state.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::Noop)
+            || self.orphans.iter().any(|o| o.action != OrphanAction::Keep)
     }
 
     /// The tiers present, in order.

@@ -198,6 +198,7 @@ impl PlanFile {
     pub(crate) fn plan(&self) -> Plan {
         Plan {
             changes: self.changes.iter().map(|s| s.change.clone()).collect(),
+            ..Plan::default()
         }
     }
 
@@ -508,7 +509,10 @@ pub(crate) fn reconcile_fresh(
         });
     }
     if moved.is_empty() {
-        Ok(Plan { changes })
+        Ok(Plan {
+            changes,
+            ..Plan::default()
+        })
     } else {
         Err(moved)
     }
@@ -593,6 +597,7 @@ mod tests {
             action,
             tier: 0,
             adopting: false,
+            unmanaged: Vec::new(),
             id: observed.as_ref().map(|_| format!("id-{key}")),
             diffs: if action == Action::Update {
                 vec![FieldDiff {
@@ -624,7 +629,10 @@ mod tests {
         state.serial = 3;
         state.lineage = Some("L".into());
         PlanFile::new(
-            &Plan { changes },
+            &Plan {
+                changes,
+                ..Plan::default()
+            },
             "dev",
             OrgInfo {
                 id: "org".into(),
@@ -712,6 +720,7 @@ mod tests {
                 change("A", Action::Create, None),
                 change("B", Action::Update, Some(before.clone())),
             ],
+            ..Plan::default()
         };
         let plan = reconcile_fresh(&f, &fresh, false).unwrap();
         let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
@@ -723,6 +732,7 @@ mod tests {
                 change("A", Action::Create, None),
                 change("B", Action::Update, Some(reordered)),
             ],
+            ..Plan::default()
         };
         assert!(reconcile_fresh(&f, &fresh2, false).is_ok());
         let edited = json!({"name": "B", "description": "other", "version": 2});
@@ -731,6 +741,7 @@ mod tests {
                 change("A", Action::Adopt, Some(json!({"name": "A"}))),
                 change("B", Action::Update, Some(edited)),
             ],
+            ..Plan::default()
         };
         let moved = reconcile_fresh(&f, &fresh3, false).unwrap_err();
         assert_eq!(
@@ -746,6 +757,7 @@ mod tests {
                 change("A", Action::Adopt, Some(json!({"name": "A"}))),
                 change("B", Action::Noop, Some(json!({"name": "B"}))),
             ],
+            ..Plan::default()
         };
         let plan = reconcile_fresh(&f, &fresh4, true).unwrap();
         let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
@@ -757,6 +769,7 @@ mod tests {
                 change("B", Action::Update, Some(before.clone())),
                 change("C", Action::Create, None),
             ],
+            ..Plan::default()
         };
         assert_eq!(
             reconcile_fresh(&f, &gone, false).unwrap_err(),
@@ -773,6 +786,7 @@ mod tests {
                     Some(json!({"name": "B", "version": 9})),
                 ),
             ],
+            ..Plan::default()
         };
         assert_eq!(
             reconcile_fresh(&f, &fresh5, true).unwrap_err(),
@@ -783,6 +797,7 @@ mod tests {
                 change("A", Action::Update, Some(json!({"name": "A"}))),
                 change("B", Action::Noop, Some(json!({"name": "B"}))),
             ],
+            ..Plan::default()
         };
         let plan = reconcile_fresh(&f, &fresh6, true).unwrap();
         assert_eq!(plan.changes[0].action, Action::Update);

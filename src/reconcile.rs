@@ -21,11 +21,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::client::ApiClient;
+use crate::kinds::FieldDiff;
 use crate::kinds::{
     Addr, Ctx, Declared, KINDS, KindError, ObservedMap, Resolver, Target, diff, kind, str_field,
 };
 use crate::plan::{Action, Change, Plan, decide};
-use crate::state::{self, Resource, State, StatePaths};
+use crate::prune;
+use crate::state::{self, Resource, ResourceOrigin, State, StatePaths};
 use crate::validate::Loaded;
 
 /// What observation found about the org: who it is, and every object of the kinds
@@ -45,6 +47,16 @@ pub struct Observed {
 /// Observe the org: who it is, its home division, and every kind the manifests use.
 /// Registers every ID with the context's resolver and sets its home division.
 pub(crate) async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Observed, KindError> {
+    observe_with(ctx, declared, &[]).await
+}
+
+/// [`observe`], also listing the kinds named in `also` (those the state records, so
+/// that orphans are found even when no manifest declares their kind any more).
+pub(crate) async fn observe_with(
+    ctx: &mut Ctx,
+    declared: &[Declared],
+    also: &[String],
+) -> Result<Observed, KindError> {
     let org = ctx.client.get("/api/v2/organizations/me", &[]).await?;
     let org_id = str_field(&org, "id")
         .ok_or_else(|| KindError::Other("the org answered without an id".into()))?
@@ -61,7 +73,7 @@ pub(crate) async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Obse
             .filter(|d| d.addr.kind == k.name())
             .cloned()
             .collect();
-        if mine.is_empty() && !k.always_observed() {
+        if mine.is_empty() && !k.always_observed() && !also.iter().any(|a| a == k.name()) {
             continue;
         }
         let found = k.observe(ctx, &mine).await?;
@@ -81,9 +93,20 @@ pub(crate) async fn observe(ctx: &mut Ctx, declared: &[Declared]) -> Result<Obse
     })
 }
 
-/// Build the plan from what is declared, what was observed and what the state knows.
-/// Pure: no I/O.
+/// Build the plan from what is declared, what was observed and what the state knows,
+/// managed sets additive unless they say otherwise. Pure: no I/O.
 pub(crate) fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan {
+    plan_with(desired, observed, state, false)
+}
+
+/// [`plan`], with managed sets that declare no policy exclusive when
+/// `sets_exclusive` (the project default, `setsPolicy` in genseed.yaml).
+pub(crate) fn plan_with(
+    desired: &Loaded,
+    observed: &Observed,
+    state: &State,
+    sets_exclusive: bool,
+) -> Plan {
     let empty = ObservedMap::new();
     let mut changes = Vec::with_capacity(desired.declared.len());
     for (i, d) in desired.declared.iter().enumerate() {
@@ -95,7 +118,22 @@ pub(crate) fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan
             .get(&d.addr.norm());
         let desired_view = k.desired_view(&d.spec);
         let view = found.map(|o| k.observed_view(o, &observed.resolver));
-        let diffs = diff(&desired_view, view.as_ref().unwrap_or(&Value::Null));
+        let mut diffs = diff(&desired_view, view.as_ref().unwrap_or(&Value::Null));
+        // Managed sets: what the org has beyond the declared members is removed
+        // (exclusive) or only shown (additive).
+        let mut unmanaged = Vec::new();
+        if let (true, Some(view)) = (k.removes_members(), &view) {
+            let extra = prune::extra_members(&desired_view, view);
+            if prune::is_exclusive(&d.spec, sets_exclusive) {
+                diffs.extend(extra.into_iter().map(|m| FieldDiff {
+                    path: m,
+                    before: Some(Value::Bool(true)),
+                    after: Value::Null,
+                }));
+            } else {
+                unmanaged = extra;
+            }
+        }
         let id = if k.is_object() {
             found.and_then(|o| str_field(o, "id")).map(str::to_string)
         } else {
@@ -125,6 +163,7 @@ pub(crate) fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan
                 .iter()
                 .map(|&j| desired.declared[j].addr.clone())
                 .collect(),
+            unmanaged,
             observed: found.cloned(),
             observed_view: view,
         });
@@ -135,7 +174,11 @@ pub(crate) fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan
         .map(|(i, k)| (k.name(), i))
         .collect();
     changes.sort_by_cached_key(|c| (c.tier, order[c.addr().kind], c.addr().norm()));
-    Plan { changes }
+    Plan {
+        changes,
+        orphans: prune::orphans(desired, observed, state),
+        ..Plan::default()
+    }
 }
 
 /// Whether the dotted `path` is one of `fields` or below one.
@@ -172,6 +215,7 @@ pub(crate) fn select(plan: &mut Plan, selectors: &[String]) -> Vec<String> {
         }
     }
     plan.changes.retain(|c| chosen(c.addr().kind));
+    plan.orphans.retain(|o| chosen(o.addr.kind));
     missing
 }
 
@@ -187,6 +231,10 @@ pub(crate) trait Progress: Send + Sync {
     fn end(&self) {}
 }
 
+/// No progress output.
+pub(crate) struct Silent;
+impl Progress for Silent {}
+
 /// The outcome of one apply.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Summary {
@@ -200,6 +248,10 @@ pub(crate) struct Summary {
     pub unchanged: usize,
     /// Replaced objects (deleted and created again).
     pub replaced: usize,
+    /// Orphans deleted from the org (and the state).
+    pub deleted: usize,
+    /// Orphans forgotten (removed from the state, left in the org).
+    pub forgotten: usize,
     /// Failed changes: address and message.
     pub failed: Vec<(String, String)>,
     /// Changes not attempted because something they depend on failed.
@@ -242,14 +294,39 @@ impl StateWriter {
         self.broken.load(Ordering::SeqCst)
     }
 
-    /// Record an object's ID and write the file (atomically).
-    pub(crate) fn record(&self, addr: &Addr, id: &str) -> Result<(), state::StateError> {
-        let entry = Resource::new(addr.kind, &addr.key, id);
+    /// Record an object's ID and write the file (atomically). `created`: genseed made
+    /// it; otherwise an entry with the same ID keeps its origin and a new one is
+    /// adopted.
+    pub(crate) fn record(
+        &self,
+        addr: &Addr,
+        id: &str,
+        created: bool,
+    ) -> Result<(), state::StateError> {
         let mut s = self.state.lock().expect("state lock");
+        let origin = match s.resources.get(&addr.id_key()) {
+            _ if created => ResourceOrigin::Created,
+            Some(r) if r.id == id => r.origin,
+            _ => ResourceOrigin::Adopted,
+        };
+        let entry = Resource::new(addr.kind, &addr.key, id).with_origin(origin);
         if s.resources.get(&addr.id_key()) == Some(&entry) {
             return Ok(());
         }
         s.resources.insert(addr.id_key(), entry);
+        let saved = state::save(&self.paths, &mut s);
+        if saved.is_err() {
+            self.broken.store(true, Ordering::SeqCst);
+        }
+        saved
+    }
+
+    /// Remove an object from the state and write the file.
+    pub(crate) fn forget(&self, addr: &Addr) -> Result<(), state::StateError> {
+        let mut s = self.state.lock().expect("state lock");
+        if s.resources.remove(&addr.id_key()).is_none() {
+            return Ok(());
+        }
         let saved = state::save(&self.paths, &mut s);
         if saved.is_err() {
             self.broken.store(true, Ordering::SeqCst);
@@ -373,6 +450,8 @@ pub(crate) async fn apply(
             }
         }
     }
+    // Deletes after every create and update.
+    prune::run_orphans(ctx, plan, &writer, &opts.interrupted, &mut summary).await;
     if opts.interrupted.load(Ordering::SeqCst) {
         summary.interrupted = true;
     }
@@ -405,9 +484,20 @@ async fn run_one(ctx: &Ctx, change: &Change, writer: &StateWriter) -> Result<(),
         Action::Replace => k.replace(ctx, target).await?,
         _ => k.apply(ctx, target).await?,
     };
+    // Exclusive managed sets: the members planned for removal.
+    let removed: Vec<String> = change
+        .diffs
+        .iter()
+        .filter(|f| f.after.is_null() && f.before.is_some())
+        .map(|f| f.path.clone())
+        .collect();
+    if !k.is_object() && !removed.is_empty() {
+        k.remove_members(ctx, &d.addr.key, &removed).await?;
+    }
     if k.is_object() {
         ctx.resolver.insert(k.name(), &d.addr.key, &id);
-        writer.record(&d.addr, &id)?;
+        let created = matches!(change.action, Action::Create | Action::Replace);
+        writer.record(&d.addr, &id, created)?;
     }
     Ok(())
 }

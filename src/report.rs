@@ -190,7 +190,9 @@ pub(crate) fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String 
         out.push('\n');
     }
     for change in &plan.changes {
-        if change.action == Action::Noop && !ui.show_unchanged {
+        // `-v` also lists unchanged sets that have unmanaged members.
+        let unmanaged = ui.verbosity == Verbosity::Verbose && !change.unmanaged.is_empty();
+        if change.action == Action::Noop && !ui.show_unchanged && !unmanaged {
             continue;
         }
         let note = if change.action == Action::Update && change.adopting {
@@ -207,6 +209,8 @@ pub(crate) fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String 
         for d in &change.diffs {
             let line = match (&d.before, &d.after) {
                 (None, Value::Bool(true)) => st.green(&format!("+ {}", d.path)),
+                // A member of an exclusive set the manifest does not list.
+                (Some(_), Value::Null) => st.red(&format!("- {}", d.path)),
                 (None, after) => st.green(&format!("+ {} = {}", d.path, show(after))),
                 (Some(before), after) => format!(
                     "{} {}: {} → {}",
@@ -218,7 +222,13 @@ pub(crate) fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String 
             };
             let _ = writeln!(out, "      {line}");
         }
+        if unmanaged {
+            for m in &change.unmanaged {
+                let _ = writeln!(out, "      {m} (unmanaged: in the org, not declared; kept)");
+            }
+        }
     }
+    render_orphans(&mut out, plan, st);
     let c = plan.counts();
     if plan.has_changes() {
         out.push('\n');
@@ -237,7 +247,60 @@ pub(crate) fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String 
         st.action(Action::Adopt, &format!("{} to adopt", c.adopt)),
         c.unchanged
     );
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} unmanaged (left alone; declare them to manage them).",
+            plan.unmanaged.len()
+        );
+    }
+    if c.orphans > 0 {
+        let _ = writeln!(
+            out,
+            "{} no longer declared: {}, {} to forget, {} kept (--prune).",
+            c.orphans,
+            st.red(&format!("{} to delete", c.delete)),
+            c.forget,
+            c.orphans - c.delete - c.forget
+        );
+    }
     out
+}
+
+/// The orphans' lines: what is no longer declared and what apply does with it.
+fn render_orphans(out: &mut String, plan: &Plan, st: Style) {
+    use crate::plan::OrphanAction;
+    use crate::state::ResourceOrigin;
+    for o in &plan.orphans {
+        let label = crate::kinds::kind(o.addr.kind).map_or(o.addr.kind, |k| k.label());
+        let what = format!("{label} {:?}", o.addr.key);
+        let why = match (o.action, o.origin, o.exists) {
+            (_, _, false) => "no longer declared, already gone from the org: forget it",
+            (OrphanAction::Keep, ResourceOrigin::Created, _) => {
+                "no longer declared; run with --prune to delete"
+            }
+            (OrphanAction::Keep, ResourceOrigin::Adopted, _) => {
+                "no longer declared, adopted; --prune forgets it, --prune-adopted deletes it"
+            }
+            (OrphanAction::Delete, _, _) => "no longer declared: delete",
+            (OrphanAction::Forget, _, _) => {
+                "no longer declared, adopted: forget it (left in the org)"
+            }
+        };
+        let symbol = match o.action {
+            OrphanAction::Delete => st.red("-"),
+            _ => o.action.symbol().to_string(),
+        };
+        let _ = writeln!(out, "  {symbol} {what} ({why})");
+    }
+    for a in &plan.unmanaged {
+        let label = crate::kinds::kind(a.kind).map_or(a.kind, |k| k.label());
+        let _ = writeln!(
+            out,
+            "  ? {label} {:?} (unmanaged: in the org, not in the manifests or the state)",
+            a.key
+        );
+    }
 }
 
 /// What `validate` found, as text: files, objects, what plan will count, tiers, and
@@ -329,6 +392,13 @@ pub(crate) fn render_summary(summary: &Summary, stats: &ClientStats, ui: &Ui) ->
         .iter()
         .map(|(addr, why)| format!("{addr}: {why}"))
         .collect();
+    if summary.deleted + summary.forgotten > 0 {
+        let _ = writeln!(
+            out,
+            "No longer declared: {} deleted, {} forgotten (left in the org).",
+            summary.deleted, summary.forgotten
+        );
+    }
     list_bounded(&mut out, "skipped", &skipped, all);
     list_bounded(&mut out, "not started", &summary.not_started, all);
     out

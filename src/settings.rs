@@ -38,6 +38,22 @@ pub(crate) struct ProjectFile {
     /// Environments by name.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvFile>,
+    /// The default policy of managed sets (queue members and wrap-up codes, group
+    /// members) whose manifest entry names none: `additive` (default: members the
+    /// org has beyond the declared ones are kept) or `exclusive` (they are removed).
+    #[serde(default)]
+    pub sets_policy: Option<crate::kinds::SetPolicy>,
+}
+
+/// What a run may do with an object that exists in the org but not in the state.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdoptPolicy {
+    /// Adopt it (record its ID) when its natural key matches a declared object.
+    #[default]
+    Always,
+    /// Refuse the plan unless `--adopt` is given.
+    Never,
 }
 
 /// One environment of `genseed.yaml`.
@@ -81,6 +97,16 @@ pub(crate) struct EnvFile {
     /// by a random 0–7 s, `ROUTING_QUEUE_DELAY_MAX`). What rate is safe is unconfirmed.
     #[serde(default)]
     pub queue_create_interval_ms: Option<u64>,
+    /// Delete objects that are no longer declared, as `--prune` does.
+    #[serde(default)]
+    pub prune: bool,
+    /// `always` (default) or `never`: whether existing objects not in the state may be
+    /// adopted without `--adopt`.
+    #[serde(default)]
+    pub adopt: AdoptPolicy,
+    /// Refuse `genseed destroy` on this environment.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 /// Errors resolving settings; each says what to do.
@@ -167,6 +193,14 @@ pub struct Settings {
     pub vars: BTreeMap<String, String>,
     /// Least time between two queue creates (zero: no pacing).
     pub queue_create_interval: std::time::Duration,
+    /// `prune: true`: apply deletes orphans without `--prune`.
+    pub prune: bool,
+    /// The adoption policy.
+    pub adopt: AdoptPolicy,
+    /// `protected: true`: destroy is refused.
+    pub protected: bool,
+    /// Managed sets without a policy of their own are exclusive.
+    pub sets_exclusive: bool,
 }
 
 /// Default [`Settings::queue_create_interval`] for a real org, in milliseconds.
@@ -234,6 +268,10 @@ impl Settings {
                         DEFAULT_QUEUE_CREATE_INTERVAL_MS
                     }),
             ),
+            prune: env_file.prune,
+            adopt: env_file.adopt,
+            protected: env_file.protected,
+            sets_exclusive: file.sets_policy == Some(crate::kinds::SetPolicy::Exclusive),
         })
     }
 

@@ -109,16 +109,40 @@ pub struct Resource {
     pub key: String,
     /// The object's ID in the org.
     pub id: String,
+    /// Whether genseed created the object or adopted one that already existed (which
+    /// decides what pruning may do with it). State files written before this was
+    /// recorded read as `adopted`: the safe side, never deleted without
+    /// `--prune-adopted`.
+    #[serde(default)]
+    pub origin: ResourceOrigin,
+}
+
+/// How an object came under genseed's management.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceOrigin {
+    /// genseed created it: `--prune` deletes it once it is no longer declared.
+    Created,
+    /// It existed in the org and genseed took it over: pruning only forgets it.
+    #[default]
+    Adopted,
 }
 
 impl Resource {
-    /// An entry for `kind`/`key` with `id`.
+    /// An entry for `kind`/`key` with `id`, adopted.
     pub fn new(kind: &str, key: &str, id: &str) -> Self {
         Resource {
             kind: kind.into(),
             key: key.into(),
             id: id.into(),
+            origin: ResourceOrigin::Adopted,
         }
+    }
+
+    /// The same entry with `origin`.
+    pub fn with_origin(mut self, origin: ResourceOrigin) -> Self {
+        self.origin = origin;
+        self
     }
 }
 
@@ -482,6 +506,17 @@ mod tests {
         let mut other = State::new("dev");
         save(&StatePaths::new(&dir.path().join("b"), "dev"), &mut other).unwrap();
         assert_ne!(other.lineage, Some(first));
+    }
+
+    #[test]
+    fn origin_is_recorded_and_old_entries_read_as_adopted() {
+        let old: Resource =
+            serde_json::from_str(r#"{"kind": "skill", "key": "A", "id": "1"}"#).unwrap();
+        assert_eq!(old.origin, ResourceOrigin::Adopted);
+        let created = Resource::new("skill", "A", "1").with_origin(ResourceOrigin::Created);
+        let text = serde_json::to_string(&created).unwrap();
+        assert!(text.contains(r#""origin":"created""#), "{text}");
+        assert_eq!(serde_json::from_str::<Resource>(&text).unwrap(), created);
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<
             let settings = super::settings(cli, Some(&args.run), ui)?;
             let (mut prepared, lock) = super::prepare(settings, true, ui).await?;
             super::integrations::select(&mut prepared, &args.run.only)?;
+            super::policies(&mut prepared, &args.run)?;
             (prepared, lock, None)
         }
     };
@@ -112,17 +113,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<
         interrupted,
     };
     let summary = reconcile::apply(&prepared.ctx, &prepared.plan, writer, &opts, progress).await;
-    let stats = prepared.conn.client.stats();
-    if ui.json {
-        report::out_json(&report::json::apply(
-            &prepared.plan,
-            &summary,
-            &stats,
-            &super::org(&prepared),
-        ));
-    } else {
-        report::out(&render_summary(&summary, &stats, ui));
-    }
+    show_outcome(&prepared, &summary, ui);
     if summary.ok() {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -132,6 +123,21 @@ pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<
             );
         }
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The outcome of a run: the JSON document (`--json`) or the summary.
+pub(super) fn show_outcome(prepared: &super::Prepared, summary: &Summary, ui: &Ui) {
+    let stats = prepared.conn.client.stats();
+    if ui.json {
+        report::out_json(&report::json::apply(
+            &prepared.plan,
+            summary,
+            &stats,
+            &super::org(prepared),
+        ));
+    } else {
+        report::out(&render_summary(summary, &stats, ui));
     }
 }
 

@@ -2,6 +2,7 @@
 //! The only place, with `main.rs`, that uses `anyhow`.
 
 mod apply;
+mod destroy;
 mod emulate;
 mod init;
 mod integrations;
@@ -58,6 +59,7 @@ fn ui(cli: &Cli) -> Ui {
     let (show_unchanged, json) = match &cli.command {
         Command::Plan(a) => (a.run.show_unchanged, a.json),
         Command::Apply(a) => (a.run.show_unchanged, a.json),
+        Command::Destroy(a) => (false, a.json),
         Command::Validate(a) => (false, a.json),
         Command::Show(a) => (a.show_unchanged, a.json),
         _ => (false, false),
@@ -83,6 +85,7 @@ fn dispatch(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => runtime()?.block_on(plan::run(cli, args, ui)),
         Command::Apply(args) => runtime()?.block_on(apply::run(cli, args, ui)),
         Command::Show(args) => show::run(args, ui),
+        Command::Destroy(args) => runtime()?.block_on(destroy::run(cli, args, ui)),
         Command::Emulate(args) => runtime()?.block_on(emulate::run(args)),
         Command::Schema(args) => {
             report::out_json(&if args.of == crate::cli::SchemaOf::Project {
@@ -284,7 +287,9 @@ async fn prepare(
             1,
         )));
     }
-    let observation = reconcile::observe(&mut ctx, &loaded.declared)
+    // Kinds the state records are listed too, to find orphans.
+    let recorded: Vec<String> = state.resources.values().map(|r| r.kind.clone()).collect();
+    let observation = reconcile::observe_with(&mut ctx, &loaded.declared, &recorded)
         .await
         .with_context(|| format!("cannot read the org ({})", conn.describe))?;
     if let Some(known) = &state.org_id
@@ -297,7 +302,7 @@ async fn prepare(
             observation.org_id
         ));
     }
-    let plan = reconcile::plan(&loaded, &observation, &state);
+    let plan = reconcile::plan_with(&loaded, &observation, &state, settings.sets_exclusive);
     Ok((
         Prepared {
             settings,
@@ -311,6 +316,30 @@ async fn prepare(
         },
         guard,
     ))
+}
+
+/// Apply the pruning and adoption policies of the flags and the environment to the
+/// plan: what happens to orphans, and the refusal of objects `adopt: never` keeps out.
+fn policies(p: &mut Prepared, run: &RunArgs) -> anyhow::Result<()> {
+    let opts = crate::prune::PruneOptions {
+        prune: run.prune || run.prune_adopted || p.settings.prune,
+        prune_adopted: run.prune_adopted,
+    };
+    crate::prune::set_actions(&mut p.plan, opts);
+    if run.show_unmanaged {
+        p.plan.unmanaged = crate::prune::unmanaged_objects(&p.loaded, &p.observation, &p.state);
+    }
+    if p.settings.adopt == crate::settings::AdoptPolicy::Never && !run.adopt {
+        let refused = crate::prune::adoption_refusals(&p.plan);
+        if !refused.is_empty() {
+            return Err(anyhow!(
+                "environment `{}` adopts nothing (`adopt: never`), but:\n  {}\nhint: review each object; run with --adopt to take them over, or rename them in the manifests",
+                p.settings.env,
+                refused.join("\n  ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn org(p: &Prepared) -> report::json::Org<'_> {

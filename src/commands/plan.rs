@@ -11,6 +11,7 @@ pub(super) async fn run(cli: &Cli, args: &PlanArgs, ui: &Ui) -> anyhow::Result<E
     let settings = super::settings(cli, Some(&args.run), ui)?;
     let (mut prepared, _) = super::prepare(settings, false, ui).await?;
     super::integrations::select(&mut prepared, &args.run.only)?;
+    super::policies(&mut prepared, &args.run)?;
     let skip_urls = args.offline || args.run.skip_url_check;
     if args.json {
         // One document on stdout: the URL check's error, or the plan.

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
-    SchemaGenerator, SubSpec, Target, create_by_name, delete_path, derive_sub, id_of,
+    SchemaGenerator, SetPolicy, SubSpec, Target, create_by_name, delete_path, derive_sub, id_of,
     observe_named, parent_ref, schema_of, str_field, typed, typed_value, view_of,
 };
 use crate::api::ApiExt;
@@ -53,6 +53,10 @@ pub(super) struct GroupSpec {
     /// Members by e-mail (declared users). Additive: members added in the org are kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// `exclusive`: members not listed are removed; `additive` (default, unless
+    /// genseed.yaml's `setsPolicy` says otherwise): they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_policy: Option<SetPolicy>,
 }
 
 /// The API's group types.
@@ -97,6 +101,7 @@ fn settings(spec: &GroupSpec) -> Map<String, Value> {
         _ => Map::new(),
     };
     m.remove("members");
+    m.remove("membersPolicy");
     m
 }
 
@@ -362,6 +367,10 @@ impl Kind for GroupMembers {
             }
             Ok(group_id)
         })
+    }
+
+    fn removes_members(&self) -> bool {
+        true
     }
 
     fn remove_members<'a>(

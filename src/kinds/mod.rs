@@ -513,6 +513,12 @@ pub trait Kind: Send + Sync {
         })
     }
 
+    /// For sub-resources (managed sets): whether [`Kind::remove_members`] is
+    /// implemented, so that the set can be exclusive (`membersPolicy: exclusive`).
+    fn removes_members(&self) -> bool {
+        false
+    }
+
     /// For sub-resources (managed sets): remove the members with natural keys `keys`
     /// from the parent `parent_key`. Kinds without members refuse.
     fn remove_members<'a>(
@@ -681,9 +687,14 @@ pub fn derive_sub(kind: &'static str, parent: &Declared, field: &str) -> Option<
     }
     let mut origin = parent.origin.clone();
     origin.pointer = format!("{}/{field}", origin.pointer);
+    let mut spec = serde_json::json!({"parent": parent.addr.key, "items": items});
+    // The set's policy (`membersPolicy: exclusive`), when the entry declares one.
+    if let Some(policy) = parent.spec.get(format!("{field}Policy")) {
+        spec[crate::prune::POLICY_FIELD] = policy.clone();
+    }
     Some(Declared {
         addr: Addr::new(kind, parent.addr.key.clone()),
-        spec: serde_json::json!({"parent": parent.addr.key, "items": items}),
+        spec,
         origin,
     })
 }
@@ -844,6 +855,17 @@ pub struct SubSpec<T> {
     pub parent: String,
     /// The managed items (a list of keys, or a map of key → value).
     pub items: T,
+}
+
+/// Whether a managed set (a queue's members, a group's members) is exactly what the
+/// manifest lists (`exclusive`: others are removed) or at least it (`additive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SetPolicy {
+    /// Members the manifest does not list are kept.
+    Additive,
+    /// Members the manifest does not list are removed.
+    Exclusive,
 }
 
 /// The largest page size genseed asks for in page-number listings.

@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
-    SchemaGenerator, Target, create_by_name, division_name, division_ref, id_of, observe_named,
-    schema_of, str_field, typed, typed_value, view_of,
+    SchemaGenerator, SetPolicy, Target, create_by_name, division_name, division_ref, id_of,
+    observe_named, schema_of, str_field, typed, typed_value, view_of,
 };
 
 /// A routing queue. Settings follow the API's `CreateQueueRequest`; only the settings
@@ -76,6 +76,13 @@ pub(super) struct QueueSpec {
     /// Member users by e-mail. Additive: members not listed are left in the queue.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// `exclusive`: members not listed are removed; `additive` (default, unless
+    /// genseed.yaml's `setsPolicy` says otherwise): they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_policy: Option<SetPolicy>,
+    /// `exclusive`: wrap-up codes not listed are removed; `additive`: they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_codes_policy: Option<SetPolicy>,
 }
 
 /// Queue `skillEvaluationMethod`.
@@ -230,7 +237,13 @@ pub(super) struct ServiceLevel {
 const PATH: &str = "/api/v2/routing/queues";
 
 /// Manifest fields that are not queue settings.
-const NOT_SETTINGS: &[&str] = &["division", "wrapupCodes", "members"];
+const NOT_SETTINGS: &[&str] = &[
+    "division",
+    "wrapupCodes",
+    "members",
+    "membersPolicy",
+    "wrapupCodesPolicy",
+];
 
 /// Fields of a read queue that a write must not send back.
 const READ_ONLY: &[&str] = &[

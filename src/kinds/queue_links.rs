@@ -1,7 +1,9 @@
 //! A queue's members and wrap-up codes, as two sub-kinds of `queue`.
 //!
-//! Additive: genseed adds the users (wrap-up codes) the manifest lists and never
-//! removes one it did not declare. Observed per existing queue with
+//! Additive by default: genseed adds the users (wrap-up codes) the manifest lists and
+//! never removes one it did not declare; an exclusive set (`membersPolicy: exclusive`)
+//! has the others removed with `POST .../members?delete=true` (at most 100 per call)
+//! and `DELETE .../wrapupcodes/{id}`. Observed per existing queue with
 //! `GET /api/v2/routing/queues/{id}/members` (no totals: paged until empty) and
 //! `.../wrapupcodes`; added with `POST .../members?delete=false` and
 //! `POST .../wrapupcodes`, at most 100 per call. Members are added asynchronously by
@@ -44,6 +46,17 @@ pub(super) struct QueueLinks {
     page_size: u32,
     /// Read back after adding until every link is visible.
     confirm: bool,
+    /// How links are removed.
+    removal: Removal,
+}
+
+/// How a queue's links are removed.
+#[derive(Clone, Copy)]
+enum Removal {
+    /// `POST .../{segment}?delete=true` with the ids, in chunks.
+    PostDelete,
+    /// `DELETE .../{segment}/{id}`, one by one.
+    DeleteEach,
 }
 
 /// `queue-members/<queue>`
@@ -56,6 +69,7 @@ pub(super) static QUEUE_MEMBERS: QueueLinks = QueueLinks {
     add_query: &[("delete", "false")],
     page_size: 100,
     confirm: true,
+    removal: Removal::PostDelete,
 };
 
 /// `queue-wrapupcodes/<queue>`
@@ -68,7 +82,34 @@ pub(super) static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
     add_query: &[],
     page_size: 100,
     confirm: false,
+    removal: Removal::DeleteEach,
 };
+
+/// Take the user with `user_id` out of every queue of the org that has it as a member
+/// (`POST .../members?delete=true`), before the user is deleted. Lists the queues and
+/// each queue's members: one call per queue, meant for the rare user delete.
+pub(super) async fn remove_user_from_every_queue(
+    ctx: &Ctx,
+    user_id: &str,
+) -> Result<(), KindError> {
+    let queues = ctx
+        .client
+        .list_pages("/api/v2/routing/queues", &[], super::PAGE_SIZE)
+        .await?;
+    for queue_id in queues.iter().filter_map(|q| str_field(q, "id")) {
+        let members = QUEUE_MEMBERS.list(ctx, queue_id).await?;
+        if members.iter().any(|m| str_field(m, "id") == Some(user_id)) {
+            ctx.client
+                .post_safe_query(
+                    &QUEUE_MEMBERS.list_path(queue_id),
+                    &[("delete", "true".to_string())],
+                    &json!([{"id": user_id}]),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
 
 impl QueueLinks {
     fn list_path(&self, queue_id: &str) -> String {
@@ -80,6 +121,13 @@ impl QueueLinks {
             .client
             .list_pages(&self.list_path(queue_id), &[], self.page_size)
             .await?)
+    }
+
+    /// The natural key an observed link is shown by (as in the observed view).
+    fn key_of_link(&self, item: &Value, resolver: &Resolver) -> Option<String> {
+        str_field(item, "id")
+            .and_then(|id| resolver.name(self.target_kind, id))
+            .or_else(|| str_field(item, "name").map(str::to_string))
     }
 
     fn missing(&self, spec: &Value, have: &Value) -> Vec<String> {
@@ -162,10 +210,7 @@ impl Kind for QueueLinks {
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut m = Map::new();
         for item in observed.as_array().into_iter().flatten() {
-            let key = str_field(item, "id")
-                .and_then(|id| resolver.name(self.target_kind, id))
-                .or_else(|| str_field(item, "name").map(str::to_string));
-            if let Some(k) = key {
+            if let Some(k) = self.key_of_link(item, resolver) {
                 m.insert(norm_key(&k), json!(true));
             }
         }
@@ -222,6 +267,54 @@ impl Kind for QueueLinks {
                 }
             }
             Ok(queue_id)
+        })
+    }
+
+    fn removes_members(&self) -> bool {
+        true
+    }
+
+    fn remove_members<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        parent_key: &'a str,
+        keys: &'a [String],
+    ) -> BoxFut<'a, Result<(), KindError>> {
+        Box::pin(async move {
+            let queue_id = ctx.resolver.require("queue", parent_key)?;
+            let wanted: Vec<String> = keys.iter().map(|k| norm_key(k)).collect();
+            // Re-read just before removing: only links still there are removed.
+            let ids: Vec<String> = self
+                .list(ctx, &queue_id)
+                .await?
+                .iter()
+                .filter(|item| {
+                    self.key_of_link(item, &ctx.resolver)
+                        .is_some_and(|k| wanted.contains(&norm_key(&k)))
+                })
+                .filter_map(|item| str_field(item, "id").map(str::to_string))
+                .collect();
+            let path = self.list_path(&queue_id);
+            match self.removal {
+                Removal::PostDelete => {
+                    for chunk in ids.chunks(CHUNK) {
+                        let body: Vec<Value> = chunk.iter().map(|id| json!({"id": id})).collect();
+                        ctx.client
+                            .post_safe_query(
+                                &path,
+                                &[("delete", "true".to_string())],
+                                &Value::Array(body),
+                            )
+                            .await?;
+                    }
+                }
+                Removal::DeleteEach => {
+                    for id in &ids {
+                        super::delete_path(ctx, &format!("{path}/{id}")).await?;
+                    }
+                }
+            }
+            Ok(())
         })
     }
 }

@@ -270,6 +270,10 @@ impl Kind for ScheduleGroup {
         "schedule group"
     }
 
+    fn api_path(&self) -> Option<&'static str> {
+        Some(GROUPS)
+    }
+
     fn check(&self, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
         super::access_hours::check_time_zone(&d.spec, at, diags);
     }

@@ -63,6 +63,13 @@ pub(super) struct UserSpec {
     /// Routing languages by name with a proficiency from 0 to 5. Additive.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, f64>,
+    /// `exclusive`: skills not listed are removed from the user; `additive` (default,
+    /// unless genseed.yaml's `setsPolicy` says otherwise): they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skills_policy: Option<super::SetPolicy>,
+    /// `exclusive`: languages not listed are removed from the user; `additive`: kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages_policy: Option<super::SetPolicy>,
     /// Roles granted to the user, each in a division. Additive: grants not listed are
     /// left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -303,6 +310,16 @@ impl Kind for User {
 
     fn api_path(&self) -> Option<&'static str> {
         Some(PATH)
+    }
+
+    /// Soft delete (`DELETE /api/v2/users/{id}`), after taking the user out of every
+    /// queue: whether the API drops a deleted user's queue memberships is unconfirmed,
+    /// so genseed does not rely on it.
+    fn delete<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFut<'a, Result<(), KindError>> {
+        Box::pin(async move {
+            super::queue_links::remove_user_from_every_queue(ctx, id).await?;
+            super::delete_path(ctx, &format!("{PATH}/{id}")).await
+        })
     }
 
     fn key_field(&self) -> &'static str {

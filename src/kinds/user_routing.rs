@@ -5,7 +5,9 @@
 //! `expand=skills,languages` when the API filled it, else with
 //! `GET /api/v2/users/{id}/routingskills` (`routinglanguages`). Applied with
 //! `PATCH /api/v2/users/{id}/routingskills/bulk` (`routinglanguages/bulk`), at most 50
-//! entries per call.
+//! entries per call. An exclusive set (`skillsPolicy: exclusive`) has the others
+//! removed with `DELETE /api/v2/users/{id}/routingskills/{skillId}`
+//! (`routinglanguages/{languageId}`).
 
 use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
@@ -61,6 +63,15 @@ pub(super) static USER_LANGUAGES: UserRouting = UserRouting {
     segment: "routinglanguages",
     expand: "languages",
 };
+
+impl UserRouting {
+    /// The skill's (language's) name of an assignment, as the observed view shows it.
+    fn name_of(&self, item: &Value, resolver: &Resolver) -> Option<String> {
+        str_field(item, "id")
+            .and_then(|id| resolver.name(self.target_kind, id))
+            .or_else(|| str_field(item, "name").map(str::to_string))
+    }
+}
 
 impl Kind for UserRouting {
     fn name(&self) -> &'static str {
@@ -139,10 +150,7 @@ impl Kind for UserRouting {
             if str_field(item, "state") == Some("deleted") {
                 continue;
             }
-            let name = str_field(item, "id")
-                .and_then(|id| resolver.name(self.target_kind, id))
-                .or_else(|| str_field(item, "name").map(str::to_string));
-            if let Some(name) = name {
+            if let Some(name) = self.name_of(item, resolver) {
                 m.insert(
                     norm_key(&name),
                     item.get("proficiency").cloned().unwrap_or(Value::Null),
@@ -181,6 +189,33 @@ impl Kind for UserRouting {
                     .await?;
             }
             Ok(user_id)
+        })
+    }
+
+    fn removes_members(&self) -> bool {
+        true
+    }
+
+    fn remove_members<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        parent_key: &'a str,
+        keys: &'a [String],
+    ) -> BoxFut<'a, Result<(), KindError>> {
+        Box::pin(async move {
+            let user_id = ctx.resolver.require("user", parent_key)?;
+            let path = format!("/api/v2/users/{user_id}/{}", self.segment);
+            let wanted: Vec<String> = keys.iter().map(|k| norm_key(k)).collect();
+            // Re-read just before removing: only assignments still there are removed.
+            for item in ctx.client.list_pages(&path, &[], 100).await? {
+                let remove = self
+                    .name_of(&item, &ctx.resolver)
+                    .is_some_and(|n| wanted.contains(&norm_key(&n)));
+                if let (true, Some(id)) = (remove, str_field(&item, "id")) {
+                    super::delete_path(ctx, &format!("{path}/{id}")).await?;
+                }
+            }
+            Ok(())
         })
     }
 }

@@ -192,6 +192,8 @@ pub(crate) fn apply(plan: &Plan, summary: &Summary, stats: &ClientStats, org: &O
             "replaced": summary.replaced,
             "adopted": summary.adopted,
             "unchanged": summary.unchanged,
+            "deleted": summary.deleted,
+            "forgotten": summary.forgotten,
             "failed": summary.failed.len(),
             "skipped": summary.skipped.len(),
             "notStarted": summary.not_started.len(),

@@ -21,6 +21,7 @@ mod groups;
 mod hardening;
 mod integrations;
 mod planfile;
+mod prune;
 mod real_service;
 mod resilience;
 mod ux;

@@ -371,7 +371,9 @@ fn apply_json_matches_the_documented_format() {
         [
             "adopted",
             "created",
+            "deleted",
             "failed",
+            "forgotten",
             "notStarted",
             "replaced",
             "skipped",
