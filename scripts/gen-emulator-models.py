@@ -44,7 +44,7 @@ ROOTS = [
     # routing
     "CreateRoutingSkill", "UpdateSkillDivisionRequest", "Language", "WrapupCodeRequest",
     "CreateQueueRequest", "QueueRequest", "WritableEntity", "WrapUpCodeReference",
-    "SkillGroupWithMemberDivisions", "SkillGroup",
+    "SkillGroupWithMemberDivisions", "SkillGroup", "SkillGroupMemberDivisions",
     # users
     "CreateUser", "UpdateUser", "UserSearchRequest", "UserRoutingSkillPost",
     "UserRoutingLanguagePost",

@@ -5,6 +5,9 @@
 //! with `GET .../{id}`. Created with `POST {name, division: {id}, description,
 //! skillConditions}`; updated with `PATCH` carrying the full definition (as Terraform
 //! does). Conditions name skills and languages (not IDs), so groups come after them.
+//! Member divisions are read with `GET .../{id}/members/divisions` and changed with
+//! `POST .../{id}/members/divisions {addDivisionIds, removeDivisionIds}`; a create
+//! sends them as `memberDivisions`.
 
 use crate::api::ApiExt;
 use schemars::JsonSchema;
@@ -32,6 +35,10 @@ pub(super) struct SkillGroupSpec {
     pub description: Option<String>,
     /// Membership conditions (the API's `skillConditions`), skills and languages by name.
     pub skill_conditions: Vec<SkillGroupConditionSpec>,
+    /// Divisions whose agents the group may hold, by name. Declared: exactly these.
+    /// Omitted: the group's own division is added (others already set are kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_divisions: Option<Vec<String>>,
 }
 
 /// `SkillGroupCondition`.
@@ -251,6 +258,18 @@ impl Kind for SkillGroup {
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
         let mut refs = division_ref(str_field(spec, "division"));
+        for (i, d) in spec
+            .get("memberDivisions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            refs.extend(division_ref(d.as_str()).into_iter().map(|mut r| {
+                r.field = format!("/memberDivisions/{i}");
+                r
+            }));
+        }
         if let Some(c) = spec.get("skillConditions") {
             condition_refs(c, "/skillConditions", &mut refs);
         }
@@ -269,6 +288,18 @@ impl Kind for SkillGroup {
                 if let Some(listed) = out.get_mut(&d.addr.norm()) {
                     let id = id_of(listed, "a skill group listing")?;
                     *listed = ctx.client.get(&format!("{PATH}/{id}"), &[]).await?;
+                    let divisions = ctx
+                        .client
+                        .get(&format!("{PATH}/{id}/members/divisions"), &[])
+                        .await?;
+                    listed["memberDivisions"] = divisions
+                        .get("entities")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| str_field(e, "id"))
+                        .map(|id| json!(id))
+                        .collect();
                 }
             }
             Ok(out)
@@ -281,6 +312,9 @@ impl Kind for SkillGroup {
         };
         let mut view = view_of(&spec);
         view["skillConditions"] = conditions_view(&view_of(&spec.skill_conditions));
+        if let Some(list) = &spec.member_divisions {
+            view["memberDivisions"] = sorted_names(list.iter().map(String::as_str));
+        }
         view
     }
 
@@ -291,6 +325,9 @@ impl Kind for SkillGroup {
             "division": division,
             "description": observed.get("description"),
             "skillConditions": conditions_view(&observed["skillConditions"]),
+            "memberDivisions": sorted_names(member_division_ids(observed).iter().map(|id| {
+                resolver.name("division", id).unwrap_or_else(|| id.clone())
+            }).collect::<Vec<_>>().iter().map(String::as_str)),
         })
     }
 
@@ -314,16 +351,66 @@ impl Kind for SkillGroup {
             if let Some(d) = description {
                 body["description"] = json!(d);
             }
+            // Member divisions: the declared list, else the group's own division. The
+            // CX as Code provider always sets them; without them the group likely
+            // covers only its own division's agents (unconfirmed).
+            let own = body
+                .pointer("/division/id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| ctx.home_division.clone());
+            let wanted: Vec<String> = match &spec.member_divisions {
+                Some(list) => list
+                    .iter()
+                    .map(|d| ctx.resolver.require("division", d))
+                    .collect::<Result<_, _>>()?,
+                None => own.into_iter().collect(),
+            };
             match target.observed {
-                None => create(ctx, name, &body).await,
+                None => {
+                    body["memberDivisions"] = json!(wanted);
+                    create(ctx, name, &body).await
+                }
                 Some(observed) => {
                     let id = id_of(observed, "a skill group")?;
                     ctx.client.patch(&format!("{PATH}/{id}"), &body).await?;
+                    let have = member_division_ids(observed);
+                    let add: Vec<&String> = wanted.iter().filter(|d| !have.contains(d)).collect();
+                    let remove: Vec<&String> = match spec.member_divisions {
+                        Some(_) => have.iter().filter(|d| !wanted.contains(d)).collect(),
+                        None => Vec::new(),
+                    };
+                    if !add.is_empty() || !remove.is_empty() {
+                        let change = json!({"addDivisionIds": add, "removeDivisionIds": remove});
+                        ctx.client
+                            .post_safe(&format!("{PATH}/{id}/members/divisions"), &change)
+                            .await?;
+                    }
                     Ok(id)
                 }
             }
         })
     }
+}
+
+/// The member division ids observation put on a group.
+fn member_division_ids(observed: &Value) -> Vec<String> {
+    observed
+        .get("memberDivisions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Division names compared as a set.
+fn sorted_names<'a>(names: impl Iterator<Item = &'a str>) -> Value {
+    let mut v: Vec<&str> = names.collect();
+    v.sort_by_key(|n| norm_key(n));
+    v.dedup_by_key(|n| norm_key(n));
+    json!(v)
 }
 
 /// POST once; on a lost answer or a conflict, look the group up and adopt it.

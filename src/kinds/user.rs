@@ -356,8 +356,10 @@ impl Kind for User {
         declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
         Box::pin(async move {
-            let mut found = list_state(ctx, "active").await?.users;
+            let active = list_state(ctx, "active").await?;
             let inactive = list_state(ctx, "inactive").await?;
+            let complete = active.complete && inactive.complete;
+            let mut found = active.users;
             found.extend(inactive.users);
             let mut out = ObservedMap::new();
             for u in found {
@@ -367,13 +369,13 @@ impl Kind for User {
                 ctx.resolver.insert(self.name(), email, id);
                 out.insert(norm_key(email), u);
             }
-            if !inactive.complete {
+            if !complete {
                 let missing: Vec<&str> = declared
                     .iter()
                     .map(|d| d.addr.key.as_str())
                     .filter(|e| !out.contains_key(&norm_key(e)))
                     .collect();
-                for u in search_inactive(ctx, &missing).await? {
+                for u in search_unlisted(ctx, &missing).await? {
                     if let (Some(email), Some(id)) = (str_field(&u, "email"), str_field(&u, "id")) {
                         ctx.resolver.insert(self.name(), email, id);
                         out.insert(norm_key(email), u);
@@ -496,9 +498,10 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
     })
 }
 
-/// Declared users the listings could not reach (an org with more inactive users than
-/// the listing shows), searched by e-mail, 100 at a time.
-async fn search_inactive(ctx: &Ctx, emails: &[&str]) -> Result<Vec<Value>, KindError> {
+/// Declared users the listings could not reach (an org with more users of a state than
+/// the listing shows), searched by e-mail, 100 at a time (active and inactive: the
+/// search leaves deleted users out unless asked).
+async fn search_unlisted(ctx: &Ctx, emails: &[&str]) -> Result<Vec<Value>, KindError> {
     let mut out = Vec::new();
     for chunk in emails.chunks(super::SMALL_PAGE_SIZE as usize) {
         let body = json!({
@@ -507,7 +510,6 @@ async fn search_inactive(ctx: &Ctx, emails: &[&str]) -> Result<Vec<Value>, KindE
             "expand": ["skills", "languages"],
             "query": [
                 {"type": "EXACT", "fields": ["email"], "values": chunk},
-                {"type": "EXACT", "fields": ["state"], "values": ["inactive"]},
             ],
         });
         let found = ctx.client.post_safe("/api/v2/users/search", &body).await?;

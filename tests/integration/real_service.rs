@@ -454,3 +454,62 @@ fn a_role_whose_policies_the_org_merges_shows_no_drift() {
     );
     p.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+const GROUPS: &str = "
+divisions:
+  - name: East
+  - name: West
+skills:
+  - name: Billing
+skillGroups:
+  - name: Billing Experts
+    division: East
+    skillConditions:
+      - routingSkillConditions:
+          - {routingSkill: Billing, comparator: GreaterThanOrEqualTo, proficiency: 3}
+        languageSkillConditions: []
+        operation: And
+";
+
+fn member_division_names(p: &Project) -> Vec<String> {
+    let g = named(p, "/api/v2/routing/skillgroups", "Billing Experts");
+    let id = g["id"].as_str().unwrap();
+    let (s, list) = p.call(
+        "GET",
+        &format!("/api/v2/routing/skillgroups/{id}/members/divisions"),
+        None,
+    );
+    assert_eq!(s, 200, "{list}");
+    let mut names: Vec<String> = list["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn skill_groups_get_member_divisions_declared_or_their_own() {
+    let p = project();
+    p.seed("g.yaml", GROUPS);
+    p.apply();
+    assert_eq!(member_division_names(&p), ["East"]);
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+
+    p.seed(
+        "g.yaml",
+        &format!("{GROUPS}    memberDivisions: [East, West]\n"),
+    );
+    let plan = p.run(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(plan.stdout.contains("memberDivisions"), "{}", plan.stdout);
+    p.apply();
+    assert_eq!(member_division_names(&p), ["East", "West"]);
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+
+    p.seed("g.yaml", &format!("{GROUPS}    memberDivisions: [West]\n"));
+    p.apply();
+    assert_eq!(member_division_names(&p), ["West"]);
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+}

@@ -4,10 +4,12 @@
 
 use serde_json::{Map, Value, json};
 
+use super::{Reply, Rq};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
 use crate::emulator::error::ApiError;
+use crate::emulator::schema;
 use crate::emulator::store::Emu;
 
 /// Maximum page size of the cursor listing (unconfirmed).
@@ -46,9 +48,76 @@ pub(crate) static SKILL_GROUPS: Collection = Collection {
             }
             st.data.expand_division(v)
         },
+        extra: |st, rq, rest| match (rq.method.as_str(), rest) {
+            ("GET", [id, "members", "divisions"]) => Some(member_divisions(st, id)),
+            ("POST", [id, "members", "divisions"]) => Some(change_member_divisions(st, rq, id)),
+            _ => None,
+        },
         ..Hooks::DEFAULT
     },
 };
+
+fn group<'a>(st: &'a Emu, id: &str) -> Result<&'a Value, ApiError> {
+    st.data
+        .skill_groups
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(format!("Skill group [{id}] not found")))
+}
+
+/// `GET .../{id}/members/divisions` → `SkillGroupMemberDivisionList`. A group created
+/// without `memberDivisions` has none here: which agents such a group covers on a real
+/// org is unconfirmed (likely only its own division's), so clients must set them.
+fn member_divisions(st: &Emu, id: &str) -> Result<Reply, ApiError> {
+    let g = group(st, id)?;
+    let entities: Vec<Value> = g["memberDivisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|d| {
+            let name = st.data.divisions.get(d).map(|x| x["name"].clone());
+            json!({"id": d, "name": name, "selfUri": format!("/api/v2/authorization/divisions/{d}")})
+        })
+        .collect();
+    Ok(Reply::json(json!({"entities": entities})))
+}
+
+/// `POST .../{id}/members/divisions` with `SkillGroupMemberDivisions {addDivisionIds,
+/// removeDivisionIds}`; unknown divisions → 400. Answers 204 (the SDK returns nothing;
+/// the exact status is unconfirmed).
+fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    let b = schema::check("SkillGroupMemberDivisions", rq.body()?)?;
+    let ids = |k: &str| -> Vec<String> {
+        b.get(k)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let (add, remove) = (ids("addDivisionIds"), ids("removeDivisionIds"));
+    group(st, id)?;
+    if let Some(bad) = add.iter().find(|d| !st.data.divisions.contains_key(*d)) {
+        return Err(ApiError::bad_request(format!("Division [{bad}] not found")));
+    }
+    let g = st.data.skill_groups.get_mut(id).expect("exists");
+    let mut have: Vec<String> = g["memberDivisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    have.retain(|d| !remove.contains(d));
+    for d in add {
+        if !have.contains(&d) {
+            have.push(d);
+        }
+    }
+    g["memberDivisions"] = json!(have);
+    Ok(Reply::no_content())
+}
 
 fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
     let Some(old) = old else {
