@@ -22,6 +22,7 @@ pub mod client;
 pub mod commands;
 pub mod diag;
 pub mod emulator;
+pub mod export;
 pub mod graph;
 pub mod interp;
 pub mod kinds;

@@ -2,7 +2,9 @@
 //! The only place, with `main.rs`, that uses `anyhow`.
 
 mod apply;
+mod diff;
 mod emulate;
+mod export;
 mod init;
 mod integrations;
 mod plan;
@@ -57,6 +59,7 @@ fn ui(cli: &Cli) -> Ui {
         Command::Plan(a) => (a.run.show_unchanged, a.json),
         Command::Apply(a) => (a.run.show_unchanged, a.json),
         Command::Validate(a) => (false, a.json),
+        Command::Diff(a) => (false, a.json),
         _ => (false, false),
     };
     Ui {
@@ -78,6 +81,8 @@ fn dispatch(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Validate(_) => validate::run(cli, ui),
         Command::Plan(args) => runtime()?.block_on(plan::run(cli, args, ui)),
+        Command::Export(args) => runtime()?.block_on(export::run(cli, args, ui)),
+        Command::Diff(args) => runtime()?.block_on(diff::run(cli, args, ui)),
         Command::Apply(args) => runtime()?.block_on(apply::run(cli, args, ui)),
         Command::Emulate(args) => runtime()?.block_on(emulate::run(args)),
         Command::Schema(args) => {
@@ -105,8 +110,13 @@ fn dispatch(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// Load settings for the command line's environment.
 fn settings(cli: &Cli, run: Option<&RunArgs>, ui: &Ui) -> anyhow::Result<Settings> {
+    settings_for(cli, &cli.env, run, ui)
+}
+
+/// Load settings for environment `env` (`diff` reads two).
+fn settings_for(cli: &Cli, env: &str, run: Option<&RunArgs>, ui: &Ui) -> anyhow::Result<Settings> {
     let flag = run.and_then(|r| r.rate_limit);
-    let mut s = match Settings::load(&cli.project, &cli.env, flag) {
+    let mut s = match Settings::load(&cli.project, env, flag) {
         Ok(s) => s,
         Err(SettingsError::Invalid(diags)) => {
             show_invalid(ui, "genseed.yaml is not valid", &diags, &SourceCache::new());

@@ -148,6 +148,10 @@ impl Kind for Integration {
             .collect()
     }
 
+    fn observes_details(&self) -> bool {
+        true
+    }
+
     fn observe<'a>(
         &'a self,
         ctx: &'a Ctx,
