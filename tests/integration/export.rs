@@ -152,3 +152,76 @@ fn export_only_selects_kinds() {
         .expect(1);
     assert!(run.stderr.contains("queuez"), "{}", run.stderr);
 }
+
+#[test]
+fn diff_compares_two_orgs_by_natural_key() {
+    let a = Project::with_example();
+    let b = Project::with_example();
+    a.apply().expect(0);
+    b.apply().expect(0);
+    // `emu` is A; `other` is B (same setup, different IDs).
+    let yaml = std::fs::read_to_string(a.dir.path().join("genseed.yaml")).unwrap();
+    let url = b.emulator.base_url();
+    let yaml = format!(
+        "{yaml}  other:\n    apiUrl: {url}\n    loginUrl: {url}\n    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n    rateLimit: 60000/min\n"
+    );
+    std::fs::write(a.dir.path().join("genseed.yaml"), yaml).unwrap();
+    let same = a
+        .run(&["diff", "--against", "other", "--detailed-exitcode"])
+        .expect(0);
+    assert!(same.stdout.contains("No differences"), "{}", same.stdout);
+
+    // In B: a queue's description changes and a member leaves.
+    let queue = b
+        .list("/api/v2/routing/queues")
+        .into_iter()
+        .find(|q| q["name"] == "Seed Support Queue")
+        .unwrap();
+    let qid = queue["id"].as_str().unwrap().to_string();
+    let mut changed = queue.clone();
+    changed["description"] = "Changed in B".into();
+    let (status, _) = b.call(
+        "PUT",
+        &format!("/api/v2/routing/queues/{qid}"),
+        Some(changed),
+    );
+    assert_eq!(status, 200);
+    let user = b
+        .list("/api/v2/users")
+        .into_iter()
+        .find(|u| u["email"] == "seed.agent.two@example.com")
+        .unwrap();
+    let uid = user["id"].as_str().unwrap();
+    let (status, _) = b.call(
+        "DELETE",
+        &format!("/api/v2/routing/queues/{qid}/members/{uid}"),
+        None,
+    );
+    assert!(status < 300, "{status}");
+
+    let run = a
+        .run(&["diff", "--against", "other", "--detailed-exitcode"])
+        .expect(2);
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("      "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("description: \"Seed Queue\" → \"Changed in B\""),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("members:"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 object(s) differ"), "{}", run.stdout);
+
+    let json = a.run(&["diff", "--against", "other", "--json"]).expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["same"], false);
+    assert_eq!(doc["differences"][0]["address"], "queue/Seed Support Queue");
+
+    let bad = a.run(&["diff", "--against", "nowhere"]).expect(1);
+    assert!(bad.stderr.contains("nowhere"), "{}", bad.stderr);
+}
