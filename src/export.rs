@@ -41,9 +41,7 @@ pub fn kinds_for(selectors: &[String]) -> Vec<&'static dyn Kind> {
         .copied()
         .filter(|k| {
             picked(*k)
-                || k.parent()
-                    .and_then(crate::kinds::kind)
-                    .is_some_and(|p| picked(p))
+                || k.parent().and_then(crate::kinds::kind).is_some_and(&picked)
                 || KINDS
                     .iter()
                     .any(|sub| sub.parent() == Some(k.name()) && picked(*sub))
@@ -171,6 +169,41 @@ pub fn entries(
         }
     }
     Exported { org_name, entries }
+}
+
+/// Write configured values back as variables: in the integrations tier's entries
+/// (URLs, account ids), a string holding the value of one of the environment's
+/// `vars:` gets `${var.NAME}` in its place, so the export applies to other
+/// environments with their own values. Longer values are replaced first.
+pub fn unresolve_vars(exported: &mut Exported, vars: &BTreeMap<String, String>) {
+    let mut by_len: Vec<(&String, &String)> = vars.iter().filter(|(_, v)| !v.is_empty()).collect();
+    by_len.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    if by_len.is_empty() {
+        return;
+    }
+    for k in KINDS.iter().filter(|k| k.group() == "integrations") {
+        let Some(key) = k.manifest_key() else {
+            continue;
+        };
+        for entry in exported.entries.get_mut(key).into_iter().flatten() {
+            replace_strings(entry, &by_len);
+        }
+    }
+}
+
+fn replace_strings(v: &mut Value, vars: &[(&String, &String)]) {
+    match v {
+        Value::String(s) => {
+            for (name, value) in vars {
+                if s.contains(value.as_str()) {
+                    *s = s.replace(value.as_str(), &format!("${{var.{name}}}"));
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| replace_strings(x, vars)),
+        Value::Object(m) => m.values_mut().for_each(|x| replace_strings(x, vars)),
+        _ => {}
+    }
 }
 
 /// The files of an export: name → content.

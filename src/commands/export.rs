@@ -37,7 +37,8 @@ pub async fn run(cli: &Cli, args: &ExportArgs, ui: &Ui) -> anyhow::Result<ExitCo
     let (org_name, observed) = export::observe_all(&mut ctx, &kinds, &progress)
         .await
         .with_context(|| format!("cannot read the org ({})", conn.describe))?;
-    let exported = export::entries(org_name, &observed, &kinds, &ctx.resolver);
+    let mut exported = export::entries(org_name, &observed, &kinds, &ctx.resolver);
+    export::unresolve_vars(&mut exported, &settings.vars);
     let files = export::render(&exported);
     let stub = settings.project.join("genseed.yaml");
     export::write_files(&dir, &files, args.force)?;

@@ -225,3 +225,61 @@ fn diff_compares_two_orgs_by_natural_key() {
     let bad = a.run(&["diff", "--against", "nowhere"]).expect(1);
     assert!(bad.stderr.contains("nowhere"), "{}", bad.stderr);
 }
+
+/// A project with the integrations example whose `emu` environment sets `crm_url`.
+fn integrations_project(seeds: &Path) -> Project {
+    let p = Project::new(EmulatorConfig::default(), Some(seeds));
+    let yaml = format!(
+        "environments:\n  emu:\n    apiUrl: {url}\n    loginUrl: {url}\n    clientIdEnv: GENSEED_TEST_CLIENT_ID\n    clientSecretEnv: GENSEED_TEST_CLIENT_SECRET\n    rateLimit: 60000/min\n    vars:\n      crm_url: https://crm.example.invalid\n",
+        url = p.emulator.base_url()
+    );
+    std::fs::write(p.dir.path().join("genseed.yaml"), yaml).unwrap();
+    p
+}
+
+/// `genseed --env emu ARGS` with the credential variables `envs` set.
+fn run_with_secrets(p: &Project, args: &[&str], envs: &[&str]) -> crate::support::Run {
+    let mut c = p.command("emu", args);
+    for e in envs {
+        c.env(e, "export-test-secret-value");
+    }
+    let run = crate::support::Run::from(c.stdin(std::process::Stdio::null()).output().unwrap());
+    assert!(!run.stdout.contains("export-test-secret-value"));
+    assert!(!run.stderr.contains("export-test-secret-value"));
+    run
+}
+
+#[test]
+fn integrations_export_with_placeholders_and_vars_and_round_trips() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/integrations/seeds");
+    let a = integrations_project(&example);
+    let apply = ["apply", "--auto-approve", "--skip-url-check"];
+    run_with_secrets(&a, &apply, &["CRM_USER", "CRM_PASSWORD"]).expect(0);
+    let out_a = a.dir.path().join("export-a");
+    a.run(&["export", "--out", out_a.to_str().unwrap()])
+        .expect(0);
+    let exported = files(&out_a);
+    let all: String = exported.values().cloned().collect();
+    assert!(!has_uuid(&all), "{all}");
+    assert!(!all.contains("(sensitive)") && !all.contains("export-test-secret-value"));
+    assert!(
+        exported["integrations.yaml"].contains("passwordEnv: CRM_WEB_SERVICES_BASICAUTH_PASSWORD")
+    );
+    assert!(
+        exported["dataActions.yaml"].contains("\"${var.crm_url}/events\""),
+        "{}",
+        exported["dataActions.yaml"]
+    );
+
+    let b = integrations_project(&out_a);
+    let secrets = [
+        "CRM_WEB_SERVICES_BASICAUTH_USER",
+        "CRM_WEB_SERVICES_BASICAUTH_PASSWORD",
+    ];
+    run_with_secrets(&b, &apply, &secrets).expect(0);
+    run_with_secrets(&b, &["plan", "--detailed-exitcode", "--offline"], &secrets).expect(0);
+    let out_b = b.dir.path().join("export-b");
+    b.run(&["export", "--out", out_b.to_str().unwrap()])
+        .expect(0);
+    assert_eq!(files(&out_b), exported);
+}
