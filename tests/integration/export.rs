@@ -283,3 +283,24 @@ fn integrations_export_with_placeholders_and_vars_and_round_trips() {
         .expect(0);
     assert_eq!(files(&out_b), exported);
 }
+
+#[test]
+fn export_writes_a_project_stub_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_genseed"))
+        .arg("-C")
+        .arg(dir.path())
+        .args(["--env", "local", "export"])
+        .env_remove("GENSEED_ENV")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stub = std::fs::read_to_string(dir.path().join("genseed.yaml")).unwrap();
+    assert!(stub.contains("environments:"));
+    // The embedded org has only built-ins: nothing to declare, so no manifest.
+    assert!(dir.path().join("seeds").is_dir());
+}
