@@ -85,7 +85,7 @@ fn export_applies_to_an_empty_org_and_exports_byte_identical() {
     // Built-ins every org has are not re-declared.
     assert!(!exported["divisions.yaml"].contains("name: Home"));
     assert!(!exported["roles.yaml"].contains("name: employee"));
-    assert!(exported["users.yaml"].contains("load.user.0299@example.com"));
+    assert!(exported["users.yaml"].contains("load.user.0199@example.com"));
 
     let b = Project::new(EmulatorConfig::default(), Some(&out_a));
     b.apply().expect(0);
