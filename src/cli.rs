@@ -59,6 +59,44 @@ pub enum Command {
     Init(InitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
+    /// Read the org back as manifests that `apply` reads (references by name, no IDs).
+    Export(ExportArgs),
+    /// Compare two environments' orgs object by object (by natural key).
+    Diff(DiffArgs),
+}
+
+/// `genseed export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder to write the manifests to (default: the project's seeds folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only these kinds: a group, a kind name or a manifest key (as `plan --only`).
+    #[arg(long, value_name = "SELECTOR", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Overwrite manifests that already exist in the folder.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `genseed diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The environment compared with `--env` (B in "A → B").
+    #[arg(long, value_name = "ENV")]
+    pub against: String,
+    /// Only these kinds: a group, a kind name or a manifest key (as `plan --only`).
+    #[arg(long, value_name = "SELECTOR", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Every kind genseed knows, not only those the project's manifests declare.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the differences as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when the orgs are the same, 2 when they differ, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 /// When to colour the output.

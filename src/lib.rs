@@ -22,6 +22,7 @@ pub mod client;
 pub mod commands;
 pub mod diag;
 pub mod emulator;
+pub(crate) mod export;
 pub(crate) mod graph;
 pub mod kinds;
 pub mod logging;

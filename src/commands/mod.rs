@@ -3,7 +3,9 @@
 
 mod apply;
 mod destroy;
+mod diff;
 mod emulate;
+mod export;
 mod init;
 mod integrations;
 mod plan;
@@ -62,6 +64,7 @@ fn ui(cli: &Cli) -> Ui {
         Command::Destroy(a) => (false, a.json),
         Command::Validate(a) => (false, a.json),
         Command::Show(a) => (a.show_unchanged, a.json),
+        Command::Diff(a) => (false, a.json),
         _ => (false, false),
     };
     Ui {
@@ -83,6 +86,8 @@ fn dispatch(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Validate(_) => validate::run(cli, ui),
         Command::Plan(args) => runtime()?.block_on(plan::run(cli, args, ui)),
+        Command::Export(args) => runtime()?.block_on(export::run(cli, args, ui)),
+        Command::Diff(args) => runtime()?.block_on(diff::run(cli, args, ui)),
         Command::Apply(args) => runtime()?.block_on(apply::run(cli, args, ui)),
         Command::Show(args) => show::run(args, ui),
         Command::Destroy(args) => runtime()?.block_on(destroy::run(cli, args, ui)),
@@ -112,8 +117,13 @@ fn dispatch(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// Load settings for the command line's environment.
 fn settings(cli: &Cli, run: Option<&RunArgs>, ui: &Ui) -> anyhow::Result<Settings> {
+    settings_for(cli, &cli.env, run, ui)
+}
+
+/// Load settings for environment `env` (`diff` reads two).
+fn settings_for(cli: &Cli, env: &str, run: Option<&RunArgs>, ui: &Ui) -> anyhow::Result<Settings> {
     let flag = run.and_then(|r| r.rate_limit);
-    let mut s = match Settings::load(&cli.project, &cli.env, flag) {
+    let mut s = match Settings::load(&cli.project, env, flag) {
         Ok(s) => s,
         Err(SettingsError::Invalid(diags)) => {
             show_invalid(ui, "genseed.yaml is not valid", &diags, &SourceCache::new());

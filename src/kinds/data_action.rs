@@ -188,6 +188,20 @@ impl Kind for DataAction {
         v
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let mut view = json!({"name": str_field(observed, "name")?});
+        if let (Some(m), Value::Object(rest)) =
+            (view.as_object_mut(), self.observed_view(observed, resolver))
+        {
+            m.extend(rest);
+        }
+        // Not secure is the default.
+        if view.get("secure") == Some(&json!(false)) {
+            view["secure"] = Value::Null;
+        }
+        Some(super::fit::<DataActionSpec>(&view))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let integration = str_field(observed, "integrationId")
             .map(|id| {

@@ -72,6 +72,16 @@ impl Kind for Division {
         pick(spec, &["name", "description"])
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        // Every org has its home division: referenced by leaving `division` out.
+        if super::is_home_division(observed, resolver) {
+            return None;
+        }
+        Some(super::fit::<DivisionSpec>(
+            &self.observed_view(observed, resolver),
+        ))
+    }
+
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {
         pick(observed, &["name", "description"])
     }

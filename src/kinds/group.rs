@@ -164,6 +164,12 @@ impl Kind for Group {
         typed_value::<GroupSpec>(spec).map_or(Value::Null, |s| Value::Object(settings(&s)))
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        Some(super::fit::<GroupSpec>(
+            &self.observed_view(observed, resolver),
+        ))
+    }
+
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {
         let mut v = json!({"name": observed["name"]});
         for k in VIEWED {
@@ -319,6 +325,17 @@ impl Kind for GroupMembers {
             .map(|e| (e, json!(true)))
             .collect::<Map<String, Value>>()
             .into()
+    }
+
+    fn to_manifest(&self, observed: &Value, _resolver: &Resolver) -> Option<Value> {
+        let mut emails: Vec<&str> = observed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|u| str_field(u, "email"))
+            .collect();
+        emails.sort_by_key(|e| super::norm_key(e));
+        Some(json!({"members": emails}))
     }
 
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {

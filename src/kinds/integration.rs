@@ -92,6 +92,19 @@ const WAIT_TIMEOUT: Duration = Duration::from_secs(120);
 /// See the module docs.
 pub(super) struct Integration;
 
+/// An environment-variable name made of `text`: upper-case letters, digits and `_`.
+fn env_name(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_uppercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
 /// The environment variables an integration's credentials name.
 pub fn secret_envs(spec: &Value) -> Vec<String> {
     typed_value::<IntegrationSpec>(spec)
@@ -171,6 +184,10 @@ impl Kind for Integration {
             .collect()
     }
 
+    fn observes_details(&self) -> bool {
+        true
+    }
+
     fn observe<'a>(
         &'a self,
         ctx: &'a Ctx,
@@ -216,6 +233,28 @@ impl Kind for Integration {
                 .collect();
         }
         v
+    }
+
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let name = str_field(observed, "name")?;
+        let mut view = json!({"name": name});
+        if let (Some(m), Value::Object(rest)) =
+            (view.as_object_mut(), self.observed_view(observed, resolver))
+        {
+            m.extend(rest);
+        }
+        if view.get("notes").and_then(Value::as_str) == Some("") {
+            view["notes"] = Value::Null;
+        }
+        // Secrets are never read back: each credential names environment variables
+        // (NAME_KEY_USER / NAME_KEY_PASSWORD) to set before applying the export.
+        if let Some(Value::Object(creds)) = view.get_mut("credentials") {
+            for (key, c) in creds.iter_mut() {
+                let prefix = env_name(&format!("{name} {key}"));
+                *c = json!({"userNameEnv": format!("{prefix}_USER"), "passwordEnv": format!("{prefix}_PASSWORD")});
+            }
+        }
+        Some(super::fit::<IntegrationSpec>(&view))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {

@@ -17,6 +17,7 @@
 mod access_hours;
 mod data_action;
 mod division;
+mod export_view;
 mod group;
 mod integration;
 pub(crate) mod interp;
@@ -110,6 +111,9 @@ pub static KINDS: &[&dyn Kind] = &[
 ];
 
 pub use access_hours::{check_rrule, parse_local, valid_time_zone};
+pub use export_view::{
+    cased, exported_division, fit, fit_in_division, is_home_division, register_home_division,
+};
 pub use role::{BUILTIN_ROLE_IDS, is_builtin as is_builtin_role};
 pub use schedule::local_time_view;
 pub use user::{valid_e164, valid_email};
@@ -492,9 +496,17 @@ pub trait Kind: Send + Sync {
         None
     }
 
+    /// Whether [`Kind::observe`] reads more than the listing for the declared objects
+    /// (an integration's config): `export` then lists once, and observes again with
+    /// every listed object declared.
+    fn observes_details(&self) -> bool {
+        false
+    }
+
     /// Turn an observed object back into a manifest entry: references as natural keys,
     /// no org-generated fields, defaults left out. `None` for objects every org has
-    /// (built-in and system objects), which are referenced, never declared.
+    /// (built-in and system objects), which are referenced, never declared. For
+    /// sub-resources: the fields of the parent's entry they fill (`{"skills": …}`).
     fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
         let view = self.observed_view(observed, resolver);
         Some(strip_defaults(view))

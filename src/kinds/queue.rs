@@ -340,6 +340,13 @@ impl Kind for Queue {
         Value::Object(m)
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let view = self.observed_view(observed, resolver);
+        Some(super::fit_in_division::<QueueSpec>(
+            view, observed, resolver,
+        ))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut v = observed.clone();
         if let Some(name) = division_name(observed, resolver) {

@@ -207,6 +207,21 @@ impl Kind for QueueLinks {
         Value::Object(m)
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let mut keys: Vec<String> = observed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                str_field(item, "id")
+                    .and_then(|id| resolver.name(self.target_kind, id))
+                    .or_else(|| str_field(item, "name").map(str::to_string))
+            })
+            .collect();
+        keys.sort_by_key(|k| norm_key(k));
+        Some(json!({ self.field: keys }))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut m = Map::new();
         for item in observed.as_array().into_iter().flatten() {

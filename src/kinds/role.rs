@@ -229,6 +229,16 @@ impl Kind for Role {
         view
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        // Built-in roles exist in every org; grants name them by `defaultRoleId`.
+        if super::str_field(observed, "defaultRoleId").is_some_and(|d| !d.is_empty()) {
+            return None;
+        }
+        Some(super::fit::<RoleSpec>(
+            &self.observed_view(observed, resolver),
+        ))
+    }
+
     fn observed_view(&self, observed: &Value, _resolver: &Resolver) -> Value {
         json!({
             "name": observed["name"],

@@ -190,6 +190,13 @@ impl Kind for Schedule {
         view_of(&spec)
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let view = self.observed_view(observed, resolver);
+        Some(super::fit_in_division::<ScheduleSpec>(
+            view, observed, resolver,
+        ))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         json!({
             "name": observed["name"],
@@ -322,6 +329,24 @@ impl Kind for ScheduleGroup {
             }
         }
         view
+    }
+
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let mut view = self.observed_view(observed, resolver);
+        for list in LISTS {
+            if let Some(Value::Array(names)) = view.get_mut(*list) {
+                for n in names.iter_mut() {
+                    *n = json!(super::cased(
+                        resolver,
+                        "schedule",
+                        n.as_str().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        Some(super::fit_in_division::<ScheduleGroupSpec>(
+            view, observed, resolver,
+        ))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {

@@ -68,6 +68,13 @@ impl Kind for Skill {
         typed_value::<SkillSpec>(spec).map_or(Value::Null, |s| view_of(&s))
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let view = self.observed_view(observed, resolver);
+        Some(super::fit_in_division::<SkillSpec>(
+            view, observed, resolver,
+        ))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         json!({"name": observed["name"], "division": division_name(observed, resolver)})
     }

@@ -158,6 +158,29 @@ fn conditions_view(v: &Value) -> Value {
     )
 }
 
+/// Skill and language names in conditions as the org spells them (views lower-case).
+fn recase_conditions(v: &mut Value, resolver: &Resolver) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                let kind = match k.as_str() {
+                    "routingSkill" => "skill",
+                    "languageSkill" => "language",
+                    _ => {
+                        recase_conditions(x, resolver);
+                        continue;
+                    }
+                };
+                if let Some(name) = x.as_str() {
+                    *x = json!(super::cased(resolver, kind, name));
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| recase_conditions(x, resolver)),
+        _ => {}
+    }
+}
+
 /// Every skill (language) a condition list names, with the pointer of the field.
 fn condition_refs(v: &Value, at: &str, out: &mut Vec<Ref>) {
     for (i, c) in v.as_array().into_iter().flatten().enumerate() {
@@ -276,6 +299,10 @@ impl Kind for SkillGroup {
         refs
     }
 
+    fn observes_details(&self) -> bool {
+        true
+    }
+
     fn observe<'a>(
         &'a self,
         ctx: &'a Ctx,
@@ -316,6 +343,14 @@ impl Kind for SkillGroup {
             view["memberDivisions"] = sorted_names(list.iter().map(String::as_str));
         }
         view
+    }
+
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let mut view = self.observed_view(observed, resolver);
+        recase_conditions(&mut view, resolver);
+        Some(super::fit_in_division::<SkillGroupSpec>(
+            view, observed, resolver,
+        ))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {

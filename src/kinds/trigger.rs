@@ -228,6 +228,14 @@ impl Kind for Trigger {
         v
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let mut view = self.observed_view(observed, resolver);
+        if let Some(w) = view.get("workflow").and_then(Value::as_str) {
+            view["workflow"] = json!(super::cased(resolver, "flow", w));
+        }
+        Some(super::fit::<TriggerSpec>(&view))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut v = interp::unresolve(observed, resolver);
         let workflow = observed

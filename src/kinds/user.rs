@@ -390,6 +390,15 @@ impl Kind for User {
         typed_value::<UserSpec>(spec).map_or(Value::Null, |s| desired_view(&s))
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        if str_field(observed, "state") == Some("deleted") {
+            return None;
+        }
+        let mut view = self.observed_view(observed, resolver);
+        view["email"] = observed.get("email").cloned().unwrap_or(Value::Null);
+        Some(super::fit_in_division::<UserSpec>(view, observed, resolver))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let division = division_name(observed, resolver);
         let phones: Vec<Value> = observed

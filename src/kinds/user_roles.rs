@@ -139,6 +139,12 @@ impl Kind for UserRoles {
                 .filter(|r| is_builtin(r))
                 .map(|r| r.trim().to_lowercase())
                 .collect();
+            // An export declares users without grants: name every built-in role the
+            // org has by its `defaultRoleId`.
+            let export = declared.iter().any(|d| d.spec.get("items").is_none());
+            if export {
+                builtins.extend(super::BUILTIN_ROLE_IDS.iter().map(|b| b.to_string()));
+            }
             builtins.sort();
             builtins.dedup();
             if !builtins.is_empty() {
@@ -159,6 +165,7 @@ impl Kind for UserRoles {
                     });
                     match role.and_then(|r| str_field(r, "id")) {
                         Some(id) => ctx.resolver.insert(BUILTIN, b, id),
+                        None if export => {}
                         None => {
                             return Err(KindError::Other(format!(
                                 "the org has no built-in role with defaultRoleId `{b}`; declare the role under `roles:` and grant it by name"
@@ -195,6 +202,50 @@ impl Kind for UserRoles {
             );
         }
         Value::Object(m)
+    }
+
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let mut grants: Vec<(String, Option<String>)> = Vec::new();
+        for g in observed
+            .get("grants")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(role_id), Some(div_id)) = (
+                g.pointer("/role/id").and_then(Value::as_str),
+                g.pointer("/division/id").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            // Built-in roles by their `defaultRoleId`, declared ones by name.
+            let Some(role) = resolver
+                .name(BUILTIN, role_id)
+                .or_else(|| resolver.name("role", role_id))
+            else {
+                continue;
+            };
+            // The home division is not exported: a grant there names no division
+            // (which means the user's own division; exact when the user is in home).
+            let division = if div_id == "*" {
+                Some("*".to_string())
+            } else if str_field(observed, "homeDivisionId") == Some(div_id) {
+                None
+            } else {
+                resolver.name("division", div_id)
+            };
+            grants.push((role, division));
+        }
+        grants.sort_by_key(|(r, d)| (norm_key(r), d.as_deref().map(norm_key)));
+        grants.dedup();
+        let list: Vec<Value> = grants
+            .into_iter()
+            .map(|(role, division)| match division {
+                Some(d) => json!({"role": role, "division": d}),
+                None => json!({"role": role}),
+            })
+            .collect();
+        Some(json!({ "roles": list }))
     }
 
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {

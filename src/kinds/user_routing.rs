@@ -144,6 +144,23 @@ impl Kind for UserRouting {
         Value::Object(m)
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let mut items: Vec<(String, Value)> = Vec::new();
+        for item in observed.as_array().into_iter().flatten() {
+            if str_field(item, "state") == Some("deleted") {
+                continue;
+            }
+            let name = str_field(item, "id")
+                .and_then(|id| resolver.name(self.target_kind, id))
+                .or_else(|| str_field(item, "name").map(str::to_string));
+            if let (Some(name), Some(p)) = (name, item.get("proficiency")) {
+                items.push((name, p.clone()));
+            }
+        }
+        items.sort_by_key(|(n, _)| norm_key(n));
+        Some(json!({ self.field: items.into_iter().collect::<Map<String, Value>>() }))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let mut m = Map::new();
         for item in observed.as_array().into_iter().flatten() {

@@ -79,6 +79,13 @@ impl Kind for WrapupCode {
         typed_value::<WrapupCodeSpec>(spec).map_or(Value::Null, |s| view_of(&s))
     }
 
+    fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
+        let view = self.observed_view(observed, resolver);
+        Some(super::fit_in_division::<WrapupCodeSpec>(
+            view, observed, resolver,
+        ))
+    }
+
     fn observed_view(&self, observed: &Value, resolver: &Resolver) -> Value {
         let division = division_name(observed, resolver);
         json!({"name": observed["name"], "division": division, "description": observed.get("description")})

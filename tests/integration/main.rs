@@ -16,6 +16,7 @@ mod access_hours;
 mod apply;
 mod cli;
 mod emulator_http;
+mod export;
 mod fuzz;
 mod groups;
 mod hardening;
