@@ -135,6 +135,10 @@ impl Kind for DataAction {
         refs
     }
 
+    fn observes_details(&self) -> bool {
+        true
+    }
+
     fn observe<'a>(
         &'a self,
         ctx: &'a Ctx,
