@@ -400,16 +400,12 @@ pub(crate) async fn apply(
                 summary.not_started.push(change.addr().to_string());
                 continue;
             }
-            let stop = if writer.broken() {
-                Some("not started: the state file could not be written")
-            } else {
-                None
-            };
-            if let Some(reason) = stop {
+            if writer.broken() {
                 failed.insert(change.addr().clone());
-                summary
-                    .skipped
-                    .push((change.addr().to_string(), reason.into()));
+                summary.skipped.push((
+                    change.addr().to_string(),
+                    "not started: the state file could not be written".into(),
+                ));
                 continue;
             }
             let (ctx, writer, progress, change) = (
@@ -427,28 +423,7 @@ pub(crate) async fn apply(
                 (change, shown)
             });
         }
-        while let Some(joined) = set.join_next().await {
-            let (change, result) = match joined {
-                Ok(r) => r,
-                Err(e) => {
-                    summary.failed.push(("(task)".into(), e.to_string()));
-                    continue;
-                }
-            };
-            match result {
-                Ok(()) => match change.action {
-                    Action::Create => summary.created += 1,
-                    Action::Update => summary.updated += 1,
-                    Action::Adopt => summary.adopted += 1,
-                    Action::Noop => summary.unchanged += 1,
-                    Action::Replace => summary.replaced += 1,
-                },
-                Err(message) => {
-                    failed.insert(change.addr().clone());
-                    summary.failed.push((change.addr().to_string(), message));
-                }
-            }
-        }
+        collect_tier(&mut set, &mut summary, &mut failed).await;
     }
     // Deletes after every create and update.
     prune::run_orphans(ctx, plan, &writer, &opts.interrupted, &mut summary).await;
@@ -458,6 +433,40 @@ pub(crate) async fn apply(
     progress.end();
     summary.elapsed = started.elapsed();
     summary
+}
+
+/// The outcome of one change, as a tier's task reports it.
+type Outcome = (Change, Result<(), String>);
+
+/// Wait for every change of a tier and count its outcome; a failed change's address
+/// goes into `failed`, so what depends on it is skipped.
+async fn collect_tier(
+    set: &mut JoinSet<Outcome>,
+    summary: &mut Summary,
+    failed: &mut HashSet<Addr>,
+) {
+    while let Some(joined) = set.join_next().await {
+        let (change, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                summary.failed.push(("(task)".into(), e.to_string()));
+                continue;
+            }
+        };
+        match result {
+            Ok(()) => match change.action {
+                Action::Create => summary.created += 1,
+                Action::Update => summary.updated += 1,
+                Action::Adopt => summary.adopted += 1,
+                Action::Noop => summary.unchanged += 1,
+                Action::Replace => summary.replaced += 1,
+            },
+            Err(message) => {
+                failed.insert(change.addr().clone());
+                summary.failed.push((change.addr().to_string(), message));
+            }
+        }
+    }
 }
 
 /// Errors of one change.

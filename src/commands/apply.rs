@@ -60,43 +60,14 @@ pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<
     ));
     writer.set_org(&prepared.observation.org_id)?;
     if !prepared.plan.has_changes() {
-        if ui.json {
-            let summary = Summary {
-                unchanged: prepared.plan.changes.len(),
-                ..Summary::default()
-            };
-            report::out_json(&report::json::apply(
-                &prepared.plan,
-                &summary,
-                &prepared.conn.client.stats(),
-                &super::org(&prepared),
-            ));
-        } else {
-            report::out("No changes. The org matches the manifests.\n");
-        }
+        report_nothing_to_do(&prepared, ui);
         return Ok(ExitCode::SUCCESS);
     }
     // A saved plan was reviewed when it was made (as Terraform's saved plans are).
     if !args.auto_approve && plan_id.is_none() {
         confirm(&prepared.settings.env)?;
     }
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        let mut signals = StopSignals::new();
-        tokio::spawn(async move {
-            let first = signals.next().await;
-            flag.store(true, Ordering::SeqCst);
-            report::err(&format!(
-                "{first}: starting no new changes; waiting for the ones in flight (again to abort)\n"
-            ));
-            let second = signals.next().await;
-            report::err(
-                "aborted: the state file holds every change completed so far; run apply again to converge\n",
-            );
-            std::process::exit(second.exit_code());
-        });
-    }
+    let interrupted = watch_stop_signals();
     let client = prepared.conn.client.clone();
     let progress: Arc<dyn Progress> = Arc::new(ConsoleProgress::new(
         &prepared.plan,
@@ -138,6 +109,45 @@ pub(super) fn show_outcome(prepared: &super::Prepared, summary: &Summary, ui: &U
         ));
     } else {
         report::out(&render_summary(summary, &stats, ui));
+    }
+}
+
+/// The first SIGINT or SIGTERM sets the returned flag (no new changes start; the ones
+/// in flight finish); a second one exits at once.
+fn watch_stop_signals() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let mut signals = StopSignals::new();
+    tokio::spawn(async move {
+        let first = signals.next().await;
+        flag.store(true, Ordering::SeqCst);
+        report::err(&format!(
+            "{first}: starting no new changes; waiting for the ones in flight (again to abort)\n"
+        ));
+        let second = signals.next().await;
+        report::err(
+            "aborted: the state file holds every change completed so far; run apply again to converge\n",
+        );
+        std::process::exit(second.exit_code());
+    });
+    interrupted
+}
+
+/// A plan without changes: say so (as text or as the apply JSON document).
+fn report_nothing_to_do(prepared: &super::Prepared, ui: &Ui) {
+    if ui.json {
+        let summary = Summary {
+            unchanged: prepared.plan.changes.len(),
+            ..Summary::default()
+        };
+        report::out_json(&report::json::apply(
+            &prepared.plan,
+            &summary,
+            &prepared.conn.client.stats(),
+            &super::org(prepared),
+        ));
+    } else {
+        report::out("No changes. The org matches the manifests.\n");
     }
 }
 
