@@ -6,9 +6,6 @@
 //! it), and deterministic (the plan is already sorted). No secret ever reaches this
 //! module: views hold names and declared values only.
 
-// The report layer is the one place that prints (see the lints in Cargo.toml).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
 pub(crate) mod json;
 mod progress;
 
@@ -105,20 +102,27 @@ pub(crate) struct Ui {
 
 /// Data for a person or a pipeline: stdout.
 pub(crate) fn out(text: &str) {
-    print!("{text}");
+    write_to(std::io::stdout().lock(), text);
 }
 
 /// One JSON document on stdout.
 pub(crate) fn out_json(doc: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(doc).expect("a JSON value serializes")
-    );
+    let mut text = serde_json::to_string_pretty(doc).expect("a JSON value serializes");
+    text.push('\n');
+    out(&text);
 }
 
 /// Messages about the run: stderr.
 pub(crate) fn err(text: &str) {
-    eprint!("{text}");
+    write_to(std::io::stderr().lock(), text);
+}
+
+/// Write `text`; a reader that went away (`genseed plan --json | head`) is not an
+/// error of genseed's: the rest is dropped instead of panicking as `print!` would.
+fn write_to(mut stream: impl std::io::Write, text: &str) {
+    let _ = stream
+        .write_all(text.as_bytes())
+        .and_then(|()| stream.flush());
 }
 
 /// An error, with its `hint:` lines, on stderr (or as JSON on stdout with `--json`).

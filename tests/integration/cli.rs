@@ -181,3 +181,21 @@ fn plan_json_lists_every_change_with_its_action_and_diffs() {
             .all(|c| c["action"] == "noop")
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_panic() {
+    let p = Project::with_example();
+    let mut child = p
+        .command("emu", &["plan", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // As `genseed plan --json | head -c0` would: the pipe is closed before the plan.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
