@@ -146,8 +146,16 @@ fn report_nothing_to_do(prepared: &super::Prepared, ui: &Ui) {
             &prepared.conn.client.stats(),
             &super::org(prepared),
         ));
-    } else {
+    } else if prepared.plan.orphans.is_empty() {
         report::out("No changes. The org matches the manifests.\n");
+    } else {
+        let n = prepared.plan.orphans.len();
+        report::out(&format!(
+            "No changes to apply. The org has what the manifests declare; {n} object{} no longer declared {} kept (run with --prune to delete {}).\n",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "it" } else { "them" },
+        ));
     }
 }
 

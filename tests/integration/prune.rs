@@ -93,8 +93,14 @@ fn removed_objects_are_orphans_listed_by_plan_and_deleted_only_with_prune() {
     ] {
         assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
     }
-    // Without --prune, apply deletes nothing and keeps them in the state.
-    p.apply();
+    // Without --prune, apply deletes nothing and keeps them in the state, and says so.
+    let kept = p.apply();
+    assert!(
+        kept.stdout
+            .contains("3 objects no longer declared are kept (run with --prune to delete them)"),
+        "{}",
+        kept.stdout
+    );
     assert!(p.writes().is_empty(), "{:?}", p.writes());
     assert!(state_keys(&p).contains(&"skill/old skill".to_string()));
     let json = p.run(&["plan", "--json", "--prune"]).expect(0);
