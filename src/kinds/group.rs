@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver, Schema,
     SchemaGenerator, SetPolicy, SubSpec, Target, create_by_name, delete_path, derive_sub, id_of,
-    observe_named, parent_ref, schema_of, str_field, typed, typed_value, view_of,
+    list_refs, observe_named, schema_of, str_field, typed, typed_value, view_of,
 };
 use crate::api::ApiExt;
 
@@ -281,22 +281,7 @@ impl Kind for GroupMembers {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs = vec![parent_ref("group", spec)];
-        for (i, email) in spec
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(email) = email.as_str() {
-                refs.push(Ref {
-                    target: Addr::new("user", email),
-                    field: format!("/{i}"),
-                });
-            }
-        }
-        refs
+        list_refs("group", "user", spec)
     }
 
     fn observe<'a>(
@@ -414,7 +399,7 @@ impl Kind for GroupMembers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::Origin;
+    use crate::kinds::{Addr, Origin};
 
     fn declared(spec: Value) -> Declared {
         Declared {

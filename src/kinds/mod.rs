@@ -719,6 +719,27 @@ pub fn parent_ref(parent_kind: &'static str, spec: &Value) -> Ref {
     }
 }
 
+/// The references of a sub-resource whose `items` list natural keys of `target_kind`
+/// (a queue's members, a group's members): its parent, then each item at `/{index}`.
+/// Reads the raw spec, so a malformed item is skipped, not fatal.
+pub fn list_refs(parent_kind: &'static str, target_kind: &'static str, spec: &Value) -> Vec<Ref> {
+    let mut refs = vec![parent_ref(parent_kind, spec)];
+    let items = spec
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    for (i, item) in items.enumerate() {
+        if let Some(key) = item.as_str() {
+            refs.push(Ref {
+                target: Addr::new(target_kind, key),
+                field: format!("/{i}"),
+            });
+        }
+    }
+    refs
+}
+
 /// The reference to the division a manifest entry names, if any (`*`, all
 /// divisions, is not a reference).
 pub fn division_ref(division: Option<&str>) -> Vec<Ref> {

@@ -15,8 +15,8 @@ use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SubSpec, Target,
-    derive_sub, norm_key, parent_ref, str_field, typed_value,
+    BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, Ref, Resolver, SubSpec, Target,
+    derive_sub, norm_key, str_field, typed_value,
 };
 
 /// Entries per call (the documented maximum for both).
@@ -160,22 +160,7 @@ impl Kind for QueueLinks {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs = vec![parent_ref("queue", spec)];
-        for (i, item) in spec
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(k) = item.as_str() {
-                refs.push(Ref {
-                    target: Addr::new(self.target_kind, k),
-                    field: format!("/{i}"),
-                });
-            }
-        }
-        refs
+        super::list_refs("queue", self.target_kind, spec)
     }
 
     fn observe<'a>(
