@@ -18,6 +18,9 @@ use std::time::Instant;
 use genseed::diag::SourceCache;
 use genseed::emulator::{EmulatorConfig, EmulatorHandle};
 
+#[path = "support/orggen.rs"]
+mod orggen;
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -66,17 +69,20 @@ fn peak_rss_mib() -> Option<f64> {
 fn main() {
     let users = env_usize("GENSEED_BENCH_USERS", 17_000);
     let dir = tempfile::tempdir().unwrap();
+    let bytes = orggen::write_project(
+        dir.path(),
+        &orggen::OrgShape::new(users),
+        "http://127.0.0.1:1",
+    )
+    .unwrap();
     let seeds = dir.path().join("seeds");
-    std::fs::create_dir_all(&seeds).unwrap();
-    let text = manifest(users, 10);
-    std::fs::write(seeds.join("bench.yaml"), &text).unwrap();
     let started = Instant::now();
     let loaded = genseed::validate::load_with_vars(&seeds, &SourceCache::new(), &BTreeMap::new())
-        .unwrap_or_else(|d| panic!("bench manifest invalid: {} problems", d.len()));
+        .unwrap_or_else(|d| panic!("bench manifest invalid: {d:?}"));
     let took = started.elapsed();
     println!(
         "validate: {users} users, {:.1} MiB of YAML, {} declared objects: {:.2} s, peak RSS {:.0} MiB",
-        text.len() as f64 / (1024.0 * 1024.0),
+        bytes as f64 / (1024.0 * 1024.0),
         loaded.declared.len(),
         took.as_secs_f64(),
         peak_rss_mib().unwrap_or(f64::NAN)
