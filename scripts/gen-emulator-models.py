@@ -64,6 +64,8 @@ ROOTS = [
     "TriggerEntityListing", "Trigger", "Action", "ActionEntityListing", "FlowEntityListing",
     "GroupEntityListing", "Group", "AuthzSubject", "Organization", "UserSkillEntityListing",
     "UserLanguageEntityListing", "CredentialInfoListing",
+    # OAuth clients and the token's own information (the permission preflight)
+    "OAuthClientRequest", "OAuthClient", "TokenInfo",
 ]
 
 # Top-level fields a request body may carry that the server ignores (accepted, dropped).
@@ -102,6 +104,7 @@ READ_ONLY = {
     "Flow": ["id", "selfUri"],
     "GroupCreate": ["id", "dateModified", "memberCount", "state", "version", "selfUri"],
     "GroupUpdate": ["id", "selfUri"],
+    "OAuthClientRequest": _AUDIT,
 }
 
 # Fields the emulator accepts that the SDK model lacks, with the reason.
@@ -112,6 +115,10 @@ EXTRA_FIELDS = {
     # is ignored on create, so one trigger shape serves both calls.
     "CreateTriggerRequest": {"id": "str", "selfUri": "str", "version": "int"},
     "UpdateTriggerRequest": {"id": "str", "selfUri": "str"},
+    # An OAuth client as read back may be sent again (an admin's read-modify-write).
+    "OAuthClientRequest": {"id": "str", "dateCreated": "datetime", "dateModified": "datetime",
+                           "createdBy": "DomainEntityRef", "modifiedBy": "DomainEntityRef",
+                           "selfUri": "str"},
 }
 
 # Enum values the emulator allows instead of the SDK's, with the reason.
