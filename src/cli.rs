@@ -188,6 +188,10 @@ pub struct RunArgs {
     /// nor the state know (drift made in the UI).
     #[arg(long)]
     pub show_unmanaged: bool,
+    /// Refuse to go on when the OAuth client's permissions cannot be verified (it
+    /// cannot read its own grants); without it, genseed warns and goes on.
+    #[arg(long)]
+    pub require_permission_check: bool,
 }
 
 /// `genseed plan`.
@@ -205,6 +209,10 @@ pub struct PlanArgs {
     /// Also save the plan to FILE, for `genseed apply FILE` (format in the README).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Check that the OAuth client's roles allow every change of the plan (apply
+    /// always does, before its first write).
+    #[arg(long)]
+    pub check_permissions: bool,
     #[command(flatten)]
     /// Options every org-touching command shares.
     pub run: RunArgs,

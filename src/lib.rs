@@ -29,6 +29,7 @@ pub mod logging;
 pub mod manifest;
 pub(crate) mod plan;
 pub(crate) mod planfile;
+pub mod permissions;
 pub(crate) mod preflight;
 pub(crate) mod prune;
 pub(crate) mod reconcile;

@@ -44,6 +44,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyArgs, ui: &Ui) -> anyhow::Result<
     // Nothing is written (org or state) before these checks pass.
     super::integrations::check_replaces(&prepared, args.allow_replace)?;
     super::integrations::check_urls(&prepared, args.run.skip_url_check, ui).await?;
+    super::permissions::check(&prepared, args.run.require_permission_check, ui).await?;
     super::integrations::load_secrets(&mut prepared, ui)?;
     // Before the first change: a state that cannot be saved would leave objects created
     // but not recorded.

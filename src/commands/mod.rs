@@ -8,6 +8,7 @@ mod emulate;
 mod export;
 mod init;
 mod integrations;
+mod permissions;
 mod plan;
 mod saved;
 mod schema;

@@ -13,9 +13,14 @@ pub(super) async fn run(cli: &Cli, args: &PlanArgs, ui: &Ui) -> anyhow::Result<E
     super::integrations::select(&mut prepared, &args.run.only)?;
     super::policies(&mut prepared, &args.run)?;
     let skip_urls = args.offline || args.run.skip_url_check;
+    let require = args.run.require_permission_check;
+    let permissions = args.check_permissions || require;
     if args.json {
         // One document on stdout: the URL check's error, or the plan.
         super::integrations::check_urls(&prepared, skip_urls, ui).await?;
+        if permissions {
+            super::permissions::check(&prepared, require, ui).await?;
+        }
         report::out_json(&report::json::plan(&prepared.plan, &super::org(&prepared)));
     } else {
         let label = super::org_label(&prepared);
@@ -26,6 +31,9 @@ pub(super) async fn run(cli: &Cli, args: &PlanArgs, ui: &Ui) -> anyhow::Result<E
             ui,
         ));
         super::integrations::check_urls(&prepared, skip_urls, ui).await?;
+        if permissions {
+            super::permissions::check(&prepared, require, ui).await?;
+        }
     }
     if let Some(path) = &args.out {
         super::saved::write(&prepared, path)?;

@@ -7,6 +7,7 @@
 //! the integration and the `secure` flag cannot change in place: a difference there is
 //! a replace (delete + create, with `--allow-replace`).
 
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -73,6 +74,20 @@ impl DataAction {
 }
 
 impl Kind for DataAction {
+    /// From the provider's docs for data actions (unconfirmed in the SDK operation docs).
+    /// Not division-aware.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["integrations:action:add"],
+            Op::Update => &["integrations:action:edit"],
+            Op::Delete => &["integrations:action:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "data-action"
     }

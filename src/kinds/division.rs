@@ -4,6 +4,7 @@
 //! an empty one is sent when the manifest has none); there is no version. The home
 //! division exists in every org and is only ever adopted.
 
+use crate::permissions::{Op, Scope};
 use crate::api::ApiExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,20 @@ const PATH: &str = "/api/v2/authorization/divisions";
 pub(super) struct Division;
 
 impl Kind for Division {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs. Divisions are not division-scoped objects themselves.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["authorization:division:add"],
+            Op::Update => &["authorization:division:edit"],
+            Op::Delete => &["authorization:division:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "division"
     }

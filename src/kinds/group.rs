@@ -16,6 +16,7 @@
 //! removes one it did not declare. Observed per existing group with
 //! `GET /api/v2/groups/{id}/members` (a page of users).
 
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -106,6 +107,20 @@ fn settings(spec: &GroupSpec) -> Map<String, Value> {
 }
 
 impl Kind for Group {
+    /// From the provider's docs for groups (unconfirmed in the SDK operation docs). Groups
+    /// are not division-aware.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["directory:group:add"],
+            Op::Update => &["directory:group:edit"],
+            Op::Delete => &["directory:group:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "group"
     }
@@ -260,6 +275,20 @@ async fn version(ctx: &Ctx, group_id: &str) -> Result<Value, KindError> {
 }
 
 impl Kind for GroupMembers {
+    /// Changing a group's members edits the group (provider docs; unconfirmed in the SDK
+    /// operation docs).
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["directory:group:edit"],
+            Op::Update => &["directory:group:edit"],
+            Op::Delete => &[],
+            Op::RemoveMembers => &["directory:group:edit"],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "group-members"
     }

@@ -14,6 +14,7 @@
 //! it counts as present when the configuration references a credential under its key
 //! (a changed secret is not detected; see the README).
 
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -138,6 +139,21 @@ fn refuse_shared_names(all: &[Value], declared: &[Declared]) -> Result<(), KindE
 }
 
 impl Kind for Integration {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs. A create also configures and activates the integration (edit). Integrations
+    /// are not division-aware.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["integrations:integration:add", "integrations:integration:edit"],
+            Op::Update => &["integrations:integration:edit"],
+            Op::Delete => &["integrations:integration:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "integration"
     }

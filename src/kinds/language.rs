@@ -3,6 +3,7 @@
 //! Languages have a name only and no update call: an existing language is adopted.
 //! Soft-deleted languages (`state: deleted`) are not adopted.
 
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -28,6 +29,20 @@ const PATH: &str = "/api/v2/routing/languages";
 pub(super) struct Language;
 
 impl Kind for Language {
+    /// Languages are managed with `routing:skill:manage` (confirmed for create in the SDK
+    /// operation docs; provider docs). Not division-aware.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["routing:skill:manage"],
+            Op::Update => &["routing:skill:manage"],
+            Op::Delete => &["routing:skill:manage"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "language"
     }

@@ -475,6 +475,17 @@ pub trait Kind: Send + Sync {
         None
     }
 
+    /// The permissions an operation on objects of this kind needs: all of them, each
+    /// `a|b` when either suffices (see [`crate::permissions`]). Empty: none.
+    fn permissions(&self, _op: crate::permissions::Op) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Where those permissions are checked: in the object's division or anywhere.
+    fn permission_scope(&self) -> crate::permissions::Scope {
+        crate::permissions::Scope::Org
+    }
+
     /// What the manifest's top-level key holds (the schema's description of it).
     fn manifest_doc(&self) -> &'static str {
         ""

@@ -7,6 +7,7 @@
 //! fields removed) with the declared settings laid over it. Queues have no version.
 //! Members and wrap-up codes are the sub-kinds in `queue_links`.
 
+use crate::permissions::{Op, Scope};
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -285,6 +286,20 @@ fn merge(base: &mut Value, over: &Value) {
 }
 
 impl Kind for Queue {
+    /// `routing:queue:add` is confirmed in the SDK operation docs; edit and delete from the
+    /// provider's docs.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["routing:queue:add"],
+            Op::Update => &["routing:queue:edit"],
+            Op::Delete => &["routing:queue:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Division
+    }
     fn name(&self) -> &'static str {
         "queue"
     }

@@ -9,6 +9,7 @@
 //! `POST .../wrapupcodes`, at most 100 per call. Members are added asynchronously by
 //! the service, so genseed reads them back until all are visible (bounded).
 
+use crate::permissions::{Op, Scope};
 use std::time::Duration;
 
 use crate::api::ApiExt;
@@ -48,6 +49,8 @@ pub(super) struct QueueLinks {
     confirm: bool,
     /// How links are removed.
     removal: Removal,
+    /// The permission adding or removing links needs (`a|b`: either).
+    permission: &'static [&'static str],
 }
 
 /// How a queue's links are removed.
@@ -70,6 +73,10 @@ pub(super) static QUEUE_MEMBERS: QueueLinks = QueueLinks {
     page_size: 100,
     confirm: true,
     removal: Removal::PostDelete,
+    // The SDK operation docs list both for reading members; the CX as Code provider
+    // names `routing:queueMember:manage`: either is taken (unconfirmed which the
+    // server requires for adding).
+    permission: &["routing:queue:edit|routing:queueMember:manage"],
 };
 
 /// `queue-wrapupcodes/<queue>`
@@ -83,6 +90,8 @@ pub(super) static QUEUE_WRAPUP_CODES: QueueLinks = QueueLinks {
     page_size: 100,
     confirm: false,
     removal: Removal::DeleteEach,
+    // Editing the queue (provider docs; unconfirmed in the SDK operation docs).
+    permission: &["routing:queue:edit"],
 };
 
 /// Take the user with `user_id` out of every queue of the org that has it as a member
@@ -139,6 +148,14 @@ impl QueueLinks {
 }
 
 impl Kind for QueueLinks {
+    fn permissions(&self, _op: Op) -> &'static [&'static str] {
+        self.permission
+    }
+
+    /// Checked in the queue's division.
+    fn permission_scope(&self) -> Scope {
+        Scope::Division
+    }
     fn name(&self) -> &'static str {
         self.name
     }

@@ -6,6 +6,7 @@
 //! Built-in roles (`default: true`) are never renamed: an update keeps their name.
 //! Grants of roles to users are the `user-roles` sub-kind.
 
+use crate::permissions::{Op, Scope};
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -153,6 +154,20 @@ fn check_permissions(d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
 }
 
 impl Kind for Role {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs. Roles are not division-aware.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["authorization:role:add"],
+            Op::Update => &["authorization:role:edit"],
+            Op::Delete => &["authorization:role:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "role"
     }

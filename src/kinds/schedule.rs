@@ -7,6 +7,7 @@
 //! PUT retried. Groups name their schedules (`openSchedules`, `closedSchedules`,
 //! `holidaySchedules`), so they come after them; the lists are compared as sets.
 
+use crate::permissions::{Op, Scope};
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::Diagnostics;
@@ -139,6 +140,20 @@ fn common_body(
 pub(super) struct Schedule;
 
 impl Kind for Schedule {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["routing:schedule:add"],
+            Op::Update => &["routing:schedule:edit"],
+            Op::Delete => &["routing:schedule:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Division
+    }
     fn name(&self) -> &'static str {
         "schedule"
     }
@@ -261,6 +276,20 @@ fn names_view(list: &Value, resolver: &Resolver) -> Value {
 }
 
 impl Kind for ScheduleGroup {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["routing:scheduleGroup:add"],
+            Op::Update => &["routing:scheduleGroup:edit"],
+            Op::Delete => &["routing:scheduleGroup:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Division
+    }
     fn name(&self) -> &'static str {
         "schedulegroup"
     }

@@ -9,6 +9,7 @@
 //! `POST .../{id}/members/divisions {addDivisionIds, removeDivisionIds}`; a create
 //! sends them as `memberDivisions`.
 
+use crate::permissions::{Op, Scope};
 use crate::api::ApiExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -255,6 +256,20 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<Value>, KindError> {
 }
 
 impl Kind for SkillGroup {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["routing:skillGroup:add"],
+            Op::Update => &["routing:skillGroup:edit"],
+            Op::Delete => &["routing:skillGroup:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Division
+    }
     fn name(&self) -> &'static str {
         "skillgroup"
     }

@@ -7,6 +7,7 @@
 //! read by id so the full replacement keeps what the manifest does not set. The topic cannot change
 //! in place: a different `topicName` is a replace (delete + create).
 
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -147,6 +148,20 @@ fn keep_unmanaged(current: &Value, managed: Value) -> Value {
 }
 
 impl Kind for Trigger {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs.
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["processautomation:trigger:add"],
+            Op::Update => &["processautomation:trigger:edit"],
+            Op::Delete => &["processautomation:trigger:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Org
+    }
     fn name(&self) -> &'static str {
         "trigger"
     }

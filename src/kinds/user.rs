@@ -14,6 +14,7 @@
 //! e-mail exists, maybe deleted), never creates twice: genseed searches the user by
 //! e-mail (including deleted ones) and adopts or restores it.
 
+use crate::permissions::{Op, Scope};
 use super::user_roles::RoleGrantSpec;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -296,6 +297,21 @@ pub fn valid_e164(s: &str) -> bool {
 }
 
 impl Kind for User {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs. Moving a user to another division (`.../objects/USER`) needs no permission of
+    /// its own (SDK operation docs).
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["directory:user:add"],
+            Op::Update => &["directory:user:edit"],
+            Op::Delete => &["directory:user:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::Division
+    }
     fn name(&self) -> &'static str {
         "user"
     }

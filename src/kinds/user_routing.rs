@@ -9,6 +9,7 @@
 //! removed with `DELETE /api/v2/users/{id}/routingskills/{skillId}`
 //! (`routinglanguages/{languageId}`).
 
+use crate::permissions::Op;
 use crate::api::ApiExt;
 use serde_json::{Map, Value, json};
 
@@ -42,6 +43,8 @@ pub(super) struct UserRouting {
     segment: &'static str,
     /// Field of the expanded user listing (`skills` / `languages`).
     expand: &'static str,
+    /// The permission assigning or removing them needs.
+    permission: &'static [&'static str],
 }
 
 /// `user-skills/<email>`
@@ -52,6 +55,8 @@ pub(super) static USER_SKILLS: UserRouting = UserRouting {
     target_kind: "skill",
     segment: "routingskills",
     expand: "skills",
+    // Confirmed in the SDK operation docs (`PATCH .../routingskills/bulk`).
+    permission: &["routing:skill:assign"],
 };
 
 /// `user-languages/<email>`
@@ -62,6 +67,8 @@ pub(super) static USER_LANGUAGES: UserRouting = UserRouting {
     target_kind: "language",
     segment: "routinglanguages",
     expand: "languages",
+    // By analogy with skills (provider docs; unconfirmed in the SDK operation docs).
+    permission: &["routing:language:assign"],
 };
 
 impl UserRouting {
@@ -74,6 +81,11 @@ impl UserRouting {
 }
 
 impl Kind for UserRouting {
+    /// Which division the server checks an assignment in is unconfirmed; any
+    /// division is taken ([`Scope::Org`], the default).
+    fn permissions(&self, _op: Op) -> &'static [&'static str] {
+        self.permission
+    }
     fn name(&self) -> &'static str {
         self.name
     }

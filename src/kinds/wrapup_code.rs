@@ -3,6 +3,7 @@
 //! Create and update (PUT, no version) take `{name, description, division: {id}}`;
 //! division `*` means all divisions, which is also the API's default.
 
+use crate::permissions::{Op, Scope};
 use crate::api::ApiExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,20 @@ const PATH: &str = "/api/v2/routing/wrapupcodes";
 pub(super) struct WrapupCode;
 
 impl Kind for WrapupCode {
+    /// From the CX as Code provider's docs (genesys-api.md §17); not in the SDK operation
+    /// docs. A code without a division is in all divisions (the API's default).
+    fn permissions(&self, op: Op) -> &'static [&'static str] {
+        match op {
+            Op::Create => &["routing:wrapupCode:add"],
+            Op::Update => &["routing:wrapupCode:edit"],
+            Op::Delete => &["routing:wrapupCode:delete"],
+            Op::RemoveMembers => &[],
+        }
+    }
+
+    fn permission_scope(&self) -> Scope {
+        Scope::DivisionOrAll
+    }
     fn name(&self) -> &'static str {
         "wrapupcode"
     }
