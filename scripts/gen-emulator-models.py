@@ -65,7 +65,7 @@ ROOTS = [
     "GroupEntityListing", "Group", "AuthzSubject", "Organization", "UserSkillEntityListing",
     "UserLanguageEntityListing", "CredentialInfoListing",
     # OAuth clients and the token's own information (the permission preflight)
-    "OAuthClientRequest", "OAuthClient", "TokenInfo",
+    "OAuthClientRequest", "OAuthClient", "OAuthClientEntityListing", "TokenInfo",
 ]
 
 # Top-level fields a request body may carry that the server ignores (accepted, dropped).

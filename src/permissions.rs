@@ -217,12 +217,12 @@ pub fn render(client: &str, missing: &[Missing], grants: &[Grant]) -> String {
         .map(|g| format!("`{}` in {}", g.role, division_words(&g.division_name)))
         .collect();
     let held = if held.is_empty() {
-        "it holds no roles".to_string()
+        "it holds none".to_string()
     } else {
-        format!("it holds {}", held.join(", "))
+        held.join(", ")
     };
     out.push_str(&format!(
-        "hint: add these permissions to a role the client holds ({held}) in the divisions named, or grant the client a role that has them; then run again"
+        "hint: extend a role the client holds ({held}) with them, or grant the client a role that has them in the divisions named; then run again"
     ));
     out
 }

@@ -24,6 +24,7 @@
 //!   accepted: true       # 202 + Location: /api/v2/emulator/tasks/{id}; polls: 2
 //! ```
 
+mod authz;
 mod collection;
 mod config;
 mod error;

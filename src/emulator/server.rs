@@ -492,7 +492,10 @@ fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, c
     {
         return Reply::error(&ApiError::for_status(s), cid);
     }
-    // 5. the route.
+    // 5. the permissions of the client's roles, then the route.
+    if let Err(e) = super::authz::check(st, &rq) {
+        return Reply::error(&e, cid);
+    }
     let result = routes::dispatch(st, &rq);
     let ok = result.as_ref().is_ok_and(|r| r.status < 300);
     if ok

@@ -92,6 +92,9 @@ pub struct OrgData {
     pub groups: BTreeMap<String, Value>,
     /// group id → member user ids in insertion order.
     pub group_members: BTreeMap<String, Vec<String>>,
+    /// OAuth clients by lower-cased id (`routes/oauth.rs`; the one `/oauth/token`
+    /// accepts is added on start, see `authz::seed`).
+    pub oauth_clients: BTreeMap<String, Value>,
 }
 
 impl OrgData {
@@ -254,7 +257,7 @@ impl Emu {
             Some(p) if p.exists() => load_data(p)?,
             _ => OrgData::fresh(cfg.seed),
         };
-        Ok(Emu {
+        let mut emu = Emu {
             faults: FaultEngine::new(cfg.faults.clone(), cfg.seed),
             rng: fastrand::Rng::with_seed(cfg.seed ^ 0x005e_ed0f_706b_656e),
             cfg,
@@ -268,7 +271,9 @@ impl Emu {
             member_visible: HashMap::new(),
             tasks: HashMap::new(),
             grant_created: HashMap::new(),
-        })
+        };
+        super::authz::seed(&mut emu);
+        Ok(emu)
     }
 
     /// Next entity id.

@@ -21,6 +21,7 @@ mod fuzz;
 mod groups;
 mod hardening;
 mod integrations;
+mod permissions;
 mod planfile;
 mod prune;
 mod real_service;

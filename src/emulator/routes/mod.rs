@@ -21,6 +21,7 @@ use super::util::Query;
 pub(super) mod divisions;
 pub(super) mod groups;
 pub(super) mod integrations;
+pub(super) mod oauth;
 pub(super) mod org;
 pub(super) mod queues;
 pub(super) mod roles;
@@ -119,6 +120,7 @@ pub(super) static COLLECTIONS: &[&Collection] = &[
     &integrations::FLOWS,
     &integrations::INTEGRATIONS,
     &groups::GROUPS,
+    &oauth::OAUTH_CLIENTS,
 ];
 
 /// Route `/api/v2/...`: a hand-written family, else a collection of [`COLLECTIONS`]
@@ -127,6 +129,7 @@ pub(super) fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = rq.segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         ["organizations", "me"] => org::handle(st, rq),
+        ["tokens", "me"] => oauth::token_info(st, rq),
         ["authorization", "subjects", rest @ ..] => roles::subjects(st, rq, rest),
         ["users", "search"] => users::search(st, rq),
         ["users", _, "routingskills" | "routinglanguages", ..] => {

@@ -1,0 +1,101 @@
+//! OAuth clients (`/api/v2/oauth/clients`: list, get, `PUT` with `roleDivisions`) and
+//! the token's own information (`GET /api/v2/tokens/me`). The emulator has one client,
+//! the one `/oauth/token` accepts (`--client-id`); it starts with the built-in admin
+//! role in all divisions (see `authz::seed`). An admin restricts it by `PUT`ting its
+//! `roleDivisions`, as in Genesys Cloud; creating and deleting clients is not served.
+
+use serde_json::{Map, Value, json};
+
+use super::{Reply, Rq};
+use crate::emulator::collection::{Collection, Hooks, Rules, Update};
+use crate::emulator::error::ApiError;
+use crate::emulator::store::Emu;
+
+pub(crate) static OAUTH_CLIENTS: Collection = Collection {
+    uri: "/api/v2/oauth/clients",
+    word: "OAuth client",
+    map: |d| &d.oauth_clients,
+    map_mut: |d| &mut d.oauth_clients,
+    rules: Rules {
+        update: Update::Put("OAuthClientRequest"),
+        // Client names need not be unique (unconfirmed); no name filter.
+        unique_names: false,
+        name_filter: crate::emulator::collection::NameFilter::None,
+        delete: crate::emulator::collection::Delete::None,
+        read_model: "OAuthClient",
+        list_model: "OAuthClientEntityListing",
+        ..Rules::DEFAULT
+    },
+    hooks: Hooks {
+        build,
+        validate,
+        render: |_, _, v, _| v,
+        ..Hooks::DEFAULT
+    },
+};
+
+/// A PUT replaces what the request names; what the server owns (creation date, the
+/// secret, which the emulator never stores) stays.
+fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
+    let mut v = old.cloned().unwrap_or_else(|| json!({}));
+    for (k, x) in b {
+        v[k] = x.clone();
+    }
+    // `roleIds` mirrors the roles of `roleDivisions` on reads (the SDK model has both).
+    let roles: Vec<Value> = v["roleDivisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|rd| rd["roleId"].clone())
+        .collect();
+    v["roleIds"] = Value::Array(roles);
+    v["dateModified"] = json!(st.now_iso());
+    Ok(v)
+}
+
+/// Every granted role and division must exist (`*`: all divisions). The real error
+/// code for an unknown one is unconfirmed; 400 `bad.request` is taken.
+fn validate(st: &Emu, b: &Map<String, Value>, _: Option<&Value>) -> Result<(), ApiError> {
+    if b.get("authorizedGrantType").is_none() {
+        return Err(ApiError::bad_request(
+            "The field 'authorizedGrantType' is required",
+        ));
+    }
+    for rd in b
+        .get("roleDivisions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let role = rd["roleId"].as_str().unwrap_or_default().to_lowercase();
+        let div = rd["divisionId"].as_str().unwrap_or_default().to_lowercase();
+        if !st.data.roles.contains_key(&role) {
+            return Err(ApiError::bad_request(format!("Role [{role}] not found")));
+        }
+        if div != "*" && !st.data.divisions.contains_key(&div) {
+            return Err(ApiError::bad_request(format!("Division [{div}] not found")));
+        }
+    }
+    Ok(())
+}
+
+/// `GET /api/v2/tokens/me`: the organization and the OAuth client behind the token
+/// (the SDK's `TokenInfo`; the client field is spelled `OAuthClient`). Needs no
+/// permission (SDK operation docs).
+pub(crate) fn token_info(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    if rq.method != "GET" {
+        return Err(rq.no_route());
+    }
+    let org = json!({"id": st.data.organization["id"], "name": st.data.organization["name"]});
+    let client = super::super::authz::client(st);
+    let mut oauth = json!({"organization": org});
+    for k in ["id", "name", "authorizedGrantType", "state", "dateCreated"] {
+        if let Some(x) = client.get(k) {
+            oauth[k] = x.clone();
+        }
+    }
+    Ok(Reply::json(json!({
+        "organization": org, "homeOrganization": org, "authorizedScope": [],
+        "OAuthClient": oauth,
+    })))
+}
