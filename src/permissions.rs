@@ -173,7 +173,10 @@ fn covers(grant: &Grant, need: &Need) -> bool {
 /// The needs no grant covers, grouped by permission and division (first-seen order).
 pub fn missing(needs: &[Need], grants: &[Grant]) -> Vec<Missing> {
     let mut out: Vec<Missing> = Vec::new();
-    for need in needs.iter().filter(|n| !grants.iter().any(|g| covers(g, n))) {
+    for need in needs
+        .iter()
+        .filter(|n| !grants.iter().any(|g| covers(g, n)))
+    {
         match out
             .iter_mut()
             .find(|m| m.permission == need.permission && m.division == need.division)
@@ -210,7 +213,11 @@ pub fn render(client: &str, missing: &[Missing], grants: &[Grant]) -> String {
         if objects.len() > SHOWN {
             names.push_str(&format!(" and {} more", objects.len() - SHOWN));
         }
-        out.push_str(&format!("  {}{}: {names}\n", m.permission.replace('|', " or "), where_(m)));
+        out.push_str(&format!(
+            "  {}{}: {names}\n",
+            m.permission.replace('|', " or "),
+            where_(m)
+        ));
     }
     let held: Vec<String> = grants
         .iter()
@@ -266,8 +273,11 @@ pub fn to_json(missing: &[Missing]) -> Value {
 /// What every change and orphan of the plan needs. Pure: divisions are resolved from
 /// the declared specs, what observation found, and the home division.
 pub fn needs(plan: &Plan, ctx: &Ctx) -> Vec<Need> {
-    let by_addr: HashMap<String, &Change> =
-        plan.changes.iter().map(|c| (c.addr().id_key(), c)).collect();
+    let by_addr: HashMap<String, &Change> = plan
+        .changes
+        .iter()
+        .map(|c| (c.addr().id_key(), c))
+        .collect();
     let mut out = Vec::new();
     for c in &plan.changes {
         let Some(k) = kind(c.addr().kind) else {

@@ -44,57 +44,257 @@ const SCHEDULES: In = In::Stored(|d| &d.schedules);
 const SCHEDULE_GROUPS: In = In::Stored(|d| &d.schedule_groups);
 
 static RULES: &[Rule] = &[
-    ("POST", "authorization/divisions", "authorization:division:add", In::Any),
-    ("PUT", "authorization/divisions/*", "authorization:division:edit", In::Any),
-    ("DELETE", "authorization/divisions/*", "authorization:division:delete", In::Any),
-    ("GET", "authorization/roles/**", "authorization:role:view", In::Any),
-    ("POST", "authorization/roles", "authorization:role:add", In::Any),
-    ("PUT", "authorization/roles/*", "authorization:role:edit", In::Any),
-    ("DELETE", "authorization/roles/*", "authorization:role:delete", In::Any),
-    ("POST", "authorization/subjects/*/bulkadd", "authorization:grant:add", In::Any),
-    ("POST", "authorization/subjects/*/bulkremove", "authorization:grant:delete", In::Any),
-    ("POST", "authorization/subjects/**", "authorization:grant:add", In::Any),
-    ("DELETE", "authorization/subjects/**", "authorization:grant:delete", In::Any),
+    (
+        "POST",
+        "authorization/divisions",
+        "authorization:division:add",
+        In::Any,
+    ),
+    (
+        "PUT",
+        "authorization/divisions/*",
+        "authorization:division:edit",
+        In::Any,
+    ),
+    (
+        "DELETE",
+        "authorization/divisions/*",
+        "authorization:division:delete",
+        In::Any,
+    ),
+    (
+        "GET",
+        "authorization/roles/**",
+        "authorization:role:view",
+        In::Any,
+    ),
+    (
+        "POST",
+        "authorization/roles",
+        "authorization:role:add",
+        In::Any,
+    ),
+    (
+        "PUT",
+        "authorization/roles/*",
+        "authorization:role:edit",
+        In::Any,
+    ),
+    (
+        "DELETE",
+        "authorization/roles/*",
+        "authorization:role:delete",
+        In::Any,
+    ),
+    (
+        "POST",
+        "authorization/subjects/*/bulkadd",
+        "authorization:grant:add",
+        In::Any,
+    ),
+    (
+        "POST",
+        "authorization/subjects/*/bulkremove",
+        "authorization:grant:delete",
+        In::Any,
+    ),
+    (
+        "POST",
+        "authorization/subjects/**",
+        "authorization:grant:add",
+        In::Any,
+    ),
+    (
+        "DELETE",
+        "authorization/subjects/**",
+        "authorization:grant:delete",
+        In::Any,
+    ),
     ("POST", "routing/skills", "routing:skill:manage", In::Any),
     ("PATCH", "routing/skills/*", "routing:skill:manage", In::Any),
-    ("DELETE", "routing/skills/*", "routing:skill:manage", In::Any),
+    (
+        "DELETE",
+        "routing/skills/*",
+        "routing:skill:manage",
+        In::Any,
+    ),
     ("POST", "routing/languages", "routing:skill:manage", In::Any),
-    ("DELETE", "routing/languages/*", "routing:skill:manage", In::Any),
-    ("POST", "routing/wrapupcodes", "routing:wrapupCode:add", In::BodyOrAll),
-    ("PUT", "routing/wrapupcodes/*", "routing:wrapupCode:edit", CODES),
-    ("DELETE", "routing/wrapupcodes/*", "routing:wrapupCode:delete", CODES),
+    (
+        "DELETE",
+        "routing/languages/*",
+        "routing:skill:manage",
+        In::Any,
+    ),
+    (
+        "POST",
+        "routing/wrapupcodes",
+        "routing:wrapupCode:add",
+        In::BodyOrAll,
+    ),
+    (
+        "PUT",
+        "routing/wrapupcodes/*",
+        "routing:wrapupCode:edit",
+        CODES,
+    ),
+    (
+        "DELETE",
+        "routing/wrapupcodes/*",
+        "routing:wrapupCode:delete",
+        CODES,
+    ),
     ("POST", "routing/queues", "routing:queue:add", In::Body),
     ("PUT", "routing/queues/*", "routing:queue:edit", QUEUES),
     ("DELETE", "routing/queues/*", "routing:queue:delete", QUEUES),
-    ("POST", "routing/queues/*/members", "routing:queue:edit|routing:queueMember:manage", QUEUES),
-    ("*", "routing/queues/*/wrapupcodes/**", "routing:queue:edit", QUEUES),
-    ("POST", "routing/skillgroups", "routing:skillGroup:add", In::Body),
-    ("PATCH", "routing/skillgroups/*", "routing:skillGroup:edit", SKILL_GROUPS),
-    ("DELETE", "routing/skillgroups/*", "routing:skillGroup:delete", SKILL_GROUPS),
-    ("*", "routing/skillgroups/*/**", "routing:skillGroup:edit", SKILL_GROUPS),
+    (
+        "POST",
+        "routing/queues/*/members",
+        "routing:queue:edit|routing:queueMember:manage",
+        QUEUES,
+    ),
+    (
+        "*",
+        "routing/queues/*/wrapupcodes/**",
+        "routing:queue:edit",
+        QUEUES,
+    ),
+    (
+        "POST",
+        "routing/skillgroups",
+        "routing:skillGroup:add",
+        In::Body,
+    ),
+    (
+        "PATCH",
+        "routing/skillgroups/*",
+        "routing:skillGroup:edit",
+        SKILL_GROUPS,
+    ),
+    (
+        "DELETE",
+        "routing/skillgroups/*",
+        "routing:skillGroup:delete",
+        SKILL_GROUPS,
+    ),
+    (
+        "*",
+        "routing/skillgroups/*/**",
+        "routing:skillGroup:edit",
+        SKILL_GROUPS,
+    ),
     ("POST", "users", "directory:user:add", In::Body),
-    ("*", "users/*/routingskills/**", "routing:skill:assign", In::Any),
-    ("*", "users/*/routinglanguages/**", "routing:language:assign", In::Any),
+    (
+        "*",
+        "users/*/routingskills/**",
+        "routing:skill:assign",
+        In::Any,
+    ),
+    (
+        "*",
+        "users/*/routinglanguages/**",
+        "routing:language:assign",
+        In::Any,
+    ),
     ("PATCH", "users/*", "directory:user:edit", USERS),
     ("DELETE", "users/*", "directory:user:delete", USERS),
-    ("POST", "architect/schedules", "routing:schedule:add", In::Body),
-    ("PUT", "architect/schedules/*", "routing:schedule:edit", SCHEDULES),
-    ("DELETE", "architect/schedules/*", "routing:schedule:delete", SCHEDULES),
-    ("POST", "architect/schedulegroups", "routing:scheduleGroup:add", In::Body),
-    ("PUT", "architect/schedulegroups/*", "routing:scheduleGroup:edit", SCHEDULE_GROUPS),
-    ("DELETE", "architect/schedulegroups/*", "routing:scheduleGroup:delete", SCHEDULE_GROUPS),
-    ("POST", "integrations/actions", "integrations:action:add", In::Any),
-    ("PATCH", "integrations/actions/*", "integrations:action:edit", In::Any),
-    ("DELETE", "integrations/actions/*", "integrations:action:delete", In::Any),
-    ("POST", "processautomation/triggers", "processautomation:trigger:add", In::Any),
-    ("PUT", "processautomation/triggers/*", "processautomation:trigger:edit", In::Any),
-    ("DELETE", "processautomation/triggers/*", "processautomation:trigger:delete", In::Any),
+    (
+        "POST",
+        "architect/schedules",
+        "routing:schedule:add",
+        In::Body,
+    ),
+    (
+        "PUT",
+        "architect/schedules/*",
+        "routing:schedule:edit",
+        SCHEDULES,
+    ),
+    (
+        "DELETE",
+        "architect/schedules/*",
+        "routing:schedule:delete",
+        SCHEDULES,
+    ),
+    (
+        "POST",
+        "architect/schedulegroups",
+        "routing:scheduleGroup:add",
+        In::Body,
+    ),
+    (
+        "PUT",
+        "architect/schedulegroups/*",
+        "routing:scheduleGroup:edit",
+        SCHEDULE_GROUPS,
+    ),
+    (
+        "DELETE",
+        "architect/schedulegroups/*",
+        "routing:scheduleGroup:delete",
+        SCHEDULE_GROUPS,
+    ),
+    (
+        "POST",
+        "integrations/actions",
+        "integrations:action:add",
+        In::Any,
+    ),
+    (
+        "PATCH",
+        "integrations/actions/*",
+        "integrations:action:edit",
+        In::Any,
+    ),
+    (
+        "DELETE",
+        "integrations/actions/*",
+        "integrations:action:delete",
+        In::Any,
+    ),
+    (
+        "POST",
+        "processautomation/triggers",
+        "processautomation:trigger:add",
+        In::Any,
+    ),
+    (
+        "PUT",
+        "processautomation/triggers/*",
+        "processautomation:trigger:edit",
+        In::Any,
+    ),
+    (
+        "DELETE",
+        "processautomation/triggers/*",
+        "processautomation:trigger:delete",
+        In::Any,
+    ),
     // Credentials (`integrations/credentials`) are not listed: their permission is
     // unconfirmed.
-    ("POST", "integrations", "integrations:integration:add", In::Any),
-    ("PATCH", "integrations/*", "integrations:integration:edit", In::Any),
-    ("PUT", "integrations/*/config/current", "integrations:integration:edit", In::Any),
-    ("DELETE", "integrations/*", "integrations:integration:delete", In::Any),
+    (
+        "POST",
+        "integrations",
+        "integrations:integration:add",
+        In::Any,
+    ),
+    (
+        "PATCH",
+        "integrations/*",
+        "integrations:integration:edit",
+        In::Any,
+    ),
+    (
+        "PUT",
+        "integrations/*/config/current",
+        "integrations:integration:edit",
+        In::Any,
+    ),
+    (
+        "DELETE",
+        "integrations/*",
+        "integrations:integration:delete",
+        In::Any,
+    ),
     ("POST", "groups", "directory:group:add", In::Any),
     ("PUT", "groups/*", "directory:group:edit", In::Any),
     ("DELETE", "groups/*", "directory:group:delete", In::Any),
@@ -116,7 +316,10 @@ pub(super) fn seed(st: &mut Emu) {
             }
             _ => continue,
         };
-        if role["permissionPolicies"].as_array().is_none_or(Vec::is_empty) {
+        if role["permissionPolicies"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+        {
             policy_defaults(&mut role["permissionPolicies"], policy);
         }
     }
@@ -160,12 +363,9 @@ pub(super) fn client(st: &Emu) -> Value {
 /// Refuse the request (403) when the client's grants do not allow it.
 pub(super) fn check(st: &Emu, rq: &Rq) -> Result<(), ApiError> {
     let segs: Vec<&str> = rq.segs.iter().map(String::as_str).collect();
-    let Some((_, pattern, permission, scope)) = RULES
-        .iter()
-        .find(|(m, p, _, _)| {
-            (*m == rq.method || (*m == "*" && rq.method != "GET")) && matches(p, &segs)
-        })
-    else {
+    let Some((_, pattern, permission, scope)) = RULES.iter().find(|(m, p, _, _)| {
+        (*m == rq.method || (*m == "*" && rq.method != "GET")) && matches(p, &segs)
+    }) else {
         return Ok(());
     };
     let division = match *scope {
@@ -203,7 +403,9 @@ pub(super) fn check(st: &Emu, rq: &Rq) -> Result<(), ApiError> {
     Err(ApiError::new(
         403,
         code,
-        format!("Unable to perform the requested action. You are missing {what} permission(s): [{list}]"),
+        format!(
+            "Unable to perform the requested action. You are missing {what} permission(s): [{list}]"
+        ),
     ))
 }
 
@@ -225,7 +427,10 @@ fn matches(pattern: &str, segs: &[&str]) -> bool {
 /// `division` (`None` or `*`: any grant will do).
 fn allowed(st: &Emu, permission: &str, division: Option<&str>) -> bool {
     let client = client(st);
-    let grants = client["roleDivisions"].as_array().cloned().unwrap_or_default();
+    let grants = client["roleDivisions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     grants.iter().any(|g| {
         let granted = g["divisionId"].as_str().unwrap_or_default();
         let in_scope = match division {
@@ -248,8 +453,7 @@ fn allowed(st: &Emu, permission: &str, division: Option<&str>) -> bool {
 fn policy_allows(policy: &Value, permission: &str) -> bool {
     let mut want = permission.splitn(3, ':');
     let part = |have: &Value, want: Option<&str>| {
-        have.as_str()
-            .is_some_and(|h| h == "*" || Some(h) == want)
+        have.as_str().is_some_and(|h| h == "*" || Some(h) == want)
     };
     let (d, e, a) = (want.next(), want.next(), want.next());
     part(&policy["domain"], d)

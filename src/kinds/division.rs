@@ -4,8 +4,8 @@
 //! an empty one is sent when the manifest has none); there is no version. The home
 //! division exists in every org and is only ever adopted.
 
-use crate::permissions::{Op, Scope};
 use crate::api::ApiExt;
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

@@ -144,7 +144,10 @@ impl Kind for Integration {
     /// are not division-aware.
     fn permissions(&self, op: Op) -> &'static [&'static str] {
         match op {
-            Op::Create => &["integrations:integration:add", "integrations:integration:edit"],
+            Op::Create => &[
+                "integrations:integration:add",
+                "integrations:integration:edit",
+            ],
             Op::Update => &["integrations:integration:edit"],
             Op::Delete => &["integrations:integration:delete"],
             Op::RemoveMembers => &[],

@@ -7,10 +7,10 @@
 //! fields removed) with the declared settings laid over it. Queues have no version.
 //! Members and wrap-up codes are the sub-kinds in `queue_links`.
 
-use crate::permissions::{Op, Scope};
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};

@@ -6,10 +6,10 @@
 //! Built-in roles (`default: true`) are never renamed: an update keeps their name.
 //! Grants of roles to users are the `user-roles` sub-kind.
 
-use crate::permissions::{Op, Scope};
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

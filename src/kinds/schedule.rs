@@ -7,10 +7,10 @@
 //! PUT retried. Groups name their schedules (`openSchedules`, `closedSchedules`,
 //! `holidaySchedules`), so they come after them; the lists are compared as sets.
 
-use crate::permissions::{Op, Scope};
 use super::At;
 use crate::api::ApiExt;
 use crate::diag::Diagnostics;
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

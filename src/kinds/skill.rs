@@ -3,8 +3,8 @@
 //! Create takes `{name, divisionId}`. Skills cannot be renamed; the only change is the
 //! division (`PATCH {divisionId}`). Soft-deleted skills are not adopted.
 
-use crate::permissions::{Op, Scope};
 use crate::api::ApiExt;
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

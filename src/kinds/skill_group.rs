@@ -9,8 +9,8 @@
 //! `POST .../{id}/members/divisions {addDivisionIds, removeDivisionIds}`; a create
 //! sends them as `memberDivisions`.
 
-use crate::permissions::{Op, Scope};
 use crate::api::ApiExt;
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

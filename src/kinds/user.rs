@@ -14,8 +14,8 @@
 //! e-mail exists, maybe deleted), never creates twice: genseed searches the user by
 //! e-mail (including deleted ones) and adopts or restores it.
 
-use crate::permissions::{Op, Scope};
 use super::user_roles::RoleGrantSpec;
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

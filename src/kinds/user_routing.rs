@@ -9,8 +9,8 @@
 //! removed with `DELETE /api/v2/users/{id}/routingskills/{skillId}`
 //! (`routinglanguages/{languageId}`).
 
-use crate::permissions::Op;
 use crate::api::ApiExt;
+use crate::permissions::Op;
 use serde_json::{Map, Value, json};
 
 use super::{

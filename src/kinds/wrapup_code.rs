@@ -3,8 +3,8 @@
 //! Create and update (PUT, no version) take `{name, description, division: {id}}`;
 //! division `*` means all divisions, which is also the API's default.
 
-use crate::permissions::{Op, Scope};
 use crate::api::ApiExt;
+use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

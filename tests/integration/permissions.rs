@@ -65,7 +65,11 @@ fn a_role_without_queue_creation_is_refused_before_any_write() {
     }
     let run = p.run(&["apply", "--auto-approve"]).expect(1);
     assert!(run.stderr.contains("routing:queue:add"), "{}", run.stderr);
-    assert!(!run.stderr.contains("routing:skill:manage"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("routing:skill:manage"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(p.writes(), vec![], "nothing may be written");
     assert!(p.state().is_none_or(|s| s["resources"] == json!({})));
 
@@ -99,7 +103,8 @@ fn a_client_that_cannot_read_its_grants_is_warned_and_goes_on() {
         .run(&["apply", "--auto-approve", "--require-permission-check"])
         .expect(1);
     assert!(
-        run.stderr.contains("could not verify the OAuth client's permissions"),
+        run.stderr
+            .contains("could not verify the OAuth client's permissions"),
         "{}",
         run.stderr
     );
@@ -142,7 +147,11 @@ fn a_grant_in_another_division_is_reported() {
         run.stderr
     );
     assert!(!run.stderr.contains("queue/Support"), "{}", run.stderr);
-    assert!(run.stderr.contains("`Seeder` in division `Home`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`Seeder` in division `Home`"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(p.writes(), vec![]);
 }
 
