@@ -413,3 +413,170 @@ pub fn policies_of(role: &Value) -> Vec<Policy> {
         .filter_map(Policy::from_json)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(domain: &str, entity: &str, actions: &[&str]) -> Policy {
+        Policy {
+            domain: domain.into(),
+            entity: entity.into(),
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn grant(division: &str, policies: Vec<Policy>) -> Grant {
+        Grant {
+            role: "Seeder".into(),
+            division: division.into(),
+            division_name: division.into(),
+            policies,
+        }
+    }
+
+    fn need(permission: &'static str, object: &str, division: Option<Division>) -> Need {
+        Need {
+            object: object.into(),
+            permission,
+            division,
+        }
+    }
+
+    fn div(id: &str) -> Option<Division> {
+        Some(Division {
+            id: Some(id.into()),
+            name: id.to_uppercase(),
+        })
+    }
+
+    #[test]
+    fn wildcards_match_any_part() {
+        assert!(policy("*", "*", &["*"]).allows("routing:queue:add"));
+        assert!(policy("routing", "*", &["add"]).allows("routing:queue:add"));
+        assert!(policy("routing", "queue", &["*"]).allows("routing:queue:edit"));
+        assert!(policy("routing", "queue", &["view", "add"]).allows("routing:queue:add"));
+        assert!(!policy("routing", "queue", &["view"]).allows("routing:queue:add"));
+        assert!(!policy("routing", "skill", &["*"]).allows("routing:queue:add"));
+        assert!(!policy("directory", "*", &["*"]).allows("routing:queue:add"));
+        assert!(!policy("*", "*", &["*"]).allows("not-a-permission"));
+    }
+
+    #[test]
+    fn policies_are_read_from_a_role() {
+        let role = serde_json::json!({"permissionPolicies": [
+            {"domain": "routing", "entityName": "queue", "actionSet": ["add", "edit"]},
+            {"domain": "broken"}
+        ]});
+        assert_eq!(
+            policies_of(&role),
+            vec![policy("routing", "queue", &["add", "edit"])]
+        );
+        let client = serde_json::json!({"roleDivisions": [{"roleId": "r1", "divisionId": "*"}]});
+        assert_eq!(role_divisions(&client), vec![("r1".into(), "*".into())]);
+    }
+
+    #[test]
+    fn a_grant_covers_its_division_or_all_of_them() {
+        let add = || vec![policy("routing", "queue", &["add"])];
+        let in_home = [grant("home", add())];
+        let everywhere = [grant("*", add())];
+        let sales = need("routing:queue:add", "queue/Deals", div("sales"));
+        let home = need("routing:queue:add", "queue/Support", div("home"));
+        assert_eq!(missing(std::slice::from_ref(&home), &in_home), vec![]);
+        let m = missing(&[home.clone(), sales.clone()], &in_home);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].objects, vec!["queue/Deals"]);
+        assert_eq!(m[0].division, div("sales"));
+        assert_eq!(missing(&[home, sales], &everywhere), vec![]);
+    }
+
+    #[test]
+    fn a_division_the_plan_creates_needs_a_grant_on_all_divisions() {
+        let add = || vec![policy("routing", "queue", &["add"])];
+        let new = Some(Division {
+            id: None,
+            name: "New".into(),
+        });
+        let n = [need("routing:queue:add", "queue/Q", new)];
+        assert_eq!(missing(&n, &[grant("home", add())]).len(), 1);
+        assert_eq!(missing(&n, &[grant("*", add())]), vec![]);
+        let text = render("ci", &missing(&n, &[grant("home", add())]), &[]);
+        assert!(text.contains("which this plan creates"), "{text}");
+    }
+
+    #[test]
+    fn org_wide_needs_and_objects_in_all_divisions_take_any_grant() {
+        let g = [grant("home", vec![policy("*", "*", &["*"])])];
+        let n = [
+            need("authorization:role:add", "role/R", None),
+            need(
+                "routing:wrapupCode:add",
+                "wrapupcode/W",
+                Some(Division::all()),
+            ),
+        ];
+        assert_eq!(missing(&n, &g), vec![]);
+    }
+
+    #[test]
+    fn either_of_two_permissions_suffices() {
+        let p = "routing:queue:edit|routing:queueMember:manage";
+        let n = [need(p, "queue-members/Q", None)];
+        let member = [grant(
+            "*",
+            vec![policy("routing", "queueMember", &["manage"])],
+        )];
+        assert_eq!(missing(&n, &member), vec![]);
+        let none = [grant("*", vec![policy("routing", "queue", &["view"])])];
+        let m = missing(&n, &none);
+        let text = render("ci", &m, &none);
+        assert!(
+            text.contains("routing:queue:edit or routing:queueMember:manage: queue-members/Q"),
+            "{text}"
+        );
+        assert_eq!(
+            to_json(&m)[0]["anyOf"],
+            serde_json::json!(["routing:queue:edit", "routing:queueMember:manage"])
+        );
+    }
+
+    #[test]
+    fn missing_groups_objects_and_render_shortens_long_lists() {
+        let needs: Vec<Need> = (0..7)
+            .map(|i| need("directory:user:add", &format!("user/u{i}"), div("home")))
+            .collect();
+        let m = missing(&needs, &[]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].objects.len(), 7);
+        let text = render("ci", &m, &[]);
+        assert!(text.contains("user/u4 and 2 more"), "{text}");
+        assert!(text.contains("(it holds none)"), "{text}");
+        assert_eq!(to_json(&m)[0]["objects"].as_array().unwrap().len(), 7);
+    }
+
+    #[test]
+    fn every_kind_that_creates_objects_declares_what_it_needs() {
+        for k in crate::kinds::KINDS {
+            assert!(
+                !k.permissions(Op::Create).is_empty(),
+                "{} declares no permission for creating",
+                k.name()
+            );
+            if k.removes_members() {
+                assert!(
+                    !k.permissions(Op::RemoveMembers).is_empty(),
+                    "{} removes members without a permission",
+                    k.name()
+                );
+            }
+            for op in [Op::Create, Op::Update, Op::Delete, Op::RemoveMembers] {
+                for p in k.permissions(op) {
+                    for alt in p.split('|') {
+                        assert_eq!(alt.split(':').count(), 3, "{}: `{alt}`", k.name());
+                    }
+                }
+            }
+        }
+    }
+}

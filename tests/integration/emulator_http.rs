@@ -1025,6 +1025,7 @@ fn create_body(uri: &str, ids: &std::collections::HashMap<&str, Value>) -> Value
         "integrations/credentials" => json!({"name": "C", "type": {"name": "basicAuth"},
                                              "credentialFields": {"userName": "u", "password": "p"}}),
         "groups" => group_body("Gr"),
+        "oauth/clients" => json!({"name": "C", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
         _ => json!({"name": "N"}),
     }
 }

@@ -84,6 +84,26 @@ fn a_role_without_queue_creation_is_refused_before_any_write() {
 }
 
 #[test]
+fn a_saved_plan_is_checked_before_its_first_write() {
+    let p = Project::new(Default::default(), None);
+    p.seed("org.yaml", QUEUES);
+    let file = p.dir.path().join("plan.json");
+    p.run(&["plan", "--out", file.to_str().unwrap()]).expect(0);
+    restrict(&p, &READ_GRANTS, "*");
+    let run = p.run(&["apply", file.to_str().unwrap()]).expect(1);
+    assert!(
+        run.stderr
+            .contains("routing:queue:add: queue/Billing, queue/Support")
+            || run
+                .stderr
+                .contains("routing:queue:add (in division `Home`): queue/Billing, queue/Support"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.writes(), vec![]);
+}
+
+#[test]
 fn a_role_with_every_permission_passes() {
     let p = Project::new(Default::default(), None);
     p.seed("org.yaml", QUEUES);
@@ -183,4 +203,5 @@ fn the_emulator_refuses_a_write_the_roles_do_not_allow() {
     let (status, body) = p.call("GET", "/api/v2/tokens/me", None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["OAuthClient"]["id"], CLIENT_ID);
+    genseed::emulator::check_wire_model("TokenInfo", &body).unwrap();
 }

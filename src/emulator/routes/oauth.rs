@@ -1,8 +1,9 @@
-//! OAuth clients (`/api/v2/oauth/clients`: list, get, `PUT` with `roleDivisions`) and
-//! the token's own information (`GET /api/v2/tokens/me`). The emulator has one client,
-//! the one `/oauth/token` accepts (`--client-id`); it starts with the built-in admin
-//! role in all divisions (see `authz::seed`). An admin restricts it by `PUT`ting its
-//! `roleDivisions`, as in Genesys Cloud; creating and deleting clients is not served.
+//! OAuth clients (`/api/v2/oauth/clients`: list, get, create, `PUT` with
+//! `roleDivisions`) and the token's own information (`GET /api/v2/tokens/me`). Only one
+//! client gets tokens: the one `/oauth/token` accepts (`--client-id`), which starts with
+//! the built-in admin role in all divisions (see `authz::seed`); an admin restricts it
+//! by `PUT`ting its `roleDivisions`, as in Genesys Cloud. Other clients can be created
+//! and read (no secret is issued or stored); deleting clients is not served.
 
 use serde_json::{Map, Value, json};
 
@@ -17,6 +18,7 @@ pub(crate) static OAUTH_CLIENTS: Collection = Collection {
     map: |d| &d.oauth_clients,
     map_mut: |d| &mut d.oauth_clients,
     rules: Rules {
+        create: Some("OAuthClientRequest"),
         update: Update::Put("OAuthClientRequest"),
         // Client names need not be unique (unconfirmed); no name filter.
         unique_names: false,
@@ -37,7 +39,9 @@ pub(crate) static OAUTH_CLIENTS: Collection = Collection {
 /// A PUT replaces what the request names; what the server owns (creation date, the
 /// secret, which the emulator never stores) stays.
 fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
-    let mut v = old.cloned().unwrap_or_else(|| json!({}));
+    let mut v = old.cloned().unwrap_or_else(|| {
+        json!({"state": "active", "scope": [], "roleDivisions": [], "dateCreated": st.now_iso()})
+    });
     for (k, x) in b {
         v[k] = x.clone();
     }
