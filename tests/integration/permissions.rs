@@ -93,10 +93,7 @@ fn a_saved_plan_is_checked_before_its_first_write() {
     let run = p.run(&["apply", file.to_str().unwrap()]).expect(1);
     assert!(
         run.stderr
-            .contains("routing:queue:add: queue/Billing, queue/Support")
-            || run
-                .stderr
-                .contains("routing:queue:add (in division `Home`): queue/Billing, queue/Support"),
+            .contains("routing:queue:add (in division `Home`): queue/Billing, queue/Support"),
         "{}",
         run.stderr
     );
