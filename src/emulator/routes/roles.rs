@@ -63,6 +63,15 @@ pub(crate) static ROLES: Collection = Collection {
             for gs in st.data.grants.values_mut() {
                 gs.retain(|g| g.role_id != id);
             }
+            // OAuth clients lose their grants of it too (unconfirmed; the safe reading).
+            for c in st.data.oauth_clients.values_mut() {
+                if let Some(rds) = c["roleDivisions"].as_array_mut() {
+                    rds.retain(|rd| rd["roleId"] != id);
+                }
+                if let Some(ids) = c["roleIds"].as_array_mut() {
+                    ids.retain(|r| r != id);
+                }
+            }
         },
         filter: |_, rq, items| {
             let defaults = rq.q.list("defaultRoleId");
