@@ -229,8 +229,25 @@ pub fn render(client: &str, missing: &[Missing], grants: &[Grant]) -> String {
         held.join(", ")
     };
     out.push_str(&format!(
-        "hint: extend a role the client holds ({held}) with them, or grant the client a role that has them in the divisions named; then run again"
+        "hint: extend a role the client holds ({held}) with them, or grant the client a role that has them; then run again"
     ));
+    let mut ungranted: Vec<&str> = Vec::new();
+    for d in missing.iter().filter_map(|m| m.division.as_ref()) {
+        let granted = grants.iter().any(|g| {
+            g.division == "*"
+                || d.id
+                    .as_deref()
+                    .is_some_and(|id| id == "*" || id == g.division)
+        });
+        if !granted && !ungranted.contains(&d.name.as_str()) {
+            ungranted.push(&d.name);
+        }
+    }
+    for name in ungranted {
+        out.push_str(&format!(
+            "\nhint: the client holds no role in division `{name}`: grant it one there (or in all divisions)"
+        ));
+    }
     out
 }
 
@@ -503,6 +520,10 @@ mod tests {
         assert_eq!(missing(&n, &[grant("*", add())]), vec![]);
         let text = render("ci", &missing(&n, &[grant("home", add())]), &[]);
         assert!(text.contains("which this plan creates"), "{text}");
+        assert!(
+            text.contains("hint: the client holds no role in division `New`"),
+            "{text}"
+        );
     }
 
     #[test]
