@@ -202,3 +202,32 @@ fn the_emulator_refuses_a_write_the_roles_do_not_allow() {
     assert_eq!(body["OAuthClient"]["id"], CLIENT_ID);
     genseed::emulator::check_wire_model("TokenInfo", &body).unwrap();
 }
+
+#[test]
+fn pruning_needs_the_delete_permission() {
+    let p = Project::new(Default::default(), None);
+    p.seed("org.yaml", QUEUES);
+    p.apply();
+    p.seed("org.yaml", "queues:\n  - name: Support\n");
+    restrict(
+        &p,
+        &[
+            READ_GRANTS[0],
+            READ_GRANTS[1],
+            "routing:queue:add",
+            "routing:queue:edit",
+        ],
+        "*",
+    );
+    let run = p.run(&["apply", "--auto-approve", "--prune"]).expect(1);
+    assert!(
+        run.stderr
+            .contains("routing:queue:delete (in division `Home`): queue/Billing\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.writes(), vec![]);
+    // Without --prune nothing is deleted, so nothing more is needed.
+    p.run(&["apply", "--auto-approve"]).expect(0);
+    assert_eq!(p.count("/api/v2/routing/queues", "name", "Billing"), 1);
+}
