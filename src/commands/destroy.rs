@@ -61,6 +61,7 @@ pub(super) async fn run(cli: &Cli, args: &DestroyArgs, ui: &Ui) -> anyhow::Resul
         }
         return Ok(ExitCode::SUCCESS);
     }
+    super::permissions::check(&prepared, args.run.require_permission_check, ui).await?;
     if !args.auto_approve {
         confirm(&prepared.observation.org_name, &prepared.settings.env)?;
     }

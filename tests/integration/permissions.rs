@@ -231,3 +231,19 @@ fn pruning_needs_the_delete_permission() {
     p.run(&["apply", "--auto-approve"]).expect(0);
     assert_eq!(p.count("/api/v2/routing/queues", "name", "Billing"), 1);
 }
+
+#[test]
+fn destroy_is_checked_before_its_first_delete() {
+    let p = Project::new(Default::default(), None);
+    p.seed("org.yaml", QUEUES);
+    p.apply();
+    restrict(&p, &READ_GRANTS, "*");
+    let run = p.run(&["destroy", "--auto-approve"]).expect(1);
+    assert!(
+        run.stderr
+            .contains("routing:queue:delete (in division `Home`): queue/Billing, queue/Support"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.writes(), vec![]);
+}
