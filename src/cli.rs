@@ -210,7 +210,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Check that the OAuth client's roles allow every change of the plan (apply
-    /// always does, before its first write).
+    /// and destroy always do, before their first write).
     #[arg(long)]
     pub check_permissions: bool,
     #[command(flatten)]
