@@ -525,3 +525,107 @@ fn a_division_that_still_holds_objects_is_kept_and_the_error_names_them() {
     p.run(&["apply", "--auto-approve", "--prune"]).expect(0);
     assert!(!state_keys(&p).contains(&"division/ops".to_string()));
 }
+
+/// The grants of user `uid` as `role name in division name`, sorted.
+fn grants_of(p: &Project, uid: &str) -> Vec<String> {
+    let (status, subject) = p.call(
+        "GET",
+        &format!("/api/v2/authorization/subjects/{uid}"),
+        None,
+    );
+    assert_eq!(status, 200, "{subject}");
+    let mut v: Vec<String> = subject["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("{} in {}", g["role"]["name"], g["division"]["name"]))
+        .map(|s| s.replace('"', ""))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn exclusive_role_grants_remove_grants_added_in_the_org_additive_ones_only_show_them() {
+    let seed = "\
+divisions:
+  - name: Sales
+roles:
+  - name: Agent Role
+  - name: Extra Role
+users:
+  - email: ann@example.com
+    name: Ann
+    rolesPolicy: exclusive
+    roles:
+      - {role: Agent Role, division: Sales}
+      - {role: employee}
+  - email: bob@example.com
+    name: Bob
+    roles:
+      - {role: Agent Role, division: Sales}
+";
+    let p = project();
+    p.seed("main.yaml", seed);
+    p.apply();
+    let home = id_of(&p, "/api/v2/authorization/divisions", "name", "Home");
+    let extra = id_of(&p, "/api/v2/authorization/roles", "name", "Extra Role");
+    let uids: Vec<String> = ["ann@example.com", "bob@example.com"]
+        .iter()
+        .map(|e| id_of(&p, "/api/v2/users", "email", e))
+        .collect();
+    for uid in &uids {
+        let one = format!("/api/v2/authorization/subjects/{uid}/divisions/{home}/roles/{extra}");
+        let (status, body) = p.call("POST", &one, None);
+        assert!(status < 300, "{status} {body}");
+    }
+    let plan = p.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains("~ roles of user \"ann@example.com\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("- Extra Role in Home"),
+        "{}",
+        plan.stdout
+    );
+    // Ann's employee grant in the home division is declared (no division): kept.
+    assert!(!plan.stdout.contains("employee in"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("bob@example.com"), "{}", plan.stdout);
+    let verbose = p.run(&["-v", "plan"]).expect(0);
+    assert!(
+        verbose
+            .stdout
+            .contains("Extra Role in Home (unmanaged: in the org, not declared; kept)"),
+        "{}",
+        verbose.stdout
+    );
+    p.emulator.clear_requests();
+    p.apply();
+    let deletes: Vec<String> = p
+        .writes()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        [format!(
+            "/api/v2/authorization/subjects/{}/divisions/{home}/roles/{extra}",
+            uids[0]
+        )]
+    );
+    assert_eq!(
+        grants_of(&p, &uids[0]),
+        ["Agent Role in Sales", "employee in Home"]
+    );
+    assert_eq!(
+        grants_of(&p, &uids[1]),
+        ["Agent Role in Sales", "Extra Role in Home"]
+    );
+    p.emulator.clear_requests();
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+    p.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
