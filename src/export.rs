@@ -98,7 +98,8 @@ pub(crate) async fn observe_all(
         let found = match k.parent() {
             None => {
                 let listed = k.observe(ctx, &[]).await?;
-                if k.observes_details() {
+                // Nothing listed, no details to read.
+                if k.observes_details() && !listed.is_empty() {
                     let all: Vec<Declared> = listed
                         .keys()
                         .map(|key| placeholder(k.name(), key))

@@ -138,57 +138,28 @@ impl Kind for UserRoles {
         declared: &'a [Declared],
     ) -> BoxFut<'a, Result<ObservedMap, KindError>> {
         Box::pin(async move {
-            // The built-in roles the grants use must exist in the org.
-            let mut builtins: Vec<String> = declared
-                .iter()
-                .flat_map(|d| grants(&d.spec))
-                .map(|(r, _)| r)
-                .filter(|r| is_builtin(r))
-                .map(|r| r.trim().to_lowercase())
-                .collect();
-            // An export declares users without grants: name every built-in role the
-            // org has by its `defaultRoleId`.
-            let export = declared.iter().any(|d| d.spec.get("items").is_none());
-            if export {
-                builtins.extend(super::BUILTIN_ROLE_IDS.iter().map(|b| b.to_string()));
-            }
-            builtins.sort();
-            builtins.dedup();
-            if !builtins.is_empty() {
-                let found = ctx
-                    .client
-                    .list_pages(
-                        "/api/v2/authorization/roles",
-                        &[
-                            ("defaultRoleId", builtins.join(",")),
-                            ("userCount", "false".into()),
-                        ],
-                        SMALL_PAGE_SIZE,
-                    )
-                    .await?;
-                for b in &builtins {
-                    let role = found.iter().find(|r| {
-                        str_field(r, "defaultRoleId").is_some_and(|x| x.eq_ignore_ascii_case(b))
-                    });
-                    match role.and_then(|r| str_field(r, "id")) {
-                        Some(id) => ctx.resolver.insert(BUILTIN, b, id),
-                        None if export => {}
-                        None => {
-                            return Err(KindError::Other(format!(
-                                "the org has no built-in role with defaultRoleId `{b}`; declare the role under `roles:` and grant it by name"
-                            )));
-                        }
-                    }
-                }
-            }
             let users: Vec<(String, String)> = declared
                 .iter()
                 .filter_map(|d| Some((d.addr.norm(), ctx.resolver.id("user", &d.addr.key)?)))
                 .collect();
-            match grants_by_role(ctx, &users).await? {
-                Some(out) => Ok(out),
-                None => grants_by_user(ctx, &users).await,
+            // Many users: every role is listed once (with `userCount`), which serves the
+            // built-in look-up and weighs the per-role listings against per-user reads.
+            let all_roles = if users.len() > MIN_USERS_FOR_LISTINGS {
+                Some(
+                    ctx.client
+                        .list_pages("/api/v2/authorization/roles", &[], SMALL_PAGE_SIZE)
+                        .await?,
+                )
+            } else {
+                None
+            };
+            find_builtins(ctx, declared, all_roles.as_deref()).await?;
+            if let Some(roles) = &all_roles
+                && let Some(out) = grants_by_role(ctx, &users, roles).await?
+            {
+                return Ok(out);
             }
+            grants_by_user(ctx, &users).await
         })
     }
 
@@ -449,6 +420,60 @@ fn shown_grant(g: &Value, resolver: &Resolver) -> Option<String> {
     Some(format!("{role} in {division}"))
 }
 
+/// Register the built-in roles the grants use (every built-in, for an export, whose
+/// users declare no grants) by their `defaultRoleId`, from `all_roles` when listed, else
+/// with `GET /authorization/roles?defaultRoleId=`. A declared one the org lacks stops
+/// the plan.
+async fn find_builtins(
+    ctx: &Ctx,
+    declared: &[Declared],
+    all_roles: Option<&[Value]>,
+) -> Result<(), KindError> {
+    let mut builtins: Vec<String> = declared
+        .iter()
+        .flat_map(|d| grants(&d.spec))
+        .map(|(r, _)| r)
+        .filter(|r| is_builtin(r))
+        .map(|r| r.trim().to_lowercase())
+        .collect();
+    let export = declared.iter().any(|d| d.spec.get("items").is_none());
+    if export {
+        builtins.extend(super::BUILTIN_ROLE_IDS.iter().map(|b| b.to_string()));
+    }
+    builtins.sort();
+    builtins.dedup();
+    if builtins.is_empty() {
+        return Ok(());
+    }
+    let found = match all_roles {
+        Some(roles) => roles.to_vec(),
+        None => {
+            let query = [
+                ("defaultRoleId", builtins.join(",")),
+                ("userCount", "false".into()),
+            ];
+            ctx.client
+                .list_pages("/api/v2/authorization/roles", &query, SMALL_PAGE_SIZE)
+                .await?
+        }
+    };
+    for b in &builtins {
+        let role = found
+            .iter()
+            .find(|r| str_field(r, "defaultRoleId").is_some_and(|x| x.eq_ignore_ascii_case(b)));
+        match role.and_then(|r| str_field(r, "id")) {
+            Some(id) => ctx.resolver.insert(BUILTIN, b, id),
+            None if export => {}
+            None => {
+                return Err(KindError::Other(format!(
+                    "the org has no built-in role with defaultRoleId `{b}`; declare the role under `roles:` and grant it by name"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The grants of `users` (normalized key, id), one `GET /authorization/subjects/{id}`
 /// each.
 async fn grants_by_user(ctx: &Ctx, users: &[(String, String)]) -> Result<ObservedMap, KindError> {
@@ -466,23 +491,16 @@ async fn grants_by_user(ctx: &Ctx, users: &[(String, String)]) -> Result<Observe
     Ok(out)
 }
 
-/// The grants of `users` read from list pages instead: every role of the org
-/// (`GET /authorization/roles`, with `userCount`), then each role's holders
-/// (`GET /authorization/roles/{id}/subjectgrants`, 500 per page), shaped as the
-/// subject reads are. `None` when that costs at least as many requests as one read per
-/// user (few users, or many roles), judged from the roles' `userCount`.
+/// The grants of `users` read from list pages instead: each of `roles` (every role of
+/// the org, listed with `userCount`) with its holders
+/// (`GET /authorization/roles/{id}/subjectgrants`, 500 per page), shaped as the subject
+/// reads are. `None` when that costs at least as many requests as one read per user
+/// (few users, or many roles), judged from the roles' `userCount`.
 async fn grants_by_role(
     ctx: &Ctx,
     users: &[(String, String)],
+    roles: &[Value],
 ) -> Result<Option<ObservedMap>, KindError> {
-    // Listing the roles costs a request: not worth it for a handful of users.
-    if users.len() <= MIN_USERS_FOR_LISTINGS {
-        return Ok(None);
-    }
-    let roles = ctx
-        .client
-        .list_pages("/api/v2/authorization/roles", &[], SMALL_PAGE_SIZE)
-        .await?;
     let per_role: usize = roles
         .iter()
         .map(|r| {
@@ -498,7 +516,7 @@ async fn grants_by_role(
         .map(|(key, id)| (id.as_str(), key.as_str()))
         .collect();
     let mut grants: HashMap<&str, Vec<Value>> = HashMap::new();
-    for role in &roles {
+    for role in roles {
         let Some(role_id) = str_field(role, "id") else {
             continue;
         };
