@@ -354,10 +354,18 @@ fn write_map(out: &mut String, m: &Map<String, Value>, level: usize, inline_firs
             other => {
                 out.push(' ');
                 out.push_str(&yaml_scalar(other));
+                if let (true, Some(name)) = (k.ends_with("Env"), other.as_str()) {
+                    out.push_str(&env_comment(name));
+                }
                 out.push('\n');
             }
         }
     }
+}
+
+/// The comment beside a `…Env:` placeholder (a secret the export cannot read back).
+fn env_comment(name: &str) -> String {
+    format!("  # secret: set the environment variable {name} before applying")
 }
 
 fn yaml_key(k: &str) -> String {
@@ -421,6 +429,28 @@ mod tests {
             "Seed Support Queue"
         );
         assert_eq!(yaml_scalar(&json!("a@example.com")), "a@example.com");
+    }
+
+    #[test]
+    fn secret_placeholders_carry_a_comment_naming_their_variable() {
+        let exported = Exported {
+            org_name: "Org".into(),
+            entries: BTreeMap::from([(
+                "integrations",
+                vec![
+                    json!({"name": "I", "credentials": {"basicAuth": {"userNameEnv": "I_U", "passwordEnv": "I_P"}}}),
+                ],
+            )]),
+        };
+        let text = &render(&exported)["integrations.yaml"];
+        assert!(
+            text.contains("        userNameEnv: I_U  # secret: set the environment variable I_U before applying\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "passwordEnv: I_P  # secret: set the environment variable I_P before applying\n"
+        ));
+        assert!(!text.contains("name: I  #"));
     }
 
     #[test]

@@ -271,6 +271,14 @@ fn run_with_secrets(p: &Project, args: &[&str], envs: &[&str]) -> crate::support
     run
 }
 
+/// The variables the integrations example's export names for its credential.
+fn secrets_of_export() -> [&'static str; 2] {
+    [
+        "CRM_WEB_SERVICES_BASICAUTH_USER",
+        "CRM_WEB_SERVICES_BASICAUTH_PASSWORD",
+    ]
+}
+
 #[test]
 fn integrations_export_with_placeholders_and_vars_and_round_trips() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/integrations/seeds");
@@ -284,9 +292,16 @@ fn integrations_export_with_placeholders_and_vars_and_round_trips() {
     let all: String = exported.values().cloned().collect();
     assert!(!has_uuid(&all), "{all}");
     assert!(!all.contains("(sensitive)") && !all.contains("export-test-secret-value"));
-    assert!(
-        exported["integrations.yaml"].contains("passwordEnv: CRM_WEB_SERVICES_BASICAUTH_PASSWORD")
-    );
+    // Each placeholder says which variable to set.
+    for v in secrets_of_export() {
+        assert!(
+            exported["integrations.yaml"].contains(&format!(
+                "Env: {v}  # secret: set the environment variable {v} before applying\n"
+            )),
+            "{}",
+            exported["integrations.yaml"]
+        );
+    }
     assert!(
         exported["dataActions.yaml"].contains("\"${var.crm_url}/events\""),
         "{}",
@@ -294,10 +309,7 @@ fn integrations_export_with_placeholders_and_vars_and_round_trips() {
     );
 
     let b = integrations_project(&out_a);
-    let secrets = [
-        "CRM_WEB_SERVICES_BASICAUTH_USER",
-        "CRM_WEB_SERVICES_BASICAUTH_PASSWORD",
-    ];
+    let secrets = secrets_of_export();
     run_with_secrets(&b, &apply, &secrets).expect(0);
     run_with_secrets(&b, &["plan", "--detailed-exitcode", "--offline"], &secrets).expect(0);
     let out_b = b.dir.path().join("export-b");
