@@ -338,3 +338,93 @@ fn export_writes_a_project_stub_when_there_is_none() {
     // The embedded org has only built-ins: nothing to declare, so no manifest.
     assert!(dir.path().join("seeds").is_dir());
 }
+
+#[test]
+fn users_csv_export_round_trips_and_keeps_users_with_more_in_yaml() {
+    let a = Project::with_example();
+    let mut y =
+        String::from("divisions:\n  - name: \"Plain, Division\"\n    description: plain\nusers:\n");
+    for i in 0..30 {
+        y.push_str(&format!(
+            "  - email: plain.user.{i:02}@example.com\n    name: Plain{}User{i}\n",
+            if i % 4 == 0 { "  " } else { " " }
+        ));
+        if i % 2 == 0 {
+            y.push_str("    division: \"Plain, Division\"\n");
+        }
+        if i % 3 == 0 {
+            y.push_str("    title: Agent\n    department: Support\n");
+        }
+        if i % 5 == 0 {
+            y.push_str(&format!(
+                "    phones:\n      - number: \"+120255501{i:02}\"\n"
+            ));
+        }
+    }
+    a.seed("plain.yaml", &y);
+    a.apply().expect(0);
+    let export = |p: &Project, dir: &Path| {
+        p.run(&["export", "--users-csv", "--out", dir.to_str().unwrap()])
+            .expect(0)
+    };
+    let out_a = a.dir.path().join("export-a");
+    let run = export(&a, &out_a);
+    let exported = files(&out_a);
+    assert!(
+        exported["usersFromCsv.yaml"].contains("- file: users-01.csv\n"),
+        "{}",
+        exported["usersFromCsv.yaml"]
+    );
+    assert!(exported["usersFromCsv.yaml"].contains("title: Agent"));
+    let csv: String = ["users-01.csv", "users-02.csv"]
+        .iter()
+        .map(|f| exported[*f].clone())
+        .collect();
+    // A name with two spaces in a row cannot be split into trimmed cells: YAML.
+    let doubled: Vec<String> = (0..30)
+        .filter(|i| i % 4 == 0)
+        .map(|i| format!("plain.user.{i:02}@"))
+        .collect();
+    assert_eq!(
+        csv.matches("plain.user.").count(),
+        30 - doubled.len(),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nPlain,User10,plain.user.10@example.com,+12025550110,\"Plain, Division\"\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nPlain,User1,plain.user.01@example.com,,\n"),
+        "{csv}"
+    );
+    let yaml = &exported["users.yaml"];
+    assert!(doubled.iter().all(|e| yaml.contains(e.as_str())), "{yaml}");
+    assert_eq!(yaml.matches("plain.user.").count(), doubled.len(), "{yaml}");
+    // The example's users carry skills and roles a CSV row cannot hold.
+    assert!(yaml.contains("seed.agent.one@example.com") && yaml.contains("roles:"));
+    // Objects count the CSV users (data rows), not their files' entries.
+    let objects: usize = exported
+        .iter()
+        .map(|(name, text)| match name.as_str() {
+            "usersFromCsv.yaml" => 0,
+            n if n.ends_with(".csv") => text.lines().count() - 1,
+            _ => text.lines().filter(|l| l.starts_with("  - ")).count(),
+        })
+        .sum();
+    assert!(
+        run.stderr.contains(&format!(
+            "Exported {objects} objects into {} file(s)",
+            exported.len()
+        )),
+        "{} (expected {objects})",
+        run.stderr
+    );
+
+    let b = Project::new(EmulatorConfig::default(), Some(&out_a));
+    b.apply().expect(0);
+    b.run(&["plan", "--detailed-exitcode"]).expect(0);
+    let out_b = b.dir.path().join("export-b");
+    export(&b, &out_b);
+    assert_eq!(files(&out_b), exported);
+}
