@@ -547,7 +547,21 @@ fn grants_of(p: &Project, uid: &str) -> Vec<String> {
 
 #[test]
 fn exclusive_role_grants_remove_grants_added_in_the_org_additive_ones_only_show_them() {
-    let seed = "\
+    // Two users: grants are read one subject at a time.
+    exclusive_role_grants(0, "/api/v2/authorization/subjects/");
+}
+
+#[test]
+fn exclusive_role_grants_work_the_same_when_read_from_each_roles_holders() {
+    // More users than roles: grants are read from each role's list pages.
+    exclusive_role_grants(6, "/subjectgrants");
+}
+
+/// Ann's grants are exclusive, Bob's additive; `others` more users hold Agent Role.
+/// `read_by`: part of the path the plan reads grants with.
+fn exclusive_role_grants(others: usize, read_by: &str) {
+    let mut seed = String::from(
+        "\
 divisions:
   - name: Sales
 roles:
@@ -564,7 +578,14 @@ users:
     name: Bob
     roles:
       - {role: Agent Role, division: Sales}
-";
+",
+    );
+    for i in 0..others {
+        seed.push_str(&format!(
+            "  - email: other{i}@example.com\n    name: Other {i}\n    roles: [{{role: Agent Role}}]\n"
+        ));
+    }
+    let seed = seed.as_str();
     let p = project();
     p.seed("main.yaml", seed);
     p.apply();
@@ -579,7 +600,19 @@ users:
         let (status, body) = p.call("POST", &one, None);
         assert!(status < 300, "{status} {body}");
     }
+    p.emulator.clear_requests();
     let plan = p.run(&["plan"]).expect(0);
+    let reads: Vec<String> = p
+        .emulator
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|r| r.contains("/subjects/") || r.ends_with("/subjectgrants"))
+        .collect();
+    assert!(
+        !reads.is_empty() && reads.iter().all(|r| r.contains(read_by)),
+        "{reads:?}"
+    );
     assert!(
         plan.stdout.contains("~ roles of user \"ann@example.com\""),
         "{}",
