@@ -200,11 +200,13 @@ const MAX_CSV_FILES: usize = 10;
 /// `usersFromCsv` entry sets; the users with more stay whole in `users.yaml` (a user is
 /// declared once, so its skills or roles cannot live apart from it).
 pub(crate) fn users_to_csv(exported: &mut Exported) {
+    // (title, department) → the users with their rows.
     type Group = (Option<String>, Option<String>);
+    type Members = Vec<(Value, [String; 5])>;
     let Some(users) = exported.entries.remove("users") else {
         return;
     };
-    let mut groups: BTreeMap<Group, Vec<(Value, [String; 5])>> = BTreeMap::new();
+    let mut groups: BTreeMap<Group, Members> = BTreeMap::new();
     let mut rest = Vec::new();
     for u in users {
         match csv_row(&u) {
@@ -219,7 +221,7 @@ pub(crate) fn users_to_csv(exported: &mut Exported) {
         }
     }
     // The largest groups get files (ties by title and department); the rest stay YAML.
-    let mut ranked: Vec<(Group, Vec<(Value, [String; 5])>)> = groups.into_iter().collect();
+    let mut ranked: Vec<(Group, Members)> = groups.into_iter().collect();
     ranked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
     for (_, members) in ranked.split_off(ranked.len().min(MAX_CSV_FILES)) {
         rest.extend(members.into_iter().map(|(u, _)| u));
