@@ -177,16 +177,8 @@ impl Kind for UserRoles {
 
     fn to_manifest(&self, observed: &Value, resolver: &Resolver) -> Option<Value> {
         let mut grants: Vec<(String, Option<String>)> = Vec::new();
-        for g in observed
-            .get("grants")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let (Some(role_id), Some(div_id)) = (
-                g.pointer("/role/id").and_then(Value::as_str),
-                g.pointer("/division/id").and_then(Value::as_str),
-            ) else {
+        for g in observed_grants(observed) {
+            let (Some(role_id), Some(div_id)) = (grant_role(g), grant_division(g)) else {
                 continue;
             };
             // Built-in roles by their `defaultRoleId`, declared ones by name.
