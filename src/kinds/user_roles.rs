@@ -6,14 +6,16 @@
 //! `DELETE /api/v2/authorization/subjects/{id}/divisions/{division}/roles/{role}`.
 //! Observed from list pages when that is cheaper (many users, few roles): each role's
 //! holders with `GET /api/v2/authorization/roles/{id}/subjectgrants`; else per user with
-//! `GET /api/v2/authorization/subjects/{id}`. Added with `POST /api/v2/authorization/subjects/{id}/bulkadd?subjectType=PC_USER`
+//! `GET /api/v2/authorization/subjects/{id}`. Added with
+//! `POST /api/v2/authorization/subjects/{id}/bulkadd?subjectType=PC_USER`
 //! (`{grants: [{roleId, divisionId}]}`, `*` = all divisions). A role or division created
 //! seconds earlier may answer 404 until the authorization caches catch up (§7.2), so a
 //! 404 is retried with backoff for a bounded time.
 //!
 //! A grant's role is a declared role's name or a built-in role's `defaultRoleId`
-//! ([`super::role::BUILTIN_ROLE_IDS`]); the built-ins used are looked up with
-//! `?defaultRoleId=` while observing, and a missing one stops the plan. A grant without
+//! ([`super::role::BUILTIN_ROLE_IDS`]); the built-ins used are looked up while observing
+//! (in the listing of every role, or with `?defaultRoleId=`), and a missing one stops
+//! the plan. A grant without
 //! a division is in the user's division (the home division when the user names none).
 
 use schemars::JsonSchema;
