@@ -57,6 +57,7 @@ ROOTS = [
     "GroupCreate", "GroupUpdate", "GroupMembersUpdate",
     # responses
     "AuthzDivisionEntityListing", "OrganizationRoleEntityListing", "DomainOrganizationRole",
+    "SubjectDivisionGrantsEntityListing",
     "SkillEntityListing", "RoutingSkill", "LanguageEntityListing", "WrapupCodeEntityListing",
     "WrapupCode", "QueueEntityListing", "Queue", "QueueMemberEntityListing",
     "SkillGroupEntityListing", "UserEntityListing", "User", "UsersSearchResponse",

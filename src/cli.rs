@@ -77,6 +77,10 @@ pub struct ExportArgs {
     /// Overwrite manifests that already exist in the folder.
     #[arg(long)]
     pub force: bool,
+    /// Write the users a CSV row holds (name, e-mail, one work phone, division) to CSV
+    /// files with `usersFromCsv` entries; users with more stay in users.yaml.
+    #[arg(long)]
+    pub users_csv: bool,
 }
 
 /// `genseed diff`.

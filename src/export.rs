@@ -27,6 +27,10 @@ pub(crate) struct Exported {
     pub org_name: String,
     /// Entries by manifest key (`divisions`, `users`, …), each list sorted by key.
     pub entries: BTreeMap<&'static str, Vec<Value>>,
+    /// CSV files (name → content) the `usersFromCsv` entries name ([`users_to_csv`]).
+    pub csv_files: BTreeMap<String, String>,
+    /// Users written to those CSV files.
+    pub csv_users: usize,
 }
 
 /// The kinds an export covers: all, or those `selectors` (as `plan --only`) name;
@@ -98,7 +102,8 @@ pub(crate) async fn observe_all(
         let found = match k.parent() {
             None => {
                 let listed = k.observe(ctx, &[]).await?;
-                if k.observes_details() {
+                // Nothing listed, no details to read.
+                if k.observes_details() && !listed.is_empty() {
                     let all: Vec<Declared> = listed
                         .keys()
                         .map(|key| placeholder(k.name(), key))
@@ -168,7 +173,145 @@ pub(crate) fn entries(
             entries.insert(manifest_key, list.into_iter().map(|(_, v)| v).collect());
         }
     }
-    Exported { org_name, entries }
+    Exported {
+        org_name,
+        entries,
+        ..Exported::default()
+    }
+}
+
+/// The user fields a `usersFromCsv` row holds (title and department through its entry;
+/// `state` only as `active`, what a CSV user is created with).
+const CSV_FIELDS: &[&str] = &[
+    "email",
+    "name",
+    "division",
+    "title",
+    "department",
+    "phones",
+    "state",
+];
+/// At most this many CSV files: users of further (title, department) pairs stay YAML.
+const MAX_CSV_FILES: usize = 10;
+
+/// `export --users-csv`: the users a CSV row holds exactly (name, e-mail, one work
+/// phone, division; no skills, languages, roles or other fields) move to CSV files in
+/// the `usersFromCsv` layout, one file per (title, department) pair, which its
+/// `usersFromCsv` entry sets; the users with more stay whole in `users.yaml` (a user is
+/// declared once, so its skills or roles cannot live apart from it).
+pub(crate) fn users_to_csv(exported: &mut Exported) {
+    // (title, department) → the users with their rows.
+    type Group = (Option<String>, Option<String>);
+    type Members = Vec<(Value, [String; 5])>;
+    let Some(users) = exported.entries.remove("users") else {
+        return;
+    };
+    let mut groups: BTreeMap<Group, Members> = BTreeMap::new();
+    let mut rest = Vec::new();
+    for u in users {
+        match csv_row(&u) {
+            Some(row) => {
+                let key = (
+                    str_field(&u, "title").map(str::to_string),
+                    str_field(&u, "department").map(str::to_string),
+                );
+                groups.entry(key).or_default().push((u, row));
+            }
+            None => rest.push(u),
+        }
+    }
+    // The largest groups get files (ties by title and department); the rest stay YAML.
+    let mut ranked: Vec<(Group, Members)> = groups.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    for (_, members) in ranked.split_off(ranked.len().min(MAX_CSV_FILES)) {
+        rest.extend(members.into_iter().map(|(u, _)| u));
+    }
+    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    let single = ranked.len() == 1;
+    let mut sources = Vec::new();
+    for (n, ((title, department), members)) in ranked.into_iter().enumerate() {
+        let file = if single {
+            "users.csv".to_string()
+        } else {
+            format!("users-{:02}.csv", n + 1)
+        };
+        let mut entry = json!({ "file": file });
+        for (k, v) in [("title", title), ("department", department)] {
+            if let Some(v) = v {
+                entry[k] = json!(v);
+            }
+        }
+        sources.push(entry);
+        exported.csv_users += members.len();
+        let rows: Vec<[String; 5]> = members.into_iter().map(|(_, r)| r).collect();
+        exported.csv_files.insert(file, csv_text(&rows));
+    }
+    if !sources.is_empty() {
+        exported.entries.insert("usersFromCsv", sources);
+    }
+    if !rest.is_empty() {
+        rest.sort_by_cached_key(|u| norm_key(str_field(u, "email").unwrap_or_default()));
+        exported.entries.insert("users", rest);
+    }
+}
+
+/// The CSV row (`first_name,last_name,email,phone_number,division`) that reads back as
+/// exactly the user entry `u`, if there is one. Cells are read trimmed, and a row's
+/// name is `first_name last_name`: the name is split at its first space.
+fn csv_row(u: &Value) -> Option<[String; 5]> {
+    let m = u.as_object()?;
+    if m.keys().any(|k| !CSV_FIELDS.contains(&k.as_str()))
+        || m.get("state").is_some_and(|s| s != "active")
+    {
+        return None;
+    }
+    let cell = |k: &str| -> Option<String> {
+        match m.get(k) {
+            None => Some(String::new()),
+            Some(Value::String(s)) if s.trim() == s => Some(s.clone()),
+            Some(_) => None,
+        }
+    };
+    let (email, name, division) = (cell("email")?, cell("name")?, cell("division")?);
+    let (first, last) = name.split_once(' ').unwrap_or((&name, ""));
+    if name.is_empty() || email.is_empty() || format!("{first} {}", last.trim()).trim() != name {
+        return None;
+    }
+    let phone = match m.get("phones").and_then(Value::as_array).map(Vec::as_slice) {
+        None => String::new(),
+        Some([p]) if str_field(p, "type").is_none_or(|t| t == "work") => {
+            let number = str_field(p, "number")?;
+            (number.trim() == number && p.as_object()?.len() <= 2).then(|| number.to_string())?
+        }
+        Some(_) => return None,
+    };
+    Some([
+        first.to_string(),
+        last.trim().to_string(),
+        email,
+        phone,
+        division,
+    ])
+}
+
+/// CSV text: the header of the `usersFromCsv` layout, then `rows`.
+fn csv_text(rows: &[[String; 5]]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let header = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone_number",
+        "division",
+    ];
+    // Writing into memory cannot fail.
+    let _ = w.write_record(header);
+    for r in rows {
+        let _ = w.write_record(r);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// Write configured values back as variables: in the integrations tier's entries
@@ -213,7 +356,7 @@ pub(crate) fn render(exported: &Exported) -> BTreeMap<String, String> {
         yaml_scalar(&Value::String(exported.org_name.clone())),
         env!("CARGO_PKG_VERSION")
     );
-    exported
+    let mut files: BTreeMap<String, String> = exported
         .entries
         .iter()
         .map(|(key, list)| {
@@ -225,7 +368,9 @@ pub(crate) fn render(exported: &Exported) -> BTreeMap<String, String> {
             }
             (format!("{key}.yaml"), text)
         })
-        .collect()
+        .collect();
+    files.extend(exported.csv_files.clone());
+    files
 }
 
 /// The stub environment file an export writes when the project has none.
@@ -353,10 +498,18 @@ fn write_map(out: &mut String, m: &Map<String, Value>, level: usize, inline_firs
             other => {
                 out.push(' ');
                 out.push_str(&yaml_scalar(other));
+                if let (true, Some(name)) = (k.ends_with("Env"), other.as_str()) {
+                    out.push_str(&env_comment(name));
+                }
                 out.push('\n');
             }
         }
     }
+}
+
+/// The comment beside a `…Env:` placeholder (a secret the export cannot read back).
+fn env_comment(name: &str) -> String {
+    format!("  # secret: set the environment variable {name} before applying")
 }
 
 fn yaml_key(k: &str) -> String {
@@ -423,6 +576,81 @@ mod tests {
     }
 
     #[test]
+    fn secret_placeholders_carry_a_comment_naming_their_variable() {
+        let exported = Exported {
+            org_name: "Org".into(),
+            entries: BTreeMap::from([(
+                "integrations",
+                vec![
+                    json!({"name": "I", "credentials": {"basicAuth": {"userNameEnv": "I_U", "passwordEnv": "I_P"}}}),
+                ],
+            )]),
+            ..Exported::default()
+        };
+        let text = &render(&exported)["integrations.yaml"];
+        assert!(
+            text.contains("        userNameEnv: I_U  # secret: set the environment variable I_U before applying\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "passwordEnv: I_P  # secret: set the environment variable I_P before applying\n"
+        ));
+        assert!(!text.contains("name: I  #"));
+    }
+
+    #[test]
+    fn users_a_csv_row_holds_go_to_csv_files_per_title_and_department() {
+        let u = |email: &str, extra: Value| {
+            let mut v = json!({"email": email, "name": "Ann Lee  Jr", "state": "active"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let users = vec![
+            u(
+                "a@x.com",
+                json!({"title": "Agent", "phones": [{"number": "+1202", "type": "work"}]}),
+            ),
+            u(
+                "b@x.com",
+                json!({"title": "Agent", "division": "Sales, East"}),
+            ),
+            u("c@x.com", json!({"skills": {"S": 1}})),
+            u(
+                "d@x.com",
+                json!({"phones": [{"number": "+1202", "type": "mobile"}]}),
+            ),
+            u("e@x.com", json!({"state": "inactive"})),
+            u("f@x.com", json!({"name": " Padded"})),
+            u("g@x.com", json!({})),
+        ];
+        let mut exported = Exported {
+            entries: BTreeMap::from([("users", users)]),
+            ..Exported::default()
+        };
+        users_to_csv(&mut exported);
+        let kept: Vec<&str> = exported.entries["users"]
+            .iter()
+            .map(|u| u["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["c@x.com", "d@x.com", "e@x.com", "f@x.com"]);
+        assert_eq!(
+            exported.entries["usersFromCsv"],
+            [
+                json!({"file": "users-01.csv"}),
+                json!({"file": "users-02.csv", "title": "Agent"})
+            ]
+        );
+        assert_eq!(exported.csv_users, 3);
+        assert_eq!(
+            exported.csv_files["users-02.csv"],
+            "first_name,last_name,email,phone_number,division\nAnn,Lee  Jr,a@x.com,+1202,\nAnn,Lee  Jr,b@x.com,,\"Sales, East\"\n"
+        );
+        assert!(render(&exported).contains_key("users-01.csv"));
+    }
+
+    #[test]
     fn entries_render_as_block_yaml() {
         let exported = Exported {
             org_name: "Org".into(),
@@ -432,6 +660,7 @@ mod tests {
                     json!({"name": "Q", "members": ["a@x.com"], "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}}, "perms": [{"domain": "d", "actionSet": ["view"]}]}),
                 ],
             )]),
+            ..Exported::default()
         };
         let files = render(&exported);
         let text = &files["queues.yaml"];

@@ -10,11 +10,13 @@
 //! one at a time, each re-read just before it is deleted. A delete that fails leaves
 //! the object in the state, so the next run tries again.
 //!
-//! A *managed set* (a queue's members or wrap-up codes, a group's members) is additive
-//! by default: members the org has beyond the declared ones are listed as unmanaged
-//! and never removed. Declared exclusive (`membersPolicy: exclusive` on the entry, or
-//! `setsPolicy: exclusive` in genseed.yaml), the plan shows the extra members as
-//! removals and apply removes them.
+//! A *managed set* (a queue's members or wrap-up codes, a group's members, a user's
+//! skills, languages or role grants) is additive by default: members the org has beyond
+//! the declared ones are listed as unmanaged and never removed. Declared exclusive
+//! (`membersPolicy: exclusive`, `rolesPolicy: exclusive`… on the entry, or
+//! `setsPolicy: exclusive` in genseed.yaml), the plan shows the extra members (as the
+//! kind's [`crate::kinds::Kind::extra_members`] finds them) as removals and apply
+//! removes them.
 //!
 //! Knows kinds (through the trait), the plan and the state; prints nothing.
 

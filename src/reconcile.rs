@@ -122,8 +122,8 @@ pub(crate) fn plan_with(
         // Managed sets: what the org has beyond the declared members is removed
         // (exclusive) or only shown (additive).
         let mut unmanaged = Vec::new();
-        if let (true, Some(view)) = (k.removes_members(), &view) {
-            let extra = prune::extra_members(&desired_view, view);
+        if let (true, Some(view), Some(o)) = (k.removes_members(), &view, found) {
+            let extra = k.extra_members(&desired_view, view, o, &observed.resolver);
             if prune::is_exclusive(&d.spec, sets_exclusive) {
                 diffs.extend(extra.into_iter().map(|m| FieldDiff {
                     path: m,

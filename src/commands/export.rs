@@ -39,6 +39,9 @@ pub(super) async fn run(cli: &Cli, args: &ExportArgs, ui: &Ui) -> anyhow::Result
         .with_context(|| format!("cannot read the org ({})", conn.describe))?;
     let mut exported = export::entries(org_name, &observed, &kinds, &ctx.resolver);
     export::unresolve_vars(&mut exported, &settings.vars);
+    if args.users_csv {
+        export::users_to_csv(&mut exported);
+    }
     let files = export::render(&exported);
     let stub = settings.project.join("genseed.yaml");
     export::write_files(&dir, &files, args.force)?;
@@ -46,11 +49,18 @@ pub(super) async fn run(cli: &Cli, args: &ExportArgs, ui: &Ui) -> anyhow::Result
         std::fs::write(&stub, export::PROJECT_STUB)
             .with_context(|| format!("cannot write {}", stub.display()))?;
     }
-    let objects: usize = exported.entries.values().map(Vec::len).sum();
+    // A `usersFromCsv` entry is no object; the users of its file are.
+    let objects: usize = exported
+        .entries
+        .iter()
+        .filter(|(k, _)| **k != "usersFromCsv")
+        .map(|(_, v)| v.len())
+        .sum::<usize>()
+        + exported.csv_users;
     let stats = conn.client.stats();
     report::err(&format!(
         "Exported {objects} objects into {} file(s) in {} ({} requests, {:.1} s).\n",
-        exported.entries.len(),
+        files.len(),
         dir.display(),
         stats.requests,
         started.elapsed().as_secs_f64()

@@ -542,6 +542,19 @@ pub trait Kind: Send + Sync {
         false
     }
 
+    /// For sub-resources (managed sets): the members of the observed set (`observed`, its
+    /// view `observed_view`) that `desired_view` does not declare, as the keys the plan
+    /// shows and [`Kind::remove_members`] takes. By default the view's keys not declared.
+    fn extra_members(
+        &self,
+        desired_view: &Value,
+        observed_view: &Value,
+        _observed: &Value,
+        _resolver: &Resolver,
+    ) -> Vec<String> {
+        crate::prune::extra_members(desired_view, observed_view)
+    }
+
     /// For sub-resources (managed sets): remove the members with natural keys `keys`
     /// from the parent `parent_key`. Kinds without members refuse.
     fn remove_members<'a>(

@@ -71,8 +71,12 @@ pub(super) struct UserSpec {
     /// `exclusive`: languages not listed are removed from the user; `additive`: kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages_policy: Option<super::SetPolicy>,
-    /// Roles granted to the user, each in a division. Additive: grants not listed are
-    /// left alone.
+    /// `exclusive`: role grants not listed are removed from the user; `additive`
+    /// (default, unless genseed.yaml's `setsPolicy` says otherwise): they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles_policy: Option<super::SetPolicy>,
+    /// Roles granted to the user, each in a division. Additive unless `rolesPolicy`
+    /// says `exclusive`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<RoleGrantSpec>,
 }

@@ -1206,3 +1206,64 @@ async fn one_grant_is_added_and_removed_by_its_own_path() {
         .body;
     assert_eq!(subject["grants"], json!([]));
 }
+
+#[tokio::test]
+async fn a_roles_subject_grants_list_its_holders_with_their_divisions_in_pages() {
+    let t = boot(EmulatorConfig::default()).await;
+    let roles = t
+        .get("/api/v2/authorization/roles?name=employee")
+        .await
+        .body;
+    let role = roles["entities"][0]["id"].as_str().unwrap().to_string();
+    let div = t.get("/api/v2/authorization/divisions/home").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut uids = Vec::new();
+    for i in 0..3 {
+        let u = create_user(&t, &format!("U{i}"), &format!("u{i}@example.com")).await;
+        let uid = u["id"].as_str().unwrap().to_string();
+        for d in [div.as_str(), "*"].iter().take(if i == 0 { 2 } else { 1 }) {
+            let one = format!("/api/v2/authorization/subjects/{uid}/divisions/{d}/roles/{role}");
+            assert!(t.call(Method::POST, &one, None).await.status < 300);
+        }
+        uids.push(uid);
+    }
+    uids.sort();
+    let path = format!("/api/v2/authorization/roles/{role}/subjectgrants");
+    let first = t.get(&format!("{path}?pageSize=2")).await.body;
+    assert_model(
+        "subjectgrants",
+        "SubjectDivisionGrantsEntityListing",
+        &first,
+    );
+    assert_eq!(
+        (first["total"].as_u64(), first["pageCount"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let second = t.get(&format!("{path}?pageSize=2&pageNumber=2")).await.body;
+    let listed: Vec<Value> = [&first, &second]
+        .iter()
+        .flat_map(|p| p["entities"].as_array().unwrap().clone())
+        .collect();
+    let ids: Vec<&str> = listed.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, uids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(listed.iter().all(|e| e["type"] == "PC_USER"));
+    let first_user = listed.iter().find(|e| e["name"] == "U0").unwrap();
+    let divs: Vec<&str> = first_user["divisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(divs, [div.as_str(), "*"]);
+    assert_error(
+        &t.get(&format!("{path}?pageSize=501")).await,
+        400,
+        "invalid.query.param.value",
+    );
+    let none = t
+        .get("/api/v2/authorization/roles/no-such-role/subjectgrants")
+        .await;
+    assert_error(&none, 404, "not.found");
+}

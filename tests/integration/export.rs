@@ -69,10 +69,32 @@ fn org_a() -> Project {
 fn export_applies_to_an_empty_org_and_exports_byte_identical() {
     let a = org_a();
     let out_a = a.dir.path().join("export-a");
+    a.emulator.clear_requests();
     let run = a
         .run(&["export", "--out", out_a.to_str().unwrap()])
         .expect(0);
-    assert!(run.stderr.contains("requests"), "{}", run.stderr);
+    // List pages only: role grants come from each role's holders, not one read per user.
+    let paths: Vec<String> = a
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| !r.path.starts_with("/oauth"))
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        !paths.iter().any(|p| p.contains("/authorization/subjects/")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.ends_with("/subjectgrants")),
+        "{paths:?}"
+    );
+    assert!(
+        run.stderr.contains(&format!("({} requests", paths.len())),
+        "{} (the emulator saw {})",
+        run.stderr,
+        paths.len()
+    );
     let exported = files(&out_a);
     assert!(exported.contains_key("users.yaml"), "{:?}", exported.keys());
     for (name, text) in &exported {
@@ -249,6 +271,14 @@ fn run_with_secrets(p: &Project, args: &[&str], envs: &[&str]) -> crate::support
     run
 }
 
+/// The variables the integrations example's export names for its credential.
+fn secrets_of_export() -> [&'static str; 2] {
+    [
+        "CRM_WEB_SERVICES_BASICAUTH_USER",
+        "CRM_WEB_SERVICES_BASICAUTH_PASSWORD",
+    ]
+}
+
 #[test]
 fn integrations_export_with_placeholders_and_vars_and_round_trips() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/integrations/seeds");
@@ -262,9 +292,16 @@ fn integrations_export_with_placeholders_and_vars_and_round_trips() {
     let all: String = exported.values().cloned().collect();
     assert!(!has_uuid(&all), "{all}");
     assert!(!all.contains("(sensitive)") && !all.contains("export-test-secret-value"));
-    assert!(
-        exported["integrations.yaml"].contains("passwordEnv: CRM_WEB_SERVICES_BASICAUTH_PASSWORD")
-    );
+    // Each placeholder says which variable to set.
+    for v in secrets_of_export() {
+        assert!(
+            exported["integrations.yaml"].contains(&format!(
+                "Env: {v}  # secret: set the environment variable {v} before applying\n"
+            )),
+            "{}",
+            exported["integrations.yaml"]
+        );
+    }
     assert!(
         exported["dataActions.yaml"].contains("\"${var.crm_url}/events\""),
         "{}",
@@ -272,10 +309,7 @@ fn integrations_export_with_placeholders_and_vars_and_round_trips() {
     );
 
     let b = integrations_project(&out_a);
-    let secrets = [
-        "CRM_WEB_SERVICES_BASICAUTH_USER",
-        "CRM_WEB_SERVICES_BASICAUTH_PASSWORD",
-    ];
+    let secrets = secrets_of_export();
     run_with_secrets(&b, &apply, &secrets).expect(0);
     run_with_secrets(&b, &["plan", "--detailed-exitcode", "--offline"], &secrets).expect(0);
     let out_b = b.dir.path().join("export-b");
@@ -303,4 +337,94 @@ fn export_writes_a_project_stub_when_there_is_none() {
     assert!(stub.contains("environments:"));
     // The embedded org has only built-ins: nothing to declare, so no manifest.
     assert!(dir.path().join("seeds").is_dir());
+}
+
+#[test]
+fn users_csv_export_round_trips_and_keeps_users_with_more_in_yaml() {
+    let a = Project::with_example();
+    let mut y =
+        String::from("divisions:\n  - name: \"Plain, Division\"\n    description: plain\nusers:\n");
+    for i in 0..30 {
+        y.push_str(&format!(
+            "  - email: plain.user.{i:02}@example.com\n    name: Plain{}User{i}\n",
+            if i % 4 == 0 { "  " } else { " " }
+        ));
+        if i % 2 == 0 {
+            y.push_str("    division: \"Plain, Division\"\n");
+        }
+        if i % 3 == 0 {
+            y.push_str("    title: Agent\n    department: Support\n");
+        }
+        if i % 5 == 0 {
+            y.push_str(&format!(
+                "    phones:\n      - number: \"+120255501{i:02}\"\n"
+            ));
+        }
+    }
+    a.seed("plain.yaml", &y);
+    a.apply().expect(0);
+    let export = |p: &Project, dir: &Path| {
+        p.run(&["export", "--users-csv", "--out", dir.to_str().unwrap()])
+            .expect(0)
+    };
+    let out_a = a.dir.path().join("export-a");
+    let run = export(&a, &out_a);
+    let exported = files(&out_a);
+    assert!(
+        exported["usersFromCsv.yaml"].contains("- file: users-01.csv\n"),
+        "{}",
+        exported["usersFromCsv.yaml"]
+    );
+    assert!(exported["usersFromCsv.yaml"].contains("title: Agent"));
+    let csv: String = ["users-01.csv", "users-02.csv"]
+        .iter()
+        .map(|f| exported[*f].clone())
+        .collect();
+    // A name with two spaces in a row cannot be split into trimmed cells: YAML.
+    let doubled: Vec<String> = (0..30)
+        .filter(|i| i % 4 == 0)
+        .map(|i| format!("plain.user.{i:02}@"))
+        .collect();
+    assert_eq!(
+        csv.matches("plain.user.").count(),
+        30 - doubled.len(),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nPlain,User10,plain.user.10@example.com,+12025550110,\"Plain, Division\"\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nPlain,User1,plain.user.01@example.com,,\n"),
+        "{csv}"
+    );
+    let yaml = &exported["users.yaml"];
+    assert!(doubled.iter().all(|e| yaml.contains(e.as_str())), "{yaml}");
+    assert_eq!(yaml.matches("plain.user.").count(), doubled.len(), "{yaml}");
+    // The example's users carry skills and roles a CSV row cannot hold.
+    assert!(yaml.contains("seed.agent.one@example.com") && yaml.contains("roles:"));
+    // Objects count the CSV users (data rows), not their files' entries.
+    let objects: usize = exported
+        .iter()
+        .map(|(name, text)| match name.as_str() {
+            "usersFromCsv.yaml" => 0,
+            n if n.ends_with(".csv") => text.lines().count() - 1,
+            _ => text.lines().filter(|l| l.starts_with("  - ")).count(),
+        })
+        .sum();
+    assert!(
+        run.stderr.contains(&format!(
+            "Exported {objects} objects into {} file(s)",
+            exported.len()
+        )),
+        "{} (expected {objects})",
+        run.stderr
+    );
+
+    let b = Project::new(EmulatorConfig::default(), Some(&out_a));
+    b.apply().expect(0);
+    b.run(&["plan", "--detailed-exitcode"]).expect(0);
+    let out_b = b.dir.path().join("export-b");
+    export(&b, &out_b);
+    assert_eq!(files(&out_b), exported);
 }

@@ -525,3 +525,140 @@ fn a_division_that_still_holds_objects_is_kept_and_the_error_names_them() {
     p.run(&["apply", "--auto-approve", "--prune"]).expect(0);
     assert!(!state_keys(&p).contains(&"division/ops".to_string()));
 }
+
+/// The grants of user `uid` as `role name in division name`, sorted.
+fn grants_of(p: &Project, uid: &str) -> Vec<String> {
+    let (status, subject) = p.call(
+        "GET",
+        &format!("/api/v2/authorization/subjects/{uid}"),
+        None,
+    );
+    assert_eq!(status, 200, "{subject}");
+    let mut v: Vec<String> = subject["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("{} in {}", g["role"]["name"], g["division"]["name"]))
+        .map(|s| s.replace('"', ""))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn exclusive_role_grants_remove_grants_added_in_the_org_additive_ones_only_show_them() {
+    // Two users: grants are read one subject at a time.
+    exclusive_role_grants(0, "/api/v2/authorization/subjects/");
+}
+
+#[test]
+fn exclusive_role_grants_work_the_same_when_read_from_each_roles_holders() {
+    // More users than roles: grants are read from each role's list pages.
+    exclusive_role_grants(6, "/subjectgrants");
+}
+
+/// Ann's grants are exclusive, Bob's additive; `others` more users hold Agent Role.
+/// `read_by`: part of the path the plan reads grants with.
+fn exclusive_role_grants(others: usize, read_by: &str) {
+    let mut seed = String::from(
+        "\
+divisions:
+  - name: Sales
+roles:
+  - name: Agent Role
+  - name: Extra Role
+users:
+  - email: ann@example.com
+    name: Ann
+    rolesPolicy: exclusive
+    roles:
+      - {role: Agent Role, division: Sales}
+      - {role: employee}
+  - email: bob@example.com
+    name: Bob
+    roles:
+      - {role: Agent Role, division: Sales}
+",
+    );
+    for i in 0..others {
+        seed.push_str(&format!(
+            "  - email: other{i}@example.com\n    name: Other {i}\n    roles: [{{role: Agent Role}}]\n"
+        ));
+    }
+    let seed = seed.as_str();
+    let p = project();
+    p.seed("main.yaml", seed);
+    p.apply();
+    let home = id_of(&p, "/api/v2/authorization/divisions", "name", "Home");
+    let extra = id_of(&p, "/api/v2/authorization/roles", "name", "Extra Role");
+    let uids: Vec<String> = ["ann@example.com", "bob@example.com"]
+        .iter()
+        .map(|e| id_of(&p, "/api/v2/users", "email", e))
+        .collect();
+    for uid in &uids {
+        let one = format!("/api/v2/authorization/subjects/{uid}/divisions/{home}/roles/{extra}");
+        let (status, body) = p.call("POST", &one, None);
+        assert!(status < 300, "{status} {body}");
+    }
+    p.emulator.clear_requests();
+    let plan = p.run(&["plan"]).expect(0);
+    let reads: Vec<String> = p
+        .emulator
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|r| r.contains("/subjects/") || r.ends_with("/subjectgrants"))
+        .collect();
+    assert!(
+        !reads.is_empty() && reads.iter().all(|r| r.contains(read_by)),
+        "{reads:?}"
+    );
+    assert!(
+        plan.stdout.contains("~ roles of user \"ann@example.com\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("- Extra Role in Home"),
+        "{}",
+        plan.stdout
+    );
+    // Ann's employee grant in the home division is declared (no division): kept.
+    assert!(!plan.stdout.contains("employee in"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("bob@example.com"), "{}", plan.stdout);
+    let verbose = p.run(&["-v", "plan"]).expect(0);
+    assert!(
+        verbose
+            .stdout
+            .contains("Extra Role in Home (unmanaged: in the org, not declared; kept)"),
+        "{}",
+        verbose.stdout
+    );
+    p.emulator.clear_requests();
+    p.apply();
+    let deletes: Vec<String> = p
+        .writes()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        [format!(
+            "/api/v2/authorization/subjects/{}/divisions/{home}/roles/{extra}",
+            uids[0]
+        )]
+    );
+    assert_eq!(
+        grants_of(&p, &uids[0]),
+        ["Agent Role in Sales", "employee in Home"]
+    );
+    assert_eq!(
+        grants_of(&p, &uids[1]),
+        ["Agent Role in Sales", "Extra Role in Home"]
+    );
+    p.emulator.clear_requests();
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+    p.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}

@@ -131,6 +131,7 @@ pub(super) fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         ["organizations", "me"] => org::handle(st, rq),
         ["tokens", "me"] => oauth::token_info(st, rq),
         ["authorization", "subjects", rest @ ..] => roles::subjects(st, rq, rest),
+        ["authorization", "roles", role, "subjectgrants"] => roles::subject_grants(st, rq, role),
         ["users", "search"] => users::search(st, rq),
         ["users", _, "routingskills" | "routinglanguages", ..] => {
             user_routing::handle(st, rq, &segs[1..])

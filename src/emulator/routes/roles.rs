@@ -1,12 +1,14 @@
 //! Roles (`/api/v2/authorization/roles`, built-ins `employee` and `admin` pre-seeded) and
 //! grants on subjects (`/api/v2/authorization/subjects/{id}`, `bulkadd`, `bulkremove`,
-//! and one grant at `.../divisions/{divisionId}/roles/{roleId}`).
+//! and one grant at `.../divisions/{divisionId}/roles/{roleId}`), and a role's holders
+//! (`/api/v2/authorization/roles/{roleId}/subjectgrants`).
 
 use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::ApiError;
+use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
 
@@ -219,6 +221,50 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
         }
         _ => Err(rq.no_route()),
     }
+}
+
+/// `GET /authorization/roles/{roleId}/subjectgrants` (SDK `SubjectDivisionGrantsEntityListing`):
+/// each subject holding the role, with the divisions it holds it in, ordered by subject
+/// id and paged like other page-number listings (the maximum page size of this listing
+/// is unconfirmed; the common 500 is assumed). Deleted users are left out, as
+/// `GET /authorization/subjects/{id}` answers 404 for them (unconfirmed for this listing).
+pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, ApiError> {
+    let role = role.to_lowercase();
+    if rq.method != "GET" {
+        return Err(rq.no_route());
+    }
+    if !st.data.roles.contains_key(&role) {
+        return Err(ApiError::not_found(format!("Role [{role}] not found")));
+    }
+    let p = page(&rq.q, MAX_PAGE_SIZE)?;
+    let items: Vec<Value> = st
+        .data
+        .grants
+        .iter()
+        .filter(|(id, _)| {
+            st.data
+                .users
+                .get(*id)
+                .is_none_or(|u| u["state"] != "deleted")
+        })
+        .filter_map(|(id, gs)| {
+            let divisions: Vec<Value> = gs
+                .iter()
+                .filter(|g| g.role_id == role)
+                .map(|g| st.data.division_ref(&g.division_id))
+                .collect();
+            let (name, kind) = match (st.data.users.get(id), st.data.groups.get(id)) {
+                (Some(u), _) => (u["name"].clone(), "PC_USER"),
+                (None, Some(g)) => (g["name"].clone(), "PC_GROUP"),
+                _ => (Value::Null, "UNKNOWN"),
+            };
+            (!divisions.is_empty()).then(|| {
+                json!({"id": id, "name": name, "divisions": divisions, "type": kind,
+                       "selfUri": format!("/api/v2/authorization/subjects/{id}")})
+            })
+        })
+        .collect();
+    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
 }
 
 /// A checked (role, division) pair: unknown or too fresh → 404 (TF retries bulkadd on
