@@ -102,6 +102,7 @@ impl Kind for UserRoles {
     fn permission_scope(&self) -> Scope {
         Scope::Org
     }
+
     fn name(&self) -> &'static str {
         "user-roles"
     }
