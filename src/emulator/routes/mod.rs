@@ -197,6 +197,15 @@ pub(super) fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
     }
 }
 
+/// The strings of a JSON array (other items skipped; not an array: none).
+pub(super) fn strs<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a str> {
+    v.into()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
