@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user};
 use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
 use crate::emulator::error::ApiError;
 use crate::emulator::schema::opt_str;
@@ -148,15 +148,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
     let stamp = st.now_iso();
     match ot.as_str() {
         "USER" => {
-            for uid in &ids {
-                if st
-                    .data
-                    .users
-                    .get(uid)
-                    .is_none_or(|u| u["state"] == "deleted")
-                {
-                    return Err(ApiError::bad_request(format!("User [{uid}] not found")));
-                }
+            if let Some(uid) = ids.iter().find(|u| live_user(st, u).is_none()) {
+                return Err(ApiError::bad_request(format!("User [{uid}] not found")));
             }
             for uid in &ids {
                 let before = st.data.users[uid].clone();
@@ -171,10 +164,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
             }
         }
         "QUEUE" => {
-            for qid in &ids {
-                if !st.data.queues.contains_key(qid) {
-                    return Err(ApiError::bad_request(format!("Queue [{qid}] not found")));
-                }
+            if let Some(qid) = ids.iter().find(|q| !st.data.queues.contains_key(*q)) {
+                return Err(ApiError::bad_request(format!("Queue [{qid}] not found")));
             }
             for qid in &ids {
                 let q = st.data.queues.get_mut(qid).expect("checked");

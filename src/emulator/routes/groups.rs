@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::users;
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user, strs};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
@@ -73,6 +73,7 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
             }
         }
     }
+    // Owner ids that are not strings are refused like unknown users.
     for o in b
         .get("ownerIds")
         .and_then(Value::as_array)
@@ -80,18 +81,11 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
         .flatten()
     {
         let uid = o.as_str().unwrap_or_default();
-        if !live_user(st, uid) {
+        if live_user(st, uid).is_none() {
             return Err(ApiError::bad_request(format!("Owner [{uid}] not found")));
         }
     }
     Ok(())
-}
-
-fn live_user(st: &Emu, id: &str) -> bool {
-    st.data
-        .users
-        .get(id)
-        .is_some_and(|u| u["state"] != "deleted")
 }
 
 /// The stored group. A PUT replaces every optional setting (omitted = cleared) except
@@ -117,14 +111,9 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
             // client sets it with a PUT after the create (which works either way).
             "description" if old.is_none() => {}
             "ownerIds" => {
-                let owners: Vec<Value> = x
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(|u| json!({"id": u, "selfUri": format!("/api/v2/users/{u}")}))
-                    .collect();
-                v["owners"] = Value::Array(owners);
+                let owners =
+                    strs(x).map(|u| json!({"id": u, "selfUri": format!("/api/v2/users/{u}")}));
+                v["owners"] = Value::Array(owners.collect());
             }
             _ => v[k.as_str()] = x.clone(),
         }
@@ -140,7 +129,7 @@ fn members(st: &Emu, id: &str) -> Vec<String> {
         .get(id)
         .into_iter()
         .flatten()
-        .filter(|u| live_user(st, u))
+        .filter(|u| live_user(st, u).is_some())
         .cloned()
         .collect()
 }
@@ -199,16 +188,9 @@ fn add_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("GroupMembersUpdate", rq.body()?)?;
     let old = existing(st, id)?;
     GROUPS.next_version(&b, &old)?;
-    let ids: Vec<String> = b
-        .get("memberIds")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_lowercase)
-        .collect();
+    let ids: Vec<String> = strs(b.get("memberIds")).map(str::to_lowercase).collect();
     check_count(ids.len())?;
-    if let Some(bad) = ids.iter().find(|u| !live_user(st, u)) {
+    if let Some(bad) = ids.iter().find(|u| live_user(st, u).is_none()) {
         return Err(ApiError::bad_request(format!("User [{bad}] not found")));
     }
     let list = st.data.group_members.entry(id.to_string()).or_default();

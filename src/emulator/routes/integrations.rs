@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, find};
+use super::{Reply, Rq, find, retain_listed};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
@@ -553,10 +553,7 @@ pub(crate) static TRIGGERS: Collection = Collection {
         },
         render: |_, _, v, _| v,
         filter: |_, rq, items| {
-            let topics = rq.q.list("topicName");
-            if !topics.is_empty() {
-                items.retain(|t| topics.iter().any(|x| t["topicName"] == x.as_str()));
-            }
+            retain_listed(&rq.q, "topicName", "topicName", items);
             if let Some(e) = rq.q.bool("enabled")? {
                 items.retain(|t| t["enabled"] == e);
             }

@@ -197,6 +197,20 @@ pub(super) fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
     }
 }
 
+/// A user that exists and is not deleted.
+pub(super) fn live_user<'a>(st: &'a Emu, id: &str) -> Option<&'a Value> {
+    st.data.users.get(id).filter(|u| u["state"] != "deleted")
+}
+
+/// Keep the items whose `field` equals one of the values of list parameter `key` (none
+/// given: all).
+pub(super) fn retain_listed(q: &Query, key: &str, field: &str, items: &mut Vec<Value>) {
+    let wanted = q.list(key);
+    if !wanted.is_empty() {
+        items.retain(|v| wanted.iter().any(|w| v[field] == w.as_str()));
+    }
+}
+
 /// The strings of a JSON array (other items skipped; not an array: none).
 pub(super) fn strs<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a str> {
     v.into()

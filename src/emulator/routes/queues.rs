@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
@@ -317,13 +317,7 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
                 format!("[{uid}] is not a valid id"),
             ));
         }
-        if !delete
-            && st
-                .data
-                .users
-                .get(&uid)
-                .is_none_or(|u| u["state"] == "deleted")
-        {
+        if !delete && live_user(st, &uid).is_none() {
             return Err(ApiError::bad_request(format!("User [{uid}] not found")));
         }
         ids.push(uid);

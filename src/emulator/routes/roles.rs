@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user, retain_listed, strs};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::ApiError;
 use crate::emulator::schema::{self, opt_str, req_str};
@@ -65,19 +65,10 @@ pub(crate) static ROLES: Collection = Collection {
             }
         },
         filter: |_, rq, items| {
-            let defaults = rq.q.list("defaultRoleId");
-            if !defaults.is_empty() {
-                items.retain(|v| defaults.iter().any(|d| v["defaultRoleId"] == d.as_str()));
-            }
+            retain_listed(&rq.q, "defaultRoleId", "defaultRoleId", items);
             let perms = rq.q.list("permission");
             if !perms.is_empty() {
-                items.retain(|v| {
-                    v["permissions"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|p| perms.iter().any(|x| p == x.as_str()))
-                });
+                items.retain(|v| strs(&v["permissions"]).any(|p| perms.iter().any(|x| x == p)));
             }
             rq.q.bool("userCount")?;
             Ok(())
@@ -255,8 +246,8 @@ fn subject_name(st: &Emu, rq: &Rq, id: &str) -> Result<Value, ApiError> {
             "Value [{subject_type}] is not valid for query parameter [subjectType]"
         )));
     }
-    match st.data.users.get(id) {
-        Some(u) if u["state"] != "deleted" => Ok(u["name"].clone()),
+    match live_user(st, id) {
+        Some(u) => Ok(u["name"].clone()),
         _ if subject_type != "PC_USER" || st.data.grants.contains_key(id) => Ok(Value::Null),
         _ => Err(ApiError::not_found(format!("Subject [{id}] not found"))),
     }

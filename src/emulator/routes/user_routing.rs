@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, Page, apply_sort_order, listing, page, sort_by_name,
@@ -98,12 +98,7 @@ pub(crate) fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiE
     } else {
         Kind::Language
     };
-    if st
-        .data
-        .users
-        .get(user)
-        .is_none_or(|u| u["state"] == "deleted")
-    {
+    if live_user(st, user).is_none() {
         return Err(ApiError::not_found(format!("User [{user}] not found")));
     }
     match (rq.method.as_str(), &segs[2..]) {

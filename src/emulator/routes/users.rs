@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::user_routing::{render_languages, render_skills};
-use super::{Reply, Rq, filter_ids, find, strs};
+use super::{Reply, Rq, filter_ids, find, live_user, strs};
 use crate::emulator::error::ApiError;
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
@@ -314,7 +314,7 @@ fn patched(st: &Emu, b: &Map<String, Value>, id: &str, before: &Value) -> Result
                 "" => {
                     u.remove("manager");
                 }
-                m if st.data.users.get(m).is_none_or(|x| x["state"] == "deleted") => {
+                m if live_user(st, m).is_none() => {
                     return Err(ApiError::bad_request(format!("Manager [{m}] not found")));
                 }
                 m => {
