@@ -2,6 +2,8 @@
 //! members (`/members`, listing without totals, bulk add/remove ≤ 100, `member_lag`) and their
 //! wrap-up codes (`/wrapupcodes`).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, live_user};
@@ -13,7 +15,7 @@ use crate::emulator::listing::{
     MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
 };
 use crate::emulator::schema;
-use crate::emulator::store::{Emu, MemberRec};
+use crate::emulator::store::{Emu, MemberRec, OrgData};
 use crate::emulator::util::is_uuid;
 
 /// Maximum ids per members / wrap-up codes call.
@@ -87,10 +89,22 @@ pub(crate) static QUEUES: Collection = Collection {
             Some(match (rq.method.as_str(), rest) {
                 ("GET", [id, "members"]) => list_members(st, rq, id),
                 ("POST", [id, "members"]) => post_members(st, rq, id),
-                ("DELETE", [id, "members", user]) => delete_member(st, id, user),
+                ("DELETE", [id, "members", user]) => unassign(
+                    st,
+                    id,
+                    |d| &mut d.queue_members,
+                    |m| m.user_id == *user,
+                    format!("Member [{user}] not found in queue [{id}]"),
+                ),
                 ("GET", [id, "wrapupcodes"]) => list_wrapups(st, rq, id),
                 ("POST", [id, "wrapupcodes"]) => post_wrapups(st, rq, id),
-                ("DELETE", [id, "wrapupcodes", code]) => delete_wrapup(st, id, code),
+                ("DELETE", [id, "wrapupcodes", code]) => unassign(
+                    st,
+                    id,
+                    |d| &mut d.queue_wrapup_codes,
+                    |c| c == code,
+                    format!("Wrap-up code [{code}] is not assigned to queue [{id}]"),
+                ),
                 _ => return None,
             })
         },
@@ -98,32 +112,20 @@ pub(crate) static QUEUES: Collection = Collection {
     },
 };
 
-fn delete_member(st: &mut Emu, id: &str, user: &str) -> Result<Reply, ApiError> {
+/// Take off the queue's list `of` what `matches`; nothing taken → 404 `missing`.
+fn unassign<T>(
+    st: &mut Emu,
+    id: &str,
+    of: fn(&mut OrgData) -> &mut BTreeMap<String, Vec<T>>,
+    matches: impl Fn(&T) -> bool,
+    missing: String,
+) -> Result<Reply, ApiError> {
     existing(st, id)?;
-    let members = st.data.queue_members.entry(id.to_string()).or_default();
-    let before = members.len();
-    members.retain(|m| m.user_id != user);
-    if members.len() == before {
-        return Err(ApiError::not_found(format!(
-            "Member [{user}] not found in queue [{id}]"
-        )));
-    }
-    Ok(Reply::no_content())
-}
-
-fn delete_wrapup(st: &mut Emu, id: &str, code: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
-    let codes = st
-        .data
-        .queue_wrapup_codes
-        .entry(id.to_string())
-        .or_default();
-    let before = codes.len();
-    codes.retain(|c| c != code);
-    if codes.len() == before {
-        return Err(ApiError::not_found(format!(
-            "Wrap-up code [{code}] is not assigned to queue [{id}]"
-        )));
+    let list = of(&mut st.data).entry(id.to_string()).or_default();
+    let before = list.len();
+    list.retain(|x| !matches(x));
+    if list.len() == before {
+        return Err(ApiError::not_found(missing));
     }
     Ok(Reply::no_content())
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, strs};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
@@ -69,11 +69,7 @@ fn group<'a>(st: &'a Emu, id: &str) -> Result<&'a Value, ApiError> {
 /// org is unconfirmed (likely only its own division's), so clients must set them.
 fn member_divisions(st: &Emu, id: &str) -> Result<Reply, ApiError> {
     let g = group(st, id)?;
-    let entities: Vec<Value> = g["memberDivisions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    let entities: Vec<Value> = strs(&g["memberDivisions"])
         .map(|d| {
             let name = st.data.divisions.get(d).map(|x| x["name"].clone());
             json!({"id": d, "name": name, "selfUri": format!("/api/v2/authorization/divisions/{d}")})
@@ -87,28 +83,14 @@ fn member_divisions(st: &Emu, id: &str) -> Result<Reply, ApiError> {
 /// the exact status is unconfirmed).
 fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("SkillGroupMemberDivisions", rq.body()?)?;
-    let ids = |k: &str| -> Vec<String> {
-        b.get(k)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect()
-    };
+    let ids = |k: &str| -> Vec<String> { strs(b.get(k)).map(str::to_string).collect() };
     let (add, remove) = (ids("addDivisionIds"), ids("removeDivisionIds"));
     group(st, id)?;
     if let Some(bad) = add.iter().find(|d| !st.data.divisions.contains_key(*d)) {
         return Err(ApiError::bad_request(format!("Division [{bad}] not found")));
     }
     let g = st.data.skill_groups.get_mut(id).expect("exists");
-    let mut have: Vec<String> = g["memberDivisions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect();
+    let mut have: Vec<String> = strs(&g["memberDivisions"]).map(str::to_string).collect();
     have.retain(|d| !remove.contains(d));
     for d in add {
         if !have.contains(&d) {
