@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, live_user};
 use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema::opt_str;
 use crate::emulator::store::{Emu, OrgData};
 
@@ -93,9 +93,7 @@ fn render(d: &OrgData, mut v: Value, counts: bool) -> Value {
 
 fn can_delete(st: &Emu, id: &str) -> Result<(), ApiError> {
     if st.data.divisions[id]["homeDivision"] == json!(true) {
-        return Err(ApiError::bad_request(
-            "The home division cannot be deleted.",
-        ));
+        fail!(bad_request, "The home division cannot be deleted.");
     }
     // 400 while objects are in it (TF retries the delete while it answers 400); the
     // message names them (the real wording is unconfirmed).
@@ -131,7 +129,7 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
         )));
     }
     if !st.data.divisions.contains_key(id) {
-        return Err(ApiError::not_found(format!("Division [{id}] not found")));
+        fail!(not_found, "Division [{id}] not found");
     }
     let ids: Vec<String> = rq
         .body()?
@@ -149,7 +147,7 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
     match ot.as_str() {
         "USER" => {
             if let Some(uid) = ids.iter().find(|u| live_user(st, u).is_none()) {
-                return Err(ApiError::bad_request(format!("User [{uid}] not found")));
+                fail!(bad_request, "User [{uid}] not found");
             }
             for uid in &ids {
                 let before = st.data.users[uid].clone();
@@ -165,7 +163,7 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
         }
         "QUEUE" => {
             if let Some(qid) = ids.iter().find(|q| !st.data.queues.contains_key(*q)) {
-                return Err(ApiError::bad_request(format!("Queue [{qid}] not found")));
+                fail!(bad_request, "Queue [{qid}] not found");
             }
             for qid in &ids {
                 let q = st.data.queues.get_mut(qid).expect("checked");

@@ -12,7 +12,7 @@ use super::{Reply, Rq, live_user, strs};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
 use crate::emulator::schema;
 use crate::emulator::store::Emu;
@@ -67,9 +67,7 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
         // server defaults them: refused when missing, so clients send them.
         for f in KEPT {
             if !b.contains_key(*f) {
-                return Err(ApiError::bad_request(format!(
-                    "The field '{f}' is required"
-                )));
+                fail!(bad_request, "The field '{f}' is required");
             }
         }
     }
@@ -82,7 +80,7 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
     {
         let uid = o.as_str().unwrap_or_default();
         if live_user(st, uid).is_none() {
-            return Err(ApiError::bad_request(format!("Owner [{uid}] not found")));
+            fail!(bad_request, "Owner [{uid}] not found");
         }
     }
     Ok(())
@@ -191,7 +189,7 @@ fn add_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let ids: Vec<String> = strs(b.get("memberIds")).map(str::to_lowercase).collect();
     check_count(ids.len())?;
     if let Some(bad) = ids.iter().find(|u| live_user(st, u).is_none()) {
-        return Err(ApiError::bad_request(format!("User [{bad}] not found")));
+        fail!(bad_request, "User [{bad}] not found");
     }
     let list = st.data.group_members.entry(id.to_string()).or_default();
     for u in ids {
@@ -208,9 +206,7 @@ fn remove_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     existing(st, id)?;
     let ids: Vec<String> = rq.q.list("ids").iter().map(|s| s.to_lowercase()).collect();
     if ids.is_empty() {
-        return Err(ApiError::invalid_query(
-            "The query parameter [ids] is required",
-        ));
+        fail!(invalid_query, "The query parameter [ids] is required");
     }
     check_count(ids.len())?;
     if let Some(list) = st.data.group_members.get_mut(id) {

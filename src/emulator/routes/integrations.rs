@@ -17,7 +17,7 @@ use super::{Reply, Rq, find, retain_listed};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
@@ -217,9 +217,7 @@ fn create_integration(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::bad_request("integrationType.id is required"))?;
     let Some(t) = TYPES.iter().find(|t| t.0 == type_id) else {
-        return Err(ApiError::bad_request(format!(
-            "Integration type [{type_id}] does not exist"
-        )));
+        fail!(bad_request, "Integration type [{type_id}] does not exist");
     };
     let name = opt_str(&b, "name").unwrap_or(t.1).to_string();
     let id = st.new_id();
@@ -294,9 +292,7 @@ fn put_config(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     for (k, c) in b["credentials"].as_object().into_iter().flatten() {
         let cid = c["id"].as_str().unwrap_or_default();
         if !st.data.integration_credentials.contains_key(cid) {
-            return Err(ApiError::bad_request(format!(
-                "Credential [{cid}] of [{k}] does not exist"
-            )));
+            fail!(bad_request, "Credential [{cid}] of [{k}] does not exist");
         }
     }
     let now = st.now_iso();
@@ -451,9 +447,7 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
             )));
         }
         None => {
-            return Err(ApiError::bad_request(format!(
-                "Integration [{integration}] does not exist"
-            )));
+            fail!(bad_request, "Integration [{integration}] does not exist");
         }
     }
     for f in ["config", "contract"] {
@@ -476,24 +470,18 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
 fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     for f in ["name", "topicName", "target", "enabled"] {
         if !b.contains_key(f) {
-            return Err(ApiError::bad_request(format!(
-                "The field [{f}] is required"
-            )));
+            fail!(bad_request, "The field [{f}] is required");
         }
     }
     let target = &b["target"];
     if target["type"] != "Workflow" {
-        return Err(ApiError::invalid_value(
-            "Value for target.type must be Workflow",
-        ));
+        fail!(invalid_value, "Value for target.type must be Workflow");
     }
     let flow = target["id"].as_str().unwrap_or_default();
     match st.data.flows.get(flow) {
         Some(f) if f["type"] == "WORKFLOW" => {}
         _ => {
-            return Err(ApiError::bad_request(format!(
-                "Target workflow [{flow}] does not exist"
-            )));
+            fail!(bad_request, "Target workflow [{flow}] does not exist");
         }
     }
     if b.contains_key("eventTTLSeconds") && b.contains_key("delayBySeconds") {
@@ -504,9 +492,7 @@ fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     if let Some(d) = b.get("description").and_then(Value::as_str)
         && d.chars().count() > 512
     {
-        return Err(ApiError::bad_request(
-            "description is limited to 512 characters",
-        ));
+        fail!(bad_request, "description is limited to 512 characters");
     }
     Ok(())
 }
@@ -601,9 +587,7 @@ pub(crate) static FLOWS: Collection = Collection {
         // unconfirmed: refused, so a client deletes the trigger first).
         can_delete: |st, id| {
             if st.data.triggers.values().any(|t| t["target"]["id"] == id) {
-                return Err(ApiError::conflict(format!(
-                    "Flow [{id}] is the target of a trigger"
-                )));
+                fail!(conflict, "Flow [{id}] is the target of a trigger");
             }
             Ok(())
         },

@@ -10,7 +10,7 @@ use super::{Reply, Rq, live_user};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
 };
@@ -320,7 +320,7 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
             ));
         }
         if !delete && live_user(st, &uid).is_none() {
-            return Err(ApiError::bad_request(format!("User [{uid}] not found")));
+            fail!(bad_request, "User [{uid}] not found");
         }
         ids.push(uid);
     }
@@ -389,9 +389,7 @@ fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     for i in &items {
         let cid = schema::req_str(i, "id")?.to_lowercase();
         if !st.data.wrapup_codes.contains_key(&cid) {
-            return Err(ApiError::bad_request(format!(
-                "Wrap-up code [{cid}] not found"
-            )));
+            fail!(bad_request, "Wrap-up code [{cid}] not found");
         }
         ids.push(cid);
     }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, live_user, retain_listed, strs};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
 
@@ -55,7 +55,7 @@ pub(crate) static ROLES: Collection = Collection {
         },
         can_delete: |st, id| {
             if st.data.roles[id]["default"] == json!(true) {
-                return Err(ApiError::bad_request("A built-in role cannot be deleted"));
+                fail!(bad_request, "A built-in role cannot be deleted");
             }
             Ok(())
         },
@@ -208,11 +208,11 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
 fn grant_pair(st: &Emu, rq: &Rq, role: &str, div: &str) -> Result<(String, String), ApiError> {
     let (role, div) = (role.to_lowercase(), div.to_lowercase());
     if !st.data.roles.contains_key(&role) || st.hidden_from_grants(&role, rq.now) {
-        return Err(ApiError::not_found(format!("Role [{role}] not found")));
+        fail!(not_found, "Role [{role}] not found");
     }
     if div != "*" && (!st.data.divisions.contains_key(&div) || st.hidden_from_grants(&div, rq.now))
     {
-        return Err(ApiError::not_found(format!("Division [{div}] not found")));
+        fail!(not_found, "Division [{div}] not found");
     }
     Ok((role, div))
 }

@@ -8,7 +8,7 @@ use super::Rq;
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, Rules, Update, Versioning, body_division,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::MAX_PAGE_SIZE;
 use crate::emulator::schema::req_str;
 use crate::emulator::store::Emu;
@@ -128,9 +128,7 @@ fn schedule_unused(st: &Emu, id: &str) -> Result<(), ApiError> {
         })
     });
     if used {
-        return Err(ApiError::conflict(format!(
-            "Schedule [{id}] is in use by a schedule group"
-        )));
+        fail!(conflict, "Schedule [{id}] is in use by a schedule group");
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use super::{Reply, Rq, strs};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema;
 use crate::emulator::store::Emu;
 
@@ -87,7 +87,7 @@ fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, Api
     let (add, remove) = (ids("addDivisionIds"), ids("removeDivisionIds"));
     group(st, id)?;
     if let Some(bad) = add.iter().find(|d| !st.data.divisions.contains_key(*d)) {
-        return Err(ApiError::bad_request(format!("Division [{bad}] not found")));
+        fail!(bad_request, "Division [{bad}] not found");
     }
     let g = st.data.skill_groups.get_mut(id).expect("exists");
     let mut have: Vec<String> = strs(&g["memberDivisions"]).map(str::to_string).collect();
@@ -104,9 +104,7 @@ fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, Api
 fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
     let Some(old) = old else {
         if !b.contains_key("skillConditions") {
-            return Err(ApiError::bad_request(
-                "The field 'skillConditions' is required",
-            ));
+            fail!(bad_request, "The field 'skillConditions' is required");
         }
         let now = st.now_iso();
         let mut v = json!({

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{Reply, Rq, live_user};
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, Page, apply_sort_order, listing, page, sort_by_name,
 };
@@ -99,7 +99,7 @@ pub(crate) fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiE
         Kind::Language
     };
     if live_user(st, user).is_none() {
-        return Err(ApiError::not_found(format!("User [{user}] not found")));
+        fail!(not_found, "User [{user}] not found");
     }
     match (rq.method.as_str(), &segs[2..]) {
         ("GET", []) => {
@@ -189,10 +189,7 @@ fn parse_item(
         .get(&id)
         .is_none_or(|e| e["state"] == "deleted")
     {
-        return Err(ApiError::bad_request(format!(
-            "{} [{id}] not found",
-            kind.word()
-        )));
+        fail!(bad_request, "{} [{id}] not found", kind.word());
     }
     Ok((id, p))
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::user_routing::{render_languages, render_skills};
 use super::{Reply, Rq, filter_ids, find, live_user, strs};
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
@@ -111,9 +111,7 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     // otherwise Inactive", and the emulator sends no invites.
     let state = opt_str(&b, "state").unwrap_or("inactive");
     if state == "deleted" {
-        return Err(ApiError::bad_request(
-            "A user cannot be created in state [deleted]",
-        ));
+        fail!(bad_request, "A user cannot be created in state [deleted]");
     }
     let id = st.new_id();
     let addresses = normalise_addresses(b.get("addresses").unwrap_or(&json!([])));
@@ -227,7 +225,7 @@ fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("UpdateUser", rq.body()?)?;
     let Some(version) = b.get("version") else {
-        return Err(ApiError::bad_request("The field 'version' is required"));
+        fail!(bad_request, "The field 'version' is required");
     };
     let version = version.as_i64().unwrap_or(-1);
     let before = st
@@ -294,7 +292,7 @@ fn patched(st: &Emu, b: &Map<String, Value>, id: &str, before: &Value) -> Result
         match k.as_str() {
             "version" => {}
             "name" if v.as_str().unwrap_or_default().trim().is_empty() => {
-                return Err(ApiError::bad_request("The field 'name' may not be empty"));
+                fail!(bad_request, "The field 'name' may not be empty");
             }
             "email" => {
                 let e = v.as_str().unwrap_or_default().trim().to_string();
@@ -315,7 +313,7 @@ fn patched(st: &Emu, b: &Map<String, Value>, id: &str, before: &Value) -> Result
                     u.remove("manager");
                 }
                 m if live_user(st, m).is_none() => {
-                    return Err(ApiError::bad_request(format!("Manager [{m}] not found")));
+                    fail!(bad_request, "Manager [{m}] not found");
                 }
                 m => {
                     let r = json!({"id": m, "selfUri": format!("/api/v2/users/{m}")});
@@ -374,14 +372,12 @@ fn criterion_matches(u: &Value, c: &Value) -> Result<bool, ApiError> {
     }
     let fields: Vec<&str> = strs(&c["fields"]).collect();
     if fields.is_empty() {
-        return Err(ApiError::bad_request("Search criteria need 'fields'"));
+        fail!(bad_request, "Search criteria need 'fields'");
     }
     let mut values: Vec<String> = strs(&c["values"]).map(str::to_lowercase).collect();
     values.extend(c["value"].as_str().map(str::to_lowercase));
     if values.is_empty() {
-        return Err(ApiError::bad_request(
-            "Search criteria need 'value' or 'values'",
-        ));
+        fail!(bad_request, "Search criteria need 'value' or 'values'");
     }
     // Matching is case-insensitive (index analysers; unconfirmed for EXACT).
     let hit = fields.iter().any(|f| {
@@ -480,7 +476,7 @@ pub(crate) fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         )));
     }
     if number < 1 {
-        return Err(ApiError::bad_request("pageNumber must be at least 1"));
+        fail!(bad_request, "pageNumber must be at least 1");
     }
     let hits = search_hits(st, rq, &b)?;
     let total = hits.len() as i64;
