@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, find, retain_listed};
+use super::{Reply, Rq, find, retain_listed, without};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
@@ -354,12 +354,7 @@ pub(crate) static CREDENTIALS: Collection = Collection {
             Ok(json!({"name": b["name"], "type": {"name": type_name}, "credentialFields": fields}))
         },
         // Never read back.
-        render: |_, _, mut v, _| {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("credentialFields");
-            }
-            v
-        },
+        render: |_, _, v, _| without(v, &["credentialFields"]),
         ..Hooks::DEFAULT
     },
 };
@@ -521,13 +516,7 @@ pub(crate) static TRIGGERS: Collection = Collection {
         ..Rules::DEFAULT
     },
     hooks: Hooks {
-        build: |_, b, _| {
-            let mut v = Value::Object(b.clone());
-            if let Some(o) = v.as_object_mut() {
-                o.remove("version");
-            }
-            Ok(v)
-        },
+        build: |_, b, _| Ok(without(Value::Object(b.clone()), &["version"])),
         validate: |st, b, old| {
             check_trigger(st, b)?;
             match old {

@@ -211,6 +211,16 @@ pub(super) fn retain_listed(q: &Query, key: &str, field: &str, items: &mut Vec<V
     }
 }
 
+/// `v` without the fields `keys`.
+pub(super) fn without(mut v: Value, keys: &[&str]) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        for k in keys {
+            o.remove(*k);
+        }
+    }
+    v
+}
+
 /// The strings of a JSON array (other items skipped; not an array: none).
 pub(super) fn strs<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a str> {
     v.into()

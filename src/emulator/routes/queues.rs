@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, live_user};
+use super::{Reply, Rq, live_user, without};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
@@ -73,13 +73,8 @@ pub(crate) static QUEUES: Collection = Collection {
             }
         },
         render: |st, rq, v, listed| {
-            let mut v = render(st, &v, rq.now);
-            if listed && let Some(o) = v.as_object_mut() {
-                for k in DETAIL_ONLY {
-                    o.remove(*k);
-                }
-            }
-            v
+            let v = render(st, &v, rq.now);
+            if listed { without(v, DETAIL_ONLY) } else { v }
         },
         deleted: |st, id| {
             st.data.queue_members.remove(id);
@@ -180,6 +175,7 @@ fn merge(base: &mut Value, over: &Value) {
     }
 }
 
+/// What is not a setting in a body or a stored queue.
 const NOT_SETTINGS: &[&str] = &[
     "id",
     "name",
@@ -196,16 +192,6 @@ const NOT_SETTINGS: &[&str] = &[
     "sourceQueueId",
 ];
 
-/// Strip what is not a setting from a body or a stored queue.
-fn settings(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        for k in NOT_SETTINGS {
-            o.remove(*k);
-        }
-    }
-    v
-}
-
 /// The stored queue: name, division, description, audit fields, then every setting
 /// (defaults, overlaid by the source queue's on a create with `sourceQueueId`, overlaid by
 /// the body). A PUT keeps the division: whether the server honours `division` there is
@@ -220,7 +206,7 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
                 let s = st.data.queues.get(src).ok_or_else(|| {
                     ApiError::bad_request(format!("Source queue [{src}] not found"))
                 })?;
-                merge(&mut base, &settings(s.clone()));
+                merge(&mut base, &without(s.clone(), NOT_SETTINGS));
             }
             json!({"name": b["name"], "division": {"id": div}, "description": b.get("description"),
                    "dateCreated": now, "dateModified": now, "createdBy": "genseed-emulator",
@@ -235,7 +221,7 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
     if v["description"].is_null() {
         v.as_object_mut().expect("object").remove("description");
     }
-    merge(&mut base, &settings(Value::Object(b.clone())));
+    merge(&mut base, &without(Value::Object(b.clone()), NOT_SETTINGS));
     merge(&mut v, &base);
     Ok(v)
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, strs};
+use super::{Reply, Rq, strs, without};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
@@ -37,15 +37,14 @@ pub(crate) static SKILL_GROUPS: Collection = Collection {
     },
     hooks: Hooks {
         build,
-        render: |st, _, mut v, listed| {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("memberDivisions");
-                // Listing entities are SkillGroupDefinition: no conditions.
-                if listed {
-                    o.remove("skillConditions");
-                    o.remove("status");
-                }
-            }
+        render: |st, _, v, listed| {
+            // Listing entities are SkillGroupDefinition: no conditions.
+            let listing_only: &[&str] = if listed {
+                &["skillConditions", "status"]
+            } else {
+                &[]
+            };
+            let v = without(without(v, &["memberDivisions"]), listing_only);
             st.data.expand_division(v)
         },
         extra: |st, rq, rest| match (rq.method.as_str(), rest) {

@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::user_routing::{render_languages, render_skills};
-use super::{Reply, Rq, filter_ids, find, live_user, strs};
+use super::{Reply, Rq, filter_ids, find, live_user, strs, without};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
@@ -45,11 +45,7 @@ pub(crate) fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Valu
 /// A stored user as the API shows it: division expanded; `dateModified` is kept for the
 /// org dump only (the SDK's `User` has no such field).
 fn read_shape(st: &Emu, u: Value) -> Value {
-    let mut v = st.data.expand_division(u);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("dateModified");
-    }
-    v
+    without(st.data.expand_division(u), &["dateModified"])
 }
 
 fn valid_email(e: &str) -> bool {
