@@ -163,25 +163,21 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
         ("POST", [id, op @ ("bulkadd" | "bulkremove")]) => {
             subject_name(st, rq, id)?;
             let b = schema::check("RoleDivisionGrants", rq.body()?)?;
-            let pairs = b
+            let mut parsed = Vec::new();
+            for p in b
                 .get("grants")
                 .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if pairs.is_empty() {
+                .into_iter()
+                .flatten()
+            {
+                let m = p.as_object().cloned().unwrap_or_default();
+                let (role, div) = (req_str(&m, "roleId")?, req_str(&m, "divisionId")?);
+                parsed.push(grant_pair(st, rq, role, div)?);
+            }
+            if parsed.is_empty() {
                 return Err(ApiError::bad_request(
                     "The field 'grants' is required and may not be empty",
                 ));
-            }
-            let mut parsed = Vec::new();
-            for p in &pairs {
-                let m = p.as_object().cloned().unwrap_or_default();
-                parsed.push(grant_pair(
-                    st,
-                    rq,
-                    req_str(&m, "roleId")?,
-                    req_str(&m, "divisionId")?,
-                )?);
             }
             for (role, div) in parsed {
                 change_grant(st, id, role, div, *op == "bulkadd");
