@@ -59,12 +59,8 @@ pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
         ("GET", []) => {
             let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            Ok(Reply::json(listing(
-                &rq.path,
-                &rq.q,
-                TYPES.iter().map(render).collect(),
-                p,
-            )))
+            let items = TYPES.iter().map(render).collect();
+            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("GET", [id]) => TYPES
             .iter()
