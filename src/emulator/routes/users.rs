@@ -5,7 +5,7 @@
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::user_routing::{render_languages, render_skills};
+use super::user_routing::{LANGUAGES, SKILLS};
 use super::{Reply, Rq, filter_ids, find, live_user, strs, without};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
@@ -34,10 +34,10 @@ pub(crate) fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Valu
     let mut v = read_shape(st, u.clone());
     let id = u["id"].as_str().unwrap_or_default();
     if skills {
-        v["skills"] = Value::Array(render_skills(st, id));
+        v["skills"] = Value::Array(SKILLS.render_all(st, id));
     }
     if languages {
-        v["languages"] = Value::Array(render_languages(st, id));
+        v["languages"] = Value::Array(LANGUAGES.render_all(st, id));
     }
     v
 }
