@@ -189,13 +189,8 @@ fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String,
                 out.insert("timeZone".into(), tz.clone());
             }
             for r in REFS {
-                let refs = b
-                    .get(*r)
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
                 let mut clean = Vec::new();
-                for x in refs {
+                for x in b.get(*r).and_then(Value::as_array).into_iter().flatten() {
                     let sid = x["id"].as_str().unwrap_or_default().to_lowercase();
                     let s = st.data.schedules.get(&sid).ok_or_else(|| {
                         ApiError::bad_request(format!("Schedule [{sid}] not found"))
