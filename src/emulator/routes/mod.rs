@@ -4,9 +4,10 @@
 //! [`COLLECTIONS`]) served by generic handlers, with hooks for what really differs (queue
 //! and group members, integration config and activation, 409 rules, cascades); users
 //! (search, soft delete, restore), their routing skills and languages (an `Assignments`
-//! descriptor each), grants, the organization and integration types are hand-written. Adding a collection = a descriptor in a
-//! module here, a line in [`COLLECTIONS`], its map in `store::OrgData` and, if the
-//! SDK model is new, a line in `scripts/gen-emulator-models.py`.
+//! descriptor each), grants, the organization and integration types are hand-written.
+//! Adding a collection = a descriptor in a module here, a line in [`COLLECTIONS`], its map
+//! in `store::OrgData` and, if the SDK model is new, a line in
+//! `scripts/gen-emulator-models.py`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
