@@ -35,10 +35,12 @@ pub(crate) static DIVISIONS: Collection = Collection {
                       "homeDivision": old.is_some_and(|o| o["homeDivision"] == json!(true))}),
             )
         },
-        render: |st, rq, v, _| {
-            let counts =
-                rq.method == "GET" && rq.q.bool("objectCount").ok().flatten() == Some(true);
-            render(&st.data, v, counts)
+        render: |st, rq, mut v, _| {
+            if rq.method == "GET" && rq.q.bool("objectCount").ok().flatten() == Some(true) {
+                let id = v["id"].as_str().unwrap_or_default().to_string();
+                v["objectCounts"] = Value::Object(object_counts(&st.data, &id));
+            }
+            v
         },
         filter: |_, rq, _| rq.q.bool("objectCount").map(|_| ()),
         can_delete,
@@ -81,14 +83,6 @@ fn object_counts(d: &OrgData, id: &str) -> Map<String, Value> {
         .into_iter()
         .map(|(k, n)| (k.to_string(), json!(n.len())))
         .collect()
-}
-
-fn render(d: &OrgData, mut v: Value, counts: bool) -> Value {
-    if counts {
-        let id = v["id"].as_str().unwrap_or_default().to_string();
-        v["objectCounts"] = Value::Object(object_counts(d, &id));
-    }
-    v
 }
 
 fn can_delete(st: &Emu, id: &str) -> Result<(), ApiError> {

@@ -138,13 +138,9 @@ fn render(st: &Emu, mut v: Value) -> Value {
     v
 }
 
-fn existing(st: &Emu, id: &str) -> Result<Value, ApiError> {
-    GROUPS.writable(st, id)
-}
-
 /// `GET /groups/{id}/members`: a page of users (UserEntityListing).
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    GROUPS.writable(st, id)?;
     let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let mut items: Vec<Value> = members(st, id)
         .iter()
@@ -184,7 +180,7 @@ fn bump(st: &mut Emu, id: &str) {
 /// in the group are ignored.
 fn add_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("GroupMembersUpdate", rq.body()?)?;
-    let old = existing(st, id)?;
+    let old = GROUPS.writable(st, id)?;
     GROUPS.next_version(&b, &old)?;
     let ids: Vec<String> = strs(b.get("memberIds")).map(str::to_lowercase).collect();
     check_count(ids.len())?;
@@ -203,7 +199,7 @@ fn add_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 
 /// `DELETE /groups/{id}/members?ids=a,b`: non-members are ignored.
 fn remove_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    GROUPS.writable(st, id)?;
     let ids: Vec<String> = rq.q.list("ids").iter().map(|s| s.to_lowercase()).collect();
     if ids.is_empty() {
         fail!(invalid_query, "The query parameter [ids] is required");

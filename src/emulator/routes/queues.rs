@@ -115,7 +115,7 @@ fn unassign<T>(
     matches: impl Fn(&T) -> bool,
     missing: String,
 ) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let list = of(&mut st.data).entry(id.to_string()).or_default();
     let before = list.len();
     list.retain(|x| !matches(x));
@@ -123,10 +123,6 @@ fn unassign<T>(
         return Err(ApiError::not_found(missing));
     }
     Ok(Reply::no_content())
-}
-
-fn existing(st: &Emu, id: &str) -> Result<(), ApiError> {
-    QUEUES.writable(st, id).map(|_| ())
 }
 
 /// Settings the server fills in when a create/PUT omits them (values modelled on the UI
@@ -245,7 +241,7 @@ fn render(st: &Emu, q: &Value, now: std::time::Instant) -> Value {
 }
 
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let p = page(&rq.q, MAX_MEMBERS_PAGE_SIZE)?;
     let joined = rq.q.bool("joined")?;
     let name = rq.q.get("name").map(str::to_lowercase);
@@ -286,7 +282,7 @@ fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let delete = rq.q.bool("delete")?.unwrap_or(false);
     let items = schema::check_list("WritableEntity", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
@@ -336,7 +332,7 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let mut items: Vec<Value> = st
         .data
@@ -363,7 +359,7 @@ fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let items = schema::check_list("WrapUpCodeReference", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
         return Err(ApiError::bad_request(format!(

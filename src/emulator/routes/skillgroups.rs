@@ -56,18 +56,13 @@ pub(crate) static SKILL_GROUPS: Collection = Collection {
     },
 };
 
-fn group<'a>(st: &'a Emu, id: &str) -> Result<&'a Value, ApiError> {
-    st.data
-        .skill_groups
-        .get(id)
-        .ok_or_else(|| ApiError::not_found(format!("Skill group [{id}] not found")))
-}
-
 /// `GET .../{id}/members/divisions` → `SkillGroupMemberDivisionList`. A group created
 /// without `memberDivisions` has none here: which agents such a group covers on a real
 /// org is unconfirmed (likely only its own division's), so clients must set them.
 fn member_divisions(st: &Emu, id: &str) -> Result<Reply, ApiError> {
-    let g = group(st, id)?;
+    let g = (SKILL_GROUPS.map)(&st.data)
+        .get(id)
+        .ok_or_else(|| SKILL_GROUPS.not_found(id))?;
     let entities: Vec<Value> = strs(&g["memberDivisions"])
         .map(|d| {
             let name = st.data.divisions.get(d).map(|x| x["name"].clone());
@@ -84,7 +79,7 @@ fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, Api
     let b = schema::check("SkillGroupMemberDivisions", rq.body()?)?;
     let ids = |k: &str| -> Vec<String> { strs(b.get(k)).map(str::to_string).collect() };
     let (add, remove) = (ids("addDivisionIds"), ids("removeDivisionIds"));
-    group(st, id)?;
+    SKILL_GROUPS.writable(st, id)?;
     if let Some(bad) = add.iter().find(|d| !st.data.divisions.contains_key(*d)) {
         fail!(bad_request, "Division [{bad}] not found");
     }
