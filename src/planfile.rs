@@ -708,6 +708,10 @@ mod tests {
 
     #[test]
     fn objects_changed_in_the_org_are_refused_by_name() {
+        let plan_of = |changes: Vec<Change>| Plan {
+            changes,
+            ..Plan::default()
+        };
         let before = json!({"name": "B", "description": "old", "version": 1});
         let f = saved(vec![
             change("A", Action::Create, None),
@@ -715,34 +719,25 @@ mod tests {
             change("C", Action::Noop, Some(json!({"name": "C"}))),
         ]);
         // Unchanged org: the reviewed actions, on the fresh objects.
-        let fresh = Plan {
-            changes: vec![
-                change("A", Action::Create, None),
-                change("B", Action::Update, Some(before.clone())),
-            ],
-            ..Plan::default()
-        };
+        let fresh = plan_of(vec![
+            change("A", Action::Create, None),
+            change("B", Action::Update, Some(before.clone())),
+        ]);
         let plan = reconcile_fresh(&f, &fresh, false).unwrap();
         let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
         assert_eq!(actions, [Action::Create, Action::Update, Action::Noop]);
         // Key order does not matter; a new version or content does.
         let reordered = json!({"version": 1, "description": "old", "name": "B"});
-        let fresh2 = Plan {
-            changes: vec![
-                change("A", Action::Create, None),
-                change("B", Action::Update, Some(reordered)),
-            ],
-            ..Plan::default()
-        };
+        let fresh2 = plan_of(vec![
+            change("A", Action::Create, None),
+            change("B", Action::Update, Some(reordered)),
+        ]);
         assert!(reconcile_fresh(&f, &fresh2, false).is_ok());
         let edited = json!({"name": "B", "description": "other", "version": 2});
-        let fresh3 = Plan {
-            changes: vec![
-                change("A", Action::Adopt, Some(json!({"name": "A"}))),
-                change("B", Action::Update, Some(edited)),
-            ],
-            ..Plan::default()
-        };
+        let fresh3 = plan_of(vec![
+            change("A", Action::Adopt, Some(json!({"name": "A"}))),
+            change("B", Action::Update, Some(edited)),
+        ]);
         let moved = reconcile_fresh(&f, &fresh3, false).unwrap_err();
         assert_eq!(
             moved,
@@ -752,53 +747,41 @@ mod tests {
             ]
         );
         // Resuming: A was created (not recorded), B already updated.
-        let fresh4 = Plan {
-            changes: vec![
-                change("A", Action::Adopt, Some(json!({"name": "A"}))),
-                change("B", Action::Noop, Some(json!({"name": "B"}))),
-            ],
-            ..Plan::default()
-        };
+        let fresh4 = plan_of(vec![
+            change("A", Action::Adopt, Some(json!({"name": "A"}))),
+            change("B", Action::Noop, Some(json!({"name": "B"}))),
+        ]);
         let plan = reconcile_fresh(&f, &fresh4, true).unwrap();
         let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
         assert_eq!(actions, [Action::Adopt, Action::Noop, Action::Noop]);
         // An unchanged object that a change references must still exist.
-        let gone = Plan {
-            changes: vec![
-                change("A", Action::Create, None),
-                change("B", Action::Update, Some(before.clone())),
-                change("C", Action::Create, None),
-            ],
-            ..Plan::default()
-        };
+        let gone = plan_of(vec![
+            change("A", Action::Create, None),
+            change("B", Action::Update, Some(before.clone())),
+            change("C", Action::Create, None),
+        ]);
         assert_eq!(
             reconcile_fresh(&f, &gone, false).unwrap_err(),
             ["skill/C: the plan's changes reference it, but it was deleted from the org since"]
         );
         // Resuming, a half-made object the plan creates is finished, never created
         // again; one it updates that someone else changed is still refused.
-        let fresh5 = Plan {
-            changes: vec![
-                change("A", Action::Update, Some(json!({"name": "A"}))),
-                change(
-                    "B",
-                    Action::Update,
-                    Some(json!({"name": "B", "version": 9})),
-                ),
-            ],
-            ..Plan::default()
-        };
+        let fresh5 = plan_of(vec![
+            change("A", Action::Update, Some(json!({"name": "A"}))),
+            change(
+                "B",
+                Action::Update,
+                Some(json!({"name": "B", "version": 9})),
+            ),
+        ]);
         assert_eq!(
             reconcile_fresh(&f, &fresh5, true).unwrap_err(),
             ["skill/B: it was changed in the org since the plan was made"]
         );
-        let fresh6 = Plan {
-            changes: vec![
-                change("A", Action::Update, Some(json!({"name": "A"}))),
-                change("B", Action::Noop, Some(json!({"name": "B"}))),
-            ],
-            ..Plan::default()
-        };
+        let fresh6 = plan_of(vec![
+            change("A", Action::Update, Some(json!({"name": "A"}))),
+            change("B", Action::Noop, Some(json!({"name": "B"}))),
+        ]);
         let plan = reconcile_fresh(&f, &fresh6, true).unwrap();
         assert_eq!(plan.changes[0].action, Action::Update);
         assert!(plan.changes[0].observed.is_some());

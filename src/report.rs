@@ -194,45 +194,57 @@ pub(crate) fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String 
         out.push('\n');
     }
     for change in &plan.changes {
-        // `-v` also lists unchanged sets that have unmanaged members.
-        let unmanaged = ui.verbosity == Verbosity::Verbose && !change.unmanaged.is_empty();
-        if change.action == Action::Noop && !ui.show_unchanged && !unmanaged {
-            continue;
-        }
-        let note = if change.action == Action::Update && change.adopting {
-            " (adopting)"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            out,
-            "  {} {}{note}",
-            st.action(change.action, change.action.symbol()),
-            describe(change)
-        );
-        for d in &change.diffs {
-            let line = match (&d.before, &d.after) {
-                (None, Value::Bool(true)) => st.green(&format!("+ {}", d.path)),
-                // A member of an exclusive set the manifest does not list.
-                (Some(_), Value::Null) => st.red(&format!("- {}", d.path)),
-                (None, after) => st.green(&format!("+ {} = {}", d.path, show(after))),
-                (Some(before), after) => format!(
-                    "{} {}: {} → {}",
-                    st.yellow("~"),
-                    d.path,
-                    st.red(&show(before)),
-                    st.green(&show(after))
-                ),
-            };
-            let _ = writeln!(out, "      {line}");
-        }
-        if unmanaged {
-            for m in &change.unmanaged {
-                let _ = writeln!(out, "      {m} (unmanaged: in the org, not declared; kept)");
-            }
-        }
+        render_change(&mut out, change, ui);
     }
     render_orphans(&mut out, plan, st);
+    render_totals(&mut out, plan, st);
+    out
+}
+
+/// One change of the plan: its line, its diffs and (with `-v`) its unmanaged members.
+fn render_change(out: &mut String, change: &Change, ui: &Ui) {
+    let st = ui.out;
+    // `-v` also lists unchanged sets that have unmanaged members.
+    let unmanaged = ui.verbosity == Verbosity::Verbose && !change.unmanaged.is_empty();
+    if change.action == Action::Noop && !ui.show_unchanged && !unmanaged {
+        return;
+    }
+    let note = if change.action == Action::Update && change.adopting {
+        " (adopting)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "  {} {}{note}",
+        st.action(change.action, change.action.symbol()),
+        describe(change)
+    );
+    for d in &change.diffs {
+        let line = match (&d.before, &d.after) {
+            (None, Value::Bool(true)) => st.green(&format!("+ {}", d.path)),
+            // A member of an exclusive set the manifest does not list.
+            (Some(_), Value::Null) => st.red(&format!("- {}", d.path)),
+            (None, after) => st.green(&format!("+ {} = {}", d.path, show(after))),
+            (Some(before), after) => format!(
+                "{} {}: {} → {}",
+                st.yellow("~"),
+                d.path,
+                st.red(&show(before)),
+                st.green(&show(after))
+            ),
+        };
+        let _ = writeln!(out, "      {line}");
+    }
+    if unmanaged {
+        for m in &change.unmanaged {
+            let _ = writeln!(out, "      {m} (unmanaged: in the org, not declared; kept)");
+        }
+    }
+}
+
+/// The plan's totals line and what is unmanaged or no longer declared.
+fn render_totals(out: &mut String, plan: &Plan, st: Style) {
     let c = plan.counts();
     if plan.has_changes() {
         out.push('\n');
@@ -268,7 +280,6 @@ pub(crate) fn render_plan(plan: &Plan, org: &str, env: &str, ui: &Ui) -> String 
             c.orphans - c.delete - c.forget
         );
     }
-    out
 }
 
 /// The orphans' lines: what is no longer declared and what apply does with it.

@@ -201,17 +201,8 @@ impl ApiClient {
                 inner.stats.retry();
             }
             let (slot, generation, timeout, answer) = self.gated_attempt(&call).await?;
-            if let Answer::Failed {
-                kind: TransportKind::Connect,
-                root,
-                ..
-            } = &answer
-                && inner.reach.give_up_after_connect_failure()
-            {
-                return Err(ApiError::Unreachable {
-                    url: inner.api_base.clone(),
-                    message: root.clone(),
-                });
+            if let Some(e) = self.unreachable(&answer) {
+                return Err(e);
             }
             let assessed = self.assess(&answer, timeout);
             let ctx = Context {
@@ -260,6 +251,26 @@ impl ApiClient {
                 }
             }
         }
+    }
+
+    /// The error for a connection failure when the service is not to be retried (it was
+    /// never reached), if that is the case.
+    fn unreachable(&self, answer: &Answer) -> Option<ApiError> {
+        let Answer::Failed {
+            kind: TransportKind::Connect,
+            root,
+            ..
+        } = answer
+        else {
+            return None;
+        };
+        self.inner
+            .reach
+            .give_up_after_connect_failure()
+            .then(|| ApiError::Unreachable {
+                url: self.inner.api_base.clone(),
+                message: root.clone(),
+            })
     }
 
     /// One attempt through the concurrency gate, a pool slot's token and its rate limit:

@@ -93,6 +93,27 @@ pub(super) enum NameFilter {
     Wildcard,
 }
 
+impl NameFilter {
+    /// Does an entity named `name` pass the filter `n` (lower case)?
+    fn keeps(self, name: Option<&str>, n: &str) -> bool {
+        let lower = || name.unwrap_or_default().to_lowercase();
+        match self {
+            NameFilter::None => true,
+            NameFilter::Exact => name.is_some_and(|x| ieq(x, n)),
+            NameFilter::Prefix => name.is_some_and(|x| x.to_lowercase().starts_with(n)),
+            NameFilter::Wildcard => {
+                let core = n.trim_matches('*');
+                match (n.starts_with('*'), n.ends_with('*') && n.len() > 1) {
+                    (true, true) => lower().contains(core),
+                    (true, false) => lower().ends_with(core),
+                    (false, true) => lower().starts_with(core),
+                    (false, false) => lower() == n,
+                }
+            }
+        }
+    }
+}
+
 /// How the collection's entities belong to divisions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Divisions {
@@ -253,30 +274,7 @@ impl Collection {
         let mut items: Vec<Value> = (self.map)(&st.data).values().cloned().collect();
         if let Some(n) = rq.q.get("name") {
             let n = n.to_lowercase();
-            match self.rules.name_filter {
-                NameFilter::None => {}
-                NameFilter::Exact => {
-                    items.retain(|v| v["name"].as_str().is_some_and(|x| ieq(x, &n)))
-                }
-                NameFilter::Prefix => items.retain(|v| {
-                    v["name"]
-                        .as_str()
-                        .is_some_and(|x| x.to_lowercase().starts_with(&n))
-                }),
-                NameFilter::Wildcard => {
-                    let (lead, trail) = (n.starts_with('*'), n.ends_with('*') && n.len() > 1);
-                    let core = n.trim_matches('*');
-                    items.retain(|v| {
-                        let x = v["name"].as_str().unwrap_or_default().to_lowercase();
-                        match (lead, trail) {
-                            (true, true) => x.contains(core),
-                            (true, false) => x.ends_with(core),
-                            (false, true) => x.starts_with(core),
-                            (false, false) => x == n,
-                        }
-                    })
-                }
-            }
+            items.retain(|v| self.rules.name_filter.keeps(v["name"].as_str(), &n));
         }
         if let Some(key) = self.rules.id_filter {
             filter_ids(&rq.q, key, &mut items);
@@ -292,6 +290,12 @@ impl Collection {
         }
         // After sorting: a filter may also re-order (`sortBy`).
         (self.hooks.filter)(st, rq, &mut items)?;
+        let render = |items: Vec<Value>| {
+            let rendered = items
+                .into_iter()
+                .map(|v| (self.hooks.render)(st, rq, v, true));
+            rendered.collect::<Vec<Value>>()
+        };
         match shape {
             Listing::Page {
                 max,
@@ -303,11 +307,7 @@ impl Collection {
                     apply_sort_order(&rq.q, &mut items)?;
                 }
                 let total = items.len();
-                let items = items
-                    .into_iter()
-                    .map(|v| (self.hooks.render)(st, rq, v, true))
-                    .collect();
-                let mut l = listing(&rq.path, &rq.q, items, p);
+                let mut l = listing(&rq.path, &rq.q, render(items), p);
                 if total_entities {
                     l["totalNumberOfEntities"] = json!(total);
                 }
@@ -318,13 +318,8 @@ impl Collection {
                     .iter()
                     .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
                     .collect();
-                let items = items
-                    .into_iter()
-                    .map(|v| (self.hooks.render)(st, rq, v, true))
-                    .collect();
-                Ok(Reply::json(cursor_listing(
-                    &rq.path, &rq.q, items, max, &keep,
-                )?))
+                let l = cursor_listing(&rq.path, &rq.q, render(items), max, &keep)?;
+                Ok(Reply::json(l))
             }
         }
     }

@@ -30,6 +30,17 @@ pub enum EmulatorError {
     Serve(String),
 }
 
+/// Return an [`ApiError`] from a route: `fail!(bad_request, "Queue [{id}] not found")` is
+/// `return Err(ApiError::bad_request(format!("Queue [{id}] not found")))`.
+macro_rules! fail {
+    ($kind:ident, $($message:tt)+) => {
+        return Err($crate::emulator::error::ApiError::$kind(std::fmt::format(format_args!(
+            $($message)+
+        ))))
+    };
+}
+pub(super) use fail;
+
 /// An API error: status, Genesys error `code` and human message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {

@@ -1,7 +1,7 @@
 //! Listing shapes (§2.2): page-number listings with totals, the queue-members listing
 //! without totals, and the `pageSize`/`pageNumber` parameter rules.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::util::Query;
@@ -68,32 +68,23 @@ fn paged(path: &str, q: &Query, items: Vec<Value>, p: Page, totals: bool) -> Val
         .skip((p.number - 1) * p.size)
         .take(p.size)
         .collect();
-    let mut m = Map::new();
-    m.insert("entities".into(), Value::Array(entities));
-    m.insert("pageSize".into(), json!(p.size));
-    m.insert("pageNumber".into(), json!(p.number));
+    let mut m = json!({"entities": entities, "pageSize": p.size, "pageNumber": p.number});
     if totals {
-        m.insert("total".into(), json!(total));
-        m.insert("pageCount".into(), json!(page_count));
+        m["total"] = json!(total);
+        m["pageCount"] = json!(page_count);
     }
-    m.insert("firstUri".into(), json!(uri(path, q, p.size, 1)));
-    m.insert("selfUri".into(), json!(uri(path, q, p.size, p.number)));
+    m["firstUri"] = json!(uri(path, q, p.size, 1));
+    m["selfUri"] = json!(uri(path, q, p.size, p.number));
     if p.number < page_count {
-        m.insert("nextUri".into(), json!(uri(path, q, p.size, p.number + 1)));
+        m["nextUri"] = json!(uri(path, q, p.size, p.number + 1));
     }
     if p.number > 1 {
-        m.insert(
-            "previousUri".into(),
-            json!(uri(path, q, p.size, p.number - 1)),
-        );
+        m["previousUri"] = json!(uri(path, q, p.size, p.number - 1));
     }
     if totals {
-        m.insert(
-            "lastUri".into(),
-            json!(uri(path, q, p.size, page_count.max(1))),
-        );
+        m["lastUri"] = json!(uri(path, q, p.size, page_count.max(1)));
     }
-    Value::Object(m)
+    m
 }
 
 /// Sort entities by `name` (case-insensitive), then id; stable.

@@ -109,12 +109,15 @@ impl Models {
                 let fields = fields
                     .into_iter()
                     .map(|(k, f)| {
-                        let field = Field {
-                            ty: Ty::parse(&f.ty),
-                            allowed: f.allowed,
-                            read_only: f.read_only,
-                        };
-                        (k, field)
+                        let ty = Ty::parse(&f.ty);
+                        (
+                            k,
+                            Field {
+                                ty,
+                                allowed: f.allowed,
+                                read_only: f.read_only,
+                            },
+                        )
                     })
                     .collect();
                 (name.clone(), Model { name, fields })

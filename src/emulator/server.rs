@@ -52,21 +52,9 @@ impl EmulatorHandle {
     /// Start on the current tokio runtime, bound to `addr` (port 0 = any free port).
     pub async fn start(cfg: EmulatorConfig, addr: SocketAddr) -> Result<Self, EmulatorError> {
         let shared = Arc::new(new_shared(cfg)?);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| EmulatorError::Bind { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let (listener, bound) = bind(addr)?;
         let (tx, rx) = oneshot::channel();
-        let app = router(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve(listener, router(shared.clone()), rx));
         Ok(EmulatorHandle {
             shared,
             addr: bound,
@@ -78,16 +66,8 @@ impl EmulatorHandle {
     /// Start on 127.0.0.1:0 with its own single-threaded runtime on a background thread
     /// (for synchronous callers and tests).
     pub fn start_in_thread(cfg: EmulatorConfig) -> Result<Self, EmulatorError> {
-        let addr: SocketAddr = "127.0.0.1:0".parse().expect("literal");
         let shared = Arc::new(new_shared(cfg)?);
-        let std_listener = std::net::TcpListener::bind(addr)
-            .map_err(|source| EmulatorError::Bind { addr, source })?;
-        std_listener
-            .set_nonblocking(true)
-            .map_err(|source| EmulatorError::Bind { addr, source })?;
-        let bound = std_listener
-            .local_addr()
-            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let (listener, bound) = bind("127.0.0.1:0".parse().expect("literal"))?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -98,16 +78,7 @@ impl EmulatorHandle {
         std::thread::Builder::new()
             .name("genseed-emulator".into())
             .spawn(move || {
-                rt.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
-                        return;
-                    };
-                    let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    });
-                    // Do not wait for idle keep-alive connections forever on shutdown.
-                    let _ = server.await;
-                });
+                rt.block_on(serve(listener, app, rx));
                 let _ = done_tx.send(());
             })
             .map_err(EmulatorError::Runtime)?;
@@ -210,6 +181,26 @@ fn new_shared(cfg: EmulatorConfig) -> Result<Shared, EmulatorError> {
         state: Mutex::new(emu),
         latency,
     })
+}
+
+/// A non-blocking listener on `addr`, and the address it is bound to.
+fn bind(addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), EmulatorError> {
+    let err = |source| EmulatorError::Bind { addr, source };
+    let listener = std::net::TcpListener::bind(addr).map_err(err)?;
+    listener.set_nonblocking(true).map_err(err)?;
+    let bound = listener.local_addr().map_err(err)?;
+    Ok((listener, bound))
+}
+
+/// Serve `app` on `listener` until `stop` fires (or its sender is dropped).
+async fn serve(listener: std::net::TcpListener, app: Router, stop: oneshot::Receiver<()>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(async {
+        let _ = stop.await;
+    });
+    let _ = server.await;
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -408,81 +399,9 @@ fn token_endpoint(st: &mut Emu, input: &Input, fired: Option<usize>, cid: &str) 
 
 fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, cid: &str) -> Reply {
     let now = Instant::now();
-    // 1. bearer token. Codes: missing/unknown → `authentication.required`, expired →
-    //    `credentials.expired` (both unconfirmed vs official docs, S9).
-    let bearer = authorization(&input.headers, "bearer");
-    let Some(token) = bearer else {
-        return Reply::error(
-            &ApiError::new(
-                401,
-                "authentication.required",
-                "No authentication bearer token specified in authorization header.",
-            ),
-            cid,
-        );
-    };
-    match st.tokens.get(&token) {
-        None => {
-            return Reply::error(
-                &ApiError::new(401, "authentication.required", "Invalid login credentials."),
-                cid,
-            );
-        }
-        Some(exp) if *exp <= now => {
-            return Reply::error(
-                &ApiError::new(
-                    401,
-                    "credentials.expired",
-                    "The supplied credentials are expired and cannot be used.",
-                ),
-                cid,
-            );
-        }
-        Some(_) => {}
-    }
-    // 2. per-token rate limit.
-    if let Some(l) = st.cfg.rate_limit {
-        let w = st.api_windows.entry(token).or_default();
-        if let Err(secs) = admit(w, l.requests, l.per, now) {
-            return Reply::error(&ApiError::too_many(secs), cid);
-        }
-    }
-    // 3. body must be JSON when present.
-    if !input.body.is_empty() {
-        let ct = input
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !ct.to_ascii_lowercase().contains("json") {
-            return Reply::error(
-                &ApiError::new(
-                    415,
-                    "unsupported.media.type",
-                    format!("Unsupported media type [{ct}]; use application/json"),
-                ),
-                cid,
-            );
-        }
-        if body.is_none() {
-            return Reply::error(
-                &ApiError::bad_request("The request body could not be parsed as JSON."),
-                cid,
-            );
-        }
-    }
-    let segs: Vec<String> = input.lower["/api/v2".len()..]
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(crate::emulator::util::decode)
-        .collect();
-    let rq = Rq {
-        method: input.method.clone(),
-        path: input.path.clone(),
-        segs,
-        q: Query::parse(&input.query),
-        body,
-        now,
+    let rq = match authorized_request(st, input, body, now) {
+        Ok(rq) => rq,
+        Err(e) => return Reply::error(&e, cid),
     };
     // 4. scripted fault.
     let rule = fired.map(|i| st.faults.rules[i].clone());
@@ -527,6 +446,79 @@ fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, c
         }
         (_, Ok(reply)) => reply,
         (_, Err(e)) => Reply::error(&e, cid),
+    }
+}
+
+/// Steps 1 to 3 of an API request: bearer token, per-token rate limit, JSON body; then
+/// the parsed request.
+fn authorized_request(
+    st: &mut Emu,
+    input: &Input,
+    body: Option<Value>,
+    now: Instant,
+) -> Result<Rq, ApiError> {
+    let token = authenticate(st, &input.headers, now)?;
+    if let Some(l) = st.cfg.rate_limit {
+        let w = st.api_windows.entry(token).or_default();
+        admit(w, l.requests, l.per, now).map_err(ApiError::too_many)?;
+    }
+    if !input.body.is_empty() {
+        let ct = input
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ct.to_ascii_lowercase().contains("json") {
+            return Err(ApiError::new(
+                415,
+                "unsupported.media.type",
+                format!("Unsupported media type [{ct}]; use application/json"),
+            ));
+        }
+        if body.is_none() {
+            return Err(ApiError::bad_request(
+                "The request body could not be parsed as JSON.",
+            ));
+        }
+    }
+    let segs: Vec<String> = input.lower["/api/v2".len()..]
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(crate::emulator::util::decode)
+        .collect();
+    Ok(Rq {
+        method: input.method.clone(),
+        path: input.path.clone(),
+        segs,
+        q: Query::parse(&input.query),
+        body,
+        now,
+    })
+}
+
+/// The bearer token of a request, if it is known and not expired. Codes: missing/unknown
+/// → `authentication.required`, expired → `credentials.expired` (both unconfirmed vs
+/// official docs, S9).
+fn authenticate(st: &Emu, headers: &HeaderMap, now: Instant) -> Result<String, ApiError> {
+    let Some(token) = authorization(headers, "bearer") else {
+        return Err(ApiError::new(
+            401,
+            "authentication.required",
+            "No authentication bearer token specified in authorization header.",
+        ));
+    };
+    match st.tokens.get(&token) {
+        None => Err(ApiError::new(
+            401,
+            "authentication.required",
+            "Invalid login credentials.",
+        )),
+        Some(exp) if *exp <= now => Err(ApiError::new(
+            401,
+            "credentials.expired",
+            "The supplied credentials are expired and cannot be used.",
+        )),
+        Some(_) => Ok(token),
     }
 }
 

@@ -179,85 +179,7 @@ pub fn check_rrule(rrule: &str, start_weekday: Option<&str>) -> Vec<String> {
             out.push(format!("{key} is given twice"));
         }
         seen.push(key);
-        let list = || value.split(',').collect::<Vec<_>>();
-        match key {
-            "FREQ" => {
-                const FREQS: &[&str] = &[
-                    "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY",
-                ];
-                if !FREQS.contains(&value) {
-                    out.push(format!(
-                        "FREQ `{value}` is not one of {} (upper case)",
-                        FREQS.join(", ")
-                    ));
-                }
-            }
-            "INTERVAL" | "COUNT" => {
-                if value.is_empty()
-                    || !value.bytes().all(|c| c.is_ascii_digit())
-                    || value.starts_with('0')
-                {
-                    out.push(format!(
-                        "{key} `{value}` is not a positive whole number without leading zeros"
-                    ));
-                }
-            }
-            "UNTIL" => {
-                let digits = value.trim_end_matches('Z').replace('T', "");
-                if !(digits.len() == 8 || digits.len() == 14)
-                    || !digits.bytes().all(|c| c.is_ascii_digit())
-                {
-                    out.push(format!(
-                        "UNTIL `{value}` is not yyyyMMdd or yyyyMMddTHHmmss"
-                    ));
-                }
-            }
-            "BYMONTH" => range_list(&mut out, key, &list(), 1, 12, false),
-            "BYMONTHDAY" => range_list(&mut out, key, &list(), 1, 31, true),
-            "BYYEARDAY" | "BYSETPOS" => range_list(&mut out, key, &list(), 1, 366, true),
-            "BYWEEKNO" => range_list(&mut out, key, &list(), 1, 53, true),
-            "BYHOUR" => range_list(&mut out, key, &list(), 0, 23, false),
-            "BYMINUTE" => range_list(&mut out, key, &list(), 0, 59, false),
-            "BYSECOND" => range_list(&mut out, key, &list(), 0, 60, false),
-            "WKST" => {
-                if !WEEKDAYS.contains(&value) {
-                    out.push(format!(
-                        "WKST `{value}` is not one of {}",
-                        WEEKDAYS.join(", ")
-                    ));
-                }
-            }
-            "BYDAY" => {
-                let mut days = Vec::new();
-                for d in list() {
-                    let day = d.get(d.len().saturating_sub(2)..).unwrap_or("");
-                    let ord = &d[..d.len() - day.len()];
-                    let ord_digits = ord.trim_start_matches(['+', '-']);
-                    let ord_ok = ord.is_empty()
-                        || (!ord_digits.is_empty()
-                            && ord_digits.bytes().all(|c| c.is_ascii_digit())
-                            && (1..=53).contains(&ord_digits.parse::<u32>().unwrap_or(0)));
-                    if !WEEKDAYS.contains(&day) || !ord_ok {
-                        out.push(format!(
-                            "BYDAY `{d}` is not a weekday (MO, TU, WE, TH, FR, SA, SU)"
-                        ));
-                    } else {
-                        days.push(day);
-                    }
-                }
-                if let Some(wd) = start_weekday
-                    && !days.is_empty()
-                    && !days.contains(&wd)
-                {
-                    out.push(format!(
-                        "start falls on {wd}, which BYDAY ({value}) does not include"
-                    ));
-                }
-            }
-            other => out.push(format!(
-                "`{other}` is not an RRULE part (keys are upper case)"
-            )),
-        }
+        check_part(&mut out, key, value, start_weekday);
     }
     if !seen.contains(&"FREQ") {
         out.push("FREQ is required".into());
@@ -266,6 +188,93 @@ pub fn check_rrule(rrule: &str, start_weekday: Option<&str>) -> Vec<String> {
         out.push("COUNT and UNTIL exclude each other".into());
     }
     out
+}
+
+/// Problems of one `KEY=VALUE` part of an RRULE.
+fn check_part(out: &mut Vec<String>, key: &str, value: &str, start_weekday: Option<&str>) {
+    let list = || value.split(',').collect::<Vec<_>>();
+    match key {
+        "FREQ" => {
+            const FREQS: &[&str] = &[
+                "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY",
+            ];
+            if !FREQS.contains(&value) {
+                out.push(format!(
+                    "FREQ `{value}` is not one of {} (upper case)",
+                    FREQS.join(", ")
+                ));
+            }
+        }
+        "INTERVAL" | "COUNT" => {
+            if value.is_empty()
+                || !value.bytes().all(|c| c.is_ascii_digit())
+                || value.starts_with('0')
+            {
+                out.push(format!(
+                    "{key} `{value}` is not a positive whole number without leading zeros"
+                ));
+            }
+        }
+        "UNTIL" => {
+            let digits = value.trim_end_matches('Z').replace('T', "");
+            if !(digits.len() == 8 || digits.len() == 14)
+                || !digits.bytes().all(|c| c.is_ascii_digit())
+            {
+                out.push(format!(
+                    "UNTIL `{value}` is not yyyyMMdd or yyyyMMddTHHmmss"
+                ));
+            }
+        }
+        "BYMONTH" => range_list(out, key, &list(), 1, 12, false),
+        "BYMONTHDAY" => range_list(out, key, &list(), 1, 31, true),
+        "BYYEARDAY" | "BYSETPOS" => range_list(out, key, &list(), 1, 366, true),
+        "BYWEEKNO" => range_list(out, key, &list(), 1, 53, true),
+        "BYHOUR" => range_list(out, key, &list(), 0, 23, false),
+        "BYMINUTE" => range_list(out, key, &list(), 0, 59, false),
+        "BYSECOND" => range_list(out, key, &list(), 0, 60, false),
+        "WKST" => {
+            if !WEEKDAYS.contains(&value) {
+                out.push(format!(
+                    "WKST `{value}` is not one of {}",
+                    WEEKDAYS.join(", ")
+                ));
+            }
+        }
+        "BYDAY" => check_byday(out, value, start_weekday),
+        other => out.push(format!(
+            "`{other}` is not an RRULE part (keys are upper case)"
+        )),
+    }
+}
+
+/// Problems of a BYDAY list: each an optional ordinal and a weekday; the start's weekday
+/// must be among them.
+fn check_byday(out: &mut Vec<String>, value: &str, start_weekday: Option<&str>) {
+    let mut days = Vec::new();
+    for d in value.split(',') {
+        let day = d.get(d.len().saturating_sub(2)..).unwrap_or("");
+        let ord = &d[..d.len() - day.len()];
+        let ord_digits = ord.trim_start_matches(['+', '-']);
+        let ord_ok = ord.is_empty()
+            || (!ord_digits.is_empty()
+                && ord_digits.bytes().all(|c| c.is_ascii_digit())
+                && (1..=53).contains(&ord_digits.parse::<u32>().unwrap_or(0)));
+        if !WEEKDAYS.contains(&day) || !ord_ok {
+            out.push(format!(
+                "BYDAY `{d}` is not a weekday (MO, TU, WE, TH, FR, SA, SU)"
+            ));
+        } else {
+            days.push(day);
+        }
+    }
+    if let Some(wd) = start_weekday
+        && !days.is_empty()
+        && !days.contains(&wd)
+    {
+        out.push(format!(
+            "start falls on {wd}, which BYDAY ({value}) does not include"
+        ));
+    }
 }
 
 fn range_list(out: &mut Vec<String>, key: &str, items: &[&str], lo: i64, hi: i64, neg: bool) {

@@ -255,12 +255,10 @@ fn existing_objects_are_adopted() {
     assert!(p.writes().is_empty(), "{:?}", p.writes());
 }
 
-#[test]
-fn drift_is_put_back() {
-    let p = project(EmulatorConfig::default());
-    p.apply();
-    // Someone edits the org by hand.
-    let role = one(&p, "/api/v2/authorization/roles", "Ops Agent");
+/// Someone edits the org by hand: a role, a schedule, a schedule group and a skill group
+/// (whose id is returned).
+fn edit_by_hand(p: &Project) -> String {
+    let role = one(p, "/api/v2/authorization/roles", "Ops Agent");
     let rid = role["id"].as_str().unwrap();
     let (s, _) = p.call(
         "PUT",
@@ -268,7 +266,7 @@ fn drift_is_put_back() {
         Some(json!({"name": "Ops Agent", "description": "changed", "permissionPolicies": []})),
     );
     assert_eq!(s, 200);
-    let sched = one(&p, "/api/v2/architect/schedules", "Weekdays");
+    let sched = one(p, "/api/v2/architect/schedules", "Weekdays");
     let sid = sched["id"].as_str().unwrap();
     let mut edited = sched.clone();
     edited["rrule"] = json!("FREQ=DAILY");
@@ -279,7 +277,7 @@ fn drift_is_put_back() {
         Some(edited),
     );
     assert_eq!(s, 200);
-    let group = one(&p, "/api/v2/architect/schedulegroups", "Hours");
+    let group = one(p, "/api/v2/architect/schedulegroups", "Hours");
     let gid = group["id"].as_str().unwrap();
     let (s, _) = p.call(
         "PUT",
@@ -288,7 +286,7 @@ fn drift_is_put_back() {
                     "openSchedules": [], "holidaySchedules": group["holidaySchedules"]})),
     );
     assert_eq!(s, 200, "group PUT");
-    let sg = one(&p, "/api/v2/routing/skillgroups", "Billing Experts");
+    let sg = one(p, "/api/v2/routing/skillgroups", "Billing Experts");
     let sgid = sg["id"].as_str().unwrap();
     let (s, _) = p.call(
         "PATCH",
@@ -298,6 +296,14 @@ fn drift_is_put_back() {
             "languageSkillConditions": [], "operation": "Or"}]})),
     );
     assert_eq!(s, 200);
+    sgid.to_string()
+}
+
+#[test]
+fn drift_is_put_back() {
+    let p = project(EmulatorConfig::default());
+    p.apply();
+    let sgid = edit_by_hand(&p);
 
     let plan = p.run(&["plan", "--detailed-exitcode"]).expect(2);
     for expected in [

@@ -72,6 +72,9 @@ impl T {
     async fn post(&self, path: &str, body: Value) -> Resp {
         self.call(Method::POST, path, Some(body)).await
     }
+    async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
 }
 
 fn assert_error(r: &Resp, status: u16, code: &str) {
@@ -233,13 +236,7 @@ async fn users_versions_soft_delete_and_restore() {
         "general.conflict",
     );
     let path = format!("/api/v2/users/{id}");
-    let stale = t
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"version": 7, "title": "x"})),
-        )
-        .await;
+    let stale = t.patch(&path, json!({"version": 7, "title": "x"})).await;
     assert_error(&stale, 409, "general.conflict");
     assert!(
         stale.body["message"]
@@ -248,18 +245,11 @@ async fn users_versions_soft_delete_and_restore() {
             .contains("does not match the current version")
     );
     assert_error(
-        &t.call(Method::PATCH, &path, Some(json!({"title": "x"})))
-            .await,
+        &t.patch(&path, json!({"title": "x"})).await,
         400,
         "bad.request",
     );
-    let ok = t
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"version": 1, "title": "Boss"})),
-        )
-        .await;
+    let ok = t.patch(&path, json!({"version": 1, "title": "Boss"})).await;
     assert_eq!(ok.body["version"], 2);
     assert_eq!(ok.body["title"], "Boss");
     assert_eq!(ok.body["name"], "Ann");
@@ -278,19 +268,14 @@ async fn users_versions_soft_delete_and_restore() {
     );
     let v = deleted.body["version"].as_i64().unwrap();
     let mixed = t
-        .call(
-            Method::PATCH,
+        .patch(
             &path,
-            Some(json!({"version": v, "state": "active", "title": "y"})),
+            json!({"version": v, "state": "active", "title": "y"}),
         )
         .await;
     assert_error(&mixed, 400, "bad.request");
     let restored = t
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"version": v, "state": "active"})),
-        )
+        .patch(&path, json!({"version": v, "state": "active"}))
         .await;
     assert_eq!(restored.status, 200);
     assert_eq!(restored.body["state"], "active");

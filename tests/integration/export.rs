@@ -339,12 +339,13 @@ fn export_writes_a_project_stub_when_there_is_none() {
     assert!(dir.path().join("seeds").is_dir());
 }
 
-#[test]
-fn users_csv_export_round_trips_and_keeps_users_with_more_in_yaml() {
-    let a = Project::with_example();
+/// `n` users with a mix of the fields a CSV row holds: some in a division whose name
+/// needs quoting, some with a title (another CSV group), some with a phone, and every
+/// fourth with two spaces in its name (which a CSV row cannot give back).
+fn plain_users(n: usize) -> String {
     let mut y =
         String::from("divisions:\n  - name: \"Plain, Division\"\n    description: plain\nusers:\n");
-    for i in 0..30 {
+    for i in 0..n {
         y.push_str(&format!(
             "  - email: plain.user.{i:02}@example.com\n    name: Plain{}User{i}\n",
             if i % 4 == 0 { "  " } else { " " }
@@ -361,7 +362,13 @@ fn users_csv_export_round_trips_and_keeps_users_with_more_in_yaml() {
             ));
         }
     }
-    a.seed("plain.yaml", &y);
+    y
+}
+
+#[test]
+fn users_csv_export_round_trips_and_keeps_users_with_more_in_yaml() {
+    let a = Project::with_example();
+    a.seed("plain.yaml", &plain_users(30));
     a.apply().expect(0);
     let export = |p: &Project, dir: &Path| {
         p.run(&["export", "--users-csv", "--out", dir.to_str().unwrap()])

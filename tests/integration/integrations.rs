@@ -156,35 +156,106 @@ fn triggers(p: &Project) -> Vec<Value> {
     body["entities"].as_array().cloned().unwrap_or_default()
 }
 
+/// The data action calls the web services integration `wid` at `url`.
+fn assert_action_wired(action: &Value, wid: &str, url: &str) {
+    assert_eq!(action["integrationId"], wid);
+    assert_eq!(
+        action["config"]["request"]["requestUrlTemplate"],
+        format!("{url}/events")
+    );
+    assert_eq!(
+        action["config"]["request"]["requestTemplate"],
+        "${input.rawRequest}"
+    );
+    assert_eq!(
+        action["config"]["response"]["successTemplate"],
+        "${rawResult}"
+    );
+}
+
+/// The secret reached the API, but neither the plan, the state nor the logs (checked in
+/// `run`, with -vv).
+fn assert_secret_kept_out(p: &Project) {
+    let state = std::fs::read_to_string(p.dir.path().join(".genseed/state/emu.json")).unwrap();
+    assert!(!state.contains(CRM_PASSWORD) && !state.contains(CRM_USER));
+    // One credential was sent; the emulator keeps it write-only, so neither its request
+    // log nor its org data holds the secret.
+    let sent: Vec<_> = p
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/integrations/credentials"))
+        .collect();
+    assert_eq!(sent.len(), 1, "one credential created");
+    let fields = sent[0].body["credentialFields"].as_object().unwrap();
+    assert!(
+        !fields.is_empty() && fields.values().all(|v| v == "(sensitive)"),
+        "{fields:?}"
+    );
+    let dump = p.emulator.dump().to_string();
+    assert!(!dump.contains(CRM_PASSWORD) && !dump.contains(CRM_USER));
+    assert!(
+        state.contains("\"trigger/queue membership to crm\""),
+        "{state}"
+    );
+}
+
+/// Drift in every kind, made by someone else: both integrations' configurations (id and
+/// current configuration each), the action and the trigger.
+fn drift_by_hand(
+    p: &Project,
+    stream: (&str, &Value),
+    web: (&str, &Value),
+    action: &Value,
+    trigger: &Value,
+) {
+    let (s, _) = p.call(
+        "PUT",
+        &format!("/api/v2/integrations/{}/config/current", stream.0),
+        Some(json!({"name": "CRM Event Stream", "version": stream.1["version"], "properties": {"awsAccountId": "123456789012", "awsAccountRegion": "eu-west-1", "eventSourceSuffix": "crm-dev", "eventFilter": []}, "advanced": {}, "notes": "", "credentials": {}})),
+    );
+    assert_eq!(s, 200);
+    let (s, _) = p.call(
+        "PUT",
+        &format!("/api/v2/integrations/{}/config/current", web.0),
+        Some(json!({"name": "CRM Web Services", "version": web.1["version"], "properties": {}, "advanced": {}, "notes": "", "credentials": {}})),
+    );
+    assert_eq!(s, 200);
+    let aid = action["id"].as_str().unwrap();
+    let (s, _) = p.call(
+        "PATCH",
+        &format!("/api/v2/integrations/actions/{aid}"),
+        Some(json!({"category": "Other", "version": action["version"]})),
+    );
+    assert_eq!(s, 200);
+    let tid = trigger["id"].as_str().unwrap();
+    let mut t = trigger.clone();
+    t["enabled"] = json!(false);
+    let (s, _) = p.call(
+        "PUT",
+        &format!("/api/v2/processautomation/triggers/{tid}"),
+        Some(t),
+    );
+    assert_eq!(s, 200);
+}
+
+/// `text` (a command's output) contains `part`.
+fn assert_shows(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in:\n{text}");
+}
+
 #[test]
 fn creates_then_no_op_then_drift_and_adopt_for_every_kind() {
     let (url, _server) = answering_server();
     let p = project(&url);
 
     let plan = run(&p, &["plan"]).expect(0);
-    assert!(
-        plan.stdout.contains("+ integration \"CRM Web Services\""),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("+ data action \"Notify CRM\""),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("+ trigger \"Queue membership to CRM\""),
-        "{}",
-        plan.stdout
-    );
+    assert_shows(&plan.stdout, "+ integration \"CRM Web Services\"");
+    assert_shows(&plan.stdout, "+ data action \"Notify CRM\"");
+    assert_shows(&plan.stdout, "+ trigger \"Queue membership to CRM\"");
 
     let first = run(&p, &["-vv", "apply", "--auto-approve"]).expect(0);
-    assert!(
-        first.stdout.contains("Apply complete: 5 created"),
-        "{}",
-        first.stdout
-    );
+    assert_shows(&first.stdout, "Apply complete: 5 created");
 
     // The org: integrations active and configured, the action and the trigger wired.
     let integrations = p.list("/api/v2/integrations");
@@ -213,19 +284,7 @@ fn creates_then_no_op_then_drift_and_adopt_for_every_kind() {
     assert!(wcfg["credentials"]["basicAuth"]["id"].is_string(), "{wcfg}");
     let actions = p.list("/api/v2/integrations/actions?includeConfig=true");
     let action = by_name(&actions, "Notify CRM");
-    assert_eq!(action["integrationId"], wid.as_str());
-    assert_eq!(
-        action["config"]["request"]["requestUrlTemplate"],
-        format!("{url}/events")
-    );
-    assert_eq!(
-        action["config"]["request"]["requestTemplate"],
-        "${input.rawRequest}"
-    );
-    assert_eq!(
-        action["config"]["response"]["successTemplate"],
-        "${rawResult}"
-    );
+    assert_action_wired(action, &wid, &url);
     let ts = triggers(&p);
     let trigger = by_name(&ts, "Queue membership to CRM");
     assert_eq!(
@@ -238,104 +297,28 @@ fn creates_then_no_op_then_drift_and_adopt_for_every_kind() {
         by_name(&flows, "Notify CRM Workflow")["id"]
     );
 
-    // The secret reached the API, but neither the plan, the state nor the logs (checked
-    // in `run`, with -vv).
-    let state = std::fs::read_to_string(p.dir.path().join(".genseed/state/emu.json")).unwrap();
-    assert!(!state.contains(CRM_PASSWORD) && !state.contains(CRM_USER));
-    // One credential was sent; the emulator keeps it write-only, so neither its request
-    // log nor its org data holds the secret.
-    let sent: Vec<_> = p
-        .emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/integrations/credentials"))
-        .collect();
-    assert_eq!(sent.len(), 1, "one credential created");
-    let fields = sent[0].body["credentialFields"].as_object().unwrap();
-    assert!(
-        !fields.is_empty() && fields.values().all(|v| v == "(sensitive)"),
-        "{fields:?}"
-    );
-    let dump = p.emulator.dump().to_string();
-    assert!(!dump.contains(CRM_PASSWORD) && !dump.contains(CRM_USER));
-    assert!(
-        state.contains("\"trigger/queue membership to crm\""),
-        "{state}"
-    );
+    assert_secret_kept_out(&p);
 
     // Second run: nothing to do, nothing written.
     p.emulator.clear_requests();
     let second = run(&p, &["apply", "--auto-approve"]).expect(0);
-    assert!(second.stdout.contains("No changes."), "{}", second.stdout);
+    assert_shows(&second.stdout, "No changes.");
     assert!(p.writes().is_empty(), "{:?}", p.writes());
 
-    // Drift in every kind, made by someone else.
-    let (s, _) = p.call(
-        "PUT",
-        &format!("/api/v2/integrations/{sid}/config/current"),
-        Some(json!({"name": "CRM Event Stream", "version": cfg["version"], "properties": {"awsAccountId": "123456789012", "awsAccountRegion": "eu-west-1", "eventSourceSuffix": "crm-dev", "eventFilter": []}, "advanced": {}, "notes": "", "credentials": {}})),
-    );
-    assert_eq!(s, 200);
-    let (s, _) = p.call(
-        "PUT",
-        &format!("/api/v2/integrations/{wid}/config/current"),
-        Some(json!({"name": "CRM Web Services", "version": wcfg["version"], "properties": {}, "advanced": {}, "notes": "", "credentials": {}})),
-    );
-    assert_eq!(s, 200);
-    let aid = action["id"].as_str().unwrap();
-    let (s, _) = p.call(
-        "PATCH",
-        &format!("/api/v2/integrations/actions/{aid}"),
-        Some(json!({"category": "Other", "version": action["version"]})),
-    );
-    assert_eq!(s, 200);
-    let tid = trigger["id"].as_str().unwrap();
-    let mut t = trigger.clone();
-    t["enabled"] = json!(false);
-    let (s, _) = p.call(
-        "PUT",
-        &format!("/api/v2/processautomation/triggers/{tid}"),
-        Some(t),
-    );
-    assert_eq!(s, 200);
+    drift_by_hand(&p, (sid, &cfg), (&wid, &wcfg), action, trigger);
 
     let drift = run(&p, &["plan", "--detailed-exitcode"]).expect(2);
-    assert!(
-        drift
-            .stdout
-            .contains("~ config.properties.awsAccountRegion: \"eu-west-1\" → \"us-east-1\""),
-        "{}",
-        drift.stdout
+    assert_shows(
+        &drift.stdout,
+        "~ config.properties.awsAccountRegion: \"eu-west-1\" → \"us-east-1\"",
     );
-    assert!(
-        drift.stdout.contains("~ config.properties.eventFilter"),
-        "{}",
-        drift.stdout
-    );
-    assert!(
-        drift
-            .stdout
-            .contains("+ credentials.basicAuth = \"(sensitive)\""),
-        "{}",
-        drift.stdout
-    );
-    assert!(
-        drift.stdout.contains("~ category: \"Other\" → \"CRM\""),
-        "{}",
-        drift.stdout
-    );
-    assert!(
-        drift.stdout.contains("~ enabled: false → true"),
-        "{}",
-        drift.stdout
-    );
-    assert!(
-        drift.stdout.contains("Plan: 0 to create, 4 to update"),
-        "{}",
-        drift.stdout
-    );
+    assert_shows(&drift.stdout, "~ config.properties.eventFilter");
+    assert_shows(&drift.stdout, "+ credentials.basicAuth = \"(sensitive)\"");
+    assert_shows(&drift.stdout, "~ category: \"Other\" → \"CRM\"");
+    assert_shows(&drift.stdout, "~ enabled: false → true");
+    assert_shows(&drift.stdout, "Plan: 0 to create, 4 to update");
     let fixed = run(&p, &["-vv", "apply", "--auto-approve"]).expect(0);
-    assert!(fixed.stdout.contains("4 updated"), "{}", fixed.stdout);
+    assert_shows(&fixed.stdout, "4 updated");
     run(&p, &["plan", "--detailed-exitcode"]).expect(0);
     let state = std::fs::read_to_string(p.dir.path().join(".genseed/state/emu.json")).unwrap();
     assert!(!state.contains(CRM_PASSWORD) && !state.contains(CRM_USER));
@@ -344,11 +327,7 @@ fn creates_then_no_op_then_drift_and_adopt_for_every_kind() {
     std::fs::remove_file(p.dir.path().join(".genseed/state/emu.json")).unwrap();
     p.emulator.clear_requests();
     let adopt = run(&p, &["apply", "--auto-approve"]).expect(0);
-    assert!(
-        adopt.stdout.contains("0 created, 0 updated, 5 adopted"),
-        "{}",
-        adopt.stdout
-    );
+    assert_shows(&adopt.stdout, "0 created, 0 updated, 5 adopted");
     assert!(p.writes().is_empty(), "{:?}", p.writes());
 }
 

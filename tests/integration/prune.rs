@@ -626,6 +626,15 @@ users:
     // Ann's employee grant in the home division is declared (no division): kept.
     assert!(!plan.stdout.contains("employee in"), "{}", plan.stdout);
     assert!(!plan.stdout.contains("bob@example.com"), "{}", plan.stdout);
+    apply_removes_only_anns_extra_grant(&p, &uids, &home, &extra);
+    p.emulator.clear_requests();
+    p.run(&["plan", "--detailed-exitcode"]).expect(0);
+    p.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(p.writes().is_empty(), "{:?}", p.writes());
+}
+
+/// `-v` shows Bob's extra grant as kept; apply deletes only Ann's (exclusive) one.
+fn apply_removes_only_anns_extra_grant(p: &Project, uids: &[String], home: &str, extra: &str) {
     let verbose = p.run(&["-v", "plan"]).expect(0);
     assert!(
         verbose
@@ -650,15 +659,11 @@ users:
         )]
     );
     assert_eq!(
-        grants_of(&p, &uids[0]),
+        grants_of(p, &uids[0]),
         ["Agent Role in Sales", "employee in Home"]
     );
     assert_eq!(
-        grants_of(&p, &uids[1]),
+        grants_of(p, &uids[1]),
         ["Agent Role in Sales", "Extra Role in Home"]
     );
-    p.emulator.clear_requests();
-    p.run(&["plan", "--detailed-exitcode"]).expect(0);
-    p.run(&["apply", "--auto-approve"]).expect(0);
-    assert!(p.writes().is_empty(), "{:?}", p.writes());
 }

@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user};
 use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema::opt_str;
 use crate::emulator::store::{Emu, OrgData};
 
@@ -35,10 +35,12 @@ pub(crate) static DIVISIONS: Collection = Collection {
                       "homeDivision": old.is_some_and(|o| o["homeDivision"] == json!(true))}),
             )
         },
-        render: |st, rq, v, _| {
-            let counts =
-                rq.method == "GET" && rq.q.bool("objectCount").ok().flatten() == Some(true);
-            render(&st.data, v, counts)
+        render: |st, rq, mut v, _| {
+            if rq.method == "GET" && rq.q.bool("objectCount").ok().flatten() == Some(true) {
+                let id = v["id"].as_str().unwrap_or_default().to_string();
+                v["objectCounts"] = Value::Object(object_counts(&st.data, &id));
+            }
+            v
         },
         filter: |_, rq, _| rq.q.bool("objectCount").map(|_| ()),
         can_delete,
@@ -83,19 +85,9 @@ fn object_counts(d: &OrgData, id: &str) -> Map<String, Value> {
         .collect()
 }
 
-fn render(d: &OrgData, mut v: Value, counts: bool) -> Value {
-    if counts {
-        let id = v["id"].as_str().unwrap_or_default().to_string();
-        v["objectCounts"] = Value::Object(object_counts(d, &id));
-    }
-    v
-}
-
 fn can_delete(st: &Emu, id: &str) -> Result<(), ApiError> {
     if st.data.divisions[id]["homeDivision"] == json!(true) {
-        return Err(ApiError::bad_request(
-            "The home division cannot be deleted.",
-        ));
+        fail!(bad_request, "The home division cannot be deleted.");
     }
     // 400 while objects are in it (TF retries the delete while it answers 400); the
     // message names them (the real wording is unconfirmed).
@@ -131,7 +123,7 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
         )));
     }
     if !st.data.divisions.contains_key(id) {
-        return Err(ApiError::not_found(format!("Division [{id}] not found")));
+        fail!(not_found, "Division [{id}] not found");
     }
     let ids: Vec<String> = rq
         .body()?
@@ -148,15 +140,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
     let stamp = st.now_iso();
     match ot.as_str() {
         "USER" => {
-            for uid in &ids {
-                if st
-                    .data
-                    .users
-                    .get(uid)
-                    .is_none_or(|u| u["state"] == "deleted")
-                {
-                    return Err(ApiError::bad_request(format!("User [{uid}] not found")));
-                }
+            if let Some(uid) = ids.iter().find(|u| live_user(st, u).is_none()) {
+                fail!(bad_request, "User [{uid}] not found");
             }
             for uid in &ids {
                 let before = st.data.users[uid].clone();
@@ -171,10 +156,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
             }
         }
         "QUEUE" => {
-            for qid in &ids {
-                if !st.data.queues.contains_key(qid) {
-                    return Err(ApiError::bad_request(format!("Queue [{qid}] not found")));
-                }
+            if let Some(qid) = ids.iter().find(|q| !st.data.queues.contains_key(*q)) {
+                fail!(bad_request, "Queue [{qid}] not found");
             }
             for qid in &ids {
                 let q = st.data.queues.get_mut(qid).expect("checked");

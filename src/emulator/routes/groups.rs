@@ -8,11 +8,11 @@
 use serde_json::{Map, Value, json};
 
 use super::users;
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user, strs};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
 use crate::emulator::schema;
 use crate::emulator::store::Emu;
@@ -67,12 +67,11 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
         // server defaults them: refused when missing, so clients send them.
         for f in KEPT {
             if !b.contains_key(*f) {
-                return Err(ApiError::bad_request(format!(
-                    "The field '{f}' is required"
-                )));
+                fail!(bad_request, "The field '{f}' is required");
             }
         }
     }
+    // Owner ids that are not strings are refused like unknown users.
     for o in b
         .get("ownerIds")
         .and_then(Value::as_array)
@@ -80,18 +79,11 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
         .flatten()
     {
         let uid = o.as_str().unwrap_or_default();
-        if !live_user(st, uid) {
-            return Err(ApiError::bad_request(format!("Owner [{uid}] not found")));
+        if live_user(st, uid).is_none() {
+            fail!(bad_request, "Owner [{uid}] not found");
         }
     }
     Ok(())
-}
-
-fn live_user(st: &Emu, id: &str) -> bool {
-    st.data
-        .users
-        .get(id)
-        .is_some_and(|u| u["state"] != "deleted")
 }
 
 /// The stored group. A PUT replaces every optional setting (omitted = cleared) except
@@ -117,14 +109,9 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
             // client sets it with a PUT after the create (which works either way).
             "description" if old.is_none() => {}
             "ownerIds" => {
-                let owners: Vec<Value> = x
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(|u| json!({"id": u, "selfUri": format!("/api/v2/users/{u}")}))
-                    .collect();
-                v["owners"] = Value::Array(owners);
+                let owners =
+                    strs(x).map(|u| json!({"id": u, "selfUri": format!("/api/v2/users/{u}")}));
+                v["owners"] = Value::Array(owners.collect());
             }
             _ => v[k.as_str()] = x.clone(),
         }
@@ -140,7 +127,7 @@ fn members(st: &Emu, id: &str) -> Vec<String> {
         .get(id)
         .into_iter()
         .flatten()
-        .filter(|u| live_user(st, u))
+        .filter(|u| live_user(st, u).is_some())
         .cloned()
         .collect()
 }
@@ -151,13 +138,9 @@ fn render(st: &Emu, mut v: Value) -> Value {
     v
 }
 
-fn existing(st: &Emu, id: &str) -> Result<Value, ApiError> {
-    GROUPS.writable(st, id)
-}
-
 /// `GET /groups/{id}/members`: a page of users (UserEntityListing).
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    GROUPS.writable(st, id)?;
     let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let mut items: Vec<Value> = members(st, id)
         .iter()
@@ -197,19 +180,12 @@ fn bump(st: &mut Emu, id: &str) {
 /// in the group are ignored.
 fn add_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("GroupMembersUpdate", rq.body()?)?;
-    let old = existing(st, id)?;
+    let old = GROUPS.writable(st, id)?;
     GROUPS.next_version(&b, &old)?;
-    let ids: Vec<String> = b
-        .get("memberIds")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_lowercase)
-        .collect();
+    let ids: Vec<String> = strs(b.get("memberIds")).map(str::to_lowercase).collect();
     check_count(ids.len())?;
-    if let Some(bad) = ids.iter().find(|u| !live_user(st, u)) {
-        return Err(ApiError::bad_request(format!("User [{bad}] not found")));
+    if let Some(bad) = ids.iter().find(|u| live_user(st, u).is_none()) {
+        fail!(bad_request, "User [{bad}] not found");
     }
     let list = st.data.group_members.entry(id.to_string()).or_default();
     for u in ids {
@@ -223,12 +199,10 @@ fn add_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 
 /// `DELETE /groups/{id}/members?ids=a,b`: non-members are ignored.
 fn remove_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    GROUPS.writable(st, id)?;
     let ids: Vec<String> = rq.q.list("ids").iter().map(|s| s.to_lowercase()).collect();
     if ids.is_empty() {
-        return Err(ApiError::invalid_query(
-            "The query parameter [ids] is required",
-        ));
+        fail!(invalid_query, "The query parameter [ids] is required");
     }
     check_count(ids.len())?;
     if let Some(list) = st.data.group_members.get_mut(id) {

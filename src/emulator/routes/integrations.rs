@@ -13,11 +13,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, find};
+use super::{Reply, Rq, find, retain_listed, without};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
@@ -59,12 +59,8 @@ pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
         ("GET", []) => {
             let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            Ok(Reply::json(listing(
-                &rq.path,
-                &rq.q,
-                TYPES.iter().map(render).collect(),
-                p,
-            )))
+            let items = TYPES.iter().map(render).collect();
+            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
         ("GET", [id]) => TYPES
             .iter()
@@ -149,7 +145,7 @@ fn integration_mut<'a>(st: &'a mut Emu, id: &str) -> Result<&'a mut Value, ApiEr
     st.data
         .integrations
         .get_mut(id)
-        .ok_or_else(|| ApiError::not_found(format!("Integration [{id}] not found")))
+        .ok_or_else(|| INTEGRATIONS.not_found(id))
 }
 
 pub(crate) static INTEGRATIONS: Collection = Collection {
@@ -195,131 +191,130 @@ fn expanded(rq: &Rq) -> bool {
 
 fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
-        ("POST", []) => {
-            let b = schema::check("CreateIntegrationRequest", rq.body()?)?;
-            let type_id = b
-                .get("integrationType")
-                .and_then(|t| t.get("id"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| ApiError::bad_request("integrationType.id is required"))?;
-            let Some(t) = TYPES.iter().find(|t| t.0 == type_id) else {
-                return Err(ApiError::bad_request(format!(
-                    "Integration type [{type_id}] does not exist"
-                )));
-            };
-            let name = opt_str(&b, "name").unwrap_or(t.1).to_string();
-            let id = st.new_id();
-            let now = st.now_iso();
-            let v = json!({
-                "id": id, "name": name,
-                "integrationType": {"id": t.0, "name": t.1, "description": t.2,
-                                    "selfUri": format!("/api/v2/integrations/types/{}", t.0)},
-                "notes": "", "intendedState": "DISABLED", "attributes": {},
-                "config": {"current": {"id": id, "name": name, "version": 1, "properties": {},
-                           "advanced": {}, "notes": "", "credentials": {},
-                           "selfUri": format!("/api/v2/integrations/{id}/config/current")}},
-                "dateModified": now,
-                "selfUri": format!("/api/v2/integrations/{id}"),
-            });
-            st.data.integrations.insert(id.clone(), v.clone());
-            st.note_created(&id, rq.now);
-            Ok(Reply::json(render_integration(&v, false)))
-        }
-        ("PATCH", [id]) => {
-            let b = schema::check("Integration", rq.body()?)?;
-            let state = req_str(&b, "intendedState")?.to_string();
-            let delay = st.cfg.integration_activation.as_millis() as u64;
-            let now = st.now_iso();
-            if state == "DELETED" {
-                let v =
-                    st.data.integrations.remove(*id).ok_or_else(|| {
-                        ApiError::not_found(format!("Integration [{id}] not found"))
-                    })?;
-                return Ok(Reply::json(render_integration(&v, false)));
-            }
-            let v = integration_mut(st, id)?;
-            let was = v["intendedState"].as_str().unwrap_or_default().to_string();
-            match state.as_str() {
-                "ENABLED" if was != "ENABLED" => {
-                    v["intendedState"] = json!("ENABLED");
-                    v["activeAfterMs"] = json!(now_ms() + delay);
-                }
-                "DISABLED" | "RESTORED" => {
-                    v["intendedState"] = json!("DISABLED");
-                }
-                _ => {}
-            }
-            if let Some(n) = opt_str(&b, "notes") {
-                v["notes"] = json!(n);
-            }
-            v["dateModified"] = json!(now);
-            let v = v.clone();
-            Ok(Reply::json(render_integration(&v, false)))
-        }
-        ("DELETE", [id]) => {
-            let v = st
-                .data
-                .integrations
-                .remove(*id)
-                .ok_or_else(|| ApiError::not_found(format!("Integration [{id}] not found")))?;
-            Ok(Reply::json(render_integration(&v, false)))
-        }
+        ("POST", []) => create_integration(st, rq),
+        ("PATCH", [id]) => patch_integration(st, rq, id),
+        ("DELETE", [id]) => remove_integration(st, id),
         ("GET", [id, "config", "current"]) => {
             let v = find(st, &st.data.integrations, id, "Integration", rq.now)?;
             Ok(Reply::json(v["config"]["current"].clone()))
         }
-        ("PUT", [id, "config", "current"]) => {
-            let b = schema::check("IntegrationConfiguration", rq.body()?)?;
-            for f in [
-                "name",
-                "version",
-                "properties",
-                "advanced",
-                "notes",
-                "credentials",
-            ] {
-                if !b.contains_key(f) {
-                    return Err(ApiError::bad_request(format!(
-                        "The field [{f}] is required on IntegrationConfiguration"
-                    )));
-                }
-            }
-            let creds = b["credentials"].as_object().cloned().unwrap_or_default();
-            for (k, c) in &creds {
-                let cid = c["id"].as_str().unwrap_or_default();
-                if !st.data.integration_credentials.contains_key(cid) {
-                    return Err(ApiError::bad_request(format!(
-                        "Credential [{cid}] of [{k}] does not exist"
-                    )));
-                }
-            }
-            let now = st.now_iso();
-            let delay = st.cfg.integration_activation.as_millis() as u64;
-            let v = integration_mut(st, id)?;
-            let current = v["config"]["current"]["version"].as_i64().unwrap_or(1);
-            if b["version"].as_i64() != Some(current) {
-                return Err(ApiError::conflict(format!(
-                    "The configuration version [{}] does not match the current version [{current}]",
-                    b["version"]
-                )));
-            }
-            let name = req_str(&b, "name")?.to_string();
-            let cfg = &mut v["config"]["current"];
-            for f in ["properties", "advanced", "notes", "credentials"] {
-                cfg[f] = b[f].clone();
-            }
-            cfg["name"] = json!(name);
-            cfg["version"] = json!(current + 1);
-            v["name"] = json!(name);
-            v["dateModified"] = json!(now);
-            if v["intendedState"] == "ENABLED" {
-                // A new configuration is applied by re-activating.
-                v["activeAfterMs"] = json!(now_ms() + delay);
-            }
-            Ok(Reply::json(v["config"]["current"].clone()))
-        }
+        ("PUT", [id, "config", "current"]) => put_config(st, rq, id),
         _ => Err(rq.no_route()),
     }
+}
+
+/// `POST /integrations`: disabled, with an empty configuration at version 1; the name
+/// defaults to the type's.
+fn create_integration(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let b = schema::check("CreateIntegrationRequest", rq.body()?)?;
+    let type_id = b
+        .get("integrationType")
+        .and_then(|t| t.get("id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("integrationType.id is required"))?;
+    let Some(t) = TYPES.iter().find(|t| t.0 == type_id) else {
+        fail!(bad_request, "Integration type [{type_id}] does not exist");
+    };
+    let name = opt_str(&b, "name").unwrap_or(t.1).to_string();
+    let id = st.new_id();
+    let now = st.now_iso();
+    let v = json!({
+        "id": id, "name": name,
+        "integrationType": {"id": t.0, "name": t.1, "description": t.2,
+                            "selfUri": format!("/api/v2/integrations/types/{}", t.0)},
+        "notes": "", "intendedState": "DISABLED", "attributes": {},
+        "config": {"current": {"id": id, "name": name, "version": 1, "properties": {},
+                   "advanced": {}, "notes": "", "credentials": {},
+                   "selfUri": format!("/api/v2/integrations/{id}/config/current")}},
+        "dateModified": now,
+        "selfUri": format!("/api/v2/integrations/{id}"),
+    });
+    st.data.integrations.insert(id.clone(), v.clone());
+    st.note_created(&id, rq.now);
+    Ok(Reply::json(render_integration(&v, false)))
+}
+
+/// `PATCH /integrations/{id}`: `intendedState` (ENABLED starts the activation, DELETED
+/// removes it) and `notes`.
+fn patch_integration(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    let b = schema::check("Integration", rq.body()?)?;
+    let state = req_str(&b, "intendedState")?.to_string();
+    let delay = st.cfg.integration_activation.as_millis() as u64;
+    let now = st.now_iso();
+    if state == "DELETED" {
+        return remove_integration(st, id);
+    }
+    let v = integration_mut(st, id)?;
+    let was = v["intendedState"].as_str().unwrap_or_default().to_string();
+    match state.as_str() {
+        "ENABLED" if was != "ENABLED" => {
+            v["intendedState"] = json!("ENABLED");
+            v["activeAfterMs"] = json!(now_ms() + delay);
+        }
+        "DISABLED" | "RESTORED" => {
+            v["intendedState"] = json!("DISABLED");
+        }
+        _ => {}
+    }
+    if let Some(n) = opt_str(&b, "notes") {
+        v["notes"] = json!(n);
+    }
+    v["dateModified"] = json!(now);
+    Ok(Reply::json(render_integration(v, false)))
+}
+
+/// Remove an integration; the answer is the integration removed.
+fn remove_integration(st: &mut Emu, id: &str) -> Result<Reply, ApiError> {
+    let v = st
+        .data
+        .integrations
+        .remove(id)
+        .ok_or_else(|| INTEGRATIONS.not_found(id))?;
+    Ok(Reply::json(render_integration(&v, false)))
+}
+
+/// `PUT /integrations/{id}/config/current`: every field required, the current `version`
+/// (409 otherwise), credentials that exist; an enabled integration re-activates.
+fn put_config(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+    let b = schema::check("IntegrationConfiguration", rq.body()?)?;
+    const FIELDS: [&str; 4] = ["properties", "advanced", "notes", "credentials"];
+    for f in ["name", "version"].into_iter().chain(FIELDS) {
+        if !b.contains_key(f) {
+            return Err(ApiError::bad_request(format!(
+                "The field [{f}] is required on IntegrationConfiguration"
+            )));
+        }
+    }
+    for (k, c) in b["credentials"].as_object().into_iter().flatten() {
+        let cid = c["id"].as_str().unwrap_or_default();
+        if !st.data.integration_credentials.contains_key(cid) {
+            fail!(bad_request, "Credential [{cid}] of [{k}] does not exist");
+        }
+    }
+    let now = st.now_iso();
+    let delay = st.cfg.integration_activation.as_millis() as u64;
+    let v = integration_mut(st, id)?;
+    let current = v["config"]["current"]["version"].as_i64().unwrap_or(1);
+    if b["version"].as_i64() != Some(current) {
+        return Err(ApiError::conflict(format!(
+            "The configuration version [{}] does not match the current version [{current}]",
+            b["version"]
+        )));
+    }
+    let name = req_str(&b, "name")?.to_string();
+    let cfg = &mut v["config"]["current"];
+    for f in FIELDS {
+        cfg[f] = b[f].clone();
+    }
+    cfg["name"] = json!(name);
+    cfg["version"] = json!(current + 1);
+    v["name"] = json!(name);
+    v["dateModified"] = json!(now);
+    if v["intendedState"] == "ENABLED" {
+        // A new configuration is applied by re-activating.
+        v["activeAfterMs"] = json!(now_ms() + delay);
+    }
+    Ok(Reply::json(v["config"]["current"].clone()))
 }
 
 // ------------------------------------------------------------------------- credentials
@@ -355,12 +350,7 @@ pub(crate) static CREDENTIALS: Collection = Collection {
             Ok(json!({"name": b["name"], "type": {"name": type_name}, "credentialFields": fields}))
         },
         // Never read back.
-        render: |_, _, mut v, _| {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("credentialFields");
-            }
-            v
-        },
+        render: |_, _, v, _| without(v, &["credentialFields"]),
         ..Hooks::DEFAULT
     },
 };
@@ -448,9 +438,7 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
             )));
         }
         None => {
-            return Err(ApiError::bad_request(format!(
-                "Integration [{integration}] does not exist"
-            )));
+            fail!(bad_request, "Integration [{integration}] does not exist");
         }
     }
     for f in ["config", "contract"] {
@@ -473,24 +461,18 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
 fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     for f in ["name", "topicName", "target", "enabled"] {
         if !b.contains_key(f) {
-            return Err(ApiError::bad_request(format!(
-                "The field [{f}] is required"
-            )));
+            fail!(bad_request, "The field [{f}] is required");
         }
     }
     let target = &b["target"];
     if target["type"] != "Workflow" {
-        return Err(ApiError::invalid_value(
-            "Value for target.type must be Workflow",
-        ));
+        fail!(invalid_value, "Value for target.type must be Workflow");
     }
     let flow = target["id"].as_str().unwrap_or_default();
     match st.data.flows.get(flow) {
         Some(f) if f["type"] == "WORKFLOW" => {}
         _ => {
-            return Err(ApiError::bad_request(format!(
-                "Target workflow [{flow}] does not exist"
-            )));
+            fail!(bad_request, "Target workflow [{flow}] does not exist");
         }
     }
     if b.contains_key("eventTTLSeconds") && b.contains_key("delayBySeconds") {
@@ -501,9 +483,7 @@ fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     if let Some(d) = b.get("description").and_then(Value::as_str)
         && d.chars().count() > 512
     {
-        return Err(ApiError::bad_request(
-            "description is limited to 512 characters",
-        ));
+        fail!(bad_request, "description is limited to 512 characters");
     }
     Ok(())
 }
@@ -532,13 +512,7 @@ pub(crate) static TRIGGERS: Collection = Collection {
         ..Rules::DEFAULT
     },
     hooks: Hooks {
-        build: |_, b, _| {
-            let mut v = Value::Object(b.clone());
-            if let Some(o) = v.as_object_mut() {
-                o.remove("version");
-            }
-            Ok(v)
-        },
+        build: |_, b, _| Ok(without(Value::Object(b.clone()), &["version"])),
         validate: |st, b, old| {
             check_trigger(st, b)?;
             match old {
@@ -550,10 +524,7 @@ pub(crate) static TRIGGERS: Collection = Collection {
         },
         render: |_, _, v, _| v,
         filter: |_, rq, items| {
-            let topics = rq.q.list("topicName");
-            if !topics.is_empty() {
-                items.retain(|t| topics.iter().any(|x| t["topicName"] == x.as_str()));
-            }
+            retain_listed(&rq.q, "topicName", "topicName", items);
             if let Some(e) = rq.q.bool("enabled")? {
                 items.retain(|t| t["enabled"] == e);
             }
@@ -601,9 +572,7 @@ pub(crate) static FLOWS: Collection = Collection {
         // unconfirmed: refused, so a client deletes the trigger first).
         can_delete: |st, id| {
             if st.data.triggers.values().any(|t| t["target"]["id"] == id) {
-                return Err(ApiError::conflict(format!(
-                    "Flow [{id}] is the target of a trigger"
-                )));
+                fail!(conflict, "Flow [{id}] is the target of a trigger");
             }
             Ok(())
         },

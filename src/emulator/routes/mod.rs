@@ -3,10 +3,11 @@
 //! window, name uniqueness. Most collections are a [`Collection`] descriptor (listed in
 //! [`COLLECTIONS`]) served by generic handlers, with hooks for what really differs (queue
 //! and group members, integration config and activation, 409 rules, cascades); users
-//! (search, soft delete, restore), their routing skills and languages, grants, the
-//! organization and integration types are hand-written. Adding a collection = a descriptor in a
-//! module here, a line in [`COLLECTIONS`], its map in `store::OrgData` and, if the
-//! SDK model is new, a line in `scripts/gen-emulator-models.py`.
+//! (search, soft delete, restore), their routing skills and languages (an `Assignments`
+//! descriptor each), grants, the organization and integration types are hand-written.
+//! Adding a collection = a descriptor in a module here, a line in [`COLLECTIONS`], its map
+//! in `store::OrgData` and, if the SDK model is new, a line in
+//! `scripts/gen-emulator-models.py`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -199,6 +200,39 @@ pub(super) fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
                 .is_some_and(|id| ids.contains(&id.to_lowercase()))
         });
     }
+}
+
+/// A user that exists and is not deleted.
+pub(super) fn live_user<'a>(st: &'a Emu, id: &str) -> Option<&'a Value> {
+    st.data.users.get(id).filter(|u| u["state"] != "deleted")
+}
+
+/// Keep the items whose `field` equals one of the values of list parameter `key` (none
+/// given: all).
+pub(super) fn retain_listed(q: &Query, key: &str, field: &str, items: &mut Vec<Value>) {
+    let wanted = q.list(key);
+    if !wanted.is_empty() {
+        items.retain(|v| wanted.iter().any(|w| v[field] == w.as_str()));
+    }
+}
+
+/// `v` without the fields `keys`.
+pub(super) fn without(mut v: Value, keys: &[&str]) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        for k in keys {
+            o.remove(*k);
+        }
+    }
+    v
+}
+
+/// The strings of a JSON array (other items skipped; not an array: none).
+pub(super) fn strs<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a str> {
+    v.into()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }
 
 #[cfg(test)]

@@ -2,18 +2,20 @@
 //! members (`/members`, listing without totals, bulk add/remove ≤ 100, `member_lag`) and their
 //! wrap-up codes (`/wrapupcodes`).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user, without};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
 };
 use crate::emulator::schema;
-use crate::emulator::store::{Emu, MemberRec};
+use crate::emulator::store::{Emu, MemberRec, OrgData};
 use crate::emulator::util::is_uuid;
 
 /// Maximum ids per members / wrap-up codes call.
@@ -71,13 +73,8 @@ pub(crate) static QUEUES: Collection = Collection {
             }
         },
         render: |st, rq, v, listed| {
-            let mut v = render(st, &v, rq.now);
-            if listed && let Some(o) = v.as_object_mut() {
-                for k in DETAIL_ONLY {
-                    o.remove(*k);
-                }
-            }
-            v
+            let v = render(st, &v, rq.now);
+            if listed { without(v, DETAIL_ONLY) } else { v }
         },
         deleted: |st, id| {
             st.data.queue_members.remove(id);
@@ -87,10 +84,22 @@ pub(crate) static QUEUES: Collection = Collection {
             Some(match (rq.method.as_str(), rest) {
                 ("GET", [id, "members"]) => list_members(st, rq, id),
                 ("POST", [id, "members"]) => post_members(st, rq, id),
-                ("DELETE", [id, "members", user]) => delete_member(st, id, user),
+                ("DELETE", [id, "members", user]) => unassign(
+                    st,
+                    id,
+                    |d| &mut d.queue_members,
+                    |m| m.user_id == *user,
+                    format!("Member [{user}] not found in queue [{id}]"),
+                ),
                 ("GET", [id, "wrapupcodes"]) => list_wrapups(st, rq, id),
                 ("POST", [id, "wrapupcodes"]) => post_wrapups(st, rq, id),
-                ("DELETE", [id, "wrapupcodes", code]) => delete_wrapup(st, id, code),
+                ("DELETE", [id, "wrapupcodes", code]) => unassign(
+                    st,
+                    id,
+                    |d| &mut d.queue_wrapup_codes,
+                    |c| c == code,
+                    format!("Wrap-up code [{code}] is not assigned to queue [{id}]"),
+                ),
                 _ => return None,
             })
         },
@@ -98,38 +107,22 @@ pub(crate) static QUEUES: Collection = Collection {
     },
 };
 
-fn delete_member(st: &mut Emu, id: &str, user: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
-    let members = st.data.queue_members.entry(id.to_string()).or_default();
-    let before = members.len();
-    members.retain(|m| m.user_id != user);
-    if members.len() == before {
-        return Err(ApiError::not_found(format!(
-            "Member [{user}] not found in queue [{id}]"
-        )));
+/// Take off the queue's list `of` what `matches`; nothing taken → 404 `missing`.
+fn unassign<T>(
+    st: &mut Emu,
+    id: &str,
+    of: fn(&mut OrgData) -> &mut BTreeMap<String, Vec<T>>,
+    matches: impl Fn(&T) -> bool,
+    missing: String,
+) -> Result<Reply, ApiError> {
+    QUEUES.writable(st, id)?;
+    let list = of(&mut st.data).entry(id.to_string()).or_default();
+    let before = list.len();
+    list.retain(|x| !matches(x));
+    if list.len() == before {
+        return Err(ApiError::not_found(missing));
     }
     Ok(Reply::no_content())
-}
-
-fn delete_wrapup(st: &mut Emu, id: &str, code: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
-    let codes = st
-        .data
-        .queue_wrapup_codes
-        .entry(id.to_string())
-        .or_default();
-    let before = codes.len();
-    codes.retain(|c| c != code);
-    if codes.len() == before {
-        return Err(ApiError::not_found(format!(
-            "Wrap-up code [{code}] is not assigned to queue [{id}]"
-        )));
-    }
-    Ok(Reply::no_content())
-}
-
-fn existing(st: &Emu, id: &str) -> Result<(), ApiError> {
-    QUEUES.writable(st, id).map(|_| ())
 }
 
 /// Settings the server fills in when a create/PUT omits them (values modelled on the UI
@@ -178,6 +171,7 @@ fn merge(base: &mut Value, over: &Value) {
     }
 }
 
+/// What is not a setting in a body or a stored queue.
 const NOT_SETTINGS: &[&str] = &[
     "id",
     "name",
@@ -194,16 +188,6 @@ const NOT_SETTINGS: &[&str] = &[
     "sourceQueueId",
 ];
 
-/// Strip what is not a setting from a body or a stored queue.
-fn settings(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        for k in NOT_SETTINGS {
-            o.remove(*k);
-        }
-    }
-    v
-}
-
 /// The stored queue: name, division, description, audit fields, then every setting
 /// (defaults, overlaid by the source queue's on a create with `sourceQueueId`, overlaid by
 /// the body). A PUT keeps the division: whether the server honours `division` there is
@@ -218,7 +202,7 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
                 let s = st.data.queues.get(src).ok_or_else(|| {
                     ApiError::bad_request(format!("Source queue [{src}] not found"))
                 })?;
-                merge(&mut base, &settings(s.clone()));
+                merge(&mut base, &without(s.clone(), NOT_SETTINGS));
             }
             json!({"name": b["name"], "division": {"id": div}, "description": b.get("description"),
                    "dateCreated": now, "dateModified": now, "createdBy": "genseed-emulator",
@@ -233,7 +217,7 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
     if v["description"].is_null() {
         v.as_object_mut().expect("object").remove("description");
     }
-    merge(&mut base, &settings(Value::Object(b.clone())));
+    merge(&mut base, &without(Value::Object(b.clone()), NOT_SETTINGS));
     merge(&mut v, &base);
     Ok(v)
 }
@@ -257,7 +241,7 @@ fn render(st: &Emu, q: &Value, now: std::time::Instant) -> Value {
 }
 
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let p = page(&rq.q, MAX_MEMBERS_PAGE_SIZE)?;
     let joined = rq.q.bool("joined")?;
     let name = rq.q.get("name").map(str::to_lowercase);
@@ -298,7 +282,7 @@ fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let delete = rq.q.bool("delete")?.unwrap_or(false);
     let items = schema::check_list("WritableEntity", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
@@ -317,14 +301,8 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
                 format!("[{uid}] is not a valid id"),
             ));
         }
-        if !delete
-            && st
-                .data
-                .users
-                .get(&uid)
-                .is_none_or(|u| u["state"] == "deleted")
-        {
-            return Err(ApiError::bad_request(format!("User [{uid}] not found")));
+        if !delete && live_user(st, &uid).is_none() {
+            fail!(bad_request, "User [{uid}] not found");
         }
         ids.push(uid);
     }
@@ -354,7 +332,7 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let mut items: Vec<Value> = st
         .data
@@ -381,7 +359,7 @@ fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 }
 
 fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    existing(st, id)?;
+    QUEUES.writable(st, id)?;
     let items = schema::check_list("WrapUpCodeReference", rq.body()?)?;
     if items.is_empty() || items.len() > MAX_PER_CALL {
         return Err(ApiError::bad_request(format!(
@@ -393,9 +371,7 @@ fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     for i in &items {
         let cid = schema::req_str(i, "id")?.to_lowercase();
         if !st.data.wrapup_codes.contains_key(&cid) {
-            return Err(ApiError::bad_request(format!(
-                "Wrap-up code [{cid}] not found"
-            )));
+            fail!(bad_request, "Wrap-up code [{cid}] not found");
         }
         ids.push(cid);
     }

@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, live_user, retain_listed, strs};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
@@ -57,7 +57,7 @@ pub(crate) static ROLES: Collection = Collection {
         },
         can_delete: |st, id| {
             if st.data.roles[id]["default"] == json!(true) {
-                return Err(ApiError::bad_request("A built-in role cannot be deleted"));
+                fail!(bad_request, "A built-in role cannot be deleted");
             }
             Ok(())
         },
@@ -76,19 +76,10 @@ pub(crate) static ROLES: Collection = Collection {
             }
         },
         filter: |_, rq, items| {
-            let defaults = rq.q.list("defaultRoleId");
-            if !defaults.is_empty() {
-                items.retain(|v| defaults.iter().any(|d| v["defaultRoleId"] == d.as_str()));
-            }
+            retain_listed(&rq.q, "defaultRoleId", "defaultRoleId", items);
             let perms = rq.q.list("permission");
             if !perms.is_empty() {
-                items.retain(|v| {
-                    v["permissions"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|p| perms.iter().any(|x| p == x.as_str()))
-                });
+                items.retain(|v| strs(&v["permissions"]).any(|p| perms.iter().any(|x| x == p)));
             }
             rq.q.bool("userCount")?;
             Ok(())
@@ -183,25 +174,21 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
         ("POST", [id, op @ ("bulkadd" | "bulkremove")]) => {
             subject_name(st, rq, id)?;
             let b = schema::check("RoleDivisionGrants", rq.body()?)?;
-            let pairs = b
+            let mut parsed = Vec::new();
+            for p in b
                 .get("grants")
                 .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if pairs.is_empty() {
+                .into_iter()
+                .flatten()
+            {
+                let m = p.as_object().cloned().unwrap_or_default();
+                let (role, div) = (req_str(&m, "roleId")?, req_str(&m, "divisionId")?);
+                parsed.push(grant_pair(st, rq, role, div)?);
+            }
+            if parsed.is_empty() {
                 return Err(ApiError::bad_request(
                     "The field 'grants' is required and may not be empty",
                 ));
-            }
-            let mut parsed = Vec::new();
-            for p in &pairs {
-                let m = p.as_object().cloned().unwrap_or_default();
-                parsed.push(grant_pair(
-                    st,
-                    rq,
-                    req_str(&m, "roleId")?,
-                    req_str(&m, "divisionId")?,
-                )?);
             }
             for (role, div) in parsed {
                 change_grant(st, id, role, div, *op == "bulkadd");
@@ -272,11 +259,11 @@ pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, Api
 fn grant_pair(st: &Emu, rq: &Rq, role: &str, div: &str) -> Result<(String, String), ApiError> {
     let (role, div) = (role.to_lowercase(), div.to_lowercase());
     if !st.data.roles.contains_key(&role) || st.hidden_from_grants(&role, rq.now) {
-        return Err(ApiError::not_found(format!("Role [{role}] not found")));
+        fail!(not_found, "Role [{role}] not found");
     }
     if div != "*" && (!st.data.divisions.contains_key(&div) || st.hidden_from_grants(&div, rq.now))
     {
-        return Err(ApiError::not_found(format!("Division [{div}] not found")));
+        fail!(not_found, "Division [{div}] not found");
     }
     Ok((role, div))
 }
@@ -310,8 +297,8 @@ fn subject_name(st: &Emu, rq: &Rq, id: &str) -> Result<Value, ApiError> {
             "Value [{subject_type}] is not valid for query parameter [subjectType]"
         )));
     }
-    match st.data.users.get(id) {
-        Some(u) if u["state"] != "deleted" => Ok(u["name"].clone()),
+    match live_user(st, id) {
+        Some(u) => Ok(u["name"].clone()),
         _ if subject_type != "PC_USER" || st.data.grants.contains_key(id) => Ok(Value::Null),
         _ => Err(ApiError::not_found(format!("Subject [{id}] not found"))),
     }

@@ -8,7 +8,7 @@ use super::Rq;
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, Rules, Update, Versioning, body_division,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::MAX_PAGE_SIZE;
 use crate::emulator::schema::req_str;
 use crate::emulator::store::Emu;
@@ -128,9 +128,7 @@ fn schedule_unused(st: &Emu, id: &str) -> Result<(), ApiError> {
         })
     });
     if used {
-        return Err(ApiError::conflict(format!(
-            "Schedule [{id}] is in use by a schedule group"
-        )));
+        fail!(conflict, "Schedule [{id}] is in use by a schedule group");
     }
     Ok(())
 }
@@ -191,13 +189,8 @@ fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String,
                 out.insert("timeZone".into(), tz.clone());
             }
             for r in REFS {
-                let refs = b
-                    .get(*r)
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
                 let mut clean = Vec::new();
-                for x in refs {
+                for x in b.get(*r).and_then(Value::as_array).into_iter().flatten() {
                     let sid = x["id"].as_str().unwrap_or_default().to_lowercase();
                     let s = st.data.schedules.get(&sid).ok_or_else(|| {
                         ApiError::bad_request(format!("Schedule [{sid}] not found"))

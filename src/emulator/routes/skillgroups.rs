@@ -4,11 +4,11 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, strs, without};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
-use crate::emulator::error::ApiError;
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema;
 use crate::emulator::store::Emu;
 
@@ -37,15 +37,14 @@ pub(crate) static SKILL_GROUPS: Collection = Collection {
     },
     hooks: Hooks {
         build,
-        render: |st, _, mut v, listed| {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("memberDivisions");
-                // Listing entities are SkillGroupDefinition: no conditions.
-                if listed {
-                    o.remove("skillConditions");
-                    o.remove("status");
-                }
-            }
+        render: |st, _, v, listed| {
+            // Listing entities are SkillGroupDefinition: no conditions.
+            let listing_only: &[&str] = if listed {
+                &["skillConditions", "status"]
+            } else {
+                &[]
+            };
+            let v = without(without(v, &["memberDivisions"]), listing_only);
             st.data.expand_division(v)
         },
         extra: |st, rq, rest| match (rq.method.as_str(), rest) {
@@ -57,23 +56,14 @@ pub(crate) static SKILL_GROUPS: Collection = Collection {
     },
 };
 
-fn group<'a>(st: &'a Emu, id: &str) -> Result<&'a Value, ApiError> {
-    st.data
-        .skill_groups
-        .get(id)
-        .ok_or_else(|| ApiError::not_found(format!("Skill group [{id}] not found")))
-}
-
 /// `GET .../{id}/members/divisions` → `SkillGroupMemberDivisionList`. A group created
 /// without `memberDivisions` has none here: which agents such a group covers on a real
 /// org is unconfirmed (likely only its own division's), so clients must set them.
 fn member_divisions(st: &Emu, id: &str) -> Result<Reply, ApiError> {
-    let g = group(st, id)?;
-    let entities: Vec<Value> = g["memberDivisions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    let g = (SKILL_GROUPS.map)(&st.data)
+        .get(id)
+        .ok_or_else(|| SKILL_GROUPS.not_found(id))?;
+    let entities: Vec<Value> = strs(&g["memberDivisions"])
         .map(|d| {
             let name = st.data.divisions.get(d).map(|x| x["name"].clone());
             json!({"id": d, "name": name, "selfUri": format!("/api/v2/authorization/divisions/{d}")})
@@ -87,28 +77,14 @@ fn member_divisions(st: &Emu, id: &str) -> Result<Reply, ApiError> {
 /// the exact status is unconfirmed).
 fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("SkillGroupMemberDivisions", rq.body()?)?;
-    let ids = |k: &str| -> Vec<String> {
-        b.get(k)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect()
-    };
+    let ids = |k: &str| -> Vec<String> { strs(b.get(k)).map(str::to_string).collect() };
     let (add, remove) = (ids("addDivisionIds"), ids("removeDivisionIds"));
-    group(st, id)?;
+    SKILL_GROUPS.writable(st, id)?;
     if let Some(bad) = add.iter().find(|d| !st.data.divisions.contains_key(*d)) {
-        return Err(ApiError::bad_request(format!("Division [{bad}] not found")));
+        fail!(bad_request, "Division [{bad}] not found");
     }
     let g = st.data.skill_groups.get_mut(id).expect("exists");
-    let mut have: Vec<String> = g["memberDivisions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect();
+    let mut have: Vec<String> = strs(&g["memberDivisions"]).map(str::to_string).collect();
     have.retain(|d| !remove.contains(d));
     for d in add {
         if !have.contains(&d) {
@@ -122,9 +98,7 @@ fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, Api
 fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
     let Some(old) = old else {
         if !b.contains_key("skillConditions") {
-            return Err(ApiError::bad_request(
-                "The field 'skillConditions' is required",
-            ));
+            fail!(bad_request, "The field 'skillConditions' is required");
         }
         let now = st.now_iso();
         let mut v = json!({

@@ -1,159 +1,145 @@
 //! A user's routing skills and languages: `/api/v2/users/{id}/routingskills[/bulk|/{skillId}]`
 //! and `/api/v2/users/{id}/routinglanguages[/bulk|/{languageId}]`. Assignments do not touch
-//! the user's `version`.
+//! the user's `version`. One [`Assignments`] descriptor each, served by the same handlers.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
-use crate::emulator::error::ApiError;
+use super::{Reply, Rq, live_user};
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{
     MAX_PAGE_SIZE, Page, apply_sort_order, listing, page, sort_by_name,
 };
 use crate::emulator::schema;
-use crate::emulator::store::Emu;
+use crate::emulator::store::{Emu, OrgData};
 
 /// Maximum items of one bulk call (TF chunks skills by 50; languages documented 50).
 pub(crate) const MAX_BULK: usize = 50;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Skill,
-    Language,
+/// Proficiencies by user id, then by catalogue entity id.
+type ByUser = BTreeMap<String, BTreeMap<String, f64>>;
+
+/// What a user is assigned from one catalogue (skills or languages).
+pub(crate) struct Assignments {
+    /// Model of one item of a POST or bulk body.
+    model: &'static str,
+    /// The catalogue's entity in messages.
+    word: &'static str,
+    /// The catalogue's collection under `/api/v2/routing`, the user's sub-resource and
+    /// the item field holding the entity's URI.
+    paths: (&'static str, &'static str, &'static str),
+    catalogue: fn(&OrgData) -> &BTreeMap<String, Value>,
+    of: fn(&OrgData) -> &ByUser,
+    of_mut: fn(&mut OrgData) -> &mut ByUser,
 }
 
-impl Kind {
-    fn model(self) -> &'static str {
-        match self {
-            Kind::Skill => "UserRoutingSkillPost",
-            Kind::Language => "UserRoutingLanguagePost",
-        }
+/// A user's skills (`UserRoutingSkill`, also for `expand=skills`).
+pub(crate) const SKILLS: Assignments = Assignments {
+    model: "UserRoutingSkillPost",
+    word: "Skill",
+    paths: ("skills", "routingskills", "skillUri"),
+    catalogue: |d| &d.skills,
+    of: |d| &d.user_skills,
+    of_mut: |d| &mut d.user_skills,
+};
+
+/// A user's languages (`UserRoutingLanguage`, also for `expand=languages`).
+pub(crate) const LANGUAGES: Assignments = Assignments {
+    model: "UserRoutingLanguagePost",
+    word: "Language",
+    paths: ("languages", "routinglanguages", "languageUri"),
+    catalogue: |d| &d.languages,
+    of: |d| &d.user_languages,
+    of_mut: |d| &mut d.user_languages,
+};
+
+impl Assignments {
+    fn render_one(&self, st: &Emu, user: &str, id: &str, proficiency: f64) -> Value {
+        let entity = (self.catalogue)(&st.data).get(id);
+        let (coll, seg, uri_key) = self.paths;
+        json!({
+            "id": id,
+            "name": entity.map(|e| e["name"].clone()).unwrap_or(Value::Null),
+            "proficiency": proficiency,
+            "state": entity.map(|e| e["state"].clone()).unwrap_or(json!("deleted")),
+            uri_key: format!("/api/v2/routing/{coll}/{id}"),
+            "selfUri": format!("/api/v2/users/{user}/{seg}/{id}"),
+        })
     }
-    fn word(self) -> &'static str {
-        match self {
-            Kind::Skill => "Skill",
-            Kind::Language => "Language",
-        }
+
+    /// The user's assignments, sorted by name.
+    pub(crate) fn render_all(&self, st: &Emu, user: &str) -> Vec<Value> {
+        let mut items: Vec<Value> = (self.of)(&st.data)
+            .get(user)
+            .into_iter()
+            .flatten()
+            .map(|(id, p)| self.render_one(st, user, id, *p))
+            .collect();
+        sort_by_name(&mut items);
+        items
     }
-    fn catalogue(self, st: &Emu) -> &BTreeMap<String, Value> {
-        match self {
-            Kind::Skill => &st.data.skills,
-            Kind::Language => &st.data.languages,
+
+    /// Validate one `{id, proficiency}`: both required, proficiency 0..=5, target must
+    /// exist and not be deleted (400 `bad.request`; real code for an unknown id
+    /// unconfirmed).
+    fn parse_item(&self, st: &Emu, item: &Map<String, Value>) -> Result<(String, f64), ApiError> {
+        let id = schema::req_str(item, "id")?.to_lowercase();
+        let p = item
+            .get("proficiency")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| ApiError::bad_request("The field 'proficiency' is required"))?;
+        if !(0.0..=5.0).contains(&p) {
+            return Err(ApiError::invalid_value(format!(
+                "Value [{p}] is not valid for field [proficiency]; it must be between 0 and 5"
+            )));
         }
-    }
-    fn assignments(self, st: &mut Emu) -> &mut BTreeMap<String, BTreeMap<String, f64>> {
-        match self {
-            Kind::Skill => &mut st.data.user_skills,
-            Kind::Language => &mut st.data.user_languages,
+        if (self.catalogue)(&st.data)
+            .get(&id)
+            .is_none_or(|e| e["state"] == "deleted")
+        {
+            fail!(bad_request, "{} [{id}] not found", self.word);
         }
+        Ok((id, p))
     }
-}
-
-fn render_one(st: &Emu, kind: Kind, user: &str, id: &str, proficiency: f64) -> Value {
-    let entity = kind.catalogue(st).get(id);
-    let (coll, seg, uri_key) = match kind {
-        Kind::Skill => ("skills", "routingskills", "skillUri"),
-        Kind::Language => ("languages", "routinglanguages", "languageUri"),
-    };
-    json!({
-        "id": id,
-        "name": entity.map(|e| e["name"].clone()).unwrap_or(Value::Null),
-        "proficiency": proficiency,
-        "state": entity.map(|e| e["state"].clone()).unwrap_or(json!("deleted")),
-        uri_key: format!("/api/v2/routing/{coll}/{id}"),
-        "selfUri": format!("/api/v2/users/{user}/{seg}/{id}"),
-    })
-}
-
-fn render_all(st: &Emu, kind: Kind, user: &str) -> Vec<Value> {
-    let map = match kind {
-        Kind::Skill => st.data.user_skills.get(user),
-        Kind::Language => st.data.user_languages.get(user),
-    };
-    let mut items: Vec<Value> = map
-        .into_iter()
-        .flatten()
-        .map(|(id, p)| render_one(st, kind, user, id, *p))
-        .collect();
-    sort_by_name(&mut items);
-    items
-}
-
-/// The user's skills as `UserRoutingSkill` objects (for `expand=skills`).
-pub(crate) fn render_skills(st: &Emu, user: &str) -> Vec<Value> {
-    render_all(st, Kind::Skill, user)
-}
-
-/// The user's languages as `UserRoutingLanguage` objects (for `expand=languages`).
-pub(crate) fn render_languages(st: &Emu, user: &str) -> Vec<Value> {
-    render_all(st, Kind::Language, user)
 }
 
 /// `segs` = `[userId, routingskills|routinglanguages, ...]`.
 pub(crate) fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiError> {
     let user = segs[0];
-    let kind = if segs[1] == "routingskills" {
-        Kind::Skill
+    let a = if segs[1] == "routingskills" {
+        &SKILLS
     } else {
-        Kind::Language
+        &LANGUAGES
     };
-    if st
-        .data
-        .users
-        .get(user)
-        .is_none_or(|u| u["state"] == "deleted")
-    {
-        return Err(ApiError::not_found(format!("User [{user}] not found")));
+    if live_user(st, user).is_none() {
+        fail!(not_found, "User [{user}] not found");
     }
     match (rq.method.as_str(), &segs[2..]) {
         ("GET", []) => {
             let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items = render_all(st, kind, user);
+            let mut items = a.render_all(st, user);
             apply_sort_order(&rq.q, &mut items)?;
             Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
         }
-        (m @ ("PATCH" | "PUT"), ["bulk"]) => {
-            let items = schema::check_list(kind.model(), rq.body()?)?;
-            if items.len() > MAX_BULK {
-                return Err(ApiError::bad_request(format!(
-                    "At most {MAX_BULK} items may be sent per request; got {}",
-                    items.len()
-                )));
-            }
-            let parsed = items
-                .iter()
-                .map(|i| parse_item(st, kind, i))
-                .collect::<Result<Vec<_>, _>>()?;
-            let assignments = kind.assignments(st).entry(user.to_string()).or_default();
-            if m == "PUT" {
-                assignments.clear();
-            }
-            for (id, p) in parsed {
-                assignments.insert(id, p);
-            }
-            Ok(Reply::json(full_listing(st, kind, rq, user)))
-        }
+        (m @ ("PATCH" | "PUT"), ["bulk"]) => bulk(st, a, rq, user, m == "PUT"),
         ("POST", []) => {
-            let item = schema::check(kind.model(), rq.body()?)?;
-            let (id, p) = parse_item(st, kind, &item)?;
-            kind.assignments(st)
+            let item = schema::check(a.model, rq.body()?)?;
+            let (id, p) = a.parse_item(st, &item)?;
+            let assigned = (a.of_mut)(&mut st.data)
                 .entry(user.to_string())
-                .or_default()
-                .insert(id.clone(), p);
-            Ok(Reply::json(render_one(st, kind, user, &id, p)))
+                .or_default();
+            assigned.insert(id.clone(), p);
+            Ok(Reply::json(a.render_one(st, user, &id, p)))
         }
         ("DELETE", [id]) => {
-            let removed = kind
-                .assignments(st)
-                .get_mut(user)
-                .and_then(|m| m.remove(*id))
-                .is_some();
-            if !removed {
-                return Err(ApiError::not_found(format!(
+            let assigned = (a.of_mut)(&mut st.data).get_mut(user);
+            if assigned.and_then(|m| m.remove(*id)).is_none() {
+                fail!(
+                    not_found,
                     "{} [{id}] is not assigned to user [{user}]",
-                    kind.word()
-                )));
+                    a.word
+                );
             }
             Ok(Reply::no_content())
         }
@@ -161,43 +147,40 @@ pub(crate) fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiE
     }
 }
 
-fn full_listing(st: &Emu, kind: Kind, rq: &Rq, user: &str) -> Value {
-    let items = render_all(st, kind, user);
+/// `PATCH .../bulk` adds to the user's assignments, `PUT .../bulk` (`replace`) replaces
+/// them; the answer lists them all on one page.
+fn bulk(
+    st: &mut Emu,
+    a: &Assignments,
+    rq: &Rq,
+    user: &str,
+    replace: bool,
+) -> Result<Reply, ApiError> {
+    let items = schema::check_list(a.model, rq.body()?)?;
+    if items.len() > MAX_BULK {
+        return Err(ApiError::bad_request(format!(
+            "At most {MAX_BULK} items may be sent per request; got {}",
+            items.len()
+        )));
+    }
+    let parsed = items
+        .iter()
+        .map(|i| a.parse_item(st, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let assigned = (a.of_mut)(&mut st.data)
+        .entry(user.to_string())
+        .or_default();
+    if replace {
+        assigned.clear();
+    }
+    assigned.extend(parsed);
+    let items = a.render_all(st, user);
     let size = items.len().max(25);
-    listing(
+    let l = listing(
         &rq.path,
         &Default::default(),
         items,
         Page { size, number: 1 },
-    )
-}
-
-/// Validate one `{id, proficiency}`: both required, proficiency 0..=5, target must exist and
-/// not be deleted (400 `bad.request`; real code for an unknown id unconfirmed).
-fn parse_item(
-    st: &Emu,
-    kind: Kind,
-    item: &serde_json::Map<String, Value>,
-) -> Result<(String, f64), ApiError> {
-    let id = schema::req_str(item, "id")?.to_lowercase();
-    let p = item
-        .get("proficiency")
-        .and_then(Value::as_f64)
-        .ok_or_else(|| ApiError::bad_request("The field 'proficiency' is required"))?;
-    if !(0.0..=5.0).contains(&p) {
-        return Err(ApiError::invalid_value(format!(
-            "Value [{p}] is not valid for field [proficiency]; it must be between 0 and 5"
-        )));
-    }
-    if kind
-        .catalogue(st)
-        .get(&id)
-        .is_none_or(|e| e["state"] == "deleted")
-    {
-        return Err(ApiError::bad_request(format!(
-            "{} [{id}] not found",
-            kind.word()
-        )));
-    }
-    Ok((id, p))
+    );
+    Ok(Reply::json(l))
 }

@@ -5,9 +5,9 @@
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::user_routing::{render_languages, render_skills};
-use super::{Reply, Rq, filter_ids, find};
-use crate::emulator::error::ApiError;
+use super::user_routing::{LANGUAGES, SKILLS};
+use super::{Reply, Rq, filter_ids, find, live_user, strs, without};
+use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
@@ -34,10 +34,10 @@ pub(crate) fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Valu
     let mut v = read_shape(st, u.clone());
     let id = u["id"].as_str().unwrap_or_default();
     if skills {
-        v["skills"] = Value::Array(render_skills(st, id));
+        v["skills"] = Value::Array(SKILLS.render_all(st, id));
     }
     if languages {
-        v["languages"] = Value::Array(render_languages(st, id));
+        v["languages"] = Value::Array(LANGUAGES.render_all(st, id));
     }
     v
 }
@@ -45,11 +45,7 @@ pub(crate) fn render(st: &Emu, u: &Value, skills: bool, languages: bool) -> Valu
 /// A stored user as the API shows it: division expanded; `dateModified` is kept for the
 /// org dump only (the SDK's `User` has no such field).
 fn read_shape(st: &Emu, u: Value) -> Value {
-    let mut v = st.data.expand_division(u);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("dateModified");
-    }
-    v
+    without(st.data.expand_division(u), &["dateModified"])
 }
 
 fn valid_email(e: &str) -> bool {
@@ -99,25 +95,19 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let name = req_str(&b, "name")?.to_string();
     let email = req_str(&b, "email")?.trim().to_string();
     if !valid_email(&email) {
-        return Err(ApiError::bad_request(format!(
-            "The email address [{email}] is not valid"
-        )));
+        return Err(invalid_email(&email));
     }
     // divisionId is REQ in the swagger, but omitted → home division (TF).
     let div = st.data.resolve_division(opt_str(&b, "divisionId"))?;
     // Duplicate e-mail → 409 general.conflict, also against deleted users (TF).
     if email_taken(st, &email, None) {
-        return Err(ApiError::conflict(format!(
-            "A user with the email address [{email}] already exists"
-        )));
+        return Err(email_conflict(&email));
     }
     // Omitted state ⇒ inactive: the SDK's CreateUser says "Active if invites are sent,
     // otherwise Inactive", and the emulator sends no invites.
     let state = opt_str(&b, "state").unwrap_or("inactive");
     if state == "deleted" {
-        return Err(ApiError::bad_request(
-            "A user cannot be created in state [deleted]",
-        ));
+        fail!(bad_request, "A user cannot be created in state [deleted]");
     }
     let id = st.new_id();
     let addresses = normalise_addresses(b.get("addresses").unwrap_or(&json!([])));
@@ -188,7 +178,7 @@ fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     // A deleted user is only readable with `state=deleted`.
     let want_deleted = rq.q.get("state") == Some("deleted");
     if (u["state"] == "deleted") != want_deleted && rq.q.get("state") != Some("any") {
-        return Err(ApiError::not_found(format!("User [{id}] not found")));
+        return Err(not_found(id));
     }
     let (sk, la) = expands(&rq.q.list("expand"));
     Ok(Reply::json(render(st, u, sk, la)))
@@ -230,19 +220,19 @@ fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 
 fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("UpdateUser", rq.body()?)?;
-    let version = match b.get("version") {
-        Some(v) => v.as_i64().unwrap_or(-1),
-        None => return Err(ApiError::bad_request("The field 'version' is required")),
+    let Some(version) = b.get("version") else {
+        fail!(bad_request, "The field 'version' is required");
     };
+    let version = version.as_i64().unwrap_or(-1);
     let before = st
         .data
         .users
         .get(id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("User [{id}] not found")))?;
+        .ok_or_else(|| not_found(id))?;
     let new_state = opt_str(&b, "state").map(str::to_string);
     if before["state"] == "deleted" && new_state.is_none() {
-        return Err(ApiError::not_found(format!("User [{id}] not found")));
+        return Err(not_found(id));
     }
     let current = before["version"].as_i64().unwrap_or(1);
     if version != current {
@@ -251,79 +241,105 @@ fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
             "The version supplied [{version}] does not match the current version [{current}] of user [{id}]"
         )));
     }
-    let stamp = st.now_iso();
-    if let Some(state) = new_state {
-        if b.keys().any(|k| k != "state" && k != "version") {
-            return Err(ApiError::bad_request(
-                "A request that changes 'state' may not change any other field",
-            ));
+    match new_state {
+        Some(state) => change_state(st, &b, id, &state)?,
+        None => {
+            let u = patched(st, &b, id, &before)?;
+            st.data.users.insert(id.to_string(), u);
         }
-        if state == "deleted" {
-            soft_delete(st, id);
-        } else {
-            let u = st.data.users.get_mut(id).expect("exists");
-            u["state"] = json!(state);
-            u["version"] = json!(current + 1);
-            u["dateModified"] = json!(stamp);
-        }
-    } else {
-        let mut u: Map<String, Value> = before.as_object().cloned().unwrap_or_default();
-        for (k, v) in &b {
-            match k.as_str() {
-                "version" => {}
-                "name" => {
-                    let n = v.as_str().unwrap_or_default();
-                    if n.trim().is_empty() {
-                        return Err(ApiError::bad_request("The field 'name' may not be empty"));
-                    }
-                    u.insert(k.clone(), v.clone());
-                }
-                "email" => {
-                    let e = v.as_str().unwrap_or_default().trim().to_string();
-                    if !valid_email(&e) {
-                        return Err(ApiError::bad_request(format!(
-                            "The email address [{e}] is not valid"
-                        )));
-                    }
-                    if email_taken(st, &e, Some(id)) {
-                        return Err(ApiError::conflict(format!(
-                            "A user with the email address [{e}] already exists"
-                        )));
-                    }
-                    u.insert("email".into(), json!(e));
-                    u.insert("username".into(), json!(e));
-                }
-                "addresses" => {
-                    u.insert(k.clone(), normalise_addresses(v));
-                }
-                "manager" => {
-                    let m = v.as_str().unwrap_or_default();
-                    if m.is_empty() {
-                        u.remove("manager");
-                    } else if st.data.users.get(m).is_none_or(|x| x["state"] == "deleted") {
-                        return Err(ApiError::bad_request(format!("Manager [{m}] not found")));
-                    } else {
-                        u.insert(
-                            "manager".into(),
-                            json!({"id": m, "selfUri": format!("/api/v2/users/{m}")}),
-                        );
-                    }
-                }
-                _ => {
-                    u.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        let email = u["email"].as_str().unwrap_or_default().to_string();
-        let pci = primary_contact_info(&email, u.get("addresses").unwrap_or(&json!([])));
-        u.insert("primaryContactInfo".into(), pci);
-        u.insert("version".into(), json!(current + 1));
-        u.insert("dateModified".into(), json!(stamp));
-        st.data.users.insert(id.to_string(), Value::Object(u));
     }
     let after = st.data.users[id].clone();
     st.index_user(id, Some(before), after.clone(), rq.now);
     Ok(Reply::json(render(st, &after, false, false)))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("User [{id}] not found"))
+}
+
+/// A PATCH of `state` (restore, deactivate, delete), which may change nothing else.
+fn change_state(
+    st: &mut Emu,
+    b: &Map<String, Value>,
+    id: &str,
+    state: &str,
+) -> Result<(), ApiError> {
+    if b.keys().any(|k| k != "state" && k != "version") {
+        return Err(ApiError::bad_request(
+            "A request that changes 'state' may not change any other field",
+        ));
+    }
+    if state == "deleted" {
+        soft_delete(st, id);
+    } else {
+        let stamp = st.now_iso();
+        let u = st.data.users.get_mut(id).expect("exists");
+        u["state"] = json!(state);
+        u["version"] = json!(u["version"].as_i64().unwrap_or(1) + 1);
+        u["dateModified"] = json!(stamp);
+    }
+    Ok(())
+}
+
+/// The user `before` with the fields of a PATCH body applied, checked.
+fn patched(st: &Emu, b: &Map<String, Value>, id: &str, before: &Value) -> Result<Value, ApiError> {
+    let mut u: Map<String, Value> = before.as_object().cloned().unwrap_or_default();
+    for (k, v) in b {
+        match k.as_str() {
+            "version" => {}
+            "name" if v.as_str().unwrap_or_default().trim().is_empty() => {
+                fail!(bad_request, "The field 'name' may not be empty");
+            }
+            "email" => {
+                let e = v.as_str().unwrap_or_default().trim().to_string();
+                if !valid_email(&e) {
+                    return Err(invalid_email(&e));
+                }
+                if email_taken(st, &e, Some(id)) {
+                    return Err(email_conflict(&e));
+                }
+                u.insert("email".into(), json!(e));
+                u.insert("username".into(), json!(e));
+            }
+            "addresses" => {
+                u.insert(k.clone(), normalise_addresses(v));
+            }
+            "manager" => match v.as_str().unwrap_or_default() {
+                "" => {
+                    u.remove("manager");
+                }
+                m if live_user(st, m).is_none() => {
+                    fail!(bad_request, "Manager [{m}] not found");
+                }
+                m => {
+                    let r = json!({"id": m, "selfUri": format!("/api/v2/users/{m}")});
+                    u.insert("manager".into(), r);
+                }
+            },
+            _ => {
+                u.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let email = u["email"].as_str().unwrap_or_default().to_string();
+    let pci = primary_contact_info(&email, u.get("addresses").unwrap_or(&json!([])));
+    u.insert("primaryContactInfo".into(), pci);
+    u.insert(
+        "version".into(),
+        json!(before["version"].as_i64().unwrap_or(1) + 1),
+    );
+    u.insert("dateModified".into(), json!(st.now_iso()));
+    Ok(Value::Object(u))
+}
+
+fn invalid_email(e: &str) -> ApiError {
+    ApiError::bad_request(format!("The email address [{e}] is not valid"))
+}
+
+fn email_conflict(e: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "A user with the email address [{e}] already exists"
+    ))
 }
 
 // ------------------------------------------------------------------------- search
@@ -350,29 +366,14 @@ fn criterion_matches(u: &Value, c: &Value) -> Result<bool, ApiError> {
             "Grouped search criteria are not supported by the emulator",
         ));
     }
-    let fields: Vec<&str> = c["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let fields: Vec<&str> = strs(&c["fields"]).collect();
     if fields.is_empty() {
-        return Err(ApiError::bad_request("Search criteria need 'fields'"));
+        fail!(bad_request, "Search criteria need 'fields'");
     }
-    let mut values: Vec<String> = c["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_lowercase)
-        .collect();
-    if let Some(v) = c["value"].as_str() {
-        values.push(v.to_lowercase());
-    }
+    let mut values: Vec<String> = strs(&c["values"]).map(str::to_lowercase).collect();
+    values.extend(c["value"].as_str().map(str::to_lowercase));
     if values.is_empty() {
-        return Err(ApiError::bad_request(
-            "Search criteria need 'value' or 'values'",
-        ));
+        fail!(bad_request, "Search criteria need 'value' or 'values'");
     }
     // Matching is case-insensitive (index analysers; unconfirmed for EXACT).
     let hit = fields.iter().any(|f| {
@@ -392,23 +393,15 @@ fn criterion_matches(u: &Value, c: &Value) -> Result<bool, ApiError> {
 
 fn asks_for_deleted(query: &[Value]) -> bool {
     query.iter().any(|c| {
-        c["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|f| f == "state")
-            && (c["value"] == "deleted"
-                || c["values"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|v| v == "deleted"))
+        strs(&c["fields"]).any(|f| f == "state")
+            && (c["value"] == "deleted" || strs(&c["values"]).any(|v| v == "deleted"))
     })
 }
 
-pub(crate) fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    let body: Value = match rq.method.as_str() {
-        "POST" => rq.body()?.clone(),
+/// The search request: the body of a POST, or the base64 `q64` parameter of a GET.
+fn search_body(rq: &Rq) -> Result<Value, ApiError> {
+    match rq.method.as_str() {
+        "POST" => Ok(rq.body()?.clone()),
         "GET" => {
             let q64 =
                 rq.q.get("q64")
@@ -417,21 +410,15 @@ pub(crate) fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
                 .decode(q64)
                 .map_err(|_| ApiError::invalid_query("q64 is not valid base64"))?;
             serde_json::from_slice(&bytes)
-                .map_err(|_| ApiError::invalid_query("q64 is not a search request"))?
+                .map_err(|_| ApiError::invalid_query("q64 is not a search request"))
         }
-        _ => return Err(rq.no_route()),
-    };
-    let b = schema::check("UserSearchRequest", &body)?;
-    let size = b.get("pageSize").and_then(Value::as_i64).unwrap_or(25);
-    let number = b.get("pageNumber").and_then(Value::as_i64).unwrap_or(1);
-    if !(1..=MAX_SEARCH_PAGE_SIZE).contains(&size) {
-        return Err(ApiError::bad_request(format!(
-            "pageSize must be between 1 and {MAX_SEARCH_PAGE_SIZE}"
-        )));
+        _ => Err(rq.no_route()),
     }
-    if number < 1 {
-        return Err(ApiError::bad_request("pageNumber must be at least 1"));
-    }
+}
+
+/// The users the search index shows now that match every criterion, in their read
+/// shape, sorted by `sortBy` (then id) in `sortOrder`.
+fn search_hits(st: &Emu, rq: &Rq, b: &Map<String, Value>) -> Result<Vec<Value>, ApiError> {
     let query: Vec<Value> = b
         .get("query")
         .and_then(Value::as_array)
@@ -447,60 +434,56 @@ pub(crate) fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
             continue;
         }
         let rendered = read_shape(st, snap);
-        let mut ok = true;
-        for c in &query {
-            if !criterion_matches(&rendered, c)? {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
-            hits.push(rendered);
+        // The first criterion that does not match (or fails) decides.
+        match query
+            .iter()
+            .map(|c| criterion_matches(&rendered, c))
+            .find(|r| r != &Ok(true))
+        {
+            None => hits.push(rendered),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(_)) => {}
         }
     }
     let sort_by = b.get("sortBy").and_then(Value::as_str).unwrap_or("name");
-    hits.sort_by(|x, y| {
-        let k = |v: &Value| {
-            (
-                field_value(v, sort_by)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_lowercase(),
-                v["id"].as_str().unwrap_or_default().to_string(),
-            )
-        };
-        k(x).cmp(&k(y))
+    hits.sort_by_key(|v| {
+        (
+            field_value(v, sort_by)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_lowercase(),
+            v["id"].as_str().unwrap_or_default().to_string(),
+        )
     });
     if b.get("sortOrder").and_then(Value::as_str) == Some("DESC") {
         hits.reverse();
     }
+    Ok(hits)
+}
+
+pub(crate) fn search(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+    let body = search_body(rq)?;
+    let b = schema::check("UserSearchRequest", &body)?;
+    let size = b.get("pageSize").and_then(Value::as_i64).unwrap_or(25);
+    let number = b.get("pageNumber").and_then(Value::as_i64).unwrap_or(1);
+    if !(1..=MAX_SEARCH_PAGE_SIZE).contains(&size) {
+        return Err(ApiError::bad_request(format!(
+            "pageSize must be between 1 and {MAX_SEARCH_PAGE_SIZE}"
+        )));
+    }
+    if number < 1 {
+        fail!(bad_request, "pageNumber must be at least 1");
+    }
+    let hits = search_hits(st, rq, &b)?;
     let total = hits.len() as i64;
     let page_count = (total + size - 1) / size;
-    let (sk, la) = expands(
-        &b.get("expand")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-    );
+    let expand: Vec<String> = strs(b.get("expand")).map(str::to_string).collect();
+    let (sk, la) = expands(&expand);
     let results: Vec<Value> = hits
         .into_iter()
         .skip(((number - 1) * size) as usize)
         .take(size as usize)
-        .map(|u| {
-            let mut v = u.clone();
-            let id = u["id"].as_str().unwrap_or_default();
-            if sk {
-                v["skills"] = Value::Array(render_skills(st, id));
-            }
-            if la {
-                v["languages"] = Value::Array(render_languages(st, id));
-            }
-            v
-        })
+        .map(|u| render(st, &u, sk, la))
         .collect();
     let page_uri = |n: i64| {
         let mut req = body.clone();
