@@ -59,7 +59,7 @@ pub(super) async fn run(cli: &Cli, args: &ExportArgs, ui: &Ui) -> anyhow::Result
         + exported.csv_users;
     let stats = conn.client.stats();
     report::err(&format!(
-        "Exported {objects} objects into {} file(s) in {} ({} requests, {:.1} s).\n",
+        "Exported {objects} object(s) into {} file(s) in {} ({} requests, {:.1} s).\n",
         files.len(),
         dir.display(),
         stats.requests,

@@ -421,7 +421,7 @@ fn users_csv_export_round_trips_and_keeps_users_with_more_in_yaml() {
         .sum();
     assert!(
         run.stderr.contains(&format!(
-            "Exported {objects} objects into {} file(s)",
+            "Exported {objects} object(s) into {} file(s)",
             exported.len()
         )),
         "{} (expected {objects})",
