@@ -1,0 +1,157 @@
+//! Validation benchmark: prints figures, asserts nothing about time (timed assertions
+//! flake on a busy machine). Run with `cargo bench --bench validate`.
+//!
+//! Each case runs in a child process of its own, so that its peak memory is its own:
+//! the parent writes a generated org (`support/orggen.rs`) into a temporary folder and
+//! starts this same program on it; the child validates the seeds folder once and prints
+//! the CPU time of the process (user + system, every thread, from `getrusage`), the wall
+//! time and the peak resident memory (`VmHWM`).
+//!
+//! Cases: 10,000 and 60,000 users in YAML (1,400 users a file); 100,000 users in YAML
+//! and the same users as one CSV file of 100,000 rows. `GENSEED_BENCH_CASES` picks some
+//! of them by name (comma-separated: `yaml-10k,yaml-60k,yaml-100k,csv-100k`).
+
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use genseed::diag::SourceCache;
+
+#[path = "support/orggen.rs"]
+mod orggen;
+
+/// The environment variable that makes this program the child validating one folder.
+const CHILD_SEEDS: &str = "GENSEED_BENCH_VALIDATE_SEEDS";
+
+/// A case: its name, the number of users and whether they are one CSV file.
+const CASES: &[(&str, usize, bool)] = &[
+    ("yaml-10k", 10_000, false),
+    ("yaml-60k", 60_000, false),
+    ("yaml-100k", 100_000, false),
+    ("csv-100k", 100_000, true),
+];
+
+/// CPU time (user + system) of this process so far, every thread included.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Peak resident memory of this process so far, from /proc (Linux), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// The child: validate `seeds` once and print one line of figures.
+fn child(seeds: &Path) {
+    let cpu = cpu_time();
+    let started = Instant::now();
+    let loaded = genseed::validate::load_with_vars(seeds, &SourceCache::new(), &BTreeMap::new())
+        .unwrap_or_else(|d| panic!("bench manifests invalid: {d:?}"));
+    let wall = started.elapsed();
+    let cpu = cpu_time() - cpu;
+    println!(
+        "{} declared objects: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MiB",
+        loaded.declared.len(),
+        cpu.as_secs_f64(),
+        wall.as_secs_f64(),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
+/// Rewrites a CSV project of orggen (one `users-NNN.csv` per 1,400 users) as one
+/// `users.csv` holding every row, listed once under `usersFromCsv`.
+fn merge_csv(seeds: &Path) -> std::io::Result<()> {
+    let mut parts: Vec<_> = std::fs::read_dir(seeds)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    parts.retain(|p| p.extension().is_some_and(|x| x == "csv"));
+    parts.sort();
+    let mut all = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let text = std::fs::read_to_string(part)?;
+        let body = if i == 0 {
+            text.as_str()
+        } else {
+            text.split_once('\n').map_or("", |(_, rows)| rows)
+        };
+        all.push_str(body);
+        std::fs::remove_file(part)?;
+    }
+    std::fs::write(seeds.join("users.csv"), all)?;
+    let org = std::fs::read_to_string(seeds.join("org.yaml"))?;
+    let mut out = String::new();
+    for line in org.lines() {
+        if line.starts_with("  - file: users-") {
+            continue;
+        }
+        let _ = writeln!(out, "{line}");
+        if line == "usersFromCsv:" {
+            out.push_str("  - file: users.csv\n");
+        }
+    }
+    std::fs::write(seeds.join("org.yaml"), out)
+}
+
+/// The parent: write the case's org and run the child on it.
+fn run_case(name: &str, users: usize, csv: bool) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut shape = orggen::OrgShape::new(users);
+    shape.users_csv = csv;
+    let bytes = orggen::write_project(dir.path(), &shape, "http://127.0.0.1:1")
+        .expect("generated project");
+    let seeds = dir.path().join("seeds");
+    if csv {
+        merge_csv(&seeds).expect("merged CSV");
+    }
+    let files = std::fs::read_dir(&seeds).map_or(0, Iterator::count);
+    let out = Command::new(std::env::current_exe().expect("this program"))
+        .env(CHILD_SEEDS, &seeds)
+        .output()
+        .expect("child started");
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!(
+        "validate {name}: {users} users, {:.1} MiB in {files} files, {}",
+        bytes as f64 / (1024.0 * 1024.0),
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+}
+
+fn main() {
+    if let Some(seeds) = std::env::var_os(CHILD_SEEDS) {
+        child(Path::new(&seeds));
+        return;
+    }
+    let picked = std::env::var("GENSEED_BENCH_CASES").ok();
+    for &(name, users, csv) in CASES {
+        if picked
+            .as_deref()
+            .is_none_or(|p| p.split(',').any(|c| c.trim() == name))
+        {
+            run_case(name, users, csv);
+        }
+    }
+}
