@@ -117,8 +117,8 @@ fn run_case(name: &str, users: usize, csv: bool) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut shape = orggen::OrgShape::new(users);
     shape.users_csv = csv;
-    let bytes = orggen::write_project(dir.path(), &shape, "http://127.0.0.1:1")
-        .expect("generated project");
+    let bytes =
+        orggen::write_project(dir.path(), &shape, "http://127.0.0.1:1").expect("generated project");
     let seeds = dir.path().join("seeds");
     if csv {
         merge_csv(&seeds).expect("merged CSV");
