@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use genseed::diag::SourceCache;
@@ -124,15 +124,13 @@ fn run_case(name: &str, users: usize, csv: bool) {
         merge_csv(&seeds).expect("merged CSV");
     }
     let files = std::fs::read_dir(&seeds).map_or(0, Iterator::count);
+    // The child's errors go straight to the terminal.
     let out = Command::new(std::env::current_exe().expect("this program"))
         .env(CHILD_SEEDS, &seeds)
+        .stderr(Stdio::inherit())
         .output()
         .expect("child started");
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{name}: the validation failed");
     println!(
         "validate {name}: {users} users, {:.1} MiB in {files} files, {}",
         bytes as f64 / (1024.0 * 1024.0),

