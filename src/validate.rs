@@ -139,7 +139,7 @@ fn build_graph(
         }
         Err(GraphError::Cycle(_)) => unreachable!("edges reports only missing references"),
         Ok(_) if diags.has_errors() => None,
-        Ok(deps) => match graph::tiers(declared) {
+        Ok(deps) => match graph::tiers(declared, &deps) {
             Ok(tiers) => Some((deps, staged(declared, tiers))),
             Err(GraphError::Cycle(cycle)) => {
                 let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
