@@ -4,8 +4,8 @@
 //! Each case runs in a child process of its own, so that its peak memory is its own:
 //! the parent writes a generated org (`support/orggen.rs`) into a temporary folder and
 //! starts this same program on it; the child validates the seeds folder once and prints
-//! the CPU time of the process (user + system, every thread, from `getrusage`), the wall
-//! time and the peak resident memory (`VmHWM`).
+//! the CPU time of the process (user + system, every thread) and its peak resident
+//! memory (both from `getrusage`), and the wall time.
 //!
 //! Cases: 10,000 and 60,000 users in YAML (1,400 users a file); 100,000 users in YAML
 //! and the same users as one CSV file of 100,000 rows. `GENSEED_BENCH_CASES` picks some
@@ -36,29 +36,27 @@ const CASES: &[(&str, usize, bool)] = &[
     ("csv-100k", 100_000, true),
 ];
 
-/// CPU time (user + system) of this process so far, every thread included.
-fn cpu_time() -> Duration {
+/// This process's resource use so far.
+fn usage() -> libc::rusage {
     // SAFETY: getrusage only writes the struct it is given.
-    let usage = unsafe {
+    unsafe {
         let mut usage = std::mem::zeroed::<libc::rusage>();
         libc::getrusage(libc::RUSAGE_SELF, &mut usage);
         usage
-    };
+    }
+}
+
+/// CPU time (user + system) of this process so far, every thread included.
+fn cpu_time() -> Duration {
+    let usage = usage();
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-/// Peak resident memory of this process so far, from /proc (Linux), in MiB.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+/// Peak resident memory of this process so far, in MiB (Linux counts `ru_maxrss` in
+/// KiB; it is the figure /proc shows as `VmHWM`).
+fn peak_rss_mib() -> f64 {
+    usage().ru_maxrss as f64 / 1024.0
 }
 
 /// The child: validate `seeds` once and print one line of figures.
@@ -74,7 +72,7 @@ fn child(seeds: &Path) {
         loaded.declared.len(),
         cpu.as_secs_f64(),
         wall.as_secs_f64(),
-        peak_rss_mib().unwrap_or(f64::NAN)
+        peak_rss_mib()
     );
 }
 
