@@ -8,8 +8,10 @@
 //! memory (both from `getrusage`), and the wall time.
 //!
 //! Cases: 10,000 and 60,000 users in YAML (1,400 users a file); 100,000 users in YAML
-//! and the same users as one CSV file of 100,000 rows. `GENSEED_BENCH_CASES` picks some
-//! of them by name (comma-separated: `yaml-10k,yaml-60k,yaml-100k,csv-100k`).
+//! and the same users as one CSV file of 100,000 rows; that CSV file with a bad phone
+//! number in every row, its 100,000 problems rendered with their source lines.
+//! `GENSEED_BENCH_CASES` picks some of them by name (comma-separated:
+//! `yaml-10k,yaml-60k,yaml-100k,csv-100k,csv-100k-bad`).
 
 // A benchmark prints its figures.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -28,12 +30,27 @@ mod orggen;
 /// The environment variable that makes this program the child validating one folder.
 const CHILD_SEEDS: &str = "GENSEED_BENCH_VALIDATE_SEEDS";
 
-/// A case: its name, the number of users and whether they are one CSV file.
-const CASES: &[(&str, usize, bool)] = &[
-    ("yaml-10k", 10_000, false),
-    ("yaml-60k", 60_000, false),
-    ("yaml-100k", 100_000, false),
-    ("csv-100k", 100_000, true),
+/// Set for a child whose folder has a problem in every CSV row.
+const CHILD_BAD: &str = "GENSEED_BENCH_VALIDATE_BAD";
+
+/// How a case writes its users.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// YAML files of 1,400 users.
+    Yaml,
+    /// One CSV file.
+    Csv,
+    /// One CSV file whose every phone number lacks its `+` (a problem a row).
+    CsvBadPhones,
+}
+
+/// A case: its name, the number of users and how they are written.
+const CASES: &[(&str, usize, Layout)] = &[
+    ("yaml-10k", 10_000, Layout::Yaml),
+    ("yaml-60k", 60_000, Layout::Yaml),
+    ("yaml-100k", 100_000, Layout::Yaml),
+    ("csv-100k", 100_000, Layout::Csv),
+    ("csv-100k-bad", 100_000, Layout::CsvBadPhones),
 ];
 
 /// This process's resource use so far.
@@ -59,17 +76,32 @@ fn peak_rss_mib() -> f64 {
     usage().ru_maxrss as f64 / 1024.0
 }
 
-/// The child: validate `seeds` once and print one line of figures.
+/// The child: validate `seeds` once and print one line of figures. With `CHILD_BAD` set
+/// the manifests are expected to be refused, and every problem is rendered with its
+/// source line as the CLI shows it.
 fn child(seeds: &Path) {
+    let expect_problems = std::env::var_os(CHILD_BAD).is_some();
     let cpu = cpu_time();
     let started = Instant::now();
-    let loaded = genseed::validate::load_with_vars(seeds, &SourceCache::new(), &BTreeMap::new())
-        .unwrap_or_else(|d| panic!("bench manifests invalid: {d:?}"));
+    let sources = SourceCache::new();
+    let outcome = genseed::validate::load_with_vars(seeds, &sources, &BTreeMap::new());
+    let what = match outcome {
+        Ok(loaded) if !expect_problems => format!("{} declared objects", loaded.declared.len()),
+        Err(problems) if expect_problems => {
+            let shown = genseed::diag::render(&problems, &sources);
+            format!(
+                "{} problems rendered ({} KiB)",
+                problems.len(),
+                shown.len() / 1024
+            )
+        }
+        Ok(_) => panic!("the manifests were expected to have problems"),
+        Err(problems) => panic!("bench manifests invalid: {problems:?}"),
+    };
     let wall = started.elapsed();
     let cpu = cpu_time() - cpu;
     println!(
-        "{} declared objects: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MiB",
-        loaded.declared.len(),
+        "{what}: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MiB",
         cpu.as_secs_f64(),
         wall.as_secs_f64(),
         peak_rss_mib()
@@ -78,7 +110,8 @@ fn child(seeds: &Path) {
 
 /// Rewrites a CSV project of orggen (one `users-NNN.csv` per 1,400 users) as one
 /// `users.csv` holding every row, listed once under `usersFromCsv`.
-fn merge_csv(seeds: &Path) -> std::io::Result<()> {
+/// With `bad_phones`, every phone number loses its `+`.
+fn merge_csv(seeds: &Path, bad_phones: bool) -> std::io::Result<()> {
     let mut parts: Vec<_> = std::fs::read_dir(seeds)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
@@ -94,6 +127,9 @@ fn merge_csv(seeds: &Path) -> std::io::Result<()> {
         };
         all.push_str(body);
         std::fs::remove_file(part)?;
+    }
+    if bad_phones {
+        all = all.replace(",+", ",");
     }
     std::fs::write(seeds.join("users.csv"), all)?;
     let org = std::fs::read_to_string(seeds.join("org.yaml"))?;
@@ -111,20 +147,24 @@ fn merge_csv(seeds: &Path) -> std::io::Result<()> {
 }
 
 /// The parent: write the case's org and run the child on it.
-fn run_case(name: &str, users: usize, csv: bool) {
+fn run_case(name: &str, users: usize, layout: Layout) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut shape = orggen::OrgShape::new(users);
-    shape.users_csv = csv;
+    shape.users_csv = layout != Layout::Yaml;
     let bytes =
         orggen::write_project(dir.path(), &shape, "http://127.0.0.1:1").expect("generated project");
     let seeds = dir.path().join("seeds");
-    if csv {
-        merge_csv(&seeds).expect("merged CSV");
+    if shape.users_csv {
+        merge_csv(&seeds, layout == Layout::CsvBadPhones).expect("merged CSV");
     }
     let files = std::fs::read_dir(&seeds).map_or(0, Iterator::count);
     // The child's errors go straight to the terminal.
-    let out = Command::new(std::env::current_exe().expect("this program"))
-        .env(CHILD_SEEDS, &seeds)
+    let mut child = Command::new(std::env::current_exe().expect("this program"));
+    child.env(CHILD_SEEDS, &seeds);
+    if layout == Layout::CsvBadPhones {
+        child.env(CHILD_BAD, "1");
+    }
+    let out = child
         .stderr(Stdio::inherit())
         .output()
         .expect("child started");
@@ -142,12 +182,12 @@ fn main() {
         return;
     }
     let picked = std::env::var("GENSEED_BENCH_CASES").ok();
-    for &(name, users, csv) in CASES {
+    for &(name, users, layout) in CASES {
         if picked
             .as_deref()
             .is_none_or(|p| p.split(',').any(|c| c.trim() == name))
         {
-            run_case(name, users, csv);
+            run_case(name, users, layout);
         }
     }
 }
