@@ -1,4 +1,4 @@
-//! YAML → `serde_json::Value` plus a JSON-pointer → (line, col) map.
+//! YAML → `serde_json::Value` plus the (line, col) of every value and key ([`Spans`]).
 //!
 //! Owns the serde-saphyr options (strict booleans, leading-zero numbers as strings,
 //! duplicate keys as errors, raised budgets), the file-size cap, and [`LocatedDoc`].
@@ -634,6 +634,14 @@ mod tests {
         let doc = load("base: &b {x: 1}\nother: *b\n").unwrap();
         assert_eq!(doc.value["other"], json!({"x": 1}));
         assert_eq!(doc.spans.get("/other").unwrap().0, 2);
+    }
+
+    #[test]
+    fn merged_keys_are_located_where_their_value_comes_from() {
+        let doc = load("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  x: 3\n").unwrap();
+        assert_eq!(doc.value["other"]["x"], json!(3));
+        assert_eq!(doc.value["other"]["y"], json!(2));
+        assert_eq!(doc.spans.get("/other/x"), Some((4, 6)));
     }
 
     #[test]
