@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -235,8 +235,43 @@ impl std::error::Error for Diagnostics {}
 /// File contents by path, read at most once. Files that cannot be read are remembered as such.
 #[derive(Debug, Default)]
 pub struct SourceCache {
-    files: Mutex<HashMap<PathBuf, Option<Arc<str>>>>,
+    files: Mutex<HashMap<PathBuf, Option<Source>>>,
     read_disk: bool,
+}
+
+/// One cached file.
+#[derive(Debug)]
+struct Source {
+    text: Arc<str>,
+    /// Where each line starts (byte offsets after a byte-order mark), found on the first
+    /// line asked for, so that showing many lines of a big file reads it once.
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+impl Source {
+    fn new(text: Arc<str>) -> Self {
+        Source {
+            text,
+            line_starts: OnceLock::new(),
+        }
+    }
+
+    /// The 1-based `line`, without its line terminator.
+    fn line(&self, line: usize) -> Option<String> {
+        let text = self.text.strip_prefix('\u{feff}').unwrap_or(&self.text);
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let start = *starts.get(line.checked_sub(1)?)?;
+        // Like `str::lines`, a line break at the very end starts no line.
+        if start >= text.len() {
+            return None;
+        }
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        Some(text[start..end].trim_end_matches('\r').to_owned())
+    }
 }
 
 impl SourceCache {
@@ -255,39 +290,40 @@ impl SourceCache {
 
     /// Registers text already in memory (saves a second read and works for virtual files).
     pub fn insert(&self, path: impl Into<PathBuf>, text: impl Into<Arc<str>>) {
-        self.lock().insert(path.into(), Some(text.into()));
+        self.lock()
+            .insert(path.into(), Some(Source::new(text.into())));
     }
 
     /// The text of `path`, if cached.
     pub fn get(&self, path: &Path) -> Option<Arc<str>> {
-        let mut files = self.lock();
-        if let Some(entry) = files.get(path) {
-            return entry.clone();
-        }
-        if !self.read_disk {
-            return None;
-        }
-        // Regular files only: a FIFO or device named in a diagnostic must not block
-        // or flood the rendering.
-        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-        let text = regular
-            .then(|| std::fs::read(path).ok())
-            .flatten()
-            .map(|bytes| Arc::<str>::from(String::from_utf8_lossy(&bytes).as_ref()));
-        files.insert(path.to_path_buf(), text.clone());
-        text
+        self.with_source(path, |s| Arc::clone(&s.text))
     }
 
     /// The 1-based `line` of `path`, without its line terminator.
     pub fn line(&self, path: &Path, line: usize) -> Option<String> {
-        let text = self.get(path)?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        text.lines()
-            .nth(line.checked_sub(1)?)
-            .map(|l| l.trim_end_matches('\r').to_owned())
+        self.with_source(path, |s| s.line(line)).flatten()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Option<Arc<str>>>> {
+    /// `f` of the cached file `path`, reading it first if this cache reads the disk.
+    fn with_source<R>(&self, path: &Path, f: impl FnOnce(&Source) -> R) -> Option<R> {
+        let mut files = self.lock();
+        if !files.contains_key(path) {
+            if !self.read_disk {
+                return None;
+            }
+            // Regular files only: a FIFO or device named in a diagnostic must not block
+            // or flood the rendering.
+            let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+            let text = regular
+                .then(|| std::fs::read(path).ok())
+                .flatten()
+                .map(|bytes| Arc::<str>::from(String::from_utf8_lossy(&bytes).as_ref()));
+            files.insert(path.to_path_buf(), text.map(Source::new));
+        }
+        files.get(path)?.as_ref().map(f)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Option<Source>>> {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -478,6 +514,35 @@ mod tests {
         assert!(!out.contains('\u{0}'));
         let x = shown.chars().position(|c| c == 'X').unwrap();
         assert_eq!(caret.chars().position(|c| c == '^').unwrap(), x, "{out}");
+    }
+
+    #[test]
+    fn lines_are_those_of_str_lines() {
+        let texts = [
+            "",
+            "a",
+            "a\n",
+            "a\n\n",
+            "a\r\nb\r\n",
+            "\u{feff}x\ny",
+            "\n\nz",
+            "a\r\r\nb",
+        ];
+        for text in texts {
+            let cache = SourceCache::empty();
+            cache.insert("t.yaml", text);
+            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let expected: Vec<String> = body
+                .lines()
+                .map(|l| l.trim_end_matches('\r').to_owned())
+                .collect();
+            let got: Vec<String> = (1..)
+                .map_while(|n| cache.line(Path::new("t.yaml"), n))
+                .collect();
+            assert_eq!(got, expected, "{text:?}");
+            assert_eq!(cache.line(Path::new("t.yaml"), 0), None);
+            assert_eq!(cache.line(Path::new("t.yaml"), expected.len() + 1), None);
+        }
     }
 
     #[test]

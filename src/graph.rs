@@ -59,10 +59,10 @@ pub(crate) fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError
     }
 }
 
-/// Tier of every object (0 = depends on nothing), or the first cycle found.
-pub(crate) fn tiers(declared: &[Declared]) -> Result<Vec<usize>, GraphError> {
-    let deps = edges(declared)?;
-    tiers_of(&deps).map_err(|cycle| {
+/// Tier of every object (0 = depends on nothing) from its references `deps` (as
+/// [`edges`] gives them), or the first cycle found.
+pub(crate) fn tiers(declared: &[Declared], deps: &[Vec<usize>]) -> Result<Vec<usize>, GraphError> {
+    tiers_of(deps).map_err(|cycle| {
         GraphError::Cycle(
             cycle
                 .into_iter()

@@ -11,13 +11,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceCache};
 use crate::graph::{self, GraphError};
 use crate::kinds::{Addr, ColumnOf, Declared, KINDS, Origin, kind};
-use crate::manifest::{self, CsvRow, LocatedDoc};
+use crate::manifest::{self, CsvRow, LocatedDoc, SchemaValidator};
 use crate::spec::COMMITTED_SCHEMA;
 
 /// What a successful load yields.
@@ -36,14 +37,16 @@ pub struct Loaded {
 #[derive(Default)]
 struct Locator {
     docs: HashMap<PathBuf, LocatedDoc>,
-    csv: HashMap<(PathBuf, usize), (CsvRow, ColumnOf)>,
+    /// The rows of each CSV file (in line order) and where its kind's fields are.
+    csv: HashMap<PathBuf, (Vec<CsvRow>, ColumnOf)>,
 }
 
 impl Locator {
     /// Where `field` (a pointer relative to the object, "" = the object) of `d` is.
     fn at(&self, origin: &Origin, field: &str) -> Option<Location> {
         if let Some(line) = origin.csv_line {
-            let (row, column_of) = self.csv.get(&(origin.file.clone(), line))?;
+            let (rows, column_of) = self.csv.get(&origin.file)?;
+            let row = &rows[rows.binary_search_by_key(&line, |r| r.line).ok()?];
             let field = field
                 .trim_start_matches('/')
                 .split('/')
@@ -89,19 +92,21 @@ pub fn load_with_vars(
             return Err(d);
         }
     };
-    let schema: Value =
-        serde_json::from_str(COMMITTED_SCHEMA).expect("the committed schema is JSON");
+    // Semantic checks run on every item too, so one pass reports everything.
+    for problems in check_schema(&docs) {
+        diags.extend(problems);
+    }
+    let csv = read_csv_files(&docs, &mut diags);
     let mut locator = Locator::default();
     let mut declared = Vec::new();
     let mut files = Vec::new();
-    for doc in docs {
-        if let Ok(text) = std::fs::read_to_string(&doc.file) {
-            sources.insert(doc.file.clone(), text);
-        }
+    for (mut doc, tables) in docs.into_iter().zip(csv) {
+        sources.insert(doc.file.clone(), Arc::clone(&doc.text));
         files.push(doc.file.clone());
-        // Semantic checks run on every item too, so one pass reports everything.
-        diags.extend(manifest::validate_against(&schema, &doc).0);
-        collect(&doc, &mut declared, &mut locator, sources, &mut diags);
+        collect(&mut doc, &mut declared);
+        for table in tables {
+            add_csv(table, &mut declared, &mut locator, sources, &mut diags);
+        }
         locator.docs.insert(doc.file.clone(), doc);
     }
     check_interpolation(&mut declared, vars, &locator, &mut diags);
@@ -134,7 +139,7 @@ fn build_graph(
         }
         Err(GraphError::Cycle(_)) => unreachable!("edges reports only missing references"),
         Ok(_) if diags.has_errors() => None,
-        Ok(deps) => match graph::tiers(declared) {
+        Ok(deps) => match graph::tiers(declared, &deps) {
             Ok(tiers) => Some((deps, staged(declared, tiers))),
             Err(GraphError::Cycle(cycle)) => {
                 let names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
@@ -276,29 +281,31 @@ fn register_sources(seeds: &Path, sources: &SourceCache) {
     }
 }
 
-/// Turn one schema-valid document into declared objects (CSV rows included).
-fn collect(
-    doc: &LocatedDoc,
-    declared: &mut Vec<Declared>,
-    locator: &mut Locator,
-    sources: &SourceCache,
-    diags: &mut Diagnostics,
-) {
+/// Each document's schema problems, documents checked in parallel against the committed
+/// schema compiled once.
+fn check_schema(docs: &[LocatedDoc]) -> Vec<Diagnostics> {
+    let schema: Value =
+        serde_json::from_str(COMMITTED_SCHEMA).expect("the committed schema is JSON");
+    match SchemaValidator::new(&schema) {
+        Ok(validator) => manifest::parallel::map(docs, |doc| validator.validate(doc)),
+        Err(problems) => vec![problems],
+    }
+}
+
+/// Move the entries of one document into declared objects (the document keeps what is
+/// left: its positions and the entries of no kind, such as `usersFromCsv`).
+fn collect(doc: &mut LocatedDoc, declared: &mut Vec<Declared>) {
     for k in KINDS {
         let Some(key) = k.manifest_key() else {
             continue;
         };
-        for (i, item) in doc
-            .value
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        let Some(Value::Array(items)) = doc.value.get_mut(key).map(Value::take) else {
+            continue;
+        };
+        for (i, item) in items.into_iter().enumerate() {
             declared.push(Declared {
-                addr: Addr::new(k.name(), k.key_of(item)),
-                spec: item.clone(),
+                addr: Addr::new(k.name(), k.key_of(&item)),
+                spec: item,
                 origin: Origin {
                     file: doc.file.clone(),
                     pointer: format!("/{key}/{i}"),
@@ -307,69 +314,111 @@ fn collect(
             });
         }
     }
-    for k in KINDS {
-        if let Some(csv) = k.csv_source() {
-            collect_csv(doc, *k, csv, declared, locator, sources, diags);
+}
+
+/// One CSV file listed by a document, read and turned into declared objects.
+struct CsvTable {
+    path: PathBuf,
+    column_of: ColumnOf,
+    /// The file's text, when it is UTF-8 (for showing lines under diagnostics).
+    text: Option<Arc<str>>,
+    rows: Vec<CsvRow>,
+    declared: Vec<Declared>,
+    problems: Diagnostics,
+}
+
+/// A CSV file a document lists for kind `kind` under `entry`.
+struct CsvJob<'d> {
+    doc: usize,
+    kind: &'static dyn crate::kinds::Kind,
+    source: &'static crate::kinds::CsvSource,
+    entry: &'d Value,
+    path: PathBuf,
+}
+
+/// For each document, the CSV files it lists under a kind's CSV key (`usersFromCsv`),
+/// read in parallel; a path that cannot be used is reported.
+fn read_csv_files(docs: &[LocatedDoc], diags: &mut Diagnostics) -> Vec<Vec<CsvTable>> {
+    let mut jobs = Vec::new();
+    for (d, doc) in docs.iter().enumerate() {
+        for k in KINDS {
+            let Some(source) = k.csv_source() else {
+                continue;
+            };
+            let key = source.manifest_key;
+            let entries = doc.value.get(key).and_then(Value::as_array);
+            for (i, entry) in entries.into_iter().flatten().enumerate() {
+                let file = entry["file"].as_str().unwrap_or_default();
+                let at = doc.locate(&format!("/{key}/{i}/file"));
+                match manifest::resolve_referenced(&doc.file, file, "CSV file", at) {
+                    Ok(path) => jobs.push(CsvJob {
+                        doc: d,
+                        kind: *k,
+                        source,
+                        entry,
+                        path,
+                    }),
+                    Err(problem) => diags.push(problem),
+                }
+            }
         }
+    }
+    let mut tables: Vec<Vec<CsvTable>> = docs.iter().map(|_| Vec::new()).collect();
+    let read = manifest::parallel::map(&jobs, read_csv_job);
+    for (job, table) in jobs.iter().zip(read) {
+        tables[job.doc].push(table);
+    }
+    tables
+}
+
+/// Read one CSV file and turn its rows into declared objects; bad rows are reported,
+/// the good ones are still checked.
+fn read_csv_job(job: &CsvJob<'_>) -> CsvTable {
+    let (rows, mut problems, text) = manifest::csv::read_csv_text(&job.path, job.source.columns);
+    let mut declared = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let cell = |c: &str| row.cell(c);
+        let (spec, row_problems) = (job.source.to_spec)(&cell, job.entry);
+        for (column, message) in row_problems {
+            problems.push(Diagnostic::error(message).at(row.location(column)));
+        }
+        declared.push(Declared {
+            addr: Addr::new(job.kind.name(), job.kind.key_of(&spec)),
+            spec,
+            origin: Origin {
+                file: job.path.clone(),
+                pointer: String::new(),
+                csv_line: Some(row.line),
+            },
+        });
+    }
+    CsvTable {
+        path: job.path.clone(),
+        column_of: job.source.column_of,
+        text,
+        rows,
+        declared,
+        problems,
     }
 }
 
-/// Expand the CSV files a document lists under `csv.manifest_key` into declared
-/// objects of kind `k`; bad rows are reported, the good ones are still checked.
-fn collect_csv(
-    doc: &LocatedDoc,
-    k: &dyn crate::kinds::Kind,
-    csv: &crate::kinds::CsvSource,
+/// Add a read CSV file's objects, problems, rows (for locating) and text.
+fn add_csv(
+    table: CsvTable,
     declared: &mut Vec<Declared>,
     locator: &mut Locator,
     sources: &SourceCache,
     diags: &mut Diagnostics,
 ) {
-    let key = csv.manifest_key;
-    for (i, entry) in doc
-        .value
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let file = entry["file"].as_str().unwrap_or_default();
-        let at = doc.locate(&format!("/{key}/{i}/file"));
-        let path = match manifest::resolve_referenced(&doc.file, file, "CSV file", at) {
-            Ok(path) => path,
-            Err(d) => {
-                diags.push(d);
-                continue;
-            }
-        };
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            sources.insert(path.clone(), text);
-        }
-        let (rows, problems) = manifest::read_csv_all(&path, csv.columns);
-        diags.extend(problems.0);
-        for row in rows {
-            let fields = &row.fields;
-            let cell = |c: &str| fields.get(c).map(String::as_str).unwrap_or("");
-            let (spec, problems) = (csv.to_spec)(&cell, entry);
-            for (column, message) in problems {
-                diags.push(Diagnostic::error(message).at(row.location(column)));
-            }
-            let line = row.line;
-            declared.push(Declared {
-                addr: Addr::new(k.name(), k.key_of(&spec)),
-                spec,
-                origin: Origin {
-                    file: path.clone(),
-                    pointer: String::new(),
-                    csv_line: Some(line),
-                },
-            });
-            locator
-                .csv
-                .insert((path.clone(), line), (row, csv.column_of));
-        }
+    if let Some(text) = table.text {
+        sources.insert(table.path.clone(), text);
     }
+    diags.extend(table.problems);
+    declared.extend(table.declared);
+    locator
+        .csv
+        .entry(table.path)
+        .or_insert((table.rows, table.column_of));
 }
 
 /// Checks on objects the schema cannot express.

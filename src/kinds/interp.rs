@@ -57,22 +57,69 @@ fn rewrite(s: &str, mut f: impl FnMut(&str) -> Option<String>) -> String {
     out
 }
 
-/// Apply `f` to every string of `v` (object keys excluded), with its JSON pointer.
-fn walk_mut(v: &mut Value, pointer: &str, f: &mut dyn FnMut(&str, &mut String)) {
+/// Apply `f` to every string of `v` (object keys excluded), with its JSON pointer
+/// (`pointer` is the pointer of `v`, grown and cut back in place).
+fn walk_mut(v: &mut Value, pointer: &mut String, f: &mut dyn FnMut(&str, &mut String)) {
     match v {
         Value::String(s) => f(pointer, s),
         Value::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
-                walk_mut(x, &format!("{pointer}/{i}"), f);
+                let len = pointer.len();
+                push_index(pointer, i);
+                walk_mut(x, pointer, f);
+                pointer.truncate(len);
             }
         }
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                walk_mut(x, &format!("{pointer}/{k}"), f);
+                let len = pointer.len();
+                push_key(pointer, k);
+                walk_mut(x, pointer, f);
+                pointer.truncate(len);
             }
         }
         _ => {}
+    }
+}
+
+/// [`walk_mut`] for reading: `f` sees every string of `v` with its JSON pointer.
+fn walk(v: &Value, pointer: &mut String, f: &mut dyn FnMut(&str, &str)) {
+    match v {
+        Value::String(s) => f(pointer, s),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = pointer.len();
+                push_index(pointer, i);
+                walk(x, pointer, f);
+                pointer.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let len = pointer.len();
+                push_key(pointer, k);
+                walk(x, pointer, f);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn push_index(pointer: &mut String, i: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(pointer, "/{i}");
+}
+
+/// Appends `/` and the key escaped as a pointer token (`~` → `~0`, `/` → `~1`).
+fn push_key(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
     }
 }
 
@@ -83,7 +130,7 @@ pub(crate) fn substitute_vars(
     vars: &BTreeMap<String, String>,
 ) -> Vec<(String, String)> {
     let mut missing = Vec::new();
-    walk_mut(v, "", &mut |pointer, s| {
+    walk_mut(v, &mut String::new(), &mut |pointer, s| {
         if !s.contains("${var.") {
             return;
         }
@@ -104,8 +151,7 @@ pub(crate) fn substitute_vars(
 /// The `${KIND:KEY}` references in the strings of `v`, with their pointers.
 pub(crate) fn references(v: &Value) -> Vec<Ref> {
     let mut out = Vec::new();
-    let mut v = v.clone();
-    walk_mut(&mut v, "", &mut |pointer, s| {
+    walk(v, &mut String::new(), &mut |pointer, s| {
         for (_, _, inner) in placeholders(s) {
             if let Some((k, key)) = as_ref(inner) {
                 out.push(Ref {
@@ -123,8 +169,7 @@ pub(crate) fn references(v: &Value) -> Vec<Ref> {
 /// written. Returns (pointer of the string, the placeholder's text).
 pub(crate) fn uninterpolated(v: &Value, resolved: &[Ref]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut v = v.clone();
-    walk_mut(&mut v, "", &mut |pointer, s| {
+    walk(v, &mut String::new(), &mut |pointer, s| {
         if resolved.iter().any(|r| r.field == pointer) {
             return;
         }
@@ -141,7 +186,7 @@ pub(crate) fn uninterpolated(v: &Value, resolved: &[Ref]) -> Vec<(String, String
 pub(crate) fn resolve(v: &Value, resolver: &Resolver) -> Result<Value, KindError> {
     let mut v = v.clone();
     let mut err = None;
-    walk_mut(&mut v, "", &mut |_, s| {
+    walk_mut(&mut v, &mut String::new(), &mut |_, s| {
         *s = rewrite(s, |inner| {
             let (k, key) = as_ref(inner)?;
             match resolver.require(k, key) {
@@ -162,7 +207,7 @@ pub(crate) fn resolve(v: &Value, resolver: &Resolver) -> Result<Value, KindError
 /// `v` with references in their canonical view form, `${kind:normalized key}`.
 pub(crate) fn normalize(v: &Value) -> Value {
     let mut v = v.clone();
-    walk_mut(&mut v, "", &mut |_, s| {
+    walk_mut(&mut v, &mut String::new(), &mut |_, s| {
         *s = rewrite(s, |inner| {
             as_ref(inner).map(|(k, key)| format!("${{{k}:{}}}", norm_key(key)))
         });
@@ -174,7 +219,7 @@ pub(crate) fn normalize(v: &Value) -> Value {
 /// `${kind:normalized key}`, so it compares with [`normalize`]d declarations.
 pub(crate) fn unresolve(v: &Value, resolver: &Resolver) -> Value {
     let mut v = v.clone();
-    walk_mut(&mut v, "", &mut |_, s| {
+    walk_mut(&mut v, &mut String::new(), &mut |_, s| {
         let mut out = String::with_capacity(s.len());
         let mut rest = s.as_str();
         while !rest.is_empty() {

@@ -161,7 +161,12 @@ impl Addr {
 
     /// `kind/normalized key`: how state and look-ups index this object.
     pub fn id_key(&self) -> String {
-        format!("{}/{}", self.kind, self.norm())
+        let key = self.key.trim();
+        let mut id = String::with_capacity(self.kind.len() + 1 + key.len());
+        id.push_str(self.kind);
+        id.push('/');
+        push_norm(&mut id, key);
+        id
     }
 }
 
@@ -201,7 +206,20 @@ impl fmt::Display for Addr {
 
 /// How natural keys are compared: trimmed and lower-cased.
 pub fn norm_key(key: &str) -> String {
-    key.trim().to_lowercase()
+    let key = key.trim();
+    let mut norm = String::with_capacity(key.len());
+    push_norm(&mut norm, key);
+    norm
+}
+
+/// Appends the lower-cased (already trimmed) `key`; ASCII keys, the usual case, without
+/// the Unicode tables.
+fn push_norm(out: &mut String, key: &str) {
+    if key.is_ascii() {
+        out.extend(key.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.push_str(&key.to_lowercase());
+    }
 }
 
 /// Where a declared object came from, to point diagnostics at it.
@@ -723,7 +741,10 @@ pub fn derive_sub(kind: &'static str, parent: &Declared, field: &str) -> Option<
     }
     let mut origin = parent.origin.clone();
     origin.pointer = format!("{}/{field}", origin.pointer);
-    let mut spec = serde_json::json!({"parent": parent.addr.key, "items": items});
+    let mut spec = Value::Object(serde_json::Map::from_iter([
+        ("parent".to_owned(), Value::String(parent.addr.key.clone())),
+        ("items".to_owned(), items.clone()),
+    ]));
     // The set's policy (`membersPolicy: exclusive`), when the entry declares one.
     if let Some(policy) = parent.spec.get(format!("{field}Policy")) {
         spec[crate::prune::POLICY_FIELD] = policy.clone();

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use super::yaml::{LocatedDoc, load_file};
 use crate::diag::{Diagnostic, Diagnostics};
 
-/// Reads every `*.yaml` / `*.yml` file directly in `dir` (not recursive), sorted by file
-/// name. Problems of all files are reported together. A folder without any is an error,
-/// and so is an entry named like a manifest that is not a regular file (a folder, a broken
-/// symbolic link, a FIFO that would block the read, a device): it is never skipped silently.
+/// Reads every `*.yaml` / `*.yml` file directly in `dir` (not recursive), several at once,
+/// sorted by file name. Problems of all files are reported together. A folder without any
+/// is an error, and so is an entry named like a manifest that is not a regular file (a
+/// folder, a broken symbolic link, a FIFO that would block the read, a device): it is
+/// never skipped silently.
 pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Diagnostics::from(Diagnostic::error(format!(
@@ -65,8 +66,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
         .into());
     }
     let mut docs = Vec::with_capacity(paths.len());
-    for path in paths {
-        match load_file(&path) {
+    for loaded in super::parallel::map(&paths, |path| load_file(path)) {
+        match loaded {
             Ok(doc) => docs.push(doc),
             Err(d) => diags.extend(d),
         }

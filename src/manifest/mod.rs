@@ -26,8 +26,10 @@
 pub mod csv;
 pub mod files;
 pub mod merge;
+pub(crate) mod parallel;
 pub mod pointer;
 pub mod schema;
+pub mod spans;
 pub mod yaml;
 
 pub use csv::{CsvRow, parse_csv, parse_csv_all, read_csv, read_csv_all};

@@ -7,6 +7,17 @@ pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// Appends the escaped `token` to `out` (as [`escape`] writes it, without a copy).
+pub(crate) fn escape_into(out: &mut String, token: &str) {
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Undoes [`escape`].
 pub fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")

@@ -64,6 +64,11 @@ impl SchemaValidator {
 
     /// The collapsed leaf errors, for callers that want their own wording.
     pub fn leaf_errors(&self, value: &Value) -> Vec<SchemaLeaf> {
+        // The yes/no check builds nothing; the detailed evaluation tree is built only for
+        // a value that fails.
+        if self.validator.is_valid(value) {
+            return Vec::new();
+        }
         let evaluation = self.validator.evaluate(value);
         if evaluation.is_valid() {
             return Vec::new();

@@ -1,12 +1,12 @@
-//! YAML → `serde_json::Value` plus a JSON-pointer → (line, col) map.
+//! YAML → `serde_json::Value` plus the (line, col) of every value and key ([`Spans`]).
 //!
 //! Owns the serde-saphyr options (strict booleans, leading-zero numbers as strings,
 //! duplicate keys as errors, raised budgets), the file-size cap, and [`LocatedDoc`].
 //! Must not know about kinds, schemas or HTTP.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -14,13 +14,12 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
 use super::pointer;
+pub use super::spans::Spans;
+use super::spans::SpansBuilder;
 use crate::diag::{Diagnostic, Diagnostics, Location, excerpt};
 
 /// Files larger than this are refused before being read.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// JSON pointer (`""` = root, `"/users/0/email"`) → 1-based (line, col).
-pub type Spans = BTreeMap<String, (usize, usize)>;
 
 /// One YAML file as a JSON value, with where each value (and each mapping key) came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,11 +28,11 @@ pub struct LocatedDoc {
     pub file: PathBuf,
     /// The document as JSON.
     pub value: Value,
-    /// Position of every value, by its JSON pointer.
+    /// Position of every value and of every mapping key (the key of `/users/0/email` is
+    /// the one introducing that value).
     pub spans: Spans,
-    /// Position of every mapping *key*, by the pointer of the value it introduces
-    /// (the key of `/users/0/email` is at `key_spans["/users/0/email"]`).
-    pub key_spans: Spans,
+    /// The file's text, for showing the lines diagnostics point at.
+    pub text: Arc<str>,
 }
 
 /// Anything that can turn a JSON pointer into a source location.
@@ -49,34 +48,16 @@ pub trait Locate {
     }
 }
 
-/// Nearest-ancestor lookup shared by [`LocatedDoc`] and merged items.
-pub(crate) fn locate_in(file: &Path, spans: &Spans, mut ptr: &str) -> Option<Location> {
-    loop {
-        if let Some(&(line, col)) = spans.get(ptr) {
-            return Some(Location::new(file, line, col));
-        }
-        ptr = pointer::parent(ptr)?;
-    }
-}
-
-pub(crate) fn locate_key_in(
-    file: &Path,
-    spans: &Spans,
-    keys: &Spans,
-    ptr: &str,
-) -> Option<Location> {
-    match keys.get(ptr) {
-        Some(&(line, col)) => Some(Location::new(file, line, col)),
-        None => locate_in(file, spans, ptr),
-    }
-}
-
 impl Locate for LocatedDoc {
     fn locate(&self, pointer: &str) -> Option<Location> {
-        locate_in(&self.file, &self.spans, pointer)
+        let (line, col) = self.spans.locate(pointer)?;
+        Some(Location::new(&self.file, line, col))
     }
     fn locate_key(&self, pointer: &str) -> Option<Location> {
-        locate_key_in(&self.file, &self.spans, &self.key_spans, pointer)
+        match self.spans.key(pointer) {
+            Some((line, col)) => Some(Location::new(&self.file, line, col)),
+            None => Locate::locate(self, pointer),
+        }
     }
 }
 
@@ -146,7 +127,7 @@ pub fn load_file(path: &Path) -> Result<LocatedDoc, Diagnostics> {
     }
     let bytes = std::fs::read(path).map_err(io_err)?;
     let text = utf8(path, bytes)?;
-    load_yaml(path, &text)
+    parse(path, Arc::from(text))
 }
 
 /// Decodes UTF-8, reporting the line and column of the first invalid byte.
@@ -168,37 +149,50 @@ pub(crate) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostics> {
 /// An empty file (or one with only comments) is an empty mapping. Syntax errors, duplicate
 /// keys, budget breaches, non-string keys and non-finite numbers become diagnostics.
 pub fn load_yaml(path: &Path, text: &str) -> Result<LocatedDoc, Diagnostics> {
+    parse(path, Arc::from(text))
+}
+
+/// [`load_yaml`] on text the document keeps.
+fn parse(path: &Path, text: Arc<str>) -> Result<LocatedDoc, Diagnostics> {
     let parsed: Result<Option<Spanned<Node>>, _> =
-        serde_saphyr::from_str_with_options(text, yaml_options());
+        serde_saphyr::from_str_with_options(&text, yaml_options());
     let root = match parsed {
         Ok(root) => root,
         Err(err) => return Err(yaml_error(path, &err).into()),
     };
-    let mut doc = LocatedDoc {
-        file: path.to_path_buf(),
-        value: Value::Object(Map::new()),
-        spans: Spans::new(),
-        key_spans: Spans::new(),
-    };
+    let mut spans = SpansBuilder::default();
     let Some(root) = root else {
-        doc.spans.insert(String::new(), (1, 1));
-        return Ok(doc);
+        let handle = spans.open(Some((1, 1)), None);
+        spans.close(handle);
+        return Ok(LocatedDoc {
+            file: path.to_path_buf(),
+            value: Value::Object(Map::new()),
+            spans: spans.finish(),
+            text,
+        });
     };
     let mut diags = Diagnostics::new();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut builder = Builder {
         file: path,
-        lines: text.split('\n').collect(),
-        doc: &mut doc,
+        lines: body.split('\n').collect(),
+        spans,
+        pointer: String::new(),
         diags: &mut diags,
     };
-    let value = builder.convert(String::new(), root);
-    doc.value = if value.is_null() {
+    let value = builder.convert(None, root);
+    let spans = builder.spans.finish();
+    let value = if value.is_null() {
         Value::Object(Map::new())
     } else {
         value
     };
-    diags.into_result(doc)
+    diags.into_result(LocatedDoc {
+        file: path.to_path_buf(),
+        value,
+        spans,
+        text,
+    })
 }
 
 fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> Diagnostic {
@@ -348,11 +342,14 @@ fn span_of<T>(s: &Spanned<T>) -> Option<(usize, usize)> {
     (l.line() > 0).then(|| (l.line() as usize, (l.column() as usize).max(1)))
 }
 
+/// Turns the parsed nodes into a JSON value, recording where each value is.
 struct Builder<'a> {
     file: &'a Path,
     /// The source, to see how a number was written.
     lines: Vec<&'a str>,
-    doc: &'a mut LocatedDoc,
+    spans: SpansBuilder,
+    /// The JSON pointer of the value being converted (grown and cut back in place).
+    pointer: String,
     diags: &'a mut Diagnostics,
 }
 
@@ -410,12 +407,16 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn convert(&mut self, ptr: String, node: Spanned<Node>) -> Value {
+    /// Converts `node`, the value at `self.pointer` introduced by `key` (its name and
+    /// position), and records where it and everything inside it are.
+    fn convert(
+        &mut self,
+        key: Option<(&str, Option<(usize, usize)>)>,
+        node: Spanned<Node>,
+    ) -> Value {
         let span = span_of(&node);
-        if let Some(span) = span {
-            self.doc.spans.insert(ptr.clone(), span);
-        }
-        match node.value {
+        let handle = self.spans.open(span, key);
+        let value = match node.value {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(b),
             Node::I64(i) => self.number(span, Value::from(i)),
@@ -425,48 +426,57 @@ impl<'a> Builder<'a> {
                 None => {
                     let d = Diagnostic::error(format!("`{f}` is not a finite number"))
                         .at(self.loc(span))
-                        .with_pointer(ptr.clone())
+                        .with_pointer(self.pointer.clone())
                         .with_hint("quote it if you meant a string");
                     self.diags.push(d);
                     Value::Null
                 }
             },
             Node::Str(s) => Value::String(s),
-            Node::Seq(items) => Value::Array(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| self.convert(format!("{ptr}/{i}"), item))
-                    .collect(),
-            ),
-            Node::Map(entries) => {
-                let mut map = Map::with_capacity(entries.len());
-                for (key, value) in entries {
-                    let key_span = span_of(&key);
-                    let name = match key.value {
-                        Node::Str(s) => s,
-                        other => {
-                            let d = Diagnostic::error(format!(
-                                "mapping keys must be strings, found {}",
-                                describe(&other)
-                            ))
-                            .at(self.loc(key_span))
-                            .with_pointer(ptr.clone())
-                            .with_hint("quote the key");
-                            self.diags.push(d);
-                            continue;
-                        }
-                    };
-                    let child = pointer::push(&ptr, &name);
-                    if let Some(ks) = key_span {
-                        self.doc.key_spans.insert(child.clone(), ks);
-                    }
-                    let v = self.convert(child, value);
-                    map.insert(name, v);
-                }
-                Value::Object(map)
-            }
+            Node::Seq(items) => self.seq(items),
+            Node::Map(entries) => self.map(entries),
+        };
+        self.spans.close(handle);
+        value
+    }
+
+    fn seq(&mut self, items: Vec<Spanned<Node>>) -> Value {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let len = self.pointer.len();
+            let _ = write!(self.pointer, "/{i}");
+            out.push(self.convert(None, item));
+            self.pointer.truncate(len);
         }
+        Value::Array(out)
+    }
+
+    fn map(&mut self, entries: Vec<(Spanned<Node>, Spanned<Node>)>) -> Value {
+        let mut map = Map::with_capacity(entries.len());
+        for (key, value) in entries {
+            let key_span = span_of(&key);
+            let name = match key.value {
+                Node::Str(s) => s,
+                other => {
+                    let d = Diagnostic::error(format!(
+                        "mapping keys must be strings, found {}",
+                        describe(&other)
+                    ))
+                    .at(self.loc(key_span))
+                    .with_pointer(self.pointer.clone())
+                    .with_hint("quote the key");
+                    self.diags.push(d);
+                    continue;
+                }
+            };
+            let len = self.pointer.len();
+            self.pointer.push('/');
+            pointer::escape_into(&mut self.pointer, &name);
+            let v = self.convert(Some((&name, key_span)), value);
+            self.pointer.truncate(len);
+            map.insert(name, v);
+        }
+        Value::Object(map)
     }
 }
 
@@ -509,12 +519,12 @@ mod tests {
         let text = "users:\n  - name: Ann\n    email: ann@x.io\n    skills: [a, \"b/c\"]\n  - name: Bob\nroot: {k: 1}\n";
         let doc = load(text).unwrap();
         assert_eq!(doc.value["users"][0]["email"], json!("ann@x.io"));
-        assert_eq!(doc.spans["/users/0/email"], (3, 12));
-        assert_eq!(doc.key_spans["/users/0/email"], (3, 5));
-        assert_eq!(doc.spans["/users/0/skills/1"], (4, 17));
-        assert_eq!(doc.spans["/users/1/name"], (5, 11));
-        assert_eq!(doc.spans["/root/k"], (6, 11));
-        assert_eq!(doc.key_spans["/root"], (6, 1));
+        assert_eq!(doc.spans.get("/users/0/email"), Some((3, 12)));
+        assert_eq!(doc.spans.key("/users/0/email"), Some((3, 5)));
+        assert_eq!(doc.spans.get("/users/0/skills/1"), Some((4, 17)));
+        assert_eq!(doc.spans.get("/users/1/name"), Some((5, 11)));
+        assert_eq!(doc.spans.get("/root/k"), Some((6, 11)));
+        assert_eq!(doc.spans.key("/root"), Some((6, 1)));
         let loc = doc.locate("/users/0/email").unwrap();
         assert_eq!((loc.line, loc.col), (3, 12));
         // Nearest ancestor for pointers that do not exist.
@@ -528,7 +538,7 @@ mod tests {
     fn keys_with_slash_and_tilde_are_escaped() {
         let doc = load("\"a/b\":\n  \"c~d\": 1\n").unwrap();
         assert_eq!(doc.value.pointer("/a~1b/c~0d"), Some(&json!(1)));
-        assert_eq!(doc.spans["/a~1b/c~0d"], (2, 10));
+        assert_eq!(doc.spans.get("/a~1b/c~0d"), Some((2, 10)));
     }
 
     #[test]
@@ -576,15 +586,15 @@ mod tests {
             json!({"a": "0x10", "b": "0o17", "c": "1_000", "d": "99999999999999999999", "e": "+5",
                    "f": 1000.0, "g": -7, "h": ["0x1F", 2], "i": 18446744073709551615u64, "j": 1.5})
         );
-        assert_eq!(doc.spans["/h/0"], (8, 5));
+        assert_eq!(doc.spans.get("/h/0"), Some((8, 5)));
     }
 
     #[test]
     fn bom_does_not_shift_columns() {
         let doc = load("\u{feff}a: 1\nb: 2\n").unwrap();
         assert_eq!(doc.value, json!({"a": 1, "b": 2}));
-        assert_eq!(doc.spans["/b"], (2, 4));
-        assert_eq!(doc.key_spans["/a"], (1, 1));
+        assert_eq!(doc.spans.get("/b"), Some((2, 4)));
+        assert_eq!(doc.spans.key("/a"), Some((1, 1)));
     }
 
     #[test]
@@ -623,7 +633,15 @@ mod tests {
     fn aliases_resolve_and_point_at_use_site() {
         let doc = load("base: &b {x: 1}\nother: *b\n").unwrap();
         assert_eq!(doc.value["other"], json!({"x": 1}));
-        assert_eq!(doc.spans["/other"].0, 2);
+        assert_eq!(doc.spans.get("/other").unwrap().0, 2);
+    }
+
+    #[test]
+    fn merged_keys_are_located_where_their_value_comes_from() {
+        let doc = load("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  x: 3\n").unwrap();
+        assert_eq!(doc.value["other"]["x"], json!(3));
+        assert_eq!(doc.value["other"]["y"], json!(2));
+        assert_eq!(doc.spans.get("/other/x"), Some((4, 6)));
     }
 
     #[test]

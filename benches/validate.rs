@@ -1,0 +1,193 @@
+//! Validation benchmark: prints figures, asserts nothing about time (timed assertions
+//! flake on a busy machine). Run with `cargo bench --bench validate`.
+//!
+//! Each case runs in a child process of its own, so that its peak memory is its own:
+//! the parent writes a generated org (`support/orggen.rs`) into a temporary folder and
+//! starts this same program on it; the child validates the seeds folder once and prints
+//! the CPU time of the process (user + system, every thread) and its peak resident
+//! memory (both from `getrusage`), and the wall time.
+//!
+//! Cases: 10,000 and 60,000 users in YAML (1,400 users a file); 100,000 users in YAML
+//! and the same users as one CSV file of 100,000 rows; that CSV file with a bad phone
+//! number in every row, its 100,000 problems rendered with their source lines.
+//! `GENSEED_BENCH_CASES` picks some of them by name (comma-separated:
+//! `yaml-10k,yaml-60k,yaml-100k,csv-100k,csv-100k-bad`).
+
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use genseed::diag::SourceCache;
+
+#[path = "support/orggen.rs"]
+mod orggen;
+
+/// The environment variable that makes this program the child validating one folder.
+const CHILD_SEEDS: &str = "GENSEED_BENCH_VALIDATE_SEEDS";
+
+/// Set for a child whose folder has a problem in every CSV row.
+const CHILD_BAD: &str = "GENSEED_BENCH_VALIDATE_BAD";
+
+/// How a case writes its users.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// YAML files of 1,400 users.
+    Yaml,
+    /// One CSV file.
+    Csv,
+    /// One CSV file whose every phone number lacks its `+` (a problem a row).
+    CsvBadPhones,
+}
+
+/// A case: its name, the number of users and how they are written.
+const CASES: &[(&str, usize, Layout)] = &[
+    ("yaml-10k", 10_000, Layout::Yaml),
+    ("yaml-60k", 60_000, Layout::Yaml),
+    ("yaml-100k", 100_000, Layout::Yaml),
+    ("csv-100k", 100_000, Layout::Csv),
+    ("csv-100k-bad", 100_000, Layout::CsvBadPhones),
+];
+
+/// This process's resource use so far.
+fn usage() -> libc::rusage {
+    // SAFETY: getrusage only writes the struct it is given.
+    unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    }
+}
+
+/// CPU time (user + system) of this process so far, every thread included.
+fn cpu_time() -> Duration {
+    let usage = usage();
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux counts `ru_maxrss` in
+/// KiB; it is the figure /proc shows as `VmHWM`).
+fn peak_rss_mib() -> f64 {
+    usage().ru_maxrss as f64 / 1024.0
+}
+
+/// The child: validate `seeds` once and print one line of figures. With `CHILD_BAD` set
+/// the manifests are expected to be refused, and every problem is rendered with its
+/// source line as the CLI shows it.
+fn child(seeds: &Path) {
+    let expect_problems = std::env::var_os(CHILD_BAD).is_some();
+    let cpu = cpu_time();
+    let started = Instant::now();
+    let sources = SourceCache::new();
+    let outcome = genseed::validate::load_with_vars(seeds, &sources, &BTreeMap::new());
+    let what = match outcome {
+        Ok(loaded) if !expect_problems => format!("{} declared objects", loaded.declared.len()),
+        Err(problems) if expect_problems => {
+            let shown = genseed::diag::render(&problems, &sources);
+            format!(
+                "{} problems rendered ({} KiB)",
+                problems.len(),
+                shown.len() / 1024
+            )
+        }
+        Ok(_) => panic!("the manifests were expected to have problems"),
+        Err(problems) => panic!("bench manifests invalid: {problems:?}"),
+    };
+    let wall = started.elapsed();
+    let cpu = cpu_time() - cpu;
+    println!(
+        "{what}: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MiB",
+        cpu.as_secs_f64(),
+        wall.as_secs_f64(),
+        peak_rss_mib()
+    );
+}
+
+/// Rewrites a CSV project of orggen (one `users-NNN.csv` per 1,400 users) as one
+/// `users.csv` holding every row, listed once under `usersFromCsv`.
+/// With `bad_phones`, every phone number loses its `+`.
+fn merge_csv(seeds: &Path, bad_phones: bool) -> std::io::Result<()> {
+    let mut parts: Vec<_> = std::fs::read_dir(seeds)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    parts.retain(|p| p.extension().is_some_and(|x| x == "csv"));
+    parts.sort();
+    let mut all = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let text = std::fs::read_to_string(part)?;
+        let body = if i == 0 {
+            text.as_str()
+        } else {
+            text.split_once('\n').map_or("", |(_, rows)| rows)
+        };
+        all.push_str(body);
+        std::fs::remove_file(part)?;
+    }
+    if bad_phones {
+        all = all.replace(",+", ",");
+    }
+    std::fs::write(seeds.join("users.csv"), all)?;
+    let org = std::fs::read_to_string(seeds.join("org.yaml"))?;
+    let mut out = String::new();
+    for line in org.lines() {
+        if line.starts_with("  - file: users-") {
+            continue;
+        }
+        let _ = writeln!(out, "{line}");
+        if line == "usersFromCsv:" {
+            out.push_str("  - file: users.csv\n");
+        }
+    }
+    std::fs::write(seeds.join("org.yaml"), out)
+}
+
+/// The parent: write the case's org and run the child on it.
+fn run_case(name: &str, users: usize, layout: Layout) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut shape = orggen::OrgShape::new(users);
+    shape.users_csv = layout != Layout::Yaml;
+    let bytes =
+        orggen::write_project(dir.path(), &shape, "http://127.0.0.1:1").expect("generated project");
+    let seeds = dir.path().join("seeds");
+    if shape.users_csv {
+        merge_csv(&seeds, layout == Layout::CsvBadPhones).expect("merged CSV");
+    }
+    let files = std::fs::read_dir(&seeds).map_or(0, Iterator::count);
+    // The child's errors go straight to the terminal.
+    let mut child = Command::new(std::env::current_exe().expect("this program"));
+    child.env(CHILD_SEEDS, &seeds);
+    if layout == Layout::CsvBadPhones {
+        child.env(CHILD_BAD, "1");
+    }
+    let out = child
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("child started");
+    assert!(out.status.success(), "{name}: the validation failed");
+    println!(
+        "validate {name}: {users} users, {:.1} MiB in {files} files, {}",
+        bytes as f64 / (1024.0 * 1024.0),
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+}
+
+fn main() {
+    if let Some(seeds) = std::env::var_os(CHILD_SEEDS) {
+        child(Path::new(&seeds));
+        return;
+    }
+    let picked = std::env::var("GENSEED_BENCH_CASES").ok();
+    for &(name, users, layout) in CASES {
+        if picked
+            .as_deref()
+            .is_none_or(|p| p.split(',').any(|c| c.trim() == name))
+        {
+            run_case(name, users, layout);
+        }
+    }
+}
