@@ -165,7 +165,7 @@ pub(crate) fn plan_with(
                 .map(|&j| desired.declared[j].addr.clone())
                 .collect(),
             unmanaged,
-            observed: found.cloned(),
+            observed: found.map(|o| kept_of(o, action)),
             observed_view: view,
         });
     }
@@ -180,6 +180,22 @@ pub(crate) fn plan_with(
         orphans: prune::orphans(desired, observed, state),
         ..Plan::default()
     }
+}
+
+/// What a change keeps of the raw observed object: all of it when the change acts on
+/// the object; for a no-op only its `id` and `version` (what a saved plan records), so
+/// that a plan of a large org that matches does not hold a second copy of the org.
+fn kept_of(observed: &Value, action: Action) -> Value {
+    if action != Action::Noop {
+        return observed.clone();
+    }
+    let mut kept = serde_json::Map::new();
+    for field in ["id", "version"] {
+        if let Some(v) = observed.get(field) {
+            kept.insert(field.into(), v.clone());
+        }
+    }
+    Value::Object(kept)
 }
 
 /// Whether the dotted `path` is one of `fields` or below one.

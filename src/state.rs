@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -568,6 +569,8 @@ impl Journal {
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
+            // Readable by its owner only, as the state file (a temp file renamed) is.
+            .mode(0o600)
             .open(path)
             .map_err(io(path))?;
         file.write_all(line).map_err(io(path))?;

@@ -680,7 +680,8 @@ pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> Ob
             continue;
         };
         resolver.insert(kind, name, id);
-        out.insert(norm_key(name), o.clone());
+        let key = norm_key(name);
+        out.insert(key, o);
     }
     out
 }
