@@ -150,7 +150,13 @@ pub(crate) fn plan_with(
             action = Action::Replace;
         }
         changes.push(Change {
-            declared: d.clone(),
+            // Where it was declared matters to validation only; a plan of a large org
+            // does not keep a copy of every file name and pointer.
+            declared: Declared {
+                addr: d.addr.clone(),
+                spec: d.spec.clone(),
+                origin: Default::default(),
+            },
             action,
             tier: desired.tiers[i],
             diffs: if action == Action::Create && k.is_object() {

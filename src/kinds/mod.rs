@@ -668,6 +668,21 @@ pub fn id_of(v: &Value, what: &str) -> Result<String, KindError> {
         .ok_or_else(|| KindError::Other(format!("the API answered {what} without an `id`")))
 }
 
+/// `object` with only its top-level `fields` (what a kind reads of a listed object it
+/// keeps for the plan): the rest of a large listing is not held in memory.
+pub fn keep_fields(mut object: Value, fields: &[&str]) -> Value {
+    let Some(map) = object.as_object_mut() else {
+        return object;
+    };
+    let mut kept = serde_json::Map::new();
+    for field in fields {
+        if let Some(v) = map.remove(*field) {
+            kept.insert((*field).to_string(), v);
+        }
+    }
+    Value::Object(kept)
+}
+
 /// Index listed objects by normalized `name` and register them with the resolver.
 /// Objects whose `state` is `deleted` are skipped (they cannot be adopted).
 pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> ObservedMap {

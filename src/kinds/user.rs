@@ -476,7 +476,7 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
             ("pageSize", PAGE_SIZE.to_string()),
             ("pageNumber", page.to_string()),
         ];
-        let body = match ctx.client.get(PATH, &query).await {
+        let mut body = match ctx.client.get(PATH, &query).await {
             Ok(b) => b,
             Err(e) if page > 1 && e.status() == Some(400) => {
                 return Ok(Listed {
@@ -486,13 +486,12 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
             }
             Err(e) => return Err(e.into()),
         };
-        let items = body
-            .get("entities")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let items = match body.get_mut("entities").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
         let full = items.len() == PAGE_SIZE as usize;
-        users.extend(items);
+        users.extend(items.into_iter().map(lean_user));
         let page_count = body.get("pageCount").and_then(Value::as_u64);
         if !full || page_count.is_some_and(|n| u64::from(page) >= n) {
             return Ok(Listed {
@@ -505,6 +504,29 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
         users,
         complete: false,
     })
+}
+
+/// Fields of a listed user nothing reads (links, contact info the API derives, chat
+/// ids, images), dropped so that a large org's listing is not held whole.
+const UNREAD_USER_FIELDS: &[&str] = &["selfUri", "chat", "primaryContactInfo", "images"];
+
+/// A listed user without [`UNREAD_USER_FIELDS`], its skills and languages reduced to
+/// what the routing views read (`id`, `name`, `proficiency`, `state`).
+fn lean_user(mut user: Value) -> Value {
+    let Some(map) = user.as_object_mut() else {
+        return user;
+    };
+    for field in UNREAD_USER_FIELDS {
+        map.remove(*field);
+    }
+    for list in ["skills", "languages"] {
+        if let Some(Value::Array(items)) = map.get_mut(list) {
+            for item in items.iter_mut() {
+                *item = super::keep_fields(item.take(), &["id", "name", "proficiency", "state"]);
+            }
+        }
+    }
+    user
 }
 
 /// Declared users the listings could not reach (an org with more users of a state than

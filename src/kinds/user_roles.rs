@@ -179,14 +179,13 @@ impl Kind for UserRoles {
                 let Some(user_id) = ctx.resolver.id("user", &d.addr.key) else {
                     continue;
                 };
-                let mut subject = ctx
+                let subject = ctx
                     .client
                     // No `subjectType` here: the SDK's getAuthorizationSubject has no
                     // such parameter (only bulkadd/bulkremove/bulkreplace take it).
                     .get(&format!("/api/v2/authorization/subjects/{user_id}"), &[])
                     .await?;
-                subject["homeDivisionId"] = json!(ctx.home_division);
-                out.insert(d.addr.norm(), subject);
+                out.insert(d.addr.norm(), lean_subject(subject, &ctx.home_division));
             }
             Ok(out)
         })
@@ -345,4 +344,26 @@ impl Kind for UserRoles {
             }
         })
     }
+}
+
+/// What the views read of a subject: each grant's role and division ID, and the org's
+/// home division (`homeDivisionId`); a user's whole subject is not kept.
+fn lean_subject(mut subject: Value, home: &Option<String>) -> Value {
+    let grants: Vec<Value> = subject
+        .get_mut("grants")
+        .map(Value::take)
+        .and_then(|g| match g {
+            Value::Array(a) => Some(a),
+            _ => None,
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| {
+            json!({
+                "role": {"id": g.pointer("/role/id")},
+                "division": {"id": g.pointer("/division/id")},
+            })
+        })
+        .collect();
+    json!({"grants": grants, "homeDivisionId": home})
 }
