@@ -319,6 +319,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Takes a field out of an observed object of `kind` with natural key `key`, if
+    /// listed: for a sub-kind whose observation is that field (a user's skills), so that
+    /// a large org's listing is not held twice. The parent's own views must not read it.
+    pub fn take_observed_field(&self, kind: &str, key: &str, field: &str) -> Option<Value> {
+        self.observed
+            .write()
+            .expect("observed lock")
+            .get_mut(kind)?
+            .get_mut(&norm_key(key))?
+            .as_object_mut()?
+            .remove(field)
+    }
+
     /// A field of an observed object of `kind` with natural key `key`, if listed.
     pub fn observed_field(&self, kind: &str, key: &str, field: &str) -> Option<Value> {
         self.observed

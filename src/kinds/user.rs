@@ -506,18 +506,31 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
     })
 }
 
-/// Fields of a listed user nothing reads (links, contact info the API derives, chat
-/// ids, images), dropped so that a large org's listing is not held whole.
-const UNREAD_USER_FIELDS: &[&str] = &["selfUri", "chat", "primaryContactInfo", "images"];
+/// What is kept of a listed user: the fields its views, its update and its routing
+/// sub-kinds read (the rest of a large org's listing is not held in memory).
+const KEPT_USER_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "email",
+    "division",
+    "title",
+    "department",
+    "addresses",
+    "state",
+    "version",
+    "skills",
+    "languages",
+];
 
-/// A listed user without [`UNREAD_USER_FIELDS`], its skills and languages reduced to
-/// what the routing views read (`id`, `name`, `proficiency`, `state`).
-fn lean_user(mut user: Value) -> Value {
+/// A listed user with only [`KEPT_USER_FIELDS`]: its division as its `id`, its skills
+/// and languages as `id`, `name`, `proficiency` and `state`.
+fn lean_user(user: Value) -> Value {
+    let mut user = super::keep_fields(user, KEPT_USER_FIELDS);
     let Some(map) = user.as_object_mut() else {
         return user;
     };
-    for field in UNREAD_USER_FIELDS {
-        map.remove(*field);
+    if let Some(division) = map.get_mut("division") {
+        *division = super::keep_fields(division.take(), &["id"]);
     }
     for list in ["skills", "languages"] {
         if let Some(Value::Array(items)) = map.get_mut(list) {
