@@ -718,11 +718,10 @@ mod tests {
         assert_eq!(on_file, s);
     }
 
-    #[test]
-    fn a_torn_last_line_is_ignored_and_a_damaged_one_before_it_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = StatePaths::new(dir.path(), "dev");
-        let mut s = saved_state(&paths);
+    /// A saved state with two skills recorded by a journal: the first written whole, the
+    /// second as the journal's one line.
+    fn two_changes(paths: &StatePaths) -> State {
+        let mut s = saved_state(paths);
         let mut journal = Journal::new(paths.clone());
         journal
             .change(&mut s, "skill/a", Some(skill("A", "1")))
@@ -730,6 +729,14 @@ mod tests {
         journal
             .change(&mut s, "skill/b", Some(skill("B", "2")))
             .unwrap();
+        s
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_and_a_damaged_one_before_it_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let s = two_changes(&paths);
         let whole = fs::read_to_string(&paths.journal).unwrap();
         // Killed in mid-write: the second line is cut off.
         let mut file = OpenOptions::new()
@@ -753,16 +760,10 @@ mod tests {
     fn records_already_compacted_or_of_another_state_are_skipped_and_a_gap_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let paths = StatePaths::new(dir.path(), "dev");
-        let mut s = saved_state(&paths);
-        let mut journal = Journal::new(paths.clone());
-        journal
-            .change(&mut s, "skill/a", Some(skill("A", "1")))
-            .unwrap();
-        journal
-            .change(&mut s, "skill/b", Some(skill("B", "2")))
-            .unwrap();
+        let s = two_changes(&paths);
         let lines = fs::read_to_string(&paths.journal).unwrap();
         // Killed after the compacting rewrite, before the journal was removed.
+        let mut s = s;
         write_whole(&paths, &mut s).unwrap();
         fs::write(&paths.journal, &lines).unwrap();
         assert_eq!(load(&paths, "dev").unwrap(), s);
