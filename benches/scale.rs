@@ -1,22 +1,27 @@
-//! Scale benchmark: prints figures, asserts nothing about time (timed assertions flake
-//! on a busy machine). Run with `cargo bench --bench scale`; `GENSEED_BENCH_USERS`
-//! (default 17000) sets the validation size, `GENSEED_BENCH_APPLY_USERS` (default 2000)
-//! the apply size.
+//! Cost benchmark: prints figures, asserts nothing about time (timed assertions flake on a
+//! busy machine). Run with `cargo bench --bench scale`. Every figure is of a `genseed`
+//! child process (CPU = user + system time, peak RSS from `wait4`), against generated
+//! orgs (`support/orggen.rs`) and the in-process emulator.
 //!
-//! 1. Validation of one manifest with N users (≈2 MB at 17k): wall time and peak RSS.
-//! 2. `genseed apply` of M users into queues against the in-process emulator with no
-//!    rate limits: wall time, requests, requests per second; then a no-op re-plan.
+//! 1. **Size** (`GENSEED_BENCH_SIZES`, users, default `1000,10000,60000`): `validate`;
+//!    for sizes up to `GENSEED_BENCH_APPLY_MAX` (default 10000) a fresh `apply` with no
+//!    rate limit (requests against the floor: one write per object and per non-empty
+//!    sub-resource chunk, plus the list pages) and then a no-op `plan`; larger sizes get
+//!    a `plan` against the empty org instead (the skipped apply is printed).
+//! 2. **Budget** (`GENSEED_BENCH_BUDGET`, default on; `0` skips): fresh applies against an
+//!    emulator enforcing a per-token rate and a latency, one token and a pool of four:
+//!    wall time against the budget (API requests ÷ (tokens × rate)) and the share of
+//!    requests answered 429. `GENSEED_BENCH_BUDGET_USERS` (default 300) sizes the org at
+//!    50/s, a sixth of it at 5/s.
 
 // A benchmark prints its figures.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::process::Command;
-use std::time::Instant;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use genseed::diag::SourceCache;
-use genseed::emulator::{EmulatorConfig, EmulatorHandle};
+use genseed::emulator::{EmulatorConfig, EmulatorHandle, RateLimit};
 
 #[path = "support/orggen.rs"]
 mod orggen;
@@ -28,114 +33,190 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn manifest(users: usize, queues: usize) -> String {
-    let mut y = String::from(
-        "divisions:\n  - name: Bench Division\n    description: bench\nskills:\n  - name: Bench Skill\nusers:\n",
-    );
-    for i in 0..users {
-        let _ = write!(
-            y,
-            "  - email: bench.user.{i:06}@example.com\n    name: Bench User {i}\n    division: Bench Division\n    title: Agent\n    phones:\n      - number: \"+1202555{:04}\"\n    skills: {{Bench Skill: {}}}\n",
-            i % 10_000,
-            i % 6
-        );
-    }
-    y.push_str("queues:\n");
-    for q in 0..queues {
-        let _ = writeln!(
-            y,
-            "  - name: Bench Queue {q}\n    division: Bench Division\n    members:"
-        );
-        for i in (0..users).filter(|i| i % queues == q) {
-            let _ = writeln!(y, "      - bench.user.{i:06}@example.com");
-        }
-    }
-    y
+/// What one child process cost.
+struct Cost {
+    wall: Duration,
+    /// User + system CPU seconds.
+    cpu: f64,
+    /// Peak resident memory, MiB.
+    rss: f64,
 }
 
-/// Peak resident memory of this process so far, from /proc (Linux), in MiB.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+impl std::fmt::Display for Cost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2} s CPU, {:.0} MiB peak RSS, {:.2} s wall",
+            self.cpu,
+            self.rss,
+            self.wall.as_secs_f64()
+        )
+    }
 }
 
-fn main() {
-    let users = env_usize("GENSEED_BENCH_USERS", 17_000);
-    let dir = tempfile::tempdir().unwrap();
-    let bytes = orggen::write_project(
-        dir.path(),
-        &orggen::OrgShape::new(users),
-        "http://127.0.0.1:1",
-    )
-    .unwrap();
-    let seeds = dir.path().join("seeds");
+/// Runs `genseed -C project --env bench -q ARGS`, reaps it with `wait4` for its resource
+/// usage, and panics (with its stderr) unless it exits 0 or 2.
+// The child is reaped by `wait4`, which clippy does not see.
+#[allow(clippy::zombie_processes)]
+fn genseed(project: &Path, args: &[&str]) -> Cost {
+    let stderr = tempfile::tempfile().unwrap();
     let started = Instant::now();
-    let loaded = genseed::validate::load_with_vars(&seeds, &SourceCache::new(), &BTreeMap::new())
-        .unwrap_or_else(|d| panic!("bench manifest invalid: {d:?}"));
-    let took = started.elapsed();
-    println!(
-        "validate: {users} users, {:.1} MiB of YAML, {} declared objects: {:.2} s, peak RSS {:.0} MiB",
-        bytes as f64 / (1024.0 * 1024.0),
-        loaded.declared.len(),
-        took.as_secs_f64(),
-        peak_rss_mib().unwrap_or(f64::NAN)
-    );
+    let child = Command::new(env!("CARGO_BIN_EXE_genseed"))
+        .arg("-C")
+        .arg(project)
+        .args(["--env", "bench", "-q"])
+        .args(args)
+        .env("BENCH_ID", genseed::emulator::DEFAULT_CLIENT_ID)
+        .env("BENCH_SECRET", genseed::emulator::DEFAULT_CLIENT_SECRET)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr.try_clone().unwrap())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 reaps our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    if !matches!(code, Some(0 | 2)) {
+        let mut text = String::new();
+        let mut f = stderr;
+        use std::io::{Read, Seek};
+        f.rewind().unwrap();
+        f.read_to_string(&mut text).unwrap();
+        panic!("genseed {args:?} ended with {status}: {text}");
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Cost {
+        wall,
+        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
+        rss: usage.ru_maxrss as f64 / 1024.0,
+    }
+}
 
-    let apply_users = env_usize("GENSEED_BENCH_APPLY_USERS", 2_000);
-    let project = tempfile::tempdir().unwrap();
-    let seeds = project.path().join("seeds");
-    std::fs::create_dir_all(&seeds).unwrap();
-    std::fs::write(seeds.join("bench.yaml"), manifest(apply_users, 10)).unwrap();
-    let emulator = EmulatorHandle::start_in_thread(EmulatorConfig {
+/// The fewest requests a fresh apply of `shape` can make: one create per object, one
+/// write per non-empty sub-resource chunk (a user's skills, languages and role grants; a
+/// queue's members in chunks of 100 and its wrap-up codes), and the list pages of an empty
+/// org (the org, its home division, one page per kind).
+fn floor(shape: &orggen::OrgShape) -> usize {
+    let objects = shape.divisions()
+        + shape.skills()
+        + shape.languages()
+        + shape.wrapup_codes()
+        + shape.roles()
+        + shape.queues()
+        + shape.users;
+    let sub = 3 * shape.users + shape.queues() * (shape.users_per_queue.div_ceil(100) + 1);
+    objects + sub + 2 + 7
+}
+
+fn api_requests(emulator: &EmulatorHandle) -> (usize, usize) {
+    let log = emulator.requests();
+    let api: Vec<_> = log.iter().filter(|r| r.path.starts_with("/api/")).collect();
+    let throttled = api.iter().filter(|r| r.status == 429).count();
+    (api.len(), throttled)
+}
+
+/// A project for `shape` whose environment `bench` points at `emulator`, with `env`
+/// appended to that environment's block.
+fn project(shape: &orggen::OrgShape, emulator: &EmulatorHandle, env: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    orggen::write_project(dir.path(), shape, &emulator.base_url()).unwrap();
+    let file = dir.path().join("genseed.yaml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(env);
+    std::fs::write(file, text).unwrap();
+    dir
+}
+
+fn unlimited() -> EmulatorHandle {
+    EmulatorHandle::start_in_thread(EmulatorConfig {
         rate_limit: None,
         ..EmulatorConfig::default()
     })
-    .unwrap();
-    std::fs::write(
-        project.path().join("genseed.yaml"),
-        format!(
-            "environments:\n  bench:\n    apiUrl: {url}\n    loginUrl: {url}\n    clientIdEnv: BENCH_ID\n    clientSecretEnv: BENCH_SECRET\n    rateLimit: 1000000/min\n",
-            url = emulator.base_url()
-        ),
-    )
-    .unwrap();
-    let run = |args: &[&str]| {
-        let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_genseed"))
-            .arg("-C")
-            .arg(project.path())
-            .args(["--env", "bench", "-q"])
-            .args(args)
-            .env("BENCH_ID", genseed::emulator::DEFAULT_CLIENT_ID)
-            .env("BENCH_SECRET", genseed::emulator::DEFAULT_CLIENT_SECRET)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.code().is_some_and(|c| c == 0 || c == 2),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        started.elapsed()
-    };
-    let took = run(&["apply", "--auto-approve", "--parallelism", "16"]);
-    let requests = emulator.requests().len();
+    .unwrap()
+}
+
+fn size(users: usize, apply_max: usize) {
+    let shape = orggen::OrgShape::new(users);
+    let emulator = unlimited();
+    let dir = project(
+        &shape,
+        &emulator,
+        "    rateLimit: 1000000/min\n    queueCreateIntervalMs: 0\n",
+    );
+    let p = dir.path();
+    println!("{users} users ({} queues):", shape.queues());
+    println!("  validate: {}", genseed(p, &["validate"]));
+    if users > apply_max {
+        println!("  plan of the empty org: {}", genseed(p, &["plan"]));
+        println!("  apply skipped (above GENSEED_BENCH_APPLY_MAX={apply_max})");
+        return;
+    }
+    let apply = genseed(p, &["apply", "--auto-approve", "--parallelism", "16"]);
+    let (requests, _) = api_requests(&emulator);
+    let floor = floor(&shape);
+    println!("  apply: {apply}");
     println!(
-        "apply: {apply_users} users in 10 queues against the emulator: {:.2} s, {requests} requests, {:.0} requests/s",
-        took.as_secs_f64(),
-        requests as f64 / took.as_secs_f64()
+        "  apply requests: {requests}, floor {floor} ({:.2}×)",
+        requests as f64 / floor as f64
     );
     emulator.clear_requests();
-    let took = run(&["plan", "--detailed-exitcode"]);
+    let plan = genseed(p, &["plan", "--detailed-exitcode"]);
+    let (requests, _) = api_requests(&emulator);
+    println!("  no-op plan: {plan}, {requests} requests");
+}
+
+/// A fresh apply of `users` users against a server allowing `rate` requests per second
+/// per token with `latency_ms` of latency, over `tokens` tokens.
+fn budget(users: usize, rate: u32, latency_ms: u64, tokens: usize) {
+    let shape = orggen::OrgShape::new(users);
+    let emulator = EmulatorHandle::start_in_thread(EmulatorConfig {
+        rate_limit: Some(RateLimit {
+            requests: rate,
+            per: Duration::from_secs(1),
+        }),
+        latency: Duration::from_millis(latency_ms),
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    // The emulator does not pace queue creates; a real org's default pacing (1 s) is a
+    // limit of its own, not the rate budget measured here.
+    let env =
+        format!("    rateLimit: {rate}/s\n    tokens: {tokens}\n    queueCreateIntervalMs: 0\n");
+    let dir = project(&shape, &emulator, &env);
+    let apply = genseed(dir.path(), &["apply", "--auto-approve"]);
+    let (requests, throttled) = api_requests(&emulator);
+    let allowed = requests as f64 / (tokens as f64 * f64::from(rate));
     println!(
-        "re-plan (no changes): {:.2} s, {} requests",
-        took.as_secs_f64(),
-        emulator.requests().len()
+        "  {rate}/s per token, {latency_ms} ms latency, {tokens} token{}: {users} users, {requests} requests in {:.1} s, budget {allowed:.1} s ({:.2}×), {throttled} answered 429 ({:.1} %)",
+        if tokens == 1 { "" } else { "s" },
+        apply.wall.as_secs_f64(),
+        apply.wall.as_secs_f64() / allowed,
+        100.0 * throttled as f64 / requests.max(1) as f64
     );
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("GENSEED_BENCH_SIZES")
+        .unwrap_or_else(|_| "1000,10000,60000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let apply_max = env_usize("GENSEED_BENCH_APPLY_MAX", 10_000);
+    for users in sizes {
+        size(users, apply_max);
+    }
+    if env_usize("GENSEED_BENCH_BUDGET", 1) == 0 {
+        println!("budget: skipped (GENSEED_BENCH_BUDGET=0)");
+        return;
+    }
+    let users = env_usize("GENSEED_BENCH_BUDGET_USERS", 300);
+    println!("budget (wall time against requests ÷ (tokens × rate)):");
+    budget(users, 50, 20, 1);
+    budget(users, 50, 20, 4);
+    budget((users / 6).max(1), 5, 20, 1);
+    budget((users / 6).max(1), 5, 20, 4);
 }

@@ -10,7 +10,7 @@
 //! 5. `reconcile::observe` — list each kind once from the org (`client`), match by
 //!    natural key; `reconcile::plan` → `plan::Plan` (create / update / adopt / no-op).
 //! 6. `report` — print the plan; `reconcile::apply` — execute tier by tier, writing
-//!    `state` after every completed change.
+//!    `state` (a journal line) after every completed change.
 //!
 //! Everything resource-specific sits behind `kinds::Kind` (one file per kind,
 //! registered in `kinds::KINDS`). `emulator` is an in-process Genesys Cloud API that

@@ -3,8 +3,9 @@
 //!
 //! Observation lists each kind once (sub-resources once per existing parent) and
 //! matches by natural key client-side. Apply runs the tiers in order with bounded
-//! concurrency inside a tier; IDs resolved in a tier feed the next. The state file is
-//! written after every completed change, so a run killed at any moment loses nothing;
+//! concurrency inside a tier; IDs resolved in a tier feed the next. Every completed
+//! change is recorded in the state (a journal line) before it counts as done, so a run
+//! killed at any moment loses nothing;
 //! objects whose dependencies failed are skipped, not attempted. An interrupt stops
 //! new changes from starting, lets in-flight ones finish, and reports.
 //!
@@ -149,7 +150,13 @@ pub(crate) fn plan_with(
             action = Action::Replace;
         }
         changes.push(Change {
-            declared: d.clone(),
+            // Where it was declared matters to validation only; a plan of a large org
+            // does not keep a copy of every file name and pointer.
+            declared: Declared {
+                addr: d.addr.clone(),
+                spec: d.spec.clone(),
+                origin: Default::default(),
+            },
             action,
             tier: desired.tiers[i],
             diffs: if action == Action::Create && k.is_object() {
@@ -164,7 +171,7 @@ pub(crate) fn plan_with(
                 .map(|&j| desired.declared[j].addr.clone())
                 .collect(),
             unmanaged,
-            observed: found.cloned(),
+            observed: found.map(|o| kept_of(o, action)),
             observed_view: view,
         });
     }
@@ -179,6 +186,22 @@ pub(crate) fn plan_with(
         orphans: prune::orphans(desired, observed, state),
         ..Plan::default()
     }
+}
+
+/// What a change keeps of the raw observed object: all of it when the change acts on
+/// the object; for a no-op only its `id` and `version` (what a saved plan records), so
+/// that a plan of a large org that matches does not hold a second copy of the org.
+fn kept_of(observed: &Value, action: Action) -> Value {
+    if action != Action::Noop {
+        return observed.clone();
+    }
+    let mut kept = serde_json::Map::new();
+    for field in ["id", "version"] {
+        if let Some(v) = observed.get(field) {
+            kept.insert(field.into(), v.clone());
+        }
+    }
+    Value::Object(kept)
 }
 
 /// Whether the dotted `path` is one of `fields` or below one.
@@ -271,10 +294,10 @@ impl Summary {
     }
 }
 
-/// The state, shared by the tasks of an apply and saved after every change.
+/// The state, shared by the tasks of an apply and recorded after every change (a line
+/// in the state's journal; the file is compacted by [`StateWriter::finish`]).
 pub(crate) struct StateWriter {
-    paths: StatePaths,
-    state: Mutex<State>,
+    inner: Mutex<(State, state::Journal)>,
     /// A save failed: changes made from now on could not be recorded either.
     broken: AtomicBool,
 }
@@ -283,8 +306,7 @@ impl StateWriter {
     /// Wrap a loaded state.
     pub(crate) fn new(paths: StatePaths, state: State) -> Self {
         StateWriter {
-            paths,
-            state: Mutex::new(state),
+            inner: Mutex::new((state, state::Journal::new(paths))),
             broken: AtomicBool::new(false),
         }
     }
@@ -294,16 +316,16 @@ impl StateWriter {
         self.broken.load(Ordering::SeqCst)
     }
 
-    /// Record an object's ID and write the file (atomically). `created`: genseed made
-    /// it; otherwise an entry with the same ID keeps its origin and a new one is
-    /// adopted.
+    /// Record an object's ID (one journal line). `created`: genseed made it; otherwise
+    /// an entry with the same ID keeps its origin and a new one is adopted.
     pub(crate) fn record(
         &self,
         addr: &Addr,
         id: &str,
         created: bool,
     ) -> Result<(), state::StateError> {
-        let mut s = self.state.lock().expect("state lock");
+        let mut guard = self.inner.lock().expect("state lock");
+        let (s, journal) = &mut *guard;
         let origin = match s.resources.get(&addr.id_key()) {
             _ if created => ResourceOrigin::Created,
             Some(r) if r.id == id => r.origin,
@@ -313,21 +335,21 @@ impl StateWriter {
         if s.resources.get(&addr.id_key()) == Some(&entry) {
             return Ok(());
         }
-        s.resources.insert(addr.id_key(), entry);
-        let saved = state::save(&self.paths, &mut s);
+        let saved = journal.change(s, &addr.id_key(), Some(entry));
         if saved.is_err() {
             self.broken.store(true, Ordering::SeqCst);
         }
         saved
     }
 
-    /// Remove an object from the state and write the file.
+    /// Remove an object from the state (one journal line).
     pub(crate) fn forget(&self, addr: &Addr) -> Result<(), state::StateError> {
-        let mut s = self.state.lock().expect("state lock");
-        if s.resources.remove(&addr.id_key()).is_none() {
+        let mut guard = self.inner.lock().expect("state lock");
+        let (s, journal) = &mut *guard;
+        if !s.resources.contains_key(&addr.id_key()) {
             return Ok(());
         }
-        let saved = state::save(&self.paths, &mut s);
+        let saved = journal.change(s, &addr.id_key(), None);
         if saved.is_err() {
             self.broken.store(true, Ordering::SeqCst);
         }
@@ -336,12 +358,21 @@ impl StateWriter {
 
     /// Set the org id and write the file.
     pub(crate) fn set_org(&self, org_id: &str) -> Result<(), state::StateError> {
-        let mut s = self.state.lock().expect("state lock");
+        let mut guard = self.inner.lock().expect("state lock");
+        let (s, journal) = &mut *guard;
         if s.org_id.as_deref() == Some(org_id) {
             return Ok(());
         }
         s.org_id = Some(org_id.to_string());
-        state::save(&self.paths, &mut s)
+        journal.save(s)
+    }
+
+    /// At the end of a run: fold the journal into the state file. Failing, nothing is
+    /// lost (the journal still holds every change, and the next read replays it).
+    pub(crate) fn finish(&self) -> Result<(), state::StateError> {
+        let mut guard = self.inner.lock().expect("state lock");
+        let (s, journal) = &mut *guard;
+        journal.compact(s)
     }
 }
 
@@ -427,6 +458,9 @@ pub(crate) async fn apply(
     }
     // Deletes after every create and update.
     prune::run_orphans(ctx, plan, &writer, &opts.interrupted, &mut summary).await;
+    if let Err(e) = writer.finish() {
+        tracing::warn!("the state journal was not compacted ({e}); the next run reads it");
+    }
     if opts.interrupted.load(Ordering::SeqCst) {
         summary.interrupted = true;
     }

@@ -7,7 +7,11 @@
 //! never the source of truth: deleting it makes the next run adopt everything.
 //!
 //! Writes are atomic (temp file in the same folder, fsync, rename), and so is keeping the
-//! previous file as `<env>.json.backup`. A lock file (`<env>.lock`, an OS file lock
+//! previous file as `<env>.json.backup`. During an apply, each completed change is not a
+//! rewrite of the whole file but one line appended to a journal beside it
+//! (`<env>.json.journal`, see [`Journal`]); reading the state replays the journal, and the
+//! file is rewritten whole (compacted) at the end of a run and whenever the journal grows
+//! past the size of the state, so the cost of recording stays linear in the changes. A lock file (`<env>.lock`, an OS file lock
 //! released when the process dies) stops two applies on one environment; taking it
 //! removes the temp files (`.<env>.json.tmp*`) a killed run left behind. Loading refuses
 //! a file of another environment, or one that records objects without naming its org;
@@ -18,7 +22,9 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -197,6 +203,8 @@ pub struct StatePaths {
     pub backup: PathBuf,
     /// `<dir>/<env>.lock`
     pub lock: PathBuf,
+    /// `<dir>/<env>.json.journal`: changes recorded since the file was last written whole.
+    pub journal: PathBuf,
 }
 
 impl StatePaths {
@@ -206,6 +214,7 @@ impl StatePaths {
             file: dir.join(format!("{env}.json")),
             backup: dir.join(format!("{env}.json.backup")),
             lock: dir.join(format!("{env}.lock")),
+            journal: dir.join(format!("{env}.json.journal")),
         }
     }
 }
@@ -217,8 +226,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
     }
 }
 
-/// Read the state of an environment; a missing file is an empty state.
+/// Read the state of an environment, with the changes its journal records since it was
+/// last written whole; a missing file is an empty state.
 pub(crate) fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
+    let mut state = load_file(paths, env)?;
+    replay(paths, &mut state)?;
+    if state.org_id.is_none() && !state.resources.is_empty() {
+        return Err(StateError::NoOrg {
+            path: paths.file.clone(),
+        });
+    }
+    Ok(state)
+}
+
+/// The state file alone, checked (format, environment).
+fn load_file(paths: &StatePaths, env: &str) -> Result<State, StateError> {
     let text = match fs::read_to_string(&paths.file) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(env)),
@@ -250,11 +272,6 @@ pub(crate) fn load(paths: &StatePaths, env: &str) -> Result<State, StateError> {
             env: env.to_string(),
         });
     }
-    if state.org_id.is_none() && !state.resources.is_empty() {
-        return Err(StateError::NoOrg {
-            path: paths.file.clone(),
-        });
-    }
     Ok(state)
 }
 
@@ -270,7 +287,7 @@ pub(crate) fn check_writable(paths: &StatePaths, state: &State) -> Result<(), St
     let size = serde_json::to_vec_pretty(state).map_or(0, |j| j.len());
     // Room for the state and its backup as they grow during the run.
     check_folder_writable(dir, &temp_prefix(paths), 2 * size + 64 * 1024)?;
-    for target in [&paths.file, &paths.backup] {
+    for target in [&paths.file, &paths.backup, &paths.journal] {
         if target.is_dir() {
             return Err(StateError::NotWritable {
                 path: target.clone(),
@@ -351,11 +368,18 @@ fn remove_stale_temp_files(paths: &StatePaths) {
 
 /// Write `state` atomically: bump the serial, keep the previous file as a backup, write
 /// a temp file in the same folder, fsync it, rename it over the state file, and fsync
-/// the folder so the rename survives a crash.
+/// the folder so the rename survives a crash. `state` must include what the journal
+/// records (as [`load`] returns it): the journal is removed once the file is written.
 pub(crate) fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
+    state.serial += 1;
+    write_whole(paths, state)
+}
+
+/// [`save`] without bumping the serial: the content is what `state` already is (the
+/// state file and its journal, compacted into one file).
+fn write_whole(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
     let dir = paths.file.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir))?;
-    state.serial += 1;
     state.format_version = FORMAT_VERSION;
     if state.lineage.is_none() {
         state.lineage = Some(new_lineage());
@@ -369,10 +393,194 @@ pub(crate) fn save(paths: &StatePaths, state: &mut State) -> Result<(), StateErr
         Err(e) => return Err(io(&paths.file)(e)),
     }
     write_atomic(paths, &paths.file, &json)?;
+    sync_folder(dir);
+    // Killed before this, the journal's records are all at or below the file's serial
+    // and are skipped when it is read.
+    match fs::remove_file(&paths.journal) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(&paths.journal)(e)),
+    }
+}
+
+/// Syncs a folder, so that a rename or a new file in it survives a crash; best effort.
+fn sync_folder(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
+}
+
+/// How often, at most, the journal is synced to disk (`fdatasync`).
+///
+/// Every record is handed to the OS in one `write` before the change counts as recorded,
+/// so a killed process (`kill -9`, a crash of genseed) loses nothing: the OS has the bytes.
+/// Only a crash of the machine itself can lose what was written since the last sync, at
+/// most this long: those objects exist in the org but not in the state, and the next run
+/// adopts them by their natural key (no duplicates; `--prune` then treats them as
+/// adopted, the safe side). Syncing every record would cost a disk flush per change.
+const JOURNAL_SYNC_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Records past which the state is written whole and the journal emptied (at least this
+/// many, and at least as many as the state has entries, so rewriting stays linear).
+const JOURNAL_MIN_BOUND: usize = 4096;
+
+/// One line of the journal: an entry set (`resource`) or removed (no `resource`), and the
+/// serial the state has after it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JournalRecord {
+    /// The state's serial once this change is applied.
+    serial: u64,
+    /// The lineage of the state this journal continues.
+    lineage: String,
+    /// The entry's address (`kind/key`, as in `resources`).
+    addr: String,
+    /// The new entry; absent when the entry is removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource: Option<Resource>,
+}
+
+/// Applies the journal's records to `state` (just read from the state file).
+///
+/// Skipped: records at or below the file's serial (already written whole: a run killed
+/// between the rewrite and removing the journal), records of another lineage (the state
+/// file was deleted or replaced; its journal no longer applies), and a last line cut off
+/// by a kill in mid-write. A record that skips serials, or a damaged line that is not the
+/// last, is an error: the journal does not continue this file.
+fn replay(paths: &StatePaths, state: &mut State) -> Result<(), StateError> {
+    let text = match fs::read(&paths.journal) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(&paths.journal)(e)),
+    };
+    let corrupt = |n: usize, message: String| StateError::Corrupt {
+        path: paths.journal.clone(),
+        message: format!("line {}: {message}", n + 1),
+    };
+    let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+    for (n, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let record: JournalRecord = match serde_json::from_slice(line) {
+            Ok(r) => r,
+            // Only the last line can be torn (it then has no newline after it).
+            Err(_) if n + 1 == lines.len() => break,
+            Err(e) => return Err(corrupt(n, e.to_string())),
+        };
+        if state.lineage.as_deref() != Some(record.lineage.as_str())
+            || record.serial <= state.serial
+        {
+            continue;
+        }
+        if record.serial != state.serial + 1 {
+            return Err(corrupt(
+                n,
+                format!(
+                    "serial {} does not follow the state file's {}",
+                    record.serial, state.serial
+                ),
+            ));
+        }
+        state.serial = record.serial;
+        match record.resource {
+            Some(r) => state.resources.insert(record.addr, r),
+            None => state.resources.remove(&record.addr),
+        };
+    }
     Ok(())
+}
+
+/// Records the changes of one run: each as a line appended to the journal, the state
+/// written whole for the first change (which gives a new state its lineage and folds in
+/// what an earlier, killed run left in the journal), whenever the journal passes its
+/// bound, and by [`Journal::compact`] at the end.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    paths: StatePaths,
+    /// Records appended since the state was last written whole; `None` before that first
+    /// write of this run.
+    pending: Option<usize>,
+    /// When the journal was last synced to disk.
+    synced: Instant,
+}
+
+impl Journal {
+    /// The journal of the state at `paths`.
+    pub(crate) fn new(paths: StatePaths) -> Self {
+        Journal {
+            paths,
+            pending: None,
+            synced: Instant::now(),
+        }
+    }
+
+    /// Sets (`Some`) or removes (`None`) the entry at `addr` in `state` and records it.
+    pub(crate) fn change(
+        &mut self,
+        state: &mut State,
+        addr: &str,
+        resource: Option<Resource>,
+    ) -> Result<(), StateError> {
+        match &resource {
+            Some(r) => state.resources.insert(addr.to_string(), r.clone()),
+            None => state.resources.remove(addr),
+        };
+        let bound = JOURNAL_MIN_BOUND.max(state.resources.len());
+        let lineage = match (&state.lineage, self.pending) {
+            (Some(lineage), Some(pending)) if pending < bound => lineage.clone(),
+            _ => return self.save(state),
+        };
+        state.serial += 1;
+        let record = JournalRecord {
+            serial: state.serial,
+            lineage,
+            addr: addr.to_string(),
+            resource,
+        };
+        let mut line = serde_json::to_vec(&record).expect("a journal record serializes");
+        line.push(b'\n');
+        self.append(&line)?;
+        self.pending = self.pending.map(|p| p + 1);
+        Ok(())
+    }
+
+    /// Writes `state` whole ([`save`]: the serial grows) and empties the journal.
+    pub(crate) fn save(&mut self, state: &mut State) -> Result<(), StateError> {
+        save(&self.paths, state)?;
+        self.pending = Some(0);
+        Ok(())
+    }
+
+    /// Folds the journal into the state file (at the end of a run): the same content and
+    /// serial in one file.
+    pub(crate) fn compact(&mut self, state: &mut State) -> Result<(), StateError> {
+        if self.pending.is_some_and(|p| p > 0) {
+            write_whole(&self.paths, state)?;
+            self.pending = Some(0);
+        }
+        Ok(())
+    }
+
+    /// Appends one line in one `write`; opened per record, so a state folder moved or
+    /// removed mid-run is noticed at the next change rather than written past.
+    fn append(&mut self, line: &[u8]) -> Result<(), StateError> {
+        let path = &self.paths.journal;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            // Readable by its owner only, as the state file (a temp file renamed) is.
+            .mode(0o600)
+            .open(path)
+            .map_err(io(path))?;
+        file.write_all(line).map_err(io(path))?;
+        if self.synced.elapsed() >= JOURNAL_SYNC_INTERVAL {
+            file.sync_data().map_err(io(path))?;
+            sync_folder(path.parent().unwrap_or(Path::new(".")));
+            self.synced = Instant::now();
+        }
+        Ok(())
+    }
 }
 
 /// A fresh lineage id: 128 random bits in hex.
@@ -459,6 +667,137 @@ pub(crate) fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn saved_state(paths: &StatePaths) -> State {
+        let mut s = State::new("dev");
+        s.org_id = Some("org".into());
+        save(paths, &mut s).unwrap();
+        s
+    }
+
+    fn skill(key: &str, id: &str) -> Resource {
+        Resource::new("skill", key, id).with_origin(ResourceOrigin::Created)
+    }
+
+    #[test]
+    fn changes_go_to_the_journal_and_are_read_back_then_compacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let mut s = saved_state(&paths);
+        let mut journal = Journal::new(paths.clone());
+        // The first change of a run writes the file whole; the next ones are appended.
+        journal
+            .change(&mut s, "skill/a", Some(skill("A", "1")))
+            .unwrap();
+        assert!(!paths.journal.exists());
+        journal
+            .change(&mut s, "skill/b", Some(skill("B", "2")))
+            .unwrap();
+        journal.change(&mut s, "skill/a", None).unwrap();
+        let lines = fs::read_to_string(&paths.journal).unwrap();
+        assert_eq!(lines.lines().count(), 2, "{lines}");
+        let on_file: State =
+            serde_json::from_str(&fs::read_to_string(&paths.file).unwrap()).unwrap();
+        assert_eq!(
+            on_file.resources.len(),
+            1,
+            "the file alone has only skill/a"
+        );
+        let back = load(&paths, "dev").unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.serial, 4);
+        journal.compact(&mut s).unwrap();
+        assert!(!paths.journal.exists());
+        assert_eq!(
+            load(&paths, "dev").unwrap(),
+            s,
+            "compaction keeps the serial"
+        );
+        let on_file: State =
+            serde_json::from_str(&fs::read_to_string(&paths.file).unwrap()).unwrap();
+        assert_eq!(on_file, s);
+    }
+
+    /// A saved state with two skills recorded by a journal: the first written whole, the
+    /// second as the journal's one line.
+    fn two_changes(paths: &StatePaths) -> State {
+        let mut s = saved_state(paths);
+        let mut journal = Journal::new(paths.clone());
+        journal
+            .change(&mut s, "skill/a", Some(skill("A", "1")))
+            .unwrap();
+        journal
+            .change(&mut s, "skill/b", Some(skill("B", "2")))
+            .unwrap();
+        s
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_and_a_damaged_one_before_it_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let s = two_changes(&paths);
+        let whole = fs::read_to_string(&paths.journal).unwrap();
+        // Killed in mid-write: the second line is cut off.
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&paths.journal)
+            .unwrap();
+        file.write_all(br#"{"serial":9,"lineage":"#).unwrap();
+        assert_eq!(load(&paths, "dev").unwrap(), s);
+        // The same damage followed by a complete line is not a torn write.
+        fs::write(&paths.journal, format!("{{\"serial\":\n{whole}")).unwrap();
+        let err = load(&paths, "dev").unwrap_err();
+        assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("dev.json.journal: not a genseed state file: line 1:"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn records_already_compacted_or_of_another_state_are_skipped_and_a_gap_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let s = two_changes(&paths);
+        let lines = fs::read_to_string(&paths.journal).unwrap();
+        // Killed after the compacting rewrite, before the journal was removed.
+        let mut s = s;
+        write_whole(&paths, &mut s).unwrap();
+        fs::write(&paths.journal, &lines).unwrap();
+        assert_eq!(load(&paths, "dev").unwrap(), s);
+        // The state file deleted (the documented way to start over): its journal is void.
+        fs::remove_file(&paths.file).unwrap();
+        assert!(load(&paths, "dev").unwrap().resources.is_empty());
+        // A journal that skips serials does not continue this file.
+        let mut old = State::new("dev");
+        old.org_id = Some("org".into());
+        old.lineage = s.lineage.clone();
+        old.serial = 1;
+        let json = serde_json::to_string(&old).unwrap();
+        fs::write(&paths.file, json).unwrap();
+        fs::write(&paths.journal, &lines).unwrap();
+        let err = load(&paths, "dev").unwrap_err();
+        assert!(err.to_string().contains("does not follow"), "{err}");
+    }
+
+    #[test]
+    fn the_state_is_written_whole_when_the_journal_passes_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = StatePaths::new(dir.path(), "dev");
+        let mut s = saved_state(&paths);
+        let mut journal = Journal::new(paths.clone());
+        // The same entry set and removed: the state stays small, the journal grows.
+        for i in 0..JOURNAL_MIN_BOUND + 3 {
+            let entry = (i % 2 == 0).then(|| skill("A", "1"));
+            journal.change(&mut s, "skill/a", entry).unwrap();
+        }
+        // One whole write, the bound's worth of lines, one whole write, one line.
+        let lines = fs::read_to_string(&paths.journal).unwrap().lines().count();
+        assert_eq!(lines, 1);
+        assert_eq!(load(&paths, "dev").unwrap(), s);
+    }
 
     #[test]
     fn missing_file_is_empty_state() {

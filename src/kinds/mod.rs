@@ -337,6 +337,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Takes a field out of an observed object of `kind` with natural key `key`, if
+    /// listed: for a sub-kind whose observation is that field (a user's skills), so that
+    /// a large org's listing is not held twice. The parent's own views must not read it.
+    pub fn take_observed_field(&self, kind: &str, key: &str, field: &str) -> Option<Value> {
+        self.observed
+            .write()
+            .expect("observed lock")
+            .get_mut(kind)?
+            .get_mut(&norm_key(key))?
+            .as_object_mut()?
+            .remove(field)
+    }
+
     /// A field of an observed object of `kind` with natural key `key`, if listed.
     pub fn observed_field(&self, kind: &str, key: &str, field: &str) -> Option<Value> {
         self.observed
@@ -710,6 +723,21 @@ pub fn id_of(v: &Value, what: &str) -> Result<String, KindError> {
         .ok_or_else(|| KindError::Other(format!("the API answered {what} without an `id`")))
 }
 
+/// `object` with only its top-level `fields` (what a kind reads of a listed object it
+/// keeps for the plan): the rest of a large listing is not held in memory.
+pub fn keep_fields(mut object: Value, fields: &[&str]) -> Value {
+    let Some(map) = object.as_object_mut() else {
+        return object;
+    };
+    let mut kept = serde_json::Map::new();
+    for field in fields {
+        if let Some(v) = map.remove(*field) {
+            kept.insert((*field).to_string(), v);
+        }
+    }
+    Value::Object(kept)
+}
+
 /// Index listed objects by normalized `name` and register them with the resolver.
 /// Objects whose `state` is `deleted` are skipped (they cannot be adopted).
 pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> ObservedMap {
@@ -722,7 +750,8 @@ pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> Ob
             continue;
         };
         resolver.insert(kind, name, id);
-        out.insert(norm_key(name), o.clone());
+        let key = norm_key(name);
+        out.insert(key, o);
     }
     out
 }

@@ -125,11 +125,16 @@ impl QueueLinks {
         format!("/api/v2/routing/queues/{queue_id}/{}", self.segment)
     }
 
+    /// The links of a queue, each as the `id` and `name` the views and removals read.
     async fn list(&self, ctx: &Ctx, queue_id: &str) -> Result<Vec<Value>, KindError> {
-        Ok(ctx
+        let all = ctx
             .client
             .list_pages(&self.list_path(queue_id), &[], self.page_size)
-            .await?)
+            .await?;
+        Ok(all
+            .into_iter()
+            .map(|item| super::keep_fields(item, &["id", "name"]))
+            .collect())
     }
 
     /// The natural key an observed link is shown by (as in the observed view).

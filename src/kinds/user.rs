@@ -496,7 +496,7 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
             ("pageSize", PAGE_SIZE.to_string()),
             ("pageNumber", page.to_string()),
         ];
-        let body = match ctx.client.get(PATH, &query).await {
+        let mut body = match ctx.client.get(PATH, &query).await {
             Ok(b) => b,
             Err(e) if page > 1 && e.status() == Some(400) => {
                 return Ok(Listed {
@@ -506,13 +506,12 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
             }
             Err(e) => return Err(e.into()),
         };
-        let items = body
-            .get("entities")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let items = match body.get_mut("entities").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
         let full = items.len() == PAGE_SIZE as usize;
-        users.extend(items);
+        users.extend(items.into_iter().map(lean_user));
         let page_count = body.get("pageCount").and_then(Value::as_u64);
         if !full || page_count.is_some_and(|n| u64::from(page) >= n) {
             return Ok(Listed {
@@ -525,6 +524,42 @@ async fn list_state(ctx: &Ctx, state: &str) -> Result<Listed, KindError> {
         users,
         complete: false,
     })
+}
+
+/// What is kept of a listed user: the fields its views, its update and its routing
+/// sub-kinds read (the rest of a large org's listing is not held in memory).
+const KEPT_USER_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "email",
+    "division",
+    "title",
+    "department",
+    "addresses",
+    "state",
+    "version",
+    "skills",
+    "languages",
+];
+
+/// A listed user with only [`KEPT_USER_FIELDS`]: its division as its `id`, its skills
+/// and languages as `id`, `name`, `proficiency` and `state`.
+fn lean_user(user: Value) -> Value {
+    let mut user = super::keep_fields(user, KEPT_USER_FIELDS);
+    let Some(map) = user.as_object_mut() else {
+        return user;
+    };
+    if let Some(division) = map.get_mut("division") {
+        *division = super::keep_fields(division.take(), &["id"]);
+    }
+    for list in ["skills", "languages"] {
+        if let Some(Value::Array(items)) = map.get_mut(list) {
+            for item in items.iter_mut() {
+                *item = super::keep_fields(item.take(), &["id", "name", "proficiency", "state"]);
+            }
+        }
+    }
+    user
 }
 
 /// Declared users the listings could not reach (an org with more users of a state than

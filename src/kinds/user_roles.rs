@@ -490,14 +490,13 @@ async fn find_builtins(
 async fn grants_by_user(ctx: &Ctx, users: &[(String, String)]) -> Result<ObservedMap, KindError> {
     let mut out = ObservedMap::new();
     for (key, user_id) in users {
-        let mut subject = ctx
+        let subject = ctx
             .client
             // No `subjectType` here: the SDK's getAuthorizationSubject has no such
             // parameter (only bulkadd/bulkremove/bulkreplace take it).
             .get(&format!("/api/v2/authorization/subjects/{user_id}"), &[])
             .await?;
-        subject["homeDivisionId"] = json!(ctx.home_division);
-        out.insert(key.clone(), subject);
+        out.insert(key.clone(), lean_subject(subject, &ctx.home_division));
     }
     Ok(out)
 }
@@ -566,4 +565,26 @@ async fn grants_by_role(
         );
     }
     Ok(Some(out))
+}
+
+/// What the views read of a subject: each grant's role and division (ID and name), and the org's
+/// home division (`homeDivisionId`); a user's whole subject is not kept.
+fn lean_subject(mut subject: Value, home: &Option<String>) -> Value {
+    let grants: Vec<Value> = subject
+        .get_mut("grants")
+        .map(Value::take)
+        .and_then(|g| match g {
+            Value::Array(a) => Some(a),
+            _ => None,
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| {
+            json!({
+                "role": {"id": g.pointer("/role/id"), "name": g.pointer("/role/name")},
+                "division": {"id": g.pointer("/division/id"), "name": g.pointer("/division/name")},
+            })
+        })
+        .collect();
+    json!({"grants": grants, "homeDivisionId": home})
 }

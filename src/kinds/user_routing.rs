@@ -130,7 +130,8 @@ impl Kind for UserRouting {
                 let Some(user_id) = ctx.resolver.id("user", &d.addr.key) else {
                     continue;
                 };
-                let listed = match ctx.observed_field("user", &d.addr.key, self.expand) {
+                // The user listing's copy is this observation: taken, not copied.
+                let listed = match ctx.take_observed_field("user", &d.addr.key, self.expand) {
                     Some(Value::Array(items)) => items,
                     _ => {
                         ctx.client

@@ -168,12 +168,32 @@ impl Project {
         self.run(&["apply", "--auto-approve"]).expect(0)
     }
 
-    /// The state file of `emu`, parsed.
+    /// The state of `emu`, parsed: the state file with the entries its journal
+    /// (`emu.json.journal`, JSON lines of the same lineage) sets or removes.
     pub fn state(&self) -> Option<Value> {
-        let p = self.dir.path().join(".genseed/state/emu.json");
-        std::fs::read_to_string(p)
-            .ok()
-            .map(|t| serde_json::from_str(&t).expect("state is JSON"))
+        let dir = self.dir.path().join(".genseed/state");
+        let text = std::fs::read_to_string(dir.join("emu.json")).ok()?;
+        let mut state: Value = serde_json::from_str(&text).expect("state is JSON");
+        let journal = std::fs::read_to_string(dir.join("emu.json.journal")).unwrap_or_default();
+        // A last line cut off by a kill does not parse and is left out.
+        for record in journal
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        {
+            if record["lineage"] != state["lineage"]
+                || record["serial"].as_u64() <= state["serial"].as_u64()
+            {
+                continue;
+            }
+            state["serial"] = record["serial"].clone();
+            let addr = record["addr"].as_str().expect("an address");
+            let resources = state["resources"].as_object_mut().expect("resources");
+            match record.get("resource") {
+                Some(r) => resources.insert(addr.to_string(), r.clone()),
+                None => resources.remove(addr),
+            };
+        }
+        Some(state)
     }
 
     /// Requests the emulator received that change something (not reads, searches or tokens).
