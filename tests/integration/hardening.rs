@@ -297,7 +297,9 @@ fn sigterm_is_handled_like_ctrl_c() {
                     method: Some("POST".into()),
                     path: Some("/api/v2/routing/queues".into()),
                 },
-                latency_ms: Some(1500),
+                // Long enough that the signal reliably lands while the first queue is in flight,
+                // even on a busy machine.
+                latency_ms: Some(4000),
                 ..Default::default()
             }],
             ..Default::default()
