@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
-use super::listing::{
-    MAX_PAGE_SIZE, apply_sort_order, cursor_listing, listing, page, sort_by_name,
-};
+pub(super) use super::listing::Listing;
+use super::listing::sort_by_name;
 use super::routes::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use super::schema::{self, req_str};
 use super::store::{Emu, OrgData};
@@ -51,32 +50,6 @@ pub(super) enum Delete {
     Hard,
     /// `state: deleted`: still readable and listed, no longer writable (404).
     Soft,
-}
-
-/// The listing shape (§2.2).
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Listing {
-    /// Page-number listing up to `max` per page; `sort_order` honours `sortOrder`;
-    /// `total_entities` adds `totalNumberOfEntities`.
-    Page {
-        max: usize,
-        sort_order: bool,
-        total_entities: bool,
-    },
-    /// Cursor listing up to `max` per page; `keep` are the filters repeated in its URIs.
-    Cursor {
-        max: usize,
-        keep: &'static [&'static str],
-    },
-}
-
-impl Listing {
-    /// A page listing honouring `sortOrder`.
-    pub(super) const SORTED_PAGE: Listing = Listing::Page {
-        max: MAX_PAGE_SIZE,
-        sort_order: true,
-        total_entities: false,
-    };
 }
 
 /// What the list's `name` parameter means.
@@ -216,11 +189,7 @@ impl Rules {
         name_on_update: true,
         versioning: Versioning::None,
         delete: Delete::Hard,
-        listing: Listing::Page {
-            max: MAX_PAGE_SIZE,
-            sort_order: false,
-            total_entities: false,
-        },
+        listing: Listing::PAGE,
         name_filter: NameFilter::Exact,
         id_filter: Some("id"),
         divisions: Divisions::None,
@@ -290,38 +259,10 @@ impl Collection {
         }
         // After sorting: a filter may also re-order (`sortBy`).
         (self.hooks.filter)(st, rq, &mut items)?;
-        let render = |items: Vec<Value>| {
-            let rendered = items
-                .into_iter()
-                .map(|v| (self.hooks.render)(st, rq, v, true));
-            rendered.collect::<Vec<Value>>()
-        };
-        match shape {
-            Listing::Page {
-                max,
-                sort_order,
-                total_entities,
-            } => {
-                let p = page(&rq.q, max)?;
-                if sort_order {
-                    apply_sort_order(&rq.q, &mut items)?;
-                }
-                let total = items.len();
-                let mut l = listing(&rq.path, &rq.q, render(items), p);
-                if total_entities {
-                    l["totalNumberOfEntities"] = json!(total);
-                }
-                Ok(Reply::json(l))
-            }
-            Listing::Cursor { max, keep } => {
-                let keep: Vec<(&str, String)> = keep
-                    .iter()
-                    .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
-                    .collect();
-                let l = cursor_listing(&rq.path, &rq.q, render(items), max, &keep)?;
-                Ok(Reply::json(l))
-            }
-        }
+        let rendered = items
+            .into_iter()
+            .map(|v| (self.hooks.render)(st, rq, v, true));
+        shape.reply(rq, rendered.collect())
     }
 
     fn check_name(

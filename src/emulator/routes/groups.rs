@@ -13,7 +13,7 @@ use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
+use crate::emulator::listing::sort_by_name;
 use crate::emulator::schema;
 use crate::emulator::store::Emu;
 
@@ -141,14 +141,12 @@ fn render(st: &Emu, mut v: Value) -> Value {
 /// `GET /groups/{id}/members`: a page of users (UserEntityListing).
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     GROUPS.writable(st, id)?;
-    let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let mut items: Vec<Value> = members(st, id)
         .iter()
         .map(|u| users::render(st, &st.data.users[u], false, false))
         .collect();
     sort_by_name(&mut items);
-    apply_sort_order(&rq.q, &mut items)?;
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+    Listing::SORTED_PAGE.reply(rq, items)
 }
 
 /// 202 with an empty object: the SDK's return type is `object`, and the real status of

@@ -18,7 +18,6 @@ use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 use crate::emulator::util::ieq;
@@ -57,11 +56,7 @@ pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
                "selfUri": format!("/api/v2/integrations/types/{id}")})
     };
     match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let items = TYPES.iter().map(render).collect();
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
+        ("GET", []) => Listing::PAGE.reply(rq, TYPES.iter().map(render).collect()),
         ("GET", [id]) => TYPES
             .iter()
             .find(|t| t.0 == *id)

@@ -11,9 +11,7 @@ use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{
-    MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
-};
+use crate::emulator::listing::sort_by_name;
 use crate::emulator::schema;
 use crate::emulator::store::{Emu, MemberRec, OrgData};
 use crate::emulator::util::is_uuid;
@@ -242,7 +240,6 @@ fn render(st: &Emu, q: &Value, now: std::time::Instant) -> Value {
 
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     QUEUES.writable(st, id)?;
-    let p = page(&rq.q, MAX_MEMBERS_PAGE_SIZE)?;
     let joined = rq.q.bool("joined")?;
     let name = rq.q.get("name").map(str::to_lowercase);
     let member_by = rq.q.get("memberBy");
@@ -275,10 +272,13 @@ fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         }));
     }
     sort_by_name(&mut items);
-    apply_sort_order(&rq.q, &mut items)?;
-    Ok(Reply::json(listing_without_total(
-        &rq.path, &rq.q, items, p,
-    )))
+    let shape = Listing::Page {
+        max: MAX_MEMBERS_PAGE_SIZE,
+        sort_order: true,
+        totals: false,
+        total_entities: false,
+    };
+    shape.reply(rq, items)
 }
 
 fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
@@ -333,7 +333,6 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 
 fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     QUEUES.writable(st, id)?;
-    let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let mut items: Vec<Value> = st
         .data
         .queue_wrapup_codes
@@ -355,7 +354,7 @@ fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         });
     }
     sort_by_name(&mut items);
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+    Listing::PAGE.reply(rq, items)
 }
 
 fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {

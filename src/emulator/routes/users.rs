@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::user_routing::{LANGUAGES, SKILLS};
 use super::{Reply, Rq, filter_ids, find, live_user, strs, without};
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
+use crate::emulator::listing::{Listing, MAX_PAGE_SIZE, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 
@@ -167,10 +167,9 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         .collect();
     filter_ids(&rq.q, "id", &mut items);
     sort_by_name(&mut items);
-    apply_sort_order(&rq.q, &mut items)?;
     let (sk, la) = expands(&rq.q.list("expand"));
     let items = items.iter().map(|u| render(st, u, sk, la)).collect();
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+    Listing::SORTED_PAGE.reply(rq, items)
 }
 
 fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
