@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, find, retain_listed, without};
+use super::{Reply, Rq, find, overlay, retain_listed, without};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
@@ -347,15 +347,7 @@ pub(crate) static ACTIONS: Collection = Collection {
                     "contract": b["contract"], "config": b["config"],
                     "secure": b.get("secure").cloned().unwrap_or(json!(false)),
                 }),
-                Some(old) => {
-                    let mut v = old.clone();
-                    for f in ["category", "name", "config"] {
-                        if let Some(x) = b.get(f) {
-                            v[f] = x.clone();
-                        }
-                    }
-                    v
-                }
+                Some(old) => overlay(old, b, &["version"]),
             })
         },
         validate: |st, b, old| match old {
@@ -396,21 +388,21 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     let integration = req_str(b, "integrationId")?;
     match st.data.integrations.get(integration) {
         Some(i) if i["integrationType"]["id"] == "custom-rest-actions" => {}
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-                "Integration [{integration}] does not support custom actions"
-            )));
-        }
-        None => {
-            fail!(bad_request, "Integration [{integration}] does not exist");
-        }
+        Some(_) => fail!(
+            bad_request,
+            "Integration [{integration}] does not support custom actions"
+        ),
+        None => fail!(bad_request, "Integration [{integration}] does not exist"),
     }
-    for f in ["config", "contract"] {
-        if !b.get(f).is_some_and(Value::is_object) {
-            return Err(ApiError::bad_request(format!(
-                "The field [{f}] is required on PostActionInput"
-            )));
-        }
+    // The model makes both objects when sent.
+    if let Some(f) = ["config", "contract"]
+        .into_iter()
+        .find(|f| !b.contains_key(*f))
+    {
+        fail!(
+            bad_request,
+            "The field [{f}] is required on PostActionInput"
+        );
     }
     if st.data.actions.values().any(|a| {
         a["integrationId"] == integration && a["name"].as_str().is_some_and(|n| ieq(n, name))
@@ -423,26 +415,28 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
 // ------------------------------------------------------------------------- triggers
 
 fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
-    for f in ["name", "topicName", "target", "enabled"] {
-        if !b.contains_key(f) {
-            fail!(bad_request, "The field [{f}] is required");
-        }
+    let required = ["name", "topicName", "target", "enabled"];
+    if let Some(f) = required.into_iter().find(|f| !b.contains_key(*f)) {
+        fail!(bad_request, "The field [{f}] is required");
     }
-    let target = &b["target"];
-    if target["type"] != "Workflow" {
+    // The model allows no other type; it may be left out.
+    if b["target"]["type"] != "Workflow" {
         fail!(invalid_value, "Value for target.type must be Workflow");
     }
-    let flow = target["id"].as_str().unwrap_or_default();
-    match st.data.flows.get(flow) {
-        Some(f) if f["type"] == "WORKFLOW" => {}
-        _ => {
-            fail!(bad_request, "Target workflow [{flow}] does not exist");
-        }
+    let flow = b["target"]["id"].as_str().unwrap_or_default();
+    if st
+        .data
+        .flows
+        .get(flow)
+        .is_none_or(|f| f["type"] != "WORKFLOW")
+    {
+        fail!(bad_request, "Target workflow [{flow}] does not exist");
     }
     if b.contains_key("eventTTLSeconds") && b.contains_key("delayBySeconds") {
-        return Err(ApiError::bad_request(
-            "eventTTLSeconds and delayBySeconds are mutually exclusive",
-        ));
+        fail!(
+            bad_request,
+            "eventTTLSeconds and delayBySeconds are mutually exclusive"
+        );
     }
     if let Some(d) = b.get("description").and_then(Value::as_str)
         && d.chars().count() > 512
@@ -480,13 +474,12 @@ pub(crate) static TRIGGERS: Collection = Collection {
         validate: |st, b, old| {
             check_trigger(st, b)?;
             match old {
-                Some(old) if b["topicName"] != old["topicName"] => Err(ApiError::bad_request(
-                    "The topicName of a trigger cannot be changed",
-                )),
+                Some(old) if b["topicName"] != old["topicName"] => {
+                    fail!(bad_request, "The topicName of a trigger cannot be changed")
+                }
                 _ => Ok(()),
             }
         },
-        render: |_, _, v, _| v,
         filter: |_, rq, items| {
             retain_listed(&rq.q, "topicName", "topicName", items);
             if let Some(e) = rq.q.bool("enabled")? {
@@ -514,24 +507,24 @@ pub(crate) static FLOWS: Collection = Collection {
         ..Rules::DEFAULT
     },
     hooks: Hooks {
+        // The model's `type` is an upper-case enum.
         build: |_, b, _| {
-            Ok(
-                json!({"name": b["name"], "type": b["type"].as_str().unwrap_or_default().to_ascii_uppercase(),
+            Ok(json!({"name": b["name"], "type": b["type"],
                       "description": b.get("description").cloned().unwrap_or(json!("")),
-                      "active": false, "system": false, "deleted": false}),
-            )
+                      "active": false, "system": false, "deleted": false}))
         },
         validate: |st, b, _| {
-            let name = req_str(b, "name")?;
-            let kind = req_str(b, "type")?.to_ascii_uppercase();
-            if st.data.flows.values().any(|f| {
-                f["type"] == kind.as_str() && f["name"].as_str().is_some_and(|n| ieq(n, name))
-            }) {
+            let (name, kind) = (req_str(b, "name")?, req_str(b, "type")?);
+            if st
+                .data
+                .flows
+                .values()
+                .any(|f| f["type"] == kind && f["name"].as_str().is_some_and(|n| ieq(n, name)))
+            {
                 return Err(super::duplicate("flow", name));
             }
             Ok(())
         },
-        render: |_, _, v, _| v,
         // A workflow a trigger targets cannot be deleted (409; the real rule is
         // unconfirmed: refused, so a client deletes the trigger first).
         can_delete: |st, id| {
