@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::users;
-use super::{Reply, Rq, live_user, strs};
+use super::{Reply, Rq, live_user, strs, touch};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
@@ -168,8 +168,7 @@ fn check_count(n: usize) -> Result<(), ApiError> {
 fn bump(st: &mut Emu, id: &str) {
     let stamp = st.now_iso();
     if let Some(g) = st.data.groups.get_mut(id) {
-        g["version"] = json!(g["version"].as_i64().unwrap_or(1) + 1);
-        g["dateModified"] = json!(stamp);
+        touch(g, &stamp);
     }
 }
 

@@ -226,6 +226,12 @@ pub(super) fn without(mut v: Value, keys: &[&str]) -> Value {
     v
 }
 
+/// A change of an entity with an int `version`: bump it and stamp `dateModified`.
+pub(super) fn touch(v: &mut Value, stamp: &str) {
+    v["version"] = (v["version"].as_i64().unwrap_or(1) + 1).into();
+    v["dateModified"] = stamp.into();
+}
+
 /// `old` with the fields of body `b` (but `skip`) written over it.
 pub(super) fn overlay(old: &Value, b: &Map<String, Value>, skip: &[&str]) -> Value {
     let mut v = old.clone();
