@@ -16,7 +16,7 @@ use super::listing::sort_by_name;
 use super::routes::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use super::schema::{self, req_str};
 use super::store::{Emu, OrgData};
-use super::util::ieq;
+use super::util::{capitalized, ieq};
 
 /// How an entity is changed after creation.
 #[derive(Debug, Clone, Copy)]
@@ -223,10 +223,7 @@ impl Collection {
     }
 
     fn title(&self) -> String {
-        let mut c = self.word.chars();
-        c.next()
-            .map(|f| f.to_uppercase().chain(c).collect())
-            .unwrap_or_default()
+        capitalized(self.word)
     }
 
     /// 404 for an unknown id.
@@ -293,17 +290,26 @@ impl Collection {
         (self.hooks.validate)(st, &b, None)?;
         let built = (self.hooks.build)(st, &b, None)?;
         let id = format!("{}{}", self.rules.id_prefix, st.new_id());
+        let version = match self.rules.versioning {
+            Versioning::None => Value::Null,
+            Versioning::Str => json!("1"),
+            Versioning::Int { .. } => json!(1),
+        };
+        st.note_created(&id, rq.now);
+        Ok(self.store(st, rq, &id, built, version))
+    }
+
+    /// Store entity `id` as `built` with its `version` (null: none) and `selfUri`, and
+    /// answer its read shape.
+    fn store(&self, st: &mut Emu, rq: &Rq, id: &str, built: Value, version: Value) -> Reply {
         let mut v = json!({"id": id});
         merge_into(&mut v, built);
-        match self.rules.versioning {
-            Versioning::None => {}
-            Versioning::Str => v["version"] = json!("1"),
-            Versioning::Int { .. } => v["version"] = json!(1),
+        if !version.is_null() {
+            v["version"] = version;
         }
         v["selfUri"] = json!(format!("{}/{id}", self.uri));
-        (self.map_mut)(&mut st.data).insert(id.clone(), v.clone());
-        st.note_created(&id, rq.now);
-        Ok(Reply::json((self.hooks.render)(st, rq, v, false)))
+        (self.map_mut)(&mut st.data).insert(id.to_string(), v.clone());
+        Reply::json((self.hooks.render)(st, rq, v, false))
     }
 
     /// A stored entity that may be written: absent or soft-deleted → 404.
@@ -349,14 +355,7 @@ impl Collection {
         self.check_name(st, &b, Some(id), self.rules.name_on_update)?;
         (self.hooks.validate)(st, &b, Some(&old))?;
         let built = (self.hooks.build)(st, &b, Some(&old))?;
-        let mut v = json!({"id": id});
-        merge_into(&mut v, built);
-        if !version.is_null() {
-            v["version"] = version;
-        }
-        v["selfUri"] = json!(format!("{}/{id}", self.uri));
-        (self.map_mut)(&mut st.data).insert(id.to_string(), v.clone());
-        Ok(Reply::json((self.hooks.render)(st, rq, v, false)))
+        Ok(self.store(st, rq, id, built, version))
     }
 
     fn delete(&self, st: &mut Emu, id: &str) -> Result<Reply, ApiError> {

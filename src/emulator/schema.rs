@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use super::util::capitalized;
 
 /// The generated models file.
 const MODELS_JSON: &str = include_str!("models.json");
@@ -155,20 +156,12 @@ fn check_obj(
         {
             return Err(ApiError::invalid_value(format!(
                 "Value [{s}] is not valid for field type [{}]. Allowable values are: {}",
-                enum_type_name(k),
+                capitalized(k),
                 allowed.join(", ")
             )));
         }
     }
     Ok(())
-}
-
-/// The enum type's name in messages: the field name with a capital (`mode` → `Mode`).
-fn enum_type_name(field: &str) -> String {
-    let mut c = field.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 fn check_ty(ty: &Ty, v: &Value, path: &str) -> Result<(), ApiError> {
