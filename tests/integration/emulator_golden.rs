@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use genseed::emulator::{EmulatorConfig, EmulatorHandle, parse_faults};
+use genseed::emulator::{EmulatorConfig, parse_faults};
+
+use super::emulator_http::{T, boot};
 use reqwest::Method;
 use serde_json::{Map, Value};
 
@@ -184,22 +186,11 @@ async fn transcript() -> Vec<String> {
         faults: parse_faults(faults).unwrap(),
         ..Default::default()
     };
-    let h = EmulatorHandle::start(cfg, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let c = reqwest::Client::new();
-    let r = c
-        .post(format!("{}/oauth/token", h.base_url()))
-        .basic_auth("genseed-local", Some("genseed-local-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
+    let T { h, c, token } = boot(cfg).await;
     let mut s = Session {
         base: h.base_url(),
         c,
-        token: v["access_token"].as_str().unwrap().to_string(),
+        token,
         out: Vec::new(),
     };
     auth_steps(&mut s).await;

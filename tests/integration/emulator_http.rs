@@ -10,10 +10,11 @@ use genseed::emulator::{
 use reqwest::Method;
 use serde_json::{Value, json};
 
-struct T {
-    h: EmulatorHandle,
-    c: reqwest::Client,
-    token: String,
+/// A started emulator, a client and a token of the emulator's OAuth client.
+pub struct T {
+    pub h: EmulatorHandle,
+    pub c: reqwest::Client,
+    pub token: String,
 }
 
 struct Resp {
@@ -26,7 +27,7 @@ fn any_addr() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-async fn boot(cfg: EmulatorConfig) -> T {
+pub async fn boot(cfg: EmulatorConfig) -> T {
     let h = EmulatorHandle::start(cfg, any_addr()).await.unwrap();
     let c = reqwest::Client::new();
     let r = c
