@@ -11,13 +11,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
-use super::listing::{
-    MAX_PAGE_SIZE, apply_sort_order, cursor_listing, listing, page, sort_by_name,
-};
+pub(super) use super::listing::Listing;
+use super::listing::sort_by_name;
 use super::routes::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use super::schema::{self, req_str};
 use super::store::{Emu, OrgData};
-use super::util::ieq;
+use super::util::{capitalized, ieq};
 
 /// How an entity is changed after creation.
 #[derive(Debug, Clone, Copy)]
@@ -51,32 +50,6 @@ pub(super) enum Delete {
     Hard,
     /// `state: deleted`: still readable and listed, no longer writable (404).
     Soft,
-}
-
-/// The listing shape (§2.2).
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Listing {
-    /// Page-number listing up to `max` per page; `sort_order` honours `sortOrder`;
-    /// `total_entities` adds `totalNumberOfEntities`.
-    Page {
-        max: usize,
-        sort_order: bool,
-        total_entities: bool,
-    },
-    /// Cursor listing up to `max` per page; `keep` are the filters repeated in its URIs.
-    Cursor {
-        max: usize,
-        keep: &'static [&'static str],
-    },
-}
-
-impl Listing {
-    /// A page listing honouring `sortOrder`.
-    pub(super) const SORTED_PAGE: Listing = Listing::Page {
-        max: MAX_PAGE_SIZE,
-        sort_order: true,
-        total_entities: false,
-    };
 }
 
 /// What the list's `name` parameter means.
@@ -216,11 +189,7 @@ impl Rules {
         name_on_update: true,
         versioning: Versioning::None,
         delete: Delete::Hard,
-        listing: Listing::Page {
-            max: MAX_PAGE_SIZE,
-            sort_order: false,
-            total_entities: false,
-        },
+        listing: Listing::PAGE,
         name_filter: NameFilter::Exact,
         id_filter: Some("id"),
         divisions: Divisions::None,
@@ -254,10 +223,7 @@ impl Collection {
     }
 
     fn title(&self) -> String {
-        let mut c = self.word.chars();
-        c.next()
-            .map(|f| f.to_uppercase().chain(c).collect())
-            .unwrap_or_default()
+        capitalized(self.word)
     }
 
     /// 404 for an unknown id.
@@ -290,38 +256,10 @@ impl Collection {
         }
         // After sorting: a filter may also re-order (`sortBy`).
         (self.hooks.filter)(st, rq, &mut items)?;
-        let render = |items: Vec<Value>| {
-            let rendered = items
-                .into_iter()
-                .map(|v| (self.hooks.render)(st, rq, v, true));
-            rendered.collect::<Vec<Value>>()
-        };
-        match shape {
-            Listing::Page {
-                max,
-                sort_order,
-                total_entities,
-            } => {
-                let p = page(&rq.q, max)?;
-                if sort_order {
-                    apply_sort_order(&rq.q, &mut items)?;
-                }
-                let total = items.len();
-                let mut l = listing(&rq.path, &rq.q, render(items), p);
-                if total_entities {
-                    l["totalNumberOfEntities"] = json!(total);
-                }
-                Ok(Reply::json(l))
-            }
-            Listing::Cursor { max, keep } => {
-                let keep: Vec<(&str, String)> = keep
-                    .iter()
-                    .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
-                    .collect();
-                let l = cursor_listing(&rq.path, &rq.q, render(items), max, &keep)?;
-                Ok(Reply::json(l))
-            }
-        }
+        let rendered = items
+            .into_iter()
+            .map(|v| (self.hooks.render)(st, rq, v, true));
+        shape.reply(rq, rendered.collect())
     }
 
     fn check_name(
@@ -352,17 +290,26 @@ impl Collection {
         (self.hooks.validate)(st, &b, None)?;
         let built = (self.hooks.build)(st, &b, None)?;
         let id = format!("{}{}", self.rules.id_prefix, st.new_id());
+        let version = match self.rules.versioning {
+            Versioning::None => Value::Null,
+            Versioning::Str => json!("1"),
+            Versioning::Int { .. } => json!(1),
+        };
+        st.note_created(&id, rq.now);
+        Ok(self.store(st, rq, &id, built, version))
+    }
+
+    /// Store entity `id` as `built` with its `version` (null: none) and `selfUri`, and
+    /// answer its read shape.
+    fn store(&self, st: &mut Emu, rq: &Rq, id: &str, built: Value, version: Value) -> Reply {
         let mut v = json!({"id": id});
         merge_into(&mut v, built);
-        match self.rules.versioning {
-            Versioning::None => {}
-            Versioning::Str => v["version"] = json!("1"),
-            Versioning::Int { .. } => v["version"] = json!(1),
+        if !version.is_null() {
+            v["version"] = version;
         }
         v["selfUri"] = json!(format!("{}/{id}", self.uri));
-        (self.map_mut)(&mut st.data).insert(id.clone(), v.clone());
-        st.note_created(&id, rq.now);
-        Ok(Reply::json((self.hooks.render)(st, rq, v, false)))
+        (self.map_mut)(&mut st.data).insert(id.to_string(), v.clone());
+        Reply::json((self.hooks.render)(st, rq, v, false))
     }
 
     /// A stored entity that may be written: absent or soft-deleted → 404.
@@ -408,14 +355,7 @@ impl Collection {
         self.check_name(st, &b, Some(id), self.rules.name_on_update)?;
         (self.hooks.validate)(st, &b, Some(&old))?;
         let built = (self.hooks.build)(st, &b, Some(&old))?;
-        let mut v = json!({"id": id});
-        merge_into(&mut v, built);
-        if !version.is_null() {
-            v["version"] = version;
-        }
-        v["selfUri"] = json!(format!("{}/{id}", self.uri));
-        (self.map_mut)(&mut st.data).insert(id.to_string(), v.clone());
-        Ok(Reply::json((self.hooks.render)(st, rq, v, false)))
+        Ok(self.store(st, rq, id, built, version))
     }
 
     fn delete(&self, st: &mut Emu, id: &str) -> Result<Reply, ApiError> {

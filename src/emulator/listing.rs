@@ -1,15 +1,84 @@
 //! Listing shapes (§2.2): page-number listings with totals, the queue-members listing
-//! without totals, and the `pageSize`/`pageNumber` parameter rules.
+//! without totals, cursor listings, and the `pageSize`/`pageNumber` parameter rules.
+//! [`Listing::reply`] answers a list of entities in one of these shapes.
 
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::routes::{Reply, Rq};
 use super::util::Query;
 
 /// Default page size of every page-number listing.
 pub const DEFAULT_PAGE_SIZE: usize = 25;
 /// Maximum page size of page-number listings (commonly assumed 500; unconfirmed).
 pub const MAX_PAGE_SIZE: usize = 500;
+
+/// The listing shape (§2.2).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Listing {
+    /// Page-number listing up to `max` per page; `sort_order` honours `sortOrder`;
+    /// `totals` gives `total`, `pageCount` and `lastUri` (the queue-members listing has
+    /// none); `total_entities` adds `totalNumberOfEntities`.
+    Page {
+        max: usize,
+        sort_order: bool,
+        totals: bool,
+        total_entities: bool,
+    },
+    /// Cursor listing up to `max` per page; `keep` are the filters repeated in its URIs.
+    Cursor {
+        max: usize,
+        keep: &'static [&'static str],
+    },
+}
+
+impl Listing {
+    /// A page listing with totals, not honouring `sortOrder`.
+    pub(super) const PAGE: Listing = Listing::Page {
+        max: MAX_PAGE_SIZE,
+        sort_order: false,
+        totals: true,
+        total_entities: false,
+    };
+    /// A page listing with totals, honouring `sortOrder`.
+    pub(super) const SORTED_PAGE: Listing = Listing::Page {
+        max: MAX_PAGE_SIZE,
+        sort_order: true,
+        totals: true,
+        total_entities: false,
+    };
+
+    /// Answer `items` (filtered and sorted) as one page of this shape for request `rq`.
+    pub(super) fn reply(self, rq: &Rq, mut items: Vec<Value>) -> Result<Reply, ApiError> {
+        match self {
+            Listing::Page {
+                max,
+                sort_order,
+                totals,
+                total_entities,
+            } => {
+                let p = page(&rq.q, max)?;
+                if sort_order {
+                    apply_sort_order(&rq.q, &mut items)?;
+                }
+                let total = items.len();
+                let mut l = paged(&rq.path, &rq.q, items, p, totals);
+                if total_entities {
+                    l["totalNumberOfEntities"] = json!(total);
+                }
+                Ok(Reply::json(l))
+            }
+            Listing::Cursor { max, keep } => {
+                let keep: Vec<(&str, String)> = keep
+                    .iter()
+                    .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
+                    .collect();
+                let l = cursor_listing(&rq.path, &rq.q, items, max, &keep)?;
+                Ok(Reply::json(l))
+            }
+        }
+    }
+}
 
 /// Requested page.
 #[derive(Debug, Clone, Copy)]
@@ -49,18 +118,10 @@ fn uri(path: &str, q: &Query, size: usize, number: usize) -> String {
     format!("{path}?{}", parts.join("&"))
 }
 
-/// A page-number listing with `total`, `pageCount` and all URIs (`nextUri` absent on the last
-/// page; `previousUri` absent on the first).
-pub(super) fn listing(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
-    paged(path, q, items, p, true)
-}
-
-/// The queue-members listing: no `total`, `pageCount` or `lastUri`.
-pub(super) fn listing_without_total(path: &str, q: &Query, items: Vec<Value>, p: Page) -> Value {
-    paged(path, q, items, p, false)
-}
-
-fn paged(path: &str, q: &Query, items: Vec<Value>, p: Page, totals: bool) -> Value {
+/// A page-number listing with all URIs (`nextUri` absent on the last page;
+/// `previousUri` absent on the first) and, with `totals`, `total`, `pageCount` and
+/// `lastUri`.
+pub(super) fn paged(path: &str, q: &Query, items: Vec<Value>, p: Page, totals: bool) -> Value {
     let total = items.len();
     let page_count = total.div_ceil(p.size);
     let entities: Vec<Value> = items
@@ -118,7 +179,7 @@ pub(super) fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), Api
 /// `entities`, `selfUri`, and `nextUri`/`previousUri` carrying opaque `after`/`before`
 /// cursors; no totals. `pageSize` defaults to 25 and may not exceed `max`. `keep` are
 /// the request's filters, repeated in the URIs.
-pub(super) fn cursor_listing(
+fn cursor_listing(
     path: &str,
     q: &Query,
     items: Vec<Value>,
@@ -171,43 +232,4 @@ pub(super) fn cursor_listing(
         out["previousUri"] = json!(format!("{path}?{base}&before={}", cursor(start)));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn items(n: usize) -> Vec<Value> {
-        (0..n).map(|i| json!({"id": i.to_string()})).collect()
-    }
-
-    #[test]
-    fn page_edges() {
-        let q = Query::parse("");
-        let p = page(&q, MAX_PAGE_SIZE).unwrap();
-        assert_eq!((p.size, p.number), (25, 1));
-        let l = listing("/x", &q, items(26), p);
-        assert_eq!(l["pageCount"], 2);
-        assert_eq!(l["nextUri"], "/x?pageSize=25&pageNumber=2");
-        assert!(l.get("previousUri").is_none());
-        let q2 = Query::parse("pageNumber=2&name=a");
-        let l = listing("/x", &q2, items(26), page(&q2, 500).unwrap());
-        assert_eq!(l["entities"].as_array().unwrap().len(), 1);
-        assert!(l.get("nextUri").is_none());
-        assert_eq!(l["previousUri"], "/x?pageSize=25&pageNumber=1&name=a");
-        let q3 = Query::parse("pageNumber=9");
-        let l = listing("/x", &q3, items(3), page(&q3, 500).unwrap());
-        assert_eq!(l["entities"], json!([]));
-        assert!(page(&Query::parse("pageSize=501"), 500).is_err());
-        assert!(page(&Query::parse("pageSize=0"), 500).is_err());
-        assert!(page(&Query::parse("pageNumber=x"), 500).is_err());
-        let l = listing_without_total(
-            "/m",
-            &Query::default(),
-            items(3),
-            Page { size: 2, number: 1 },
-        );
-        assert!(l.get("total").is_none() && l.get("pageCount").is_none());
-        assert!(l.get("nextUri").is_some());
-    }
 }

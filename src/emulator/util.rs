@@ -162,6 +162,15 @@ pub(super) fn encode(s: &str) -> String {
     out
 }
 
+/// `s` with a capital first letter: a collection's word in messages (`skill group` →
+/// `Skill group`), an enum field's type name (`mode` → `Mode`).
+pub(super) fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Case-insensitive equality.
 pub(super) fn ieq(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()

@@ -10,10 +10,11 @@ use genseed::emulator::{
 use reqwest::Method;
 use serde_json::{Value, json};
 
-struct T {
-    h: EmulatorHandle,
-    c: reqwest::Client,
-    token: String,
+/// A started emulator, a client and a token of the emulator's OAuth client.
+pub struct T {
+    pub h: EmulatorHandle,
+    pub c: reqwest::Client,
+    pub token: String,
 }
 
 struct Resp {
@@ -26,7 +27,7 @@ fn any_addr() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-async fn boot(cfg: EmulatorConfig) -> T {
+pub async fn boot(cfg: EmulatorConfig) -> T {
     let h = EmulatorHandle::start(cfg, any_addr()).await.unwrap();
     let c = reqwest::Client::new();
     let r = c
@@ -1251,4 +1252,243 @@ async fn a_roles_subject_grants_list_its_holders_with_their_divisions_in_pages()
         .get("/api/v2/authorization/roles/no-such-role/subjectgrants")
         .await;
     assert_error(&none, 404, "not.found");
+}
+
+// The tests below hold HTTP behaviour that the emulator's unit tests once checked on
+// its internals: strict bodies, page edges, permission patterns and policies, faults.
+
+fn message(r: &Resp) -> &str {
+    r.body["message"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn bodies_are_checked_against_the_wire_models() {
+    let t = boot(EmulatorConfig::default()).await;
+    let r = t
+        .post("/api/v2/users", json!({"name": "A", "nope": 1}))
+        .await;
+    assert_error(&r, 400, "invalid.property");
+    assert!(message(&r).contains("nope"));
+    let r = t.post("/api/v2/users", json!({"name": 5})).await;
+    assert_error(&r, 400, "bad.request");
+    let queues = "/api/v2/routing/queues";
+    let r = t
+        .post(
+            queues,
+            json!({"name": "q", "mediaSettings": {"callback": {"mode": ""}}}),
+        )
+        .await;
+    assert_error(&r, 400, "invalid.value");
+    let allowed = "[Mode]. Allowable values are: AgentFirst, CustomerFirst";
+    assert!(message(&r).contains(allowed), "{}", r.body);
+    let r = t
+        .post(
+            queues,
+            json!({"name": "q", "division": {"id": "d", "zz": 1}}),
+        )
+        .await;
+    assert!(message(&r).contains("division.zz"), "{}", r.body);
+    // Read-only fields are accepted and dropped.
+    let r = t
+        .post(queues, json!({"name": "q", "id": "x", "memberCount": 3}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_ne!(r.body["id"], "x");
+    assert_eq!(r.body["memberCount"], 0);
+}
+
+#[tokio::test]
+async fn page_edges() {
+    let t = boot(EmulatorConfig::default()).await;
+    for i in 0..26 {
+        let r = t
+            .post(
+                "/api/v2/routing/skills",
+                json!({"name": format!("s{i:02}")}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let l = t.get("/api/v2/routing/skills").await.body;
+    assert_eq!(
+        (l["pageSize"].clone(), l["pageCount"].clone()),
+        (json!(25), json!(2))
+    );
+    assert_eq!(
+        l["nextUri"],
+        "/api/v2/routing/skills?pageSize=25&pageNumber=2"
+    );
+    assert!(l.get("previousUri").is_none());
+    let l = t
+        .get("/api/v2/routing/skills?pageNumber=2&sortOrder=asc")
+        .await
+        .body;
+    assert_eq!(l["entities"].as_array().unwrap().len(), 1);
+    assert!(l.get("nextUri").is_none());
+    let first = "/api/v2/routing/skills?pageSize=25&pageNumber=1&sortOrder=asc";
+    assert_eq!(l["previousUri"], first);
+    let l = t.get("/api/v2/routing/skills?pageNumber=9").await.body;
+    assert_eq!(l["entities"], json!([]));
+    for bad in ["pageSize=501", "pageSize=0", "pageNumber=x"] {
+        let r = t.get(&format!("/api/v2/routing/skills?{bad}")).await;
+        assert_error(&r, 400, "invalid.query.param.value");
+    }
+    // The queue-members listing has no totals.
+    let q = t
+        .post("/api/v2/routing/queues", json!({"name": "q"}))
+        .await
+        .body;
+    let mut members = Vec::new();
+    for n in ["a", "b", "c"] {
+        let u = create_user(&t, n, &format!("{n}@example.com")).await;
+        members.push(json!({"id": u["id"]}));
+    }
+    let path = format!(
+        "/api/v2/routing/queues/{}/members",
+        q["id"].as_str().unwrap()
+    );
+    assert_eq!(t.post(&path, json!(members)).await.status, 204);
+    let l = t.get(&format!("{path}?pageSize=2")).await.body;
+    assert!(
+        l.get("total").is_none() && l.get("pageCount").is_none(),
+        "{l}"
+    );
+    assert!(l.get("nextUri").is_some());
+}
+
+#[tokio::test]
+async fn permission_patterns_and_wildcard_policies() {
+    let t = boot(EmulatorConfig::default()).await;
+    // The built-in admin role (`*:*:*`) may read OAuth clients.
+    assert_eq!(t.get("/api/v2/oauth/clients").await.status, 200);
+    let q = t
+        .post("/api/v2/routing/queues", json!({"name": "q"}))
+        .await
+        .body;
+    let q = q["id"].as_str().unwrap().to_string();
+    let policies = json!([
+        {"domain": "routing", "entityName": "*", "actionSet": ["add"]},
+        {"domain": "oauth", "entityName": "client", "actionSet": ["*"]},
+    ]);
+    let role = t
+        .post(
+            "/api/v2/authorization/roles",
+            json!({"name": "Adder", "permissionPolicies": policies}),
+        )
+        .await;
+    let grant = json!([{"roleId": role.body["id"], "divisionId": "*"}]);
+    let client = json!({"name": "genseed-local", "authorizedGrantType": "CLIENT-CREDENTIALS",
+                        "roleDivisions": grant});
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v2/oauth/clients/genseed-local",
+            Some(client),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let missing = |r: &Resp, permission: &str| {
+        assert_error(r, 403, "missing.permissions");
+        assert!(
+            message(r).ends_with(&format!("[{permission}]")),
+            "{}",
+            r.body
+        );
+    };
+    // `routing:*:add` allows adding queues and skills, nothing else.
+    assert_eq!(
+        t.post("/api/v2/routing/queues", json!({"name": "r"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        t.post("/api/v2/routing/wrapupcodes", json!({"name": "w"}))
+            .await
+            .status,
+        200
+    );
+    let queue = format!("/api/v2/routing/queues/{q}");
+    let put = t
+        .call(Method::PUT, &queue, Some(json!({"name": "q"})))
+        .await;
+    missing(&put, "routing:queue:edit");
+    let user = json!({"name": "A", "email": "a@example.com"});
+    missing(&t.post("/api/v2/users", user).await, "directory:user:add");
+    // `routing/queues/*/wrapupcodes/**` covers the collection and its items.
+    let codes = format!("/api/v2/routing/queues/{q}/wrapupcodes");
+    missing(&t.post(&codes, json!([])).await, "routing:queue:edit");
+    let one = t.call(Method::DELETE, &format!("{codes}/w"), None).await;
+    missing(&one, "routing:queue:edit");
+    // Reads are not checked; `routing/queues/*/members` is not `routing/queues/*`.
+    assert_eq!(
+        t.get(&format!("/api/v2/routing/queues/{q}")).await.status,
+        200
+    );
+}
+
+#[test]
+fn fault_files_reject_unknown_keys() {
+    let rules = parse_faults(
+        "- match: {method: POST, path: /api/v2/users}\n  status: 503\n  times: 2\n  afterCommit: true\n- match: {path: \"/api/v2/routing/*\"}\n  latencyMs: 50\n- match: {method: POST, path: /api/v2/routing/queues}\n  accepted: true\n",
+    )
+    .unwrap();
+    assert_eq!(rules.len(), 3);
+    assert!(rules[0].after_commit);
+    assert_eq!(rules[0].times, Some(2));
+    assert_eq!(rules[1].latency_ms, Some(50));
+    assert!(rules[2].accepted);
+    assert!(parse_faults("- match: {path: /x}\n  status: 500\n  bogus: 1\n").is_err());
+    assert!(parse_faults("- match: {path: /x, verb: GET}\n  status: 500\n").is_err());
+    assert!(parse_faults("- match: {path: /x}\n").is_err());
+}
+
+#[tokio::test]
+async fn faults_match_methods_paths_and_globs_and_count() {
+    let faults = parse_faults(
+        "- match: {method: post, path: /API/v2/users}\n  status: 503\n  times: 2\n\
+         - match: {path: \"*/members\"}\n  status: 502\n\
+         - match: {path: \"/api/v2/routing/*/x/*\"}\n  status: 501\n",
+    )
+    .unwrap();
+    let t = boot(EmulatorConfig {
+        faults,
+        ..Default::default()
+    })
+    .await;
+    let ann = json!({"name": "Ann", "email": "ann@example.com"});
+    assert_eq!(t.post("/api/v2/users", ann.clone()).await.status, 503);
+    assert_eq!(t.get("/api/v2/users").await.status, 200);
+    assert_eq!(t.post("/api/v2/users", ann.clone()).await.status, 503);
+    assert_eq!(t.post("/api/v2/users", ann).await.status, 200);
+    // An exact path does not match below itself.
+    assert_eq!(t.post("/api/v2/users/search", json!({})).await.status, 200);
+    assert_eq!(t.get("/api/v2/routing/queues/q/members").await.status, 502);
+    assert_eq!(t.get("/api/v2/routing/queues/x/q").await.status, 501);
+    assert_eq!(t.get("/api/v2/routing/queues/y/q").await.status, 404);
+}
+
+#[tokio::test]
+async fn fault_probability_follows_the_seed() {
+    let rule = FaultRule {
+        probability: Some(0.5),
+        ..FaultRule::status(None, "*", 500)
+    };
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let t = boot(EmulatorConfig {
+            faults: vec![rule.clone()],
+            seed: 7,
+            ..Default::default()
+        })
+        .await;
+        let mut fired = Vec::new();
+        for _ in 0..48 {
+            fired.push(t.get("/api/v2/organizations/me").await.status == 500);
+        }
+        runs.push(fired);
+    }
+    assert_eq!(runs[0], runs[1]);
+    let n = runs[0].iter().filter(|f| **f).count();
+    assert!(n > 8 && n < 40, "{n} of 48");
 }

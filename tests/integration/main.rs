@@ -15,6 +15,7 @@ mod support;
 mod access_hours;
 mod apply;
 mod cli;
+mod emulator_golden;
 mod emulator_http;
 mod export;
 mod fuzz;

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, live_user};
+use super::{Reply, Rq, live_user, touch};
 use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema::opt_str;
@@ -148,8 +148,7 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
                 let u = st.data.users.get_mut(uid).expect("checked");
                 if u["division"]["id"] != id {
                     u["division"] = json!({"id": id});
-                    u["version"] = json!(u["version"].as_i64().unwrap_or(1) + 1);
-                    u["dateModified"] = json!(stamp);
+                    touch(u, &stamp);
                 }
                 let after = u.clone();
                 st.index_user(uid, Some(before), after, now);

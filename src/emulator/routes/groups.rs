@@ -8,12 +8,12 @@
 use serde_json::{Map, Value, json};
 
 use super::users;
-use super::{Reply, Rq, live_user, strs};
+use super::{Reply, Rq, live_user, strs, touch};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
+use crate::emulator::listing::sort_by_name;
 use crate::emulator::schema;
 use crate::emulator::store::Emu;
 
@@ -141,14 +141,12 @@ fn render(st: &Emu, mut v: Value) -> Value {
 /// `GET /groups/{id}/members`: a page of users (UserEntityListing).
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     GROUPS.writable(st, id)?;
-    let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let mut items: Vec<Value> = members(st, id)
         .iter()
         .map(|u| users::render(st, &st.data.users[u], false, false))
         .collect();
     sort_by_name(&mut items);
-    apply_sort_order(&rq.q, &mut items)?;
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+    Listing::SORTED_PAGE.reply(rq, items)
 }
 
 /// 202 with an empty object: the SDK's return type is `object`, and the real status of
@@ -170,8 +168,7 @@ fn check_count(n: usize) -> Result<(), ApiError> {
 fn bump(st: &mut Emu, id: &str) {
     let stamp = st.now_iso();
     if let Some(g) = st.data.groups.get_mut(id) {
-        g["version"] = json!(g["version"].as_i64().unwrap_or(1) + 1);
-        g["dateModified"] = json!(stamp);
+        touch(g, &stamp);
     }
 }
 

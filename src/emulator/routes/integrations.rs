@@ -13,12 +13,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, find, retain_listed, without};
+use super::{Reply, Rq, find, overlay, retain_listed, without};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 use crate::emulator::util::ieq;
@@ -51,22 +50,19 @@ fn now_ms() -> u64 {
 
 // ------------------------------------------------------------------------- types
 
+/// The read shape of an integration type (also the `integrationType` of an integration).
+fn render_type((id, name, desc): &(&str, &str, &str)) -> Value {
+    json!({"id": id, "name": name, "description": desc,
+           "selfUri": format!("/api/v2/integrations/types/{id}")})
+}
+
 pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    let render = |(id, name, desc): &(&str, &str, &str)| {
-        json!({"id": id, "name": name, "description": desc,
-               "selfUri": format!("/api/v2/integrations/types/{id}")})
-    };
     match (rq.method.as_str(), rest) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let items = TYPES.iter().map(render).collect();
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
-        ("GET", [id]) => TYPES
-            .iter()
-            .find(|t| t.0 == *id)
-            .map(|t| Reply::json(render(t)))
-            .ok_or_else(|| ApiError::not_found(format!("Integration type [{id}] not found"))),
+        ("GET", []) => Listing::PAGE.reply(rq, TYPES.iter().map(render_type).collect()),
+        ("GET", [id]) => match TYPES.iter().find(|t| t.0 == *id) {
+            Some(t) => Ok(Reply::json(render_type(t))),
+            None => fail!(not_found, "Integration type [{id}] not found"),
+        },
         _ => Err(rq.no_route()),
     }
 }
@@ -75,77 +71,53 @@ pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
 
 /// Why an enabled integration cannot activate, if it cannot.
 fn config_problem(v: &Value) -> Option<String> {
-    let props = &v["config"]["current"]["properties"];
-    match v["integrationType"]["id"].as_str() {
-        Some("amazon-eventbridge-source") => {
-            let account = props["awsAccountId"].as_str().unwrap_or_default();
-            if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
-                return Some(format!(
-                    "awsAccountId [{account}] must be a 12-digit AWS account id"
-                ));
-            }
-            if props["awsAccountRegion"]
-                .as_str()
-                .unwrap_or_default()
-                .is_empty()
-            {
-                return Some("awsAccountRegion is required".into());
-            }
-            let suffix = props["eventSourceSuffix"].as_str().unwrap_or_default();
-            if suffix.is_empty()
-                || suffix.len() > 64
-                || !suffix
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-            {
-                return Some(format!(
-                    "eventSourceSuffix [{suffix}] must be 1-64 characters of [A-Za-z0-9._-]"
-                ));
-            }
-            None
-        }
-        _ => None,
+    if v["integrationType"]["id"] != "amazon-eventbridge-source" {
+        return None;
     }
+    let props = &v["config"]["current"]["properties"];
+    let text = |k: &str| props[k].as_str().unwrap_or_default();
+    let account = text("awsAccountId");
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return Some(format!(
+            "awsAccountId [{account}] must be a 12-digit AWS account id"
+        ));
+    }
+    if text("awsAccountRegion").is_empty() {
+        return Some("awsAccountRegion is required".into());
+    }
+    let suffix = text("eventSourceSuffix");
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if suffix.is_empty() || suffix.len() > 64 || !suffix.chars().all(allowed) {
+        return Some(format!(
+            "eventSourceSuffix [{suffix}] must be 1-64 characters of [A-Za-z0-9._-]"
+        ));
+    }
+    None
 }
 
 /// The read shape: private fields removed, `reportedState` computed, `config.current`
 /// only when expanded.
 fn render_integration(v: &Value, expand_config: bool) -> Value {
-    let mut out = v.clone();
-    let o = out.as_object_mut().expect("object");
-    let active_after = o
-        .remove("activeAfterMs")
-        .and_then(|x| x.as_u64())
-        .unwrap_or(0);
+    let mut out = without(v.clone(), &["activeAfterMs", "dateModified"]);
     let (code, detail) = match v["intendedState"].as_str() {
-        Some("ENABLED") if now_ms() < active_after => ("ACTIVATING", None),
+        Some("ENABLED") if now_ms() < v["activeAfterMs"].as_u64().unwrap_or(0) => {
+            ("ACTIVATING", None)
+        }
         Some("ENABLED") => match config_problem(v) {
             Some(p) => ("ERROR", Some(p)),
             None => ("ACTIVE", None),
         },
         _ => ("INACTIVE", None),
     };
-    let mut reported = json!({"code": code, "effective": code, "lastUpdated": v["dateModified"]});
+    out["reportedState"] =
+        json!({"code": code, "effective": code, "lastUpdated": v["dateModified"]});
     if let Some(d) = detail {
-        reported["detail"] = json!({"message": d});
+        out["reportedState"]["detail"] = json!({"message": d});
     }
-    o.insert("reportedState".into(), reported);
-    o.remove("dateModified");
-    if !expand_config {
-        let mut cfg = o["config"]["current"].clone();
-        if let Some(c) = cfg.as_object_mut() {
-            c.retain(|k, _| matches!(k.as_str(), "id" | "name" | "version" | "selfUri"));
-        }
-        o.insert("config".into(), json!({"current": cfg}));
+    if !expand_config && let Some(c) = out["config"]["current"].as_object_mut() {
+        c.retain(|k, _| matches!(k.as_str(), "id" | "name" | "version" | "selfUri"));
     }
     out
-}
-
-fn integration_mut<'a>(st: &'a mut Emu, id: &str) -> Result<&'a mut Value, ApiError> {
-    st.data
-        .integrations
-        .get_mut(id)
-        .ok_or_else(|| INTEGRATIONS.not_found(id))
 }
 
 pub(crate) static INTEGRATIONS: Collection = Collection {
@@ -175,11 +147,18 @@ pub(crate) static INTEGRATIONS: Collection = Collection {
         },
         // Create (the name defaults to the type's), `intendedState`, delete (answers the
         // integration) and `config/current`.
-        extra: |st, rq, rest| match (rq.method.as_str(), rest) {
-            ("POST", []) | ("PATCH" | "DELETE", [_]) | (_, [_, "config", "current"]) => {
-                Some(integrations(st, rq, rest))
-            }
-            _ => None,
+        extra: |st, rq, rest| {
+            Some(match (rq.method.as_str(), rest) {
+                ("POST", []) => create_integration(st, rq),
+                ("PATCH", [id]) => patch_integration(st, rq, id),
+                ("DELETE", [id]) => remove_integration(st, id),
+                ("GET", [id, "config", "current"]) => {
+                    find(st, &st.data.integrations, id, "Integration", rq.now)
+                        .map(|v| Reply::json(v["config"]["current"].clone()))
+                }
+                ("PUT", [id, "config", "current"]) => put_config(st, rq, id),
+                _ => return None,
+            })
         },
         ..Hooks::DEFAULT
     },
@@ -189,44 +168,26 @@ fn expanded(rq: &Rq) -> bool {
     rq.q.list("expand").iter().any(|e| e == "config.current")
 }
 
-fn integrations(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("POST", []) => create_integration(st, rq),
-        ("PATCH", [id]) => patch_integration(st, rq, id),
-        ("DELETE", [id]) => remove_integration(st, id),
-        ("GET", [id, "config", "current"]) => {
-            let v = find(st, &st.data.integrations, id, "Integration", rq.now)?;
-            Ok(Reply::json(v["config"]["current"].clone()))
-        }
-        ("PUT", [id, "config", "current"]) => put_config(st, rq, id),
-        _ => Err(rq.no_route()),
-    }
-}
-
 /// `POST /integrations`: disabled, with an empty configuration at version 1; the name
 /// defaults to the type's.
 fn create_integration(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let b = schema::check("CreateIntegrationRequest", rq.body()?)?;
-    let type_id = b
-        .get("integrationType")
-        .and_then(|t| t.get("id"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("integrationType.id is required"))?;
+    let type_id = b.get("integrationType").and_then(|t| t.get("id"));
+    let Some(type_id) = type_id.and_then(Value::as_str) else {
+        fail!(bad_request, "integrationType.id is required");
+    };
     let Some(t) = TYPES.iter().find(|t| t.0 == type_id) else {
         fail!(bad_request, "Integration type [{type_id}] does not exist");
     };
     let name = opt_str(&b, "name").unwrap_or(t.1).to_string();
     let id = st.new_id();
-    let now = st.now_iso();
     let v = json!({
-        "id": id, "name": name,
-        "integrationType": {"id": t.0, "name": t.1, "description": t.2,
-                            "selfUri": format!("/api/v2/integrations/types/{}", t.0)},
+        "id": id, "name": name, "integrationType": render_type(t),
         "notes": "", "intendedState": "DISABLED", "attributes": {},
         "config": {"current": {"id": id, "name": name, "version": 1, "properties": {},
                    "advanced": {}, "notes": "", "credentials": {},
                    "selfUri": format!("/api/v2/integrations/{id}/config/current")}},
-        "dateModified": now,
+        "dateModified": st.now_iso(),
         "selfUri": format!("/api/v2/integrations/{id}"),
     });
     st.data.integrations.insert(id.clone(), v.clone());
@@ -234,43 +195,42 @@ fn create_integration(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     Ok(Reply::json(render_integration(&v, false)))
 }
 
+/// Start (or restart) the activation of an integration now.
+fn activate(st: &Emu, v: &mut Value) {
+    v["activeAfterMs"] = json!(now_ms() + st.cfg.integration_activation.as_millis() as u64);
+}
+
 /// `PATCH /integrations/{id}`: `intendedState` (ENABLED starts the activation, DELETED
 /// removes it) and `notes`.
 fn patch_integration(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("Integration", rq.body()?)?;
-    let state = req_str(&b, "intendedState")?.to_string();
-    let delay = st.cfg.integration_activation.as_millis() as u64;
-    let now = st.now_iso();
+    let state = req_str(&b, "intendedState")?;
     if state == "DELETED" {
         return remove_integration(st, id);
     }
-    let v = integration_mut(st, id)?;
-    let was = v["intendedState"].as_str().unwrap_or_default().to_string();
-    match state.as_str() {
-        "ENABLED" if was != "ENABLED" => {
+    let mut v = INTEGRATIONS.writable(st, id)?;
+    match state {
+        "ENABLED" if v["intendedState"] != "ENABLED" => {
             v["intendedState"] = json!("ENABLED");
-            v["activeAfterMs"] = json!(now_ms() + delay);
+            activate(st, &mut v);
         }
-        "DISABLED" | "RESTORED" => {
-            v["intendedState"] = json!("DISABLED");
-        }
+        "DISABLED" | "RESTORED" => v["intendedState"] = json!("DISABLED"),
         _ => {}
     }
     if let Some(n) = opt_str(&b, "notes") {
         v["notes"] = json!(n);
     }
-    v["dateModified"] = json!(now);
-    Ok(Reply::json(render_integration(v, false)))
+    v["dateModified"] = json!(st.now_iso());
+    st.data.integrations.insert(id.to_string(), v.clone());
+    Ok(Reply::json(render_integration(&v, false)))
 }
 
 /// Remove an integration; the answer is the integration removed.
 fn remove_integration(st: &mut Emu, id: &str) -> Result<Reply, ApiError> {
-    let v = st
-        .data
-        .integrations
-        .remove(id)
-        .ok_or_else(|| INTEGRATIONS.not_found(id))?;
-    Ok(Reply::json(render_integration(&v, false)))
+    match st.data.integrations.remove(id) {
+        Some(v) => Ok(Reply::json(render_integration(&v, false))),
+        None => Err(INTEGRATIONS.not_found(id)),
+    }
 }
 
 /// `PUT /integrations/{id}/config/current`: every field required, the current `version`
@@ -278,12 +238,15 @@ fn remove_integration(st: &mut Emu, id: &str) -> Result<Reply, ApiError> {
 fn put_config(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("IntegrationConfiguration", rq.body()?)?;
     const FIELDS: [&str; 4] = ["properties", "advanced", "notes", "credentials"];
-    for f in ["name", "version"].into_iter().chain(FIELDS) {
-        if !b.contains_key(f) {
-            return Err(ApiError::bad_request(format!(
-                "The field [{f}] is required on IntegrationConfiguration"
-            )));
-        }
+    if let Some(f) = ["name", "version"]
+        .into_iter()
+        .chain(FIELDS)
+        .find(|f| !b.contains_key(*f))
+    {
+        fail!(
+            bad_request,
+            "The field [{f}] is required on IntegrationConfiguration"
+        );
     }
     for (k, c) in b["credentials"].as_object().into_iter().flatten() {
         let cid = c["id"].as_str().unwrap_or_default();
@@ -291,17 +254,16 @@ fn put_config(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
             fail!(bad_request, "Credential [{cid}] of [{k}] does not exist");
         }
     }
-    let now = st.now_iso();
-    let delay = st.cfg.integration_activation.as_millis() as u64;
-    let v = integration_mut(st, id)?;
+    let mut v = INTEGRATIONS.writable(st, id)?;
     let current = v["config"]["current"]["version"].as_i64().unwrap_or(1);
     if b["version"].as_i64() != Some(current) {
-        return Err(ApiError::conflict(format!(
+        fail!(
+            conflict,
             "The configuration version [{}] does not match the current version [{current}]",
             b["version"]
-        )));
+        );
     }
-    let name = req_str(&b, "name")?.to_string();
+    let name = req_str(&b, "name")?;
     let cfg = &mut v["config"]["current"];
     for f in FIELDS {
         cfg[f] = b[f].clone();
@@ -309,12 +271,14 @@ fn put_config(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     cfg["name"] = json!(name);
     cfg["version"] = json!(current + 1);
     v["name"] = json!(name);
-    v["dateModified"] = json!(now);
+    v["dateModified"] = json!(st.now_iso());
     if v["intendedState"] == "ENABLED" {
         // A new configuration is applied by re-activating.
-        v["activeAfterMs"] = json!(now_ms() + delay);
+        activate(st, &mut v);
     }
-    Ok(Reply::json(v["config"]["current"].clone()))
+    let answer = v["config"]["current"].clone();
+    st.data.integrations.insert(id.to_string(), v);
+    Ok(Reply::json(answer))
 }
 
 // ------------------------------------------------------------------------- credentials
@@ -383,15 +347,7 @@ pub(crate) static ACTIONS: Collection = Collection {
                     "contract": b["contract"], "config": b["config"],
                     "secure": b.get("secure").cloned().unwrap_or(json!(false)),
                 }),
-                Some(old) => {
-                    let mut v = old.clone();
-                    for f in ["category", "name", "config"] {
-                        if let Some(x) = b.get(f) {
-                            v[f] = x.clone();
-                        }
-                    }
-                    v
-                }
+                Some(old) => overlay(old, b, &["version"]),
             })
         },
         validate: |st, b, old| match old {
@@ -432,21 +388,21 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
     let integration = req_str(b, "integrationId")?;
     match st.data.integrations.get(integration) {
         Some(i) if i["integrationType"]["id"] == "custom-rest-actions" => {}
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-                "Integration [{integration}] does not support custom actions"
-            )));
-        }
-        None => {
-            fail!(bad_request, "Integration [{integration}] does not exist");
-        }
+        Some(_) => fail!(
+            bad_request,
+            "Integration [{integration}] does not support custom actions"
+        ),
+        None => fail!(bad_request, "Integration [{integration}] does not exist"),
     }
-    for f in ["config", "contract"] {
-        if !b.get(f).is_some_and(Value::is_object) {
-            return Err(ApiError::bad_request(format!(
-                "The field [{f}] is required on PostActionInput"
-            )));
-        }
+    // The model makes both objects when sent.
+    if let Some(f) = ["config", "contract"]
+        .into_iter()
+        .find(|f| !b.contains_key(*f))
+    {
+        fail!(
+            bad_request,
+            "The field [{f}] is required on PostActionInput"
+        );
     }
     if st.data.actions.values().any(|a| {
         a["integrationId"] == integration && a["name"].as_str().is_some_and(|n| ieq(n, name))
@@ -459,26 +415,28 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
 // ------------------------------------------------------------------------- triggers
 
 fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
-    for f in ["name", "topicName", "target", "enabled"] {
-        if !b.contains_key(f) {
-            fail!(bad_request, "The field [{f}] is required");
-        }
+    let required = ["name", "topicName", "target", "enabled"];
+    if let Some(f) = required.into_iter().find(|f| !b.contains_key(*f)) {
+        fail!(bad_request, "The field [{f}] is required");
     }
-    let target = &b["target"];
-    if target["type"] != "Workflow" {
+    // The model allows no other type; it may be left out.
+    if b["target"]["type"] != "Workflow" {
         fail!(invalid_value, "Value for target.type must be Workflow");
     }
-    let flow = target["id"].as_str().unwrap_or_default();
-    match st.data.flows.get(flow) {
-        Some(f) if f["type"] == "WORKFLOW" => {}
-        _ => {
-            fail!(bad_request, "Target workflow [{flow}] does not exist");
-        }
+    let flow = b["target"]["id"].as_str().unwrap_or_default();
+    if st
+        .data
+        .flows
+        .get(flow)
+        .is_none_or(|f| f["type"] != "WORKFLOW")
+    {
+        fail!(bad_request, "Target workflow [{flow}] does not exist");
     }
     if b.contains_key("eventTTLSeconds") && b.contains_key("delayBySeconds") {
-        return Err(ApiError::bad_request(
-            "eventTTLSeconds and delayBySeconds are mutually exclusive",
-        ));
+        fail!(
+            bad_request,
+            "eventTTLSeconds and delayBySeconds are mutually exclusive"
+        );
     }
     if let Some(d) = b.get("description").and_then(Value::as_str)
         && d.chars().count() > 512
@@ -516,13 +474,12 @@ pub(crate) static TRIGGERS: Collection = Collection {
         validate: |st, b, old| {
             check_trigger(st, b)?;
             match old {
-                Some(old) if b["topicName"] != old["topicName"] => Err(ApiError::bad_request(
-                    "The topicName of a trigger cannot be changed",
-                )),
+                Some(old) if b["topicName"] != old["topicName"] => {
+                    fail!(bad_request, "The topicName of a trigger cannot be changed")
+                }
                 _ => Ok(()),
             }
         },
-        render: |_, _, v, _| v,
         filter: |_, rq, items| {
             retain_listed(&rq.q, "topicName", "topicName", items);
             if let Some(e) = rq.q.bool("enabled")? {
@@ -550,24 +507,24 @@ pub(crate) static FLOWS: Collection = Collection {
         ..Rules::DEFAULT
     },
     hooks: Hooks {
+        // The model's `type` is an upper-case enum.
         build: |_, b, _| {
-            Ok(
-                json!({"name": b["name"], "type": b["type"].as_str().unwrap_or_default().to_ascii_uppercase(),
+            Ok(json!({"name": b["name"], "type": b["type"],
                       "description": b.get("description").cloned().unwrap_or(json!("")),
-                      "active": false, "system": false, "deleted": false}),
-            )
+                      "active": false, "system": false, "deleted": false}))
         },
         validate: |st, b, _| {
-            let name = req_str(b, "name")?;
-            let kind = req_str(b, "type")?.to_ascii_uppercase();
-            if st.data.flows.values().any(|f| {
-                f["type"] == kind.as_str() && f["name"].as_str().is_some_and(|n| ieq(n, name))
-            }) {
+            let (name, kind) = (req_str(b, "name")?, req_str(b, "type")?);
+            if st
+                .data
+                .flows
+                .values()
+                .any(|f| f["type"] == kind && f["name"].as_str().is_some_and(|n| ieq(n, name)))
+            {
                 return Err(super::duplicate("flow", name));
             }
             Ok(())
         },
-        render: |_, _, v, _| v,
         // A workflow a trigger targets cannot be deleted (409; the real rule is
         // unconfirmed: refused, so a client deletes the trigger first).
         can_delete: |st, id| {

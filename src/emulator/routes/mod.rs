@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::collection::Collection;
 use super::error::ApiError;
@@ -222,6 +222,21 @@ pub(super) fn without(mut v: Value, keys: &[&str]) -> Value {
         for k in keys {
             o.remove(*k);
         }
+    }
+    v
+}
+
+/// A change of an entity with an int `version`: bump it and stamp `dateModified`.
+pub(super) fn touch(v: &mut Value, stamp: &str) {
+    v["version"] = (v["version"].as_i64().unwrap_or(1) + 1).into();
+    v["dateModified"] = stamp.into();
+}
+
+/// `old` with the fields of body `b` (but `skip`) written over it.
+pub(super) fn overlay(old: &Value, b: &Map<String, Value>, skip: &[&str]) -> Value {
+    let mut v = old.clone();
+    for (k, x) in b.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+        v[k] = x.clone();
     }
     v
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq};
+use super::{Reply, Rq, overlay};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::ApiError;
 use crate::emulator::store::Emu;
@@ -31,7 +31,6 @@ pub(crate) static OAUTH_CLIENTS: Collection = Collection {
     hooks: Hooks {
         build,
         validate,
-        render: |_, _, v, _| v,
         ..Hooks::DEFAULT
     },
 };
@@ -39,12 +38,8 @@ pub(crate) static OAUTH_CLIENTS: Collection = Collection {
 /// A PUT replaces what the request names; what the server owns (creation date, the
 /// secret, which the emulator never stores) stays.
 fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value, ApiError> {
-    let mut v = old.cloned().unwrap_or_else(|| {
-        json!({"state": "active", "scope": [], "roleDivisions": [], "dateCreated": st.now_iso()})
-    });
-    for (k, x) in b {
-        v[k] = x.clone();
-    }
+    let fresh = || json!({"state": "active", "scope": [], "roleDivisions": [], "dateCreated": st.now_iso()});
+    let mut v = overlay(&old.cloned().unwrap_or_else(fresh), b, &[]);
     // `roleIds` mirrors the roles of `roleDivisions` on reads (the SDK model has both).
     let roles: Vec<Value> = v["roleDivisions"]
         .as_array()

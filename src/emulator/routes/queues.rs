@@ -3,6 +3,7 @@
 //! wrap-up codes (`/wrapupcodes`).
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
@@ -11,9 +12,7 @@ use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{
-    MAX_PAGE_SIZE, apply_sort_order, listing, listing_without_total, page, sort_by_name,
-};
+use crate::emulator::listing::sort_by_name;
 use crate::emulator::schema;
 use crate::emulator::store::{Emu, MemberRec, OrgData};
 use crate::emulator::util::is_uuid;
@@ -222,18 +221,21 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
     Ok(v)
 }
 
+/// The queue's members the members listing shows now (`member_lag`).
+fn visible_members<'a>(
+    st: &'a Emu,
+    id: &'a str,
+    now: Instant,
+) -> impl Iterator<Item = &'a MemberRec> {
+    let members = st.data.queue_members.get(id).into_iter().flatten();
+    members.filter(move |m| st.member_is_visible(id, &m.user_id, now))
+}
+
 /// A stored queue for reading: division expanded, member counts (visible members only).
-fn render(st: &Emu, q: &Value, now: std::time::Instant) -> Value {
+fn render(st: &Emu, q: &Value, now: Instant) -> Value {
     let mut v = st.data.expand_division(q.clone());
     let id = q["id"].as_str().unwrap_or_default();
-    let members: Vec<&MemberRec> = st
-        .data
-        .queue_members
-        .get(id)
-        .into_iter()
-        .flatten()
-        .filter(|m| st.member_is_visible(id, &m.user_id, now))
-        .collect();
+    let members: Vec<&MemberRec> = visible_members(st, id, now).collect();
     v["memberCount"] = json!(members.len());
     v["userMemberCount"] = json!(members.len());
     v["joinedMemberCount"] = json!(members.iter().filter(|m| m.joined).count());
@@ -242,31 +244,27 @@ fn render(st: &Emu, q: &Value, now: std::time::Instant) -> Value {
 
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     QUEUES.writable(st, id)?;
-    let p = page(&rq.q, MAX_MEMBERS_PAGE_SIZE)?;
     let joined = rq.q.bool("joined")?;
-    let name = rq.q.get("name").map(str::to_lowercase);
-    let member_by = rq.q.get("memberBy");
+    let name = rq.q.get("name").map(str::to_lowercase).unwrap_or_default();
+    let by_user = rq.q.get("memberBy").is_none_or(|b| b == "user");
     let mut items: Vec<Value> = Vec::new();
-    for m in st.data.queue_members.get(id).into_iter().flatten() {
-        if !st.member_is_visible(id, &m.user_id, rq.now) {
-            continue;
-        }
+    for m in visible_members(st, id, rq.now) {
         let Some(u) = st.data.users.get(&m.user_id) else {
             continue;
         };
-        if joined.is_some_and(|j| j != m.joined) || member_by.is_some_and(|b| b != "user") {
-            continue;
-        }
         let uname = u["name"].as_str().unwrap_or_default();
-        if name
-            .as_ref()
-            .is_some_and(|n| !uname.to_lowercase().contains(n.as_str()))
+        if joined.is_some_and(|j| j != m.joined)
+            || !by_user
+            || !uname.to_lowercase().contains(&name)
         {
             continue;
         }
+        let division = st
+            .data
+            .division_ref(u["division"]["id"].as_str().unwrap_or_default());
         let user = json!({
-            "id": m.user_id, "name": uname, "division": st.data.division_ref(u["division"]["id"].as_str().unwrap_or_default()),
-            "email": u["email"], "state": u["state"], "version": u["version"], "selfUri": u["selfUri"],
+            "id": m.user_id, "name": uname, "division": division, "email": u["email"],
+            "state": u["state"], "version": u["version"], "selfUri": u["selfUri"],
         });
         items.push(json!({
             "id": m.user_id, "name": uname, "user": user, "ringNumber": m.ring_number,
@@ -275,37 +273,55 @@ fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         }));
     }
     sort_by_name(&mut items);
-    apply_sort_order(&rq.q, &mut items)?;
-    Ok(Reply::json(listing_without_total(
-        &rq.path, &rq.q, items, p,
-    )))
+    let shape = Listing::Page {
+        max: MAX_MEMBERS_PAGE_SIZE,
+        sort_order: true,
+        totals: false,
+        total_entities: false,
+    };
+    shape.reply(rq, items)
+}
+
+/// The lower-cased `id`s of a JSON array body of `model` items, each passing `check`:
+/// 1 to [`MAX_PER_CALL`] of them, else 400 with the message `count_error(n)`.
+fn body_ids(
+    rq: &Rq,
+    model: &str,
+    count_error: fn(usize) -> String,
+    check: impl Fn(&str) -> Result<(), ApiError>,
+) -> Result<Vec<String>, ApiError> {
+    let items = schema::check_list(model, rq.body()?)?;
+    if items.is_empty() || items.len() > MAX_PER_CALL {
+        return Err(ApiError::bad_request(count_error(items.len())));
+    }
+    let id = |i: &Map<String, Value>| {
+        let id = schema::req_str(i, "id")?.to_lowercase();
+        check(&id).map(|_| id)
+    };
+    items.iter().map(id).collect()
 }
 
 fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     QUEUES.writable(st, id)?;
     let delete = rq.q.bool("delete")?.unwrap_or(false);
-    let items = schema::check_list("WritableEntity", rq.body()?)?;
-    if items.is_empty() || items.len() > MAX_PER_CALL {
-        return Err(ApiError::bad_request(format!(
-            "The request must contain a valid number of queue members (1 to {MAX_PER_CALL}); got {}",
-            items.len()
-        )));
-    }
-    let mut ids = Vec::new();
-    for i in &items {
-        let uid = schema::req_str(i, "id")?.to_lowercase();
-        if !is_uuid(&uid) {
+    let count_error = |n| {
+        format!(
+            "The request must contain a valid number of queue members (1 to {MAX_PER_CALL}); got {n}"
+        )
+    };
+    let ids = body_ids(rq, "WritableEntity", count_error, |uid| {
+        if !is_uuid(uid) {
             return Err(ApiError::new(
                 400,
                 "invalid.id",
                 format!("[{uid}] is not a valid id"),
             ));
         }
-        if !delete && live_user(st, &uid).is_none() {
+        if !delete && live_user(st, uid).is_none() {
             fail!(bad_request, "User [{uid}] not found");
         }
-        ids.push(uid);
-    }
+        Ok(())
+    })?;
     let lag = st.cfg.consistency.member_lag;
     let members = st.data.queue_members.entry(id.to_string()).or_default();
     let mut added = Vec::new();
@@ -313,11 +329,12 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         if delete {
             members.retain(|m| m.user_id != uid);
         } else if !members.iter().any(|m| m.user_id == uid) {
+            // New members are joined (active) on the queue (unconfirmed default).
+            let joined = true;
             members.push(MemberRec {
                 user_id: uid.clone(),
                 ring_number: 1,
-                // New members are joined (active) on the queue (unconfirmed default).
-                joined: true,
+                joined,
             });
             added.push(uid);
         }
@@ -333,48 +350,33 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
 
 fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     QUEUES.writable(st, id)?;
-    let p = page(&rq.q, MAX_PAGE_SIZE)?;
-    let mut items: Vec<Value> = st
-        .data
-        .queue_wrapup_codes
-        .get(id)
-        .into_iter()
-        .flatten()
+    let codes = st.data.queue_wrapup_codes.get(id).into_iter().flatten();
+    let mut items: Vec<Value> = codes
         .filter_map(|c| st.data.wrapup_codes.get(c))
         .map(|v| st.data.expand_division(v.clone()))
         .collect();
     // `name`: trailing `*` = prefix, else exact (case-insensitive).
-    if let Some(n) = rq.q.get("name") {
-        let n = n.to_lowercase();
+    if let Some(n) = rq.q.get("name").map(str::to_lowercase) {
         items.retain(|v| {
             let x = v["name"].as_str().unwrap_or_default().to_lowercase();
-            match n.strip_suffix('*') {
-                Some(prefix) => x.starts_with(prefix),
-                None => x == n,
-            }
+            n.strip_suffix('*')
+                .map_or(x == n, |prefix| x.starts_with(prefix))
         });
     }
     sort_by_name(&mut items);
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+    Listing::PAGE.reply(rq, items)
 }
 
 fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     QUEUES.writable(st, id)?;
-    let items = schema::check_list("WrapUpCodeReference", rq.body()?)?;
-    if items.is_empty() || items.len() > MAX_PER_CALL {
-        return Err(ApiError::bad_request(format!(
-            "Between 1 and {MAX_PER_CALL} wrap-up codes may be added per request; got {}",
-            items.len()
-        )));
-    }
-    let mut ids = Vec::new();
-    for i in &items {
-        let cid = schema::req_str(i, "id")?.to_lowercase();
-        if !st.data.wrapup_codes.contains_key(&cid) {
+    let count_error =
+        |n| format!("Between 1 and {MAX_PER_CALL} wrap-up codes may be added per request; got {n}");
+    let ids = body_ids(rq, "WrapUpCodeReference", count_error, |cid| {
+        if !st.data.wrapup_codes.contains_key(cid) {
             fail!(bad_request, "Wrap-up code [{cid}] not found");
         }
-        ids.push(cid);
-    }
+        Ok(())
+    })?;
     let codes = st
         .data
         .queue_wrapup_codes
@@ -385,9 +387,6 @@ fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
             codes.push(c.clone());
         }
     }
-    let out: Vec<Value> = ids
-        .iter()
-        .map(|c| st.data.expand_division(st.data.wrapup_codes[c].clone()))
-        .collect();
-    Ok(Reply::json(Value::Array(out)))
+    let code = |c: &String| st.data.expand_division(st.data.wrapup_codes[c].clone());
+    Ok(Reply::json(Value::Array(ids.iter().map(code).collect())))
 }

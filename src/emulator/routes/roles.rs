@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{Reply, Rq, live_user, retain_listed, strs};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{MAX_PAGE_SIZE, listing, page};
+use crate::emulator::listing::Listing;
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
 
@@ -223,7 +223,6 @@ pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, Api
     if !st.data.roles.contains_key(&role) {
         return Err(ApiError::not_found(format!("Role [{role}] not found")));
     }
-    let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let items: Vec<Value> = st
         .data
         .grants
@@ -251,7 +250,7 @@ pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, Api
             })
         })
         .collect();
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+    Listing::PAGE.reply(rq, items)
 }
 
 /// A checked (role, division) pair: unknown or too fresh → 404 (TF retries bulkadd on

@@ -81,6 +81,7 @@ const fn collection(kind: Kind) -> Collection {
             listing: Listing::Page {
                 max: MAX_PAGE_SIZE,
                 sort_order: true,
+                totals: true,
                 total_entities: true,
             },
             // `name` semantics unconfirmed: exact, case-insensitive (the default).

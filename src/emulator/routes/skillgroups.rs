@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, strs, without};
+use super::{Reply, Rq, overlay, strs, without};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
@@ -113,10 +113,7 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
         }
         return Ok(v);
     };
-    let mut v = old.clone();
-    for (k, x) in b {
-        v[k] = x.clone();
-    }
+    let mut v = overlay(old, b, &[]);
     if b.contains_key("division") {
         v["division"] = json!({"id": body_division(st, b)?});
     }

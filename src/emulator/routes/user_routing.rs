@@ -8,9 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Reply, Rq, live_user};
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{
-    MAX_PAGE_SIZE, Page, apply_sort_order, listing, page, sort_by_name,
-};
+use crate::emulator::listing::{Listing, Page, paged, sort_by_name};
 use crate::emulator::schema;
 use crate::emulator::store::{Emu, OrgData};
 
@@ -116,12 +114,7 @@ pub(crate) fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiE
         fail!(not_found, "User [{user}] not found");
     }
     match (rq.method.as_str(), &segs[2..]) {
-        ("GET", []) => {
-            let p = page(&rq.q, MAX_PAGE_SIZE)?;
-            let mut items = a.render_all(st, user);
-            apply_sort_order(&rq.q, &mut items)?;
-            Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
-        }
+        ("GET", []) => Listing::SORTED_PAGE.reply(rq, a.render_all(st, user)),
         (m @ ("PATCH" | "PUT"), ["bulk"]) => bulk(st, a, rq, user, m == "PUT"),
         ("POST", []) => {
             let item = schema::check(a.model, rq.body()?)?;
@@ -176,11 +169,12 @@ fn bulk(
     assigned.extend(parsed);
     let items = a.render_all(st, user);
     let size = items.len().max(25);
-    let l = listing(
+    let l = paged(
         &rq.path,
         &Default::default(),
         items,
         Page { size, number: 1 },
+        true,
     );
     Ok(Reply::json(l))
 }

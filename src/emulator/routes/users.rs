@@ -6,9 +6,9 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::user_routing::{LANGUAGES, SKILLS};
-use super::{Reply, Rq, filter_ids, find, live_user, strs, without};
+use super::{Reply, Rq, filter_ids, find, live_user, strs, touch, without};
 use crate::emulator::error::{ApiError, fail};
-use crate::emulator::listing::{MAX_PAGE_SIZE, apply_sort_order, listing, page, sort_by_name};
+use crate::emulator::listing::{Listing, MAX_PAGE_SIZE, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 
@@ -60,19 +60,26 @@ fn email_taken(st: &Emu, email: &str, except: Option<&str>) -> bool {
     })
 }
 
-/// Normalise `addresses`: add `display` to phone numbers.
+/// Normalise `addresses`: `display` is the address, else the extension.
 fn normalise_addresses(addrs: &Value) -> Value {
-    let mut out = Vec::new();
-    for a in addrs.as_array().into_iter().flatten() {
+    let with_display = |a: &Value| {
         let mut a = a.clone();
-        if let Some(addr) = a["address"].as_str().map(str::to_string) {
-            a["display"] = json!(addr);
-        } else if let Some(ext) = a["extension"].as_str().map(str::to_string) {
-            a["display"] = json!(ext);
+        let shown = [&a["address"], &a["extension"]]
+            .into_iter()
+            .find(|x| x.is_string());
+        if let Some(d) = shown.cloned() {
+            a["display"] = d;
         }
-        out.push(a);
-    }
-    Value::Array(out)
+        a
+    };
+    Value::Array(
+        addrs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(with_display)
+            .collect(),
+    )
 }
 
 /// `primaryContactInfo`: the PRIMARY e-mail plus the first phone number.
@@ -167,10 +174,9 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         .collect();
     filter_ids(&rq.q, "id", &mut items);
     sort_by_name(&mut items);
-    apply_sort_order(&rq.q, &mut items)?;
     let (sk, la) = expands(&rq.q.list("expand"));
     let items = items.iter().map(|u| render(st, u, sk, la)).collect();
-    Ok(Reply::json(listing(&rq.path, &rq.q, items, p)))
+    Listing::SORTED_PAGE.reply(rq, items)
 }
 
 fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
@@ -191,8 +197,7 @@ fn soft_delete(st: &mut Emu, id: &str) {
     if let Some(u) = st.data.users.get_mut(id) {
         u["state"] = json!("deleted");
         u["division"] = json!({"id": home});
-        u["version"] = json!(u["version"].as_i64().unwrap_or(1) + 1);
-        u["dateModified"] = json!(stamp);
+        touch(u, &stamp);
     }
     // Membership removal on delete is unconfirmed; a restored user must be re-added.
     for members in st.data.queue_members.values_mut() {
@@ -275,8 +280,7 @@ fn change_state(
         let stamp = st.now_iso();
         let u = st.data.users.get_mut(id).expect("exists");
         u["state"] = json!(state);
-        u["version"] = json!(u["version"].as_i64().unwrap_or(1) + 1);
-        u["dateModified"] = json!(stamp);
+        touch(u, &stamp);
     }
     Ok(())
 }
@@ -324,12 +328,9 @@ fn patched(st: &Emu, b: &Map<String, Value>, id: &str, before: &Value) -> Result
     let email = u["email"].as_str().unwrap_or_default().to_string();
     let pci = primary_contact_info(&email, u.get("addresses").unwrap_or(&json!([])));
     u.insert("primaryContactInfo".into(), pci);
-    u.insert(
-        "version".into(),
-        json!(before["version"].as_i64().unwrap_or(1) + 1),
-    );
-    u.insert("dateModified".into(), json!(st.now_iso()));
-    Ok(Value::Object(u))
+    let mut u = Value::Object(u);
+    touch(&mut u, &st.now_iso());
+    Ok(u)
 }
 
 fn invalid_email(e: &str) -> ApiError {
