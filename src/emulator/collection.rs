@@ -16,6 +16,7 @@ use super::listing::sort_by_name;
 use super::routes::{Reply, Rq, duplicate, filter_ids, find, name_taken};
 use super::schema::{self, req_str};
 use super::store::{Emu, OrgData};
+use super::table::Table;
 use super::util::{capitalized, ieq};
 
 /// How an entity is changed after creation.
@@ -148,7 +149,7 @@ pub(super) struct Collection {
     /// Its name in messages (`skill`, `wrap-up code`).
     pub word: &'static str,
     pub map: fn(&OrgData) -> &BTreeMap<String, Value>,
-    pub map_mut: fn(&mut OrgData) -> &mut BTreeMap<String, Value>,
+    pub map_mut: fn(&mut OrgData) -> &mut Table<Value>,
     pub rules: Rules,
     pub hooks: Hooks,
 }

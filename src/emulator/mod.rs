@@ -5,9 +5,10 @@
 //! `schema` (the wire models of `models.json`, generated from the official SDK by
 //! `scripts/gen-emulator-models.py`, and the strict validator), `collection` (the
 //! descriptor of a collection and the generic handlers serving it), `store` (the org and
-//! run-time state, persistence), `listing` (paging shapes), `server` (handle + pipeline:
-//! auth, rate limit, faults, logging), `routes/*` (the collections' descriptors and hooks,
-//! and the hand-written families), `util` (ids, time, query).
+//! run-time state), `table` (the map behind each collection, noting changed rows),
+//! `journal` (the data file and its journal), `listing` (paging shapes), `server` (handle
+//! + pipeline: auth, rate limit, faults, logging), `routes/*` (the collections'
+//! descriptors and hooks, and the hand-written families), `util` (ids, time, query).
 //!
 //! Reserved routes without auth: `GET /__emulator/requests` (request log), `POST
 //! /__emulator/reset` (clear the log), `GET /__emulator/data` (the org dump).
@@ -29,11 +30,13 @@ mod collection;
 mod config;
 mod error;
 mod faults;
+mod journal;
 mod listing;
 mod routes;
 mod schema;
 mod server;
 mod store;
+mod table;
 mod util;
 
 pub use config::{

@@ -1,7 +1,8 @@
 //! The HTTP side: [`EmulatorHandle`] (start/stop, request log, dump), the axum fallback
 //! handler and the request pipeline (correlation id → faults' latency → token endpoint or
 //! bearer auth → per-token rate limit → scripted fault → route dispatch → persistence →
-//! request log). Route logic lives in `routes/`.
+//! request log). Route logic lives in `routes/`. The data file is compacted (written
+//! whole, its journal emptied) when the emulator starts and when its handle is dropped.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -149,6 +150,10 @@ impl Drop for EmulatorHandle {
         if let Some(Runner::Thread(rx)) = self.runner.take() {
             let _ = rx.recv_timeout(Duration::from_secs(2));
         }
+        // A clean shutdown leaves the org in the data file alone, the journal empty.
+        if let Err(e) = self.shared.lock().compact() {
+            tracing::error!("emulator data file: {e}");
+        }
     }
 }
 
@@ -166,9 +171,10 @@ pub async fn serve_until_ctrl_c(
 
 fn new_shared(cfg: EmulatorConfig) -> Result<Shared, EmulatorError> {
     let latency = cfg.latency;
-    let emu = Emu::new(cfg)?;
-    // Write the initial org so the data file exists from the start.
-    emu.persist().map_err(|message| EmulatorError::DataFile {
+    let mut emu = Emu::new(cfg)?;
+    // Write the org whole (with what the journal replayed), so the data file exists from
+    // the start and the journal continues it.
+    emu.compact().map_err(|message| EmulatorError::DataFile {
         path: emu
             .cfg
             .data_file

@@ -1,10 +1,11 @@
 //! The org: [`OrgData`] (everything persisted, i.e. the data-file / dump format) and
 //! [`Emu`] (OrgData plus run-time state: tokens, limiters, consistency clocks, the request
-//! log, fault counters, accepted tasks). Also the atomic data-file writer and the seeding of
-//! a fresh org (organization, home division, built-in roles).
+//! log, fault counters, accepted tasks, the data file's journal). Also the reading of a
+//! data file and the seeding of a fresh org (organization, home division, built-in roles).
+//! Each collection is a [`Table`], which notes the rows a request changes, so that
+//! [`Emu::persist`] records only those (`journal.rs`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,8 @@ use serde_json::{Value, json};
 use super::config::EmulatorConfig;
 use super::error::{ApiError, EmulatorError};
 use super::faults::FaultEngine;
+use super::journal::{self, Journal, Rows};
+use super::table::Table;
 use super::util::{now_iso, uuid_from, uuid_from_rng};
 
 /// Current data-file format version.
@@ -39,6 +42,7 @@ pub struct GrantRec {
 
 /// The whole org. Entities are stored as their wire JSON (read shape) keyed by id;
 /// `division` is stored as `{id}` and expanded on read. This is also the data-file format.
+/// A new collection is a `Table` field here and a line in [`OrgData::tables_mut`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OrgData {
@@ -49,52 +53,52 @@ pub struct OrgData {
     /// The org (`GET /api/v2/organizations/me`).
     pub organization: Value,
     /// Divisions by id.
-    pub divisions: BTreeMap<String, Value>,
+    pub divisions: Table<Value>,
     /// Roles by id.
-    pub roles: BTreeMap<String, Value>,
+    pub roles: Table<Value>,
     /// Routing skills by id.
-    pub skills: BTreeMap<String, Value>,
+    pub skills: Table<Value>,
     /// Routing languages by id.
-    pub languages: BTreeMap<String, Value>,
+    pub languages: Table<Value>,
     /// Wrap-up codes by id.
-    pub wrapup_codes: BTreeMap<String, Value>,
+    pub wrapup_codes: Table<Value>,
     /// Users by id (deleted ones kept, soft delete).
-    pub users: BTreeMap<String, Value>,
+    pub users: Table<Value>,
     /// Queues by id.
-    pub queues: BTreeMap<String, Value>,
+    pub queues: Table<Value>,
     /// Schedules by id.
-    pub schedules: BTreeMap<String, Value>,
+    pub schedules: Table<Value>,
     /// Schedule groups by id.
-    pub schedule_groups: BTreeMap<String, Value>,
+    pub schedule_groups: Table<Value>,
     /// Skill groups by id.
-    pub skill_groups: BTreeMap<String, Value>,
+    pub skill_groups: Table<Value>,
     /// user id → skill id → proficiency.
-    pub user_skills: BTreeMap<String, BTreeMap<String, f64>>,
+    pub user_skills: Table<BTreeMap<String, f64>>,
     /// user id → language id → proficiency.
-    pub user_languages: BTreeMap<String, BTreeMap<String, f64>>,
+    pub user_languages: Table<BTreeMap<String, f64>>,
     /// queue id → members in insertion order.
-    pub queue_members: BTreeMap<String, Vec<MemberRec>>,
+    pub queue_members: Table<Vec<MemberRec>>,
     /// queue id → wrap-up code ids in insertion order.
-    pub queue_wrapup_codes: BTreeMap<String, Vec<String>>,
+    pub queue_wrapup_codes: Table<Vec<String>>,
     /// subject id → grants.
-    pub grants: BTreeMap<String, Vec<GrantRec>>,
+    pub grants: Table<Vec<GrantRec>>,
     /// Integrations (with their `config.current` and private activation fields).
-    pub integrations: BTreeMap<String, Value>,
+    pub integrations: Table<Value>,
     /// Integration credentials (fields kept, never read back).
-    pub integration_credentials: BTreeMap<String, Value>,
+    pub integration_credentials: Table<Value>,
     /// Data actions.
-    pub actions: BTreeMap<String, Value>,
+    pub actions: Table<Value>,
     /// Process-automation triggers.
-    pub triggers: BTreeMap<String, Value>,
+    pub triggers: Table<Value>,
     /// Architect flows (read-only stubs; pre-seeded with a workflow).
-    pub flows: BTreeMap<String, Value>,
+    pub flows: Table<Value>,
     /// Groups (`/api/v2/groups`).
-    pub groups: BTreeMap<String, Value>,
+    pub groups: Table<Value>,
     /// group id → member user ids in insertion order.
-    pub group_members: BTreeMap<String, Vec<String>>,
+    pub group_members: Table<Vec<String>>,
     /// OAuth clients by lower-cased id (`routes/oauth.rs`; the one `/oauth/token`
     /// accepts is added on start, see `authz::seed`).
-    pub oauth_clients: BTreeMap<String, Value>,
+    pub oauth_clients: Table<Value>,
 }
 
 impl OrgData {
@@ -144,6 +148,35 @@ impl OrgData {
         }
         seed_flows(&mut d, seed);
         d
+    }
+
+    /// Every table with its name in the data file, for the journal.
+    pub(super) fn tables_mut(&mut self) -> [(&'static str, &mut dyn Rows); 23] {
+        [
+            ("divisions", &mut self.divisions),
+            ("roles", &mut self.roles),
+            ("skills", &mut self.skills),
+            ("languages", &mut self.languages),
+            ("wrapupCodes", &mut self.wrapup_codes),
+            ("users", &mut self.users),
+            ("queues", &mut self.queues),
+            ("schedules", &mut self.schedules),
+            ("scheduleGroups", &mut self.schedule_groups),
+            ("skillGroups", &mut self.skill_groups),
+            ("userSkills", &mut self.user_skills),
+            ("userLanguages", &mut self.user_languages),
+            ("queueMembers", &mut self.queue_members),
+            ("queueWrapupCodes", &mut self.queue_wrapup_codes),
+            ("grants", &mut self.grants),
+            ("integrations", &mut self.integrations),
+            ("integrationCredentials", &mut self.integration_credentials),
+            ("actions", &mut self.actions),
+            ("triggers", &mut self.triggers),
+            ("flows", &mut self.flows),
+            ("groups", &mut self.groups),
+            ("groupMembers", &mut self.group_members),
+            ("oauthClients", &mut self.oauth_clients),
+        ]
     }
 
     /// Next deterministic id.
@@ -248,13 +281,15 @@ pub(super) struct Emu {
     pub tasks: HashMap<String, Task>,
     /// entity id → creation instant (for `grant_lag`).
     pub grant_created: HashMap<String, Instant>,
+    /// The data file's journal, when there is a data file.
+    pub journal: Option<Journal>,
 }
 
 impl Emu {
     /// Build the state, loading the data file if it exists.
     pub(super) fn new(cfg: EmulatorConfig) -> Result<Self, EmulatorError> {
         let data = match &cfg.data_file {
-            Some(p) if p.exists() => load_data(p)?,
+            Some(p) if p.exists() => journal::load(p)?,
             _ => OrgData::fresh(cfg.seed),
         };
         let mut emu = Emu {
@@ -271,7 +306,9 @@ impl Emu {
             member_visible: HashMap::new(),
             tasks: HashMap::new(),
             grant_created: HashMap::new(),
+            journal: None,
         };
+        emu.journal = emu.cfg.data_file.as_deref().map(Journal::new);
         super::authz::seed(&mut emu);
         Ok(emu)
     }
@@ -358,11 +395,26 @@ impl Emu {
         now_iso()
     }
 
-    /// Persist the org if a data file is configured.
-    pub(super) fn persist(&self) -> Result<(), String> {
-        match &self.cfg.data_file {
-            Some(p) => write_data(p, &self.data),
-            None => Ok(()),
+    /// Record what the last request changed, if a data file is configured (one line
+    /// appended to its journal).
+    pub(super) fn persist(&mut self) -> Result<(), String> {
+        match &mut self.journal {
+            Some(j) => j.record(&mut self.data),
+            None => {
+                for (_, rows) in self.data.tables_mut().iter_mut() {
+                    rows.forget();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Write the org whole to the data file and empty its journal, if there is a data
+    /// file and the journal holds anything.
+    pub(super) fn compact(&mut self) -> Result<(), String> {
+        match &mut self.journal {
+            Some(j) if j.pending() => j.compact(&mut self.data),
+            _ => Ok(()),
         }
     }
 }
@@ -390,14 +442,13 @@ pub(super) fn admit(
     Ok(())
 }
 
-/// Read a data file.
-pub(super) fn load_data(path: &Path) -> Result<OrgData, EmulatorError> {
+/// Parse the bytes of the data file at `path`.
+pub(super) fn parse_data(path: &Path, bytes: &[u8]) -> Result<OrgData, EmulatorError> {
     let err = |message: String| EmulatorError::DataFile {
         path: path.display().to_string(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let data: OrgData = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    let data: OrgData = serde_json::from_slice(bytes).map_err(|e| err(e.to_string()))?;
     if data.format_version != FORMAT_VERSION {
         return Err(err(format!(
             "unsupported formatVersion {} (expected {FORMAT_VERSION})",
@@ -405,21 +456,6 @@ pub(super) fn load_data(path: &Path) -> Result<OrgData, EmulatorError> {
         )));
     }
     Ok(data)
-}
-
-/// Write the data file atomically: temp file in the same directory, fsync, rename.
-pub(super) fn write_data(path: &Path, data: &OrgData) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    serde_json::to_writer(&mut tmp, data).map_err(|e| format!("{}: {e}", path.display()))?;
-    tmp.write_all(b"\n").map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
 }
 
 /// The Architect workflow every fresh emulator org has (genseed does not author flows;
@@ -458,13 +494,13 @@ mod tests {
 
     #[test]
     fn fresh_org_round_trips() {
-        let d = OrgData::fresh(3);
+        let mut d = OrgData::fresh(3);
         assert_eq!(d.divisions.len(), 1);
         assert_eq!(d.roles.len(), 2);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("org.json");
-        write_data(&p, &d).unwrap();
-        let back = load_data(&p).unwrap();
+        Journal::new(&p).compact(&mut d).unwrap();
+        let back = journal::load(&p).unwrap();
         assert_eq!(
             serde_json::to_value(&back).unwrap(),
             serde_json::to_value(&d).unwrap()

@@ -2,7 +2,6 @@
 //! members (`/members`, listing without totals, bulk add/remove ≤ 100, `member_lag`) and their
 //! wrap-up codes (`/wrapupcodes`).
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde_json::{Map, Value, json};
@@ -15,6 +14,7 @@ use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::sort_by_name;
 use crate::emulator::schema;
 use crate::emulator::store::{Emu, MemberRec, OrgData};
+use crate::emulator::table::Table;
 use crate::emulator::util::is_uuid;
 
 /// Maximum ids per members / wrap-up codes call.
@@ -110,7 +110,7 @@ pub(crate) static QUEUES: Collection = Collection {
 fn unassign<T>(
     st: &mut Emu,
     id: &str,
-    of: fn(&mut OrgData) -> &mut BTreeMap<String, Vec<T>>,
+    of: fn(&mut OrgData) -> &mut Table<Vec<T>>,
     matches: impl Fn(&T) -> bool,
     missing: String,
 ) -> Result<Reply, ApiError> {

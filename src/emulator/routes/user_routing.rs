@@ -11,12 +11,13 @@ use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{Listing, Page, paged, sort_by_name};
 use crate::emulator::schema;
 use crate::emulator::store::{Emu, OrgData};
+use crate::emulator::table::Table;
 
 /// Maximum items of one bulk call (TF chunks skills by 50; languages documented 50).
 pub(crate) const MAX_BULK: usize = 50;
 
 /// Proficiencies by user id, then by catalogue entity id.
-type ByUser = BTreeMap<String, BTreeMap<String, f64>>;
+type ByUser = Table<BTreeMap<String, f64>>;
 
 /// What a user is assigned from one catalogue (skills or languages).
 pub(crate) struct Assignments {
