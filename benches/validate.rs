@@ -11,7 +11,11 @@
 //! and the same users as one CSV file of 100,000 rows; that CSV file with a bad phone
 //! number in every row, its 100,000 problems rendered with their source lines.
 //! `GENSEED_BENCH_CASES` picks some of them by name (comma-separated:
-//! `yaml-10k,yaml-60k,yaml-100k,csv-100k,csv-100k-bad`).
+//! `yaml-10k,yaml-60k,yaml-100k,csv-100k,csv-100k-bad`). With `GENSEED_BENCH_PHASES=1`
+//! a YAML case also prints where the time goes: the CPU time of each phase (reading the
+//! files, the YAML parser's events alone, the located documents — and, for comparison,
+//! the thorough reader — compiling the schema and checking the documents against it),
+//! measured after the figures above, one phase after another on one thread.
 
 // A benchmark prints its figures.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -29,6 +33,10 @@ mod orggen;
 
 /// The environment variable that makes this program the child validating one folder.
 const CHILD_SEEDS: &str = "GENSEED_BENCH_VALIDATE_SEEDS";
+
+/// Set (by the caller, passed on to the child) to print, after a YAML case's figures, the
+/// CPU time of each phase of reading it, measured once more one phase after another.
+const PHASES: &str = "GENSEED_BENCH_PHASES";
 
 /// Set for a child whose folder has a problem in every CSV row.
 const CHILD_BAD: &str = "GENSEED_BENCH_VALIDATE_BAD";
@@ -106,6 +114,9 @@ fn child(seeds: &Path) {
         wall.as_secs_f64(),
         peak_rss_mib()
     );
+    if std::env::var_os(PHASES).is_some() && !expect_problems {
+        println!("  {}", phases(seeds));
+    }
 }
 
 /// Rewrites a CSV project of orggen (one `users-NNN.csv` per 1,400 users) as one
@@ -190,4 +201,80 @@ fn main() {
             run_case(name, users, layout);
         }
     }
+}
+
+/// CPU time (user + system) of the calling thread so far.
+fn thread_cpu_time() -> Duration {
+    // SAFETY: clock_gettime only writes the struct it is given.
+    let ts = unsafe {
+        let mut ts = std::mem::zeroed::<libc::timespec>();
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
+        ts
+    };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// `f`'s result and the CPU time it took on this thread, in seconds.
+fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
+    let start = thread_cpu_time();
+    let r = f();
+    (r, (thread_cpu_time() - start).as_secs_f64())
+}
+
+/// The phases of reading the YAML files of `seeds`, one after another on this thread:
+/// reading the files, the parser's events alone (the floor of any reader built on it),
+/// the located documents the fast way and the thorough way, and the schema check.
+fn phases(seeds: &Path) -> String {
+    let mut paths: Vec<_> = std::fs::read_dir(seeds)
+        .expect("seeds folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    let (texts, read) = timed(|| {
+        let texts: Vec<String> = paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("UTF-8 manifest"))
+            .collect();
+        texts
+    });
+    let (events, parse_events) = timed(|| {
+        let mut n = 0usize;
+        for t in &texts {
+            n += granit_parser::Parser::new_from_str(t).count();
+        }
+        n
+    });
+    let load = |thorough: bool| {
+        let docs: Vec<_> = paths
+            .iter()
+            .zip(&texts)
+            .map(|(p, t)| {
+                let doc = if thorough {
+                    genseed::manifest::yaml::load_yaml_thoroughly(p, t)
+                } else {
+                    genseed::manifest::load_yaml(p, t)
+                };
+                doc.expect("valid manifest")
+            })
+            .collect();
+        docs
+    };
+    let (_, thorough) = timed(|| load(true));
+    let (docs, fast) = timed(|| load(false));
+    let schema: serde_json::Value =
+        serde_json::from_str(genseed::spec::COMMITTED_SCHEMA).expect("schema");
+    let (validator, compile) =
+        timed(|| genseed::manifest::SchemaValidator::new(&schema).expect("schema compiles"));
+    let (problems, check) = timed(|| {
+        docs.iter()
+            .map(|d| validator.validate(d).len())
+            .sum::<usize>()
+    });
+    assert_eq!(problems, 0, "bench manifests invalid");
+    format!(
+        "phases (CPU s, one thread): read {read:.3}, parser events alone {parse_events:.3} ({events} events), \
+         located documents {fast:.3} (thorough reader {thorough:.3}), schema compile {compile:.3}, \
+         schema check {check:.3}"
+    )
 }

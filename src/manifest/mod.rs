@@ -30,6 +30,7 @@ pub(crate) mod parallel;
 pub mod pointer;
 pub mod schema;
 pub mod spans;
+mod stream;
 pub mod yaml;
 
 pub use csv::{CsvRow, parse_csv, parse_csv_all, read_csv, read_csv_all};

@@ -152,10 +152,36 @@ pub fn load_yaml(path: &Path, text: &str) -> Result<LocatedDoc, Diagnostics> {
     parse(path, Arc::from(text))
 }
 
-/// [`load_yaml`] on text the document keeps.
+/// [`load_yaml`] always the thorough way (serde-saphyr, every YAML construct), for
+/// comparing readers; [`load_yaml`] gives the same result.
+pub fn load_yaml_thoroughly(path: &Path, text: &str) -> Result<LocatedDoc, Diagnostics> {
+    parse_thoroughly(path, Arc::from(text), yaml_options())
+}
+
+/// [`load_yaml`] on text the document keeps: the plain manifest straight from the
+/// parser's events (see `stream.rs`), anything else the thorough way.
 fn parse(path: &Path, text: Arc<str>) -> Result<LocatedDoc, Diagnostics> {
+    let options = yaml_options();
+    match super::stream::read(&text, &options) {
+        Some((value, spans)) => Ok(LocatedDoc {
+            file: path.to_path_buf(),
+            value,
+            spans,
+            text,
+        }),
+        None => parse_thoroughly(path, text, options),
+    }
+}
+
+/// Reads any YAML through serde-saphyr, with every diagnostic; for what `stream.rs`
+/// covers it gives the same value and positions.
+pub(super) fn parse_thoroughly(
+    path: &Path,
+    text: Arc<str>,
+    options: serde_saphyr::Options,
+) -> Result<LocatedDoc, Diagnostics> {
     let parsed: Result<Option<Spanned<Node>>, _> =
-        serde_saphyr::from_str_with_options(&text, yaml_options());
+        serde_saphyr::from_str_with_options(&text, options);
     let root = match parsed {
         Ok(root) => root,
         Err(err) => return Err(yaml_error(path, &err).into()),
