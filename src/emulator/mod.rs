@@ -7,7 +7,7 @@
 //! descriptor of a collection and the generic handlers serving it), `store` (the org and
 //! run-time state), `table` (the map behind each collection, noting changed rows),
 //! `journal` (the data file and its journal), `listing` (paging shapes), `server` (handle
-//! + pipeline: auth, rate limit, faults, logging), `routes/*` (the collections'
+//! and pipeline: auth, rate limit, faults, logging), `routes/*` (the collections'
 //! descriptors and hooks, and the hand-written families), `util` (ids, time, query).
 //!
 //! Reserved routes without auth: `GET /__emulator/requests` (request log), `POST
