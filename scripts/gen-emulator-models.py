@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate `src/emulator/models.json`: the wire models the genseed emulator enforces.
+"""Generate `assets/emulator-models.json`: the wire models the genseed emulator enforces.
 
 The emulator checks every request body against the official Genesys Cloud models: an
 unknown property is a 400 `invalid.property`, a wrong JSON type a 400 `bad.request`, an
@@ -13,7 +13,7 @@ Use:
 
     python3 -m venv /tmp/sdkvenv
     /tmp/sdkvenv/bin/pip install PureCloudPlatformClientV2==269.0.0
-    /tmp/sdkvenv/bin/python scripts/gen-emulator-models.py > src/emulator/models.json
+    /tmp/sdkvenv/bin/python scripts/gen-emulator-models.py > assets/emulator-models.json
 
 (`--sdk DIR` points at an unpacked `PureCloudPlatformClientV2` package instead of the one
 importable by the running interpreter.) Commit the result. The emulator's unit tests fail

@@ -2,7 +2,7 @@
 //! server that the CLI, client and planner talk to over HTTP exactly as to the real service.
 //!
 //! Layout: `config` (knobs), `faults` (scripted faults + YAML), `error` (§2.3 error body),
-//! `schema` (the wire models of `models.json`, generated from the official SDK by
+//! `schema` (the wire models of `assets/emulator-models.json`, generated from the official SDK by
 //! `scripts/gen-emulator-models.py`, and the strict validator), `collection` (the
 //! descriptor of a collection and the generic handlers serving it), `store` (the org and
 //! run-time state), `table` (the map behind each collection, noting changed rows),
@@ -49,12 +49,12 @@ pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use server::{EmulatorHandle, serve_until_ctrl_c};
 pub use store::{LoggedRequest, OrgData};
 
-/// Check a JSON value against one of the SDK wire models in `models.json` (unknown field,
+/// Check a JSON value against one of the SDK wire models in `assets/emulator-models.json` (unknown field,
 /// wrong type, value outside an enum): the error message says what is wrong. For tests
 /// that hold the emulator's answers to the SDK's read models.
 pub fn check_wire_model(model: &str, v: &serde_json::Value) -> Result<(), String> {
     if schema::MODELS.get(model).is_none() {
-        return Err(format!("models.json has no model {model}"));
+        return Err(format!("emulator-models.json has no model {model}"));
     }
     schema::check(model, v).map(|_| ()).map_err(|e| e.message)
 }

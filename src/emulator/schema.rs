@@ -1,5 +1,5 @@
 //! The wire models the emulator enforces and the strict validator over them. The models
-//! are data: `models.json`, generated from the official Genesys Cloud Python SDK by
+//! are data: `assets/emulator-models.json`, generated from the official Genesys Cloud Python SDK by
 //! `scripts/gen-emulator-models.py` (see its header to regenerate), embedded once and
 //! parsed on first use into a lookup table by model name.
 //!
@@ -19,7 +19,7 @@ use super::error::ApiError;
 use super::util::capitalized;
 
 /// The generated models file.
-const MODELS_JSON: &str = include_str!("models.json");
+const MODELS_JSON: &str = include_str!("../../assets/emulator-models.json");
 
 /// A field type, parsed from the SDK's type string.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +62,7 @@ impl Ty {
     }
 }
 
-/// One field of a model, as `models.json` spells it.
+/// One field of a model, as `assets/emulator-models.json` spells it.
 #[derive(Debug, Deserialize)]
 pub(super) struct Field {
     #[serde(rename = "type", deserialize_with = "ty")]
@@ -99,13 +99,13 @@ impl Models {
     /// (`routes::tests::served_models_exist`), so a miss is a bug.
     fn model(&self, name: &str) -> &Model {
         self.get(name)
-            .unwrap_or_else(|| panic!("model {name} is missing from models.json"))
+            .unwrap_or_else(|| panic!("model {name} is missing from emulator-models.json"))
     }
 }
 
 /// The loaded models (parsed once).
 pub(super) static MODELS: LazyLock<Models> =
-    LazyLock::new(|| serde_json::from_str(MODELS_JSON).expect("models.json is valid"));
+    LazyLock::new(|| serde_json::from_str(MODELS_JSON).expect("emulator-models.json is valid"));
 
 /// Validate `v` against model `name` and return its writable fields (nulls dropped).
 pub(super) fn check(name: &str, v: &Value) -> Result<Map<String, Value>, ApiError> {

@@ -289,7 +289,7 @@ mod tests {
         let missing: Vec<&String> = names.iter().filter(|n| MODELS.get(n).is_none()).collect();
         assert!(
             missing.is_empty(),
-            "models.json lacks {missing:?}: add them to ROOTS in scripts/gen-emulator-models.py"
+            "emulator-models.json lacks {missing:?}: add them to ROOTS in scripts/gen-emulator-models.py"
         );
     }
 }
