@@ -15,7 +15,9 @@
 //! stay proportional to the changes made. Records hold new values, never differences, so
 //! replaying a journal over a file that already holds it changes nothing; and a journal
 //! whose `base` is not the data file (killed between a compaction's rename and the
-//! journal's removal, or the data file deleted or replaced) is ignored.
+//! journal's removal, or the data file deleted or replaced) is ignored. A compaction killed
+//! before its rename leaves a temp file (`.<data file name>.tmp…`) that the next start
+//! removes.
 //!
 //! Durability: each record reaches the OS in one `write` before the request is answered,
 //! so killing the emulator (SIGKILL included) loses no answered change; a line cut off by
@@ -134,7 +136,30 @@ pub(super) fn load(data: &Path) -> Result<OrgData, EmulatorError> {
     })?;
     let mut org = parse_data(data, &bytes)?;
     replay(&journal_path(data), &digest(&bytes), &mut org)?;
+    remove_leftover_temps(data);
     Ok(org)
+}
+
+/// Temp files of compactions of `data` start with this (`.<data file name>.tmp`), so a
+/// compaction killed before its rename leaves a file that the next start recognises.
+fn temp_prefix(data: &Path) -> String {
+    let name = data.file_name().unwrap_or_default().to_string_lossy();
+    format!(".{name}.tmp")
+}
+
+/// Remove the temp files a killed compaction of `data` left behind; best effort (one that
+/// cannot be removed is only wasted space). One emulator serves a data file at a time, so
+/// no temp file found at start is still being written.
+fn remove_leftover_temps(data: &Path) {
+    let prefix = temp_prefix(data);
+    let Ok(entries) = std::fs::read_dir(folder(data)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Apply the journal at `path` to `org` (just read from the data file whose digest is
@@ -201,7 +226,10 @@ fn apply(org: &mut OrgData, record: Record) -> Result<(), String> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = folder(path);
     let fail = |e: std::io::Error| format!("{}: {e}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .tempfile_in(dir)
+        .map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
@@ -520,6 +548,30 @@ mod tests {
         Journal::new(&data).compact(&mut fresh).unwrap();
         std::fs::write(&path, &old).unwrap();
         same(&load(&data).unwrap(), &fresh);
+    }
+
+    #[test]
+    fn a_compaction_killed_before_its_rename_leaves_no_file_behind_the_next_start() {
+        let (dir, data, org, _journal) = started();
+        // What a compaction killed between writing its temp file and the rename leaves.
+        let leftover = dir.path().join(format!("{}abc123", temp_prefix(&data)));
+        std::fs::write(&leftover, b"{\"partial").unwrap();
+        let other = dir.path().join(".other.json.tmpabc123");
+        std::fs::write(&other, b"not ours").unwrap();
+        same(&load(&data).unwrap(), &org);
+        assert!(
+            !leftover.exists(),
+            "the killed compaction's temp file is removed"
+        );
+        assert!(other.exists(), "another file's temp file is left alone");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !names.iter().any(|n| n.starts_with(".tmp")),
+            "compactions name their temp files after the data file: {names:?}"
+        );
     }
 
     #[test]
