@@ -110,21 +110,22 @@ static RULES: &[Rule] = &[
 /// built-in roles get their permission policies (`*:*:*` for admin) when a data file
 /// has none.
 pub(super) fn seed(st: &mut Emu) {
-    for role in st.data.roles.values_mut() {
+    st.data.roles.change_each(|role| {
         let policy = match role["defaultRoleId"].as_str() {
             Some("admin") => json!({"domain": "*", "entityName": "*", "actionSet": ["*"]}),
             Some("employee") => {
                 json!({"domain": "directory", "entityName": "user", "actionSet": ["view"]})
             }
-            _ => continue,
+            _ => return false,
         };
-        if role["permissionPolicies"]
+        let missing = role["permissionPolicies"]
             .as_array()
-            .is_none_or(Vec::is_empty)
-        {
+            .is_none_or(Vec::is_empty);
+        if missing {
             policy_defaults(&mut role["permissionPolicies"], policy);
         }
-    }
+        missing
+    });
     let id = st.cfg.client_id.clone();
     if st.data.oauth_clients.contains_key(&id.to_lowercase()) {
         return;

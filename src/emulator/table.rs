@@ -3,14 +3,14 @@
 //!
 //! It reads like a `BTreeMap<String, V>` (it dereferences to one) and its mutating methods
 //! have the same names and signatures as `BTreeMap`'s (`get_mut`, `insert`, `remove`,
-//! `entry`, `values_mut`, …), so the routes change rows as they would change a map. There
-//! is no `DerefMut`: every way to change a row goes through a method here, which notes
+//! `entry`), so the routes change rows as they would change a map; a sweep over all rows
+//! is [`Table::change_each`]. There is no `DerefMut`: every way to change a row goes through a method here, which notes
 //! the row's key. `journal.rs` drains those keys into one record per request. The serde
 //! shape is the map's (`transparent`), so the data file does not know about tables.
 //!
 //! Owns no I/O and knows nothing of the journal's format.
 
-use std::collections::btree_map::{Entry, IterMut, ValuesMut};
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
 
@@ -90,23 +90,15 @@ impl<V> Table<V> {
         self.rows.entry(key)
     }
 
-    /// Every row, to change in place (all rows count as changed).
-    pub fn values_mut(&mut self) -> ValuesMut<'_, String, V> {
-        self.touch_all();
-        self.rows.values_mut()
-    }
-
-    /// Every key and row, to change rows in place (all rows count as changed).
-    pub fn iter_mut(&mut self) -> IterMut<'_, String, V> {
-        self.touch_all();
-        self.rows.iter_mut()
-    }
-
-    /// Keep the rows for which `keep` answers true (all rows count as changed: `keep`
-    /// may change the rows it keeps).
-    pub fn retain(&mut self, keep: impl FnMut(&String, &mut V) -> bool) {
-        self.touch_all();
-        self.rows.retain(keep);
+    /// Change rows in place: `change` sees every row and answers whether it changed it.
+    /// Only the rows it changed count as changed, so a sweep over a whole table (a
+    /// deleted skill taken off every user) records the rows it changed, not the table.
+    pub fn change_each(&mut self, mut change: impl FnMut(&mut V) -> bool) {
+        for (key, row) in self.rows.iter_mut() {
+            if change(row) && !self.touched.contains(key) {
+                self.touched.insert(key.clone());
+            }
+        }
     }
 
     /// The keys changed since the last call (the rows at them are the new values; a key
@@ -123,12 +115,14 @@ impl<V> Table<V> {
             None => self.rows.remove(&key),
         };
     }
+}
 
-    fn touch_all(&mut self) {
-        if self.touched.len() < self.rows.len() {
-            self.touched.extend(self.rows.keys().cloned());
-        }
-    }
+/// Remove the items of `list` that `gone` picks; whether any was removed (what a
+/// [`Table::change_each`] sweep answers).
+pub(super) fn remove_where<T>(list: &mut Vec<T>, mut gone: impl FnMut(&T) -> bool) -> bool {
+    let before = list.len();
+    list.retain(|x| !gone(x));
+    list.len() != before
 }
 
 #[cfg(test)]
@@ -156,17 +150,21 @@ mod tests {
             ["a", "b", "c", "d"]
         );
         assert!(t.take_touched().is_empty(), "taken once");
-        for v in t.values_mut() {
-            *v += 1;
-        }
-        assert_eq!(t.take_touched().len(), 3);
-        t.retain(|k, _| k != "a");
+        // a = 2, c = 3, d = 4: the sweep raises the rows above 2.
+        t.change_each(|v| {
+            let raise = *v > 2;
+            if raise {
+                *v += 1;
+            }
+            raise
+        });
         assert_eq!(
-            t.take_touched().len(),
-            3,
-            "the removed key and the kept ones"
+            t.take_touched().into_iter().collect::<Vec<_>>(),
+            ["c", "d"],
+            "only the rows the sweep changed"
         );
-        assert_eq!(t.keys().collect::<Vec<_>>(), ["c", "d"]);
+        assert_eq!(t.values().copied().collect::<Vec<_>>(), [2, 4, 5]);
+        assert_eq!(t.keys().collect::<Vec<_>>(), ["a", "c", "d"]);
     }
 
     #[test]

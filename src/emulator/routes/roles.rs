@@ -11,6 +11,7 @@ use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::Listing;
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
+use crate::emulator::table::remove_where;
 
 fn user_count(st: &Emu, role: &str) -> usize {
     st.data
@@ -62,18 +63,19 @@ pub(crate) static ROLES: Collection = Collection {
             Ok(())
         },
         deleted: |st, id| {
-            for gs in st.data.grants.values_mut() {
-                gs.retain(|g| g.role_id != id);
-            }
+            st.data
+                .grants
+                .change_each(|gs| remove_where(gs, |g| g.role_id == id));
             // OAuth clients lose their grants of it too (unconfirmed; the safe reading).
-            for c in st.data.oauth_clients.values_mut() {
-                if let Some(rds) = c["roleDivisions"].as_array_mut() {
-                    rds.retain(|rd| rd["roleId"] != id);
-                }
-                if let Some(ids) = c["roleIds"].as_array_mut() {
-                    ids.retain(|r| r != id);
-                }
-            }
+            st.data.oauth_clients.change_each(|c| {
+                let rds = c["roleDivisions"]
+                    .as_array_mut()
+                    .is_some_and(|rds| remove_where(rds, |rd| rd["roleId"] == id));
+                let ids = c["roleIds"]
+                    .as_array_mut()
+                    .is_some_and(|ids| remove_where(ids, |r| r == id));
+                rds || ids
+            });
         },
         filter: |_, rq, items| {
             retain_listed(&rq.q, "defaultRoleId", "defaultRoleId", items);

@@ -11,6 +11,7 @@ use crate::emulator::collection::{
 use crate::emulator::error::ApiError;
 use crate::emulator::schema::opt_str;
 use crate::emulator::store::Emu;
+use crate::emulator::table::remove_where;
 
 pub(crate) static SKILLS: Collection = Collection {
     uri: "/api/v2/routing/skills",
@@ -37,9 +38,9 @@ pub(crate) static SKILLS: Collection = Collection {
         // A deleted skill is taken off every user (issue 16: "deleting a skill removes it
         // from users").
         deleted: |st, id| {
-            for skills in st.data.user_skills.values_mut() {
-                skills.remove(id);
-            }
+            st.data
+                .user_skills
+                .change_each(|skills| skills.remove(id).is_some());
         },
         ..Hooks::DEFAULT
     },
@@ -93,9 +94,9 @@ pub(crate) static LANGUAGES: Collection = Collection {
         },
         // Like skills: a deleted language is taken off every user (unconfirmed).
         deleted: |st, id| {
-            for languages in st.data.user_languages.values_mut() {
-                languages.remove(id);
-            }
+            st.data
+                .user_languages
+                .change_each(|languages| languages.remove(id).is_some());
         },
         ..Hooks::DEFAULT
     },
@@ -131,9 +132,9 @@ pub(crate) static WRAPUP_CODES: Collection = Collection {
             ))),
         },
         deleted: |st, id| {
-            for codes in st.data.queue_wrapup_codes.values_mut() {
-                codes.retain(|c| c != id);
-            }
+            st.data
+                .queue_wrapup_codes
+                .change_each(|codes| remove_where(codes, |c| c == id));
         },
         ..Hooks::DEFAULT
     },

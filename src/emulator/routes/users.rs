@@ -11,6 +11,7 @@ use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{Listing, MAX_PAGE_SIZE, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
+use crate::emulator::table::remove_where;
 
 pub(crate) fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
@@ -200,9 +201,9 @@ fn soft_delete(st: &mut Emu, id: &str) {
         touch(u, &stamp);
     }
     // Membership removal on delete is unconfirmed; a restored user must be re-added.
-    for members in st.data.queue_members.values_mut() {
-        members.retain(|m| m.user_id != id);
-    }
+    st.data
+        .queue_members
+        .change_each(|members| remove_where(members, |m| m.user_id == id));
 }
 
 fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
