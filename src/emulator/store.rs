@@ -283,6 +283,11 @@ pub(super) struct Emu {
     pub grant_created: HashMap<String, Instant>,
     /// The data file's journal, when there is a data file.
     pub journal: Option<Journal>,
+    /// Lower-cased e-mail → ids of the users that had it: the candidates the e-mail
+    /// uniqueness check reads, so a create does not scan every user. Entries are only
+    /// added (a user whose e-mail changed keeps its old entry); readers check each
+    /// candidate's current e-mail (`routes::users::email_taken`).
+    pub emails: HashMap<String, Vec<String>>,
 }
 
 impl Emu {
@@ -307,10 +312,25 @@ impl Emu {
             tasks: HashMap::new(),
             grant_created: HashMap::new(),
             journal: None,
+            emails: HashMap::new(),
         };
+        let users: Vec<(String, String)> = (emu.data.users.iter())
+            .filter_map(|(id, u)| Some((id.clone(), u["email"].as_str()?.to_string())))
+            .collect();
+        for (id, email) in users {
+            emu.note_email(&email, &id);
+        }
         emu.journal = emu.cfg.data_file.as_deref().map(Journal::new);
         super::authz::seed(&mut emu);
         Ok(emu)
+    }
+
+    /// Note that user `id` has `email`, for the e-mail uniqueness check.
+    pub(super) fn note_email(&mut self, email: &str, id: &str) {
+        let ids = self.emails.entry(email.to_lowercase()).or_default();
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
     }
 
     /// Next entity id.

@@ -1492,3 +1492,52 @@ async fn fault_probability_follows_the_seed() {
     let n = runs[0].iter().filter(|f| **f).count();
     assert!(n > 8 && n < 40, "{n} of 48");
 }
+
+/// E-mail uniqueness (case-insensitive, deleted users included) holds across e-mail
+/// changes and a restart from the data file.
+#[tokio::test]
+async fn user_email_uniqueness_follows_changes_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = EmulatorConfig {
+        data_file: Some(dir.path().join("org.json")),
+        ..Default::default()
+    };
+    let t = boot(cfg.clone()).await;
+    let user = |email: &str| json!({"name": "Ann", "email": email});
+    let ann = t.post("/api/v2/users", user("ann@example.com")).await;
+    assert_eq!(ann.status, 200);
+    let path = format!("/api/v2/users/{}", ann.body["id"].as_str().unwrap());
+    let moved = t
+        .patch(&path, json!({"version": 1, "email": "Ann.New@example.com"}))
+        .await;
+    assert_eq!(moved.status, 200);
+    // The old address is free again; the new one is taken, in any case.
+    assert_eq!(
+        t.post("/api/v2/users", user("ANN@example.com"))
+            .await
+            .status,
+        200
+    );
+    let taken = t.post("/api/v2/users", user("ann.new@EXAMPLE.com")).await;
+    assert_error(&taken, 409, "general.conflict");
+    // A user may keep its own address in a PATCH.
+    let same = t
+        .patch(&path, json!({"version": 2, "email": "ann.new@example.com"}))
+        .await;
+    assert_eq!(same.status, 200);
+    t.h.shutdown().await;
+    let t2 = boot(cfg).await;
+    for email in ["ann@example.com", "ANN.NEW@example.com"] {
+        assert_error(
+            &t2.post("/api/v2/users", user(email)).await,
+            409,
+            "general.conflict",
+        );
+    }
+    assert_eq!(
+        t2.post("/api/v2/users", user("bob@example.com"))
+            .await
+            .status,
+        200
+    );
+}

@@ -54,11 +54,19 @@ fn valid_email(e: &str) -> bool {
     matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if !a.is_empty() && b.contains('.') && !e.contains(' '))
 }
 
+/// Whether a user other than `except` (deleted users included) has `email`, compared
+/// without case. Reads the candidates of `Emu::emails` and checks each one's current
+/// e-mail, so the index may keep entries of e-mails a user no longer has.
 fn email_taken(st: &Emu, email: &str, except: Option<&str>) -> bool {
     let e = email.to_lowercase();
-    st.data.users.values().any(|u| {
-        u["email"].as_str().is_some_and(|x| x.to_lowercase() == e) && except != u["id"].as_str()
-    })
+    let candidates = st.emails.get(&e).into_iter().flatten();
+    candidates
+        .filter(|id| except != Some(id.as_str()))
+        .any(|id| {
+            (st.data.users.get(id))
+                .and_then(|u| u["email"].as_str())
+                .is_some_and(|x| x.to_lowercase() == e)
+        })
 }
 
 /// Normalise `addresses`: `display` is the address, else the extension.
@@ -143,6 +151,7 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     }
     // The password is accepted and not stored.
     st.data.users.insert(id.clone(), u.clone());
+    st.note_email(&email, &id);
     st.note_created(&id, rq.now);
     st.index_user(&id, None, u.clone(), rq.now);
     Ok(Reply::json(render(st, &u, false, false)))
@@ -251,6 +260,9 @@ fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         Some(state) => change_state(st, &b, id, &state)?,
         None => {
             let u = patched(st, &b, id, &before)?;
+            if let Some(email) = u["email"].as_str() {
+                st.note_email(email, id);
+            }
             st.data.users.insert(id.to_string(), u);
         }
     }
