@@ -13,6 +13,11 @@
 //!    wall time against the budget (API requests ÷ (tokens × rate)) and the share of
 //!    requests answered 429. `GENSEED_BENCH_BUDGET_USERS` (default 300) sizes the org at
 //!    50/s, a sixth of it at 5/s.
+//!
+//! For profiling, `GENSEED_BENCH_WRITE=<dir>` with `GENSEED_BENCH_URL=<emulator URL>`
+//! only writes the project of the first size into `<dir>` (its environment `bench`
+//! points at that URL) and exits: run `genseed emulate` and `genseed` under a profiler
+//! yourself.
 
 // A benchmark prints its figures.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -205,6 +210,13 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    if let Ok(dir) = std::env::var("GENSEED_BENCH_WRITE") {
+        let url = std::env::var("GENSEED_BENCH_URL").expect("GENSEED_BENCH_URL is set");
+        let shape = orggen::OrgShape::new(sizes.first().copied().unwrap_or(1000));
+        orggen::write_project(Path::new(&dir), &shape, &url).unwrap();
+        println!("wrote {} users to {dir}", shape.users);
+        return;
+    }
     let apply_max = env_usize("GENSEED_BENCH_APPLY_MAX", 10_000);
     for users in sizes {
         size(users, apply_max);

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -67,7 +68,7 @@ pub(crate) fn unknown_selectors(selectors: &[String]) -> Vec<String> {
 fn placeholder(kind: &'static str, key: &str) -> Declared {
     Declared {
         addr: Addr::new(kind, key),
-        spec: json!({"parent": key, "name": key}),
+        spec: Arc::new(json!({"parent": key, "name": key})),
         origin: Origin::default(),
     }
 }

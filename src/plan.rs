@@ -67,9 +67,14 @@ pub struct Change {
     /// The raw observed object.
     #[serde(skip)]
     pub observed: Option<Value>,
-    /// The observed object's view.
+    /// The observed object's view, when the change acts on the object (a no-op keeps
+    /// only its fingerprint: a plan of a large org that matches holds no copy of it).
     #[serde(skip)]
     pub observed_view: Option<Value>,
+    /// SHA-256 of the observed view (what a saved plan compares to find drift); none
+    /// when the object was not found.
+    #[serde(skip)]
+    pub fingerprint: Option<String>,
 }
 
 impl Change {

@@ -186,7 +186,7 @@ impl PlanFile {
                 .map(|c| SavedChange {
                     change: c.clone(),
                     observed_version: observed_version(c),
-                    fingerprint: fingerprint(c.observed_view.as_ref()),
+                    fingerprint: c.fingerprint.clone(),
                 })
                 .collect(),
             counts: plan.counts(),
@@ -469,8 +469,7 @@ pub(crate) fn reconcile_fresh(
         };
         let done = now.action == Action::Noop
             || (now.action == Action::Adopt && planned.action != Action::Adopt);
-        let same = fingerprint(now.observed_view.as_ref()) == s.fingerprint
-            && observed_version(now) == s.observed_version;
+        let same = now.fingerprint == s.fingerprint && observed_version(now) == s.observed_version;
         // Resuming, what this file's first run already did shows as done, or as an
         // object it created (or deleted to replace) that is not finished yet: act on
         // it as it is now; it is never created a second time.
@@ -493,7 +492,7 @@ pub(crate) fn reconcile_fresh(
             });
             continue;
         }
-        moved.push(match (&s.fingerprint, &now.observed_view) {
+        moved.push(match (&s.fingerprint, &now.fingerprint) {
             (None, Some(_)) => format!(
                 "{}: the plan creates it, but it exists in the org now",
                 planned.addr()
@@ -591,7 +590,7 @@ mod tests {
         Change {
             declared: Declared {
                 addr: Addr::new("skill", key),
-                spec: json!({"name": key}),
+                spec: std::sync::Arc::new(json!({"name": key})),
                 origin: Origin::default(),
             },
             action,
@@ -609,6 +608,7 @@ mod tests {
                 Vec::new()
             },
             depends_on: Vec::new(),
+            fingerprint: fingerprint(observed.as_ref()),
             observed_view: observed.clone(),
             observed,
         }

@@ -270,7 +270,7 @@ mod tests {
                 .iter()
                 .map(|(k, name)| Declared {
                     addr: Addr::new(k, *name),
-                    spec: json!({"name": name}),
+                    spec: std::sync::Arc::new(json!({"name": name})),
                     origin: Origin::default(),
                 })
                 .collect(),

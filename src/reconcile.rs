@@ -154,7 +154,7 @@ pub(crate) fn plan_with(
             // does not keep a copy of every file name and pointer.
             declared: Declared {
                 addr: d.addr.clone(),
-                spec: d.spec.clone(),
+                spec: Arc::clone(&d.spec),
                 origin: Default::default(),
             },
             action,
@@ -172,7 +172,8 @@ pub(crate) fn plan_with(
                 .collect(),
             unmanaged,
             observed: found.map(|o| kept_of(o, action)),
-            observed_view: view,
+            fingerprint: crate::planfile::fingerprint(view.as_ref()),
+            observed_view: view.filter(|_| action != Action::Noop),
         });
     }
     let order: HashMap<&str, usize> = KINDS
@@ -567,7 +568,7 @@ mod tests {
         let key = spec["name"].as_str().unwrap().to_string();
         Declared {
             addr: Addr::new(kind, key),
-            spec,
+            spec: Arc::new(spec),
             origin: Origin::default(),
         }
     }

@@ -211,7 +211,9 @@ fn check_interpolation(
     diags: &mut Diagnostics,
 ) {
     for d in declared.iter_mut() {
-        for (pointer, name) in crate::kinds::interp::substitute_vars(&mut d.spec, vars) {
+        for (pointer, name) in
+            crate::kinds::interp::substitute_vars(Arc::make_mut(&mut d.spec), vars)
+        {
             diags.push(
                 Diagnostic::error(format!("variable `{name}` is not defined"))
                     .at(locator.at(&d.origin, &pointer))
@@ -305,7 +307,7 @@ fn collect(doc: &mut LocatedDoc, declared: &mut Vec<Declared>) {
         for (i, item) in items.into_iter().enumerate() {
             declared.push(Declared {
                 addr: Addr::new(k.name(), k.key_of(&item)),
-                spec: item,
+                spec: Arc::new(item),
                 origin: Origin {
                     file: doc.file.clone(),
                     pointer: format!("/{key}/{i}"),
@@ -384,7 +386,7 @@ fn read_csv_job(job: &CsvJob<'_>) -> CsvTable {
         }
         declared.push(Declared {
             addr: Addr::new(job.kind.name(), job.kind.key_of(&spec)),
-            spec,
+            spec: Arc::new(spec),
             origin: Origin {
                 file: job.path.clone(),
                 pointer: String::new(),

@@ -433,7 +433,7 @@ mod tests {
     fn declared(spec: Value) -> Declared {
         Declared {
             addr: Addr::new("group", spec["name"].as_str().unwrap()),
-            spec,
+            spec: std::sync::Arc::new(spec),
             origin: Origin::default(),
         }
     }

@@ -249,7 +249,8 @@ pub struct Declared {
     #[serde(flatten)]
     pub addr: Addr,
     /// The manifest object (for sub-resources: the part of the parent they manage).
-    pub spec: Value,
+    /// Shared, not copied, between the loaded manifests and the plan's changes.
+    pub spec: Arc<Value>,
     /// Where it was declared (not serialized: a saved plan points at no file).
     #[serde(skip)]
     pub origin: Origin,
@@ -780,7 +781,7 @@ pub fn derive_sub(kind: &'static str, parent: &Declared, field: &str) -> Option<
     }
     Some(Declared {
         addr: Addr::new(kind, parent.addr.key.clone()),
-        spec,
+        spec: Arc::new(spec),
         origin,
     })
 }
@@ -907,7 +908,7 @@ pub fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Option<Schem
 /// against the schema generated from `T`, so this fails only on a defect, reported
 /// with the object's address.
 pub fn typed<T: DeserializeOwned>(d: &Declared) -> Result<T, KindError> {
-    T::deserialize(&d.spec)
+    T::deserialize(&*d.spec)
         .map_err(|e| KindError::Other(format!("{}: unexpected manifest entry: {e}", d.addr)))
 }
 

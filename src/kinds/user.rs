@@ -833,8 +833,8 @@ mod tests {
     fn check_reports_every_problem_at_its_field() {
         let d = Declared {
             addr: Addr::new("user", "not-an-email"),
-            spec: json!({"email": "not-an-email", "name": "X",
-                "phones": [{"number": "555"}], "skills": {"Billing": 7}}),
+            spec: std::sync::Arc::new(json!({"email": "not-an-email", "name": "X",
+                "phones": [{"number": "555"}], "skills": {"Billing": 7}})),
             origin: Origin::default(),
         };
         let mut diags = Diagnostics::new();

@@ -22,6 +22,7 @@ use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::ApiExt;
@@ -122,7 +123,8 @@ impl Kind for UserRoles {
     fn derive(&self, parent: &Declared) -> Option<Declared> {
         let mut sub = derive_sub(self.name(), parent, "roles")?;
         // Grants without a division default to the user's.
-        sub.spec["userDivision"] = parent.spec.get("division").cloned().unwrap_or(Value::Null);
+        Arc::make_mut(&mut sub.spec)["userDivision"] =
+            parent.spec.get("division").cloned().unwrap_or(Value::Null);
         Some(sub)
     }
 
