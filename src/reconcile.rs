@@ -96,7 +96,12 @@ pub(crate) async fn observe_with(
 
 /// Build the plan from what is declared, what was observed and what the state knows,
 /// managed sets additive unless they say otherwise. Pure: no I/O.
-pub(crate) fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan {
+///
+/// The plan takes what it needs out of `observed`: a change that acts owns its object,
+/// and every declared object left in the observation is cut down to its `id`, `version`
+/// and `state` (all that orphans and unmanaged objects are told by). So a plan of a
+/// large org holds one copy of it, not two.
+pub(crate) fn plan(desired: &Loaded, observed: &mut Observed, state: &State) -> Plan {
     plan_with(desired, observed, state, false)
 }
 
@@ -104,19 +109,19 @@ pub(crate) fn plan(desired: &Loaded, observed: &Observed, state: &State) -> Plan
 /// `sets_exclusive` (the project default, `setsPolicy` in genseed.yaml).
 pub(crate) fn plan_with(
     desired: &Loaded,
-    observed: &Observed,
+    observed: &mut Observed,
     state: &State,
     sets_exclusive: bool,
 ) -> Plan {
-    let empty = ObservedMap::new();
+    let orphans = prune::orphans(desired, observed, state);
     let mut changes = Vec::with_capacity(desired.declared.len());
     for (i, d) in desired.declared.iter().enumerate() {
         let k = kind(d.addr.kind).expect("registered kind");
-        let found = observed
+        let mut slot = observed
             .objects
-            .get(k.name())
-            .unwrap_or(&empty)
-            .get(&d.addr.norm());
+            .get_mut(k.name())
+            .and_then(|found| found.get_mut(&d.addr.norm()));
+        let found = slot.as_deref();
         let desired_view = k.desired_view(&d.spec);
         let view = found.map(|o| k.observed_view(o, &observed.resolver));
         let mut diffs = diff(&desired_view, view.as_ref().unwrap_or(&Value::Null));
@@ -171,7 +176,7 @@ pub(crate) fn plan_with(
                 .map(|&j| desired.declared[j].addr.clone())
                 .collect(),
             unmanaged,
-            observed: found.map(|o| kept_of(o, action)),
+            observed: slot.as_mut().map(|o| take_kept(o, action)),
             fingerprint: crate::planfile::fingerprint(view.as_ref()),
             observed_view: view.filter(|_| action != Action::Noop),
         });
@@ -184,25 +189,28 @@ pub(crate) fn plan_with(
     changes.sort_by_cached_key(|c| (c.tier, order[c.addr().kind], c.addr().norm()));
     Plan {
         changes,
-        orphans: prune::orphans(desired, observed, state),
+        orphans,
         ..Plan::default()
     }
 }
 
-/// What a change keeps of the raw observed object: all of it when the change acts on
-/// the object; for a no-op only its `id` and `version` (what a saved plan records), so
-/// that a plan of a large org that matches does not hold a second copy of the org.
-fn kept_of(observed: &Value, action: Action) -> Value {
-    if action != Action::Noop {
-        return observed.clone();
-    }
-    let mut kept = serde_json::Map::new();
-    for field in ["id", "version"] {
-        if let Some(v) = observed.get(field) {
-            kept.insert(field.into(), v.clone());
+/// What a change keeps of the observed object in `slot`: all of it when the change
+/// acts on the object; for a no-op only its `id`, `version` and `state` (what a saved
+/// plan records). The slot is left with that stub either way.
+fn take_kept(slot: &mut Value, action: Action) -> Value {
+    let mut stub = serde_json::Map::new();
+    for field in ["id", "version", "state"] {
+        if let Some(v) = slot.get(field) {
+            stub.insert(field.into(), v.clone());
         }
     }
-    Value::Object(kept)
+    let stub = Value::Object(stub);
+    if action == Action::Noop {
+        *slot = stub.clone();
+        stub
+    } else {
+        std::mem::replace(slot, stub)
+    }
 }
 
 /// Whether the dotted `path` is one of `fields` or below one.
@@ -643,7 +651,7 @@ mod tests {
             "division/ops".into(),
             crate::state::Resource::new("division", "Ops", "div-1"),
         );
-        let plan = plan(&desired(), &observed(), &state);
+        let plan = plan(&desired(), &mut observed(), &state);
         assert_eq!(action_of(&plan, "Ops"), Action::Noop);
         assert_eq!(action_of(&plan, "Billing"), Action::Adopt);
         assert_eq!(action_of(&plan, "Sales"), Action::Create);
@@ -659,19 +667,59 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_takes_the_objects_it_acts_on_and_leaves_stubs() {
+        let mut state = State::new("t");
+        state.resources.insert(
+            "division/ops".into(),
+            crate::state::Resource::new("division", "Ops", "div-1"),
+        );
+        let mut observation = observed();
+        let plan = plan(&desired(), &mut observation, &state);
+        let q = plan.changes.iter().find(|c| c.addr().key == "Q").unwrap();
+        // The update owns the whole object and its view.
+        assert_eq!(q.observed.as_ref().unwrap()["description"], "old");
+        assert!(q.observed_view.is_some());
+        // The no-op keeps the fingerprint of its view, not the view.
+        let ops = plan.changes.iter().find(|c| c.addr().key == "Ops").unwrap();
+        assert!(ops.observed_view.is_none());
+        assert_eq!(
+            ops.fingerprint,
+            crate::planfile::fingerprint(Some(&kind("division").unwrap().observed_view(
+                &observed().objects["division"]["ops"],
+                &observation.resolver
+            )))
+        );
+        // What is left in the observation is what orphans are told by.
+        assert_eq!(observation.objects["queue"]["q"], json!({"id": "q-1"}));
+        assert_eq!(
+            observation.objects["division"]["ops"],
+            json!({"id": "div-1"})
+        );
+        let nothing = Loaded {
+            declared: Vec::new(),
+            deps: Vec::new(),
+            tiers: Vec::new(),
+            files: Vec::new(),
+        };
+        let orphans = prune::orphans(&nothing, &observation, &state);
+        assert_eq!(orphans.len(), 1);
+        assert!(orphans[0].exists);
+    }
+
+    #[test]
     fn a_state_entry_with_another_id_is_adopted_again() {
         let mut state = State::new("t");
         state.resources.insert(
             "skill/billing".into(),
             crate::state::Resource::new("skill", "Billing", "old"),
         );
-        let plan = plan(&desired(), &observed(), &state);
+        let plan = plan(&desired(), &mut observed(), &state);
         assert_eq!(action_of(&plan, "Billing"), Action::Adopt);
     }
 
     #[test]
     fn plans_round_trip_through_json() {
-        let plan = plan(&desired(), &observed(), &State::new("t"));
+        let plan = plan(&desired(), &mut observed(), &State::new("t"));
         let text = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&text).unwrap();
         assert_eq!(back.changes.len(), plan.changes.len());
@@ -696,7 +744,7 @@ mod tests {
         d.declared.push(declared("trigger", json!({"name": "T"})));
         d.deps.push(vec![2]);
         d.tiers.push(2);
-        let mut plan = plan(&d, &observed(), &State::new("t"));
+        let mut plan = plan(&d, &mut observed(), &State::new("t"));
         let missing = select(&mut plan, &["trigger".to_string()]);
         assert_eq!(
             missing,

@@ -300,7 +300,7 @@ async fn prepare(
     }
     // Kinds the state records are listed too, to find orphans.
     let recorded: Vec<String> = state.resources.values().map(|r| r.kind.clone()).collect();
-    let observation = reconcile::observe_with(&mut ctx, &loaded.declared, &recorded)
+    let mut observation = reconcile::observe_with(&mut ctx, &loaded.declared, &recorded)
         .await
         .with_context(|| format!("cannot read the org ({})", conn.describe))?;
     if let Some(known) = &state.org_id
@@ -313,7 +313,7 @@ async fn prepare(
             observation.org_id
         ));
     }
-    let plan = reconcile::plan_with(&loaded, &observation, &state, settings.sets_exclusive);
+    let plan = reconcile::plan_with(&loaded, &mut observation, &state, settings.sets_exclusive);
     Ok((
         Prepared {
             settings,

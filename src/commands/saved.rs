@@ -95,7 +95,7 @@ pub(super) async fn prepare(
     }
     let all = loaded_of(&file);
     let touched = touched(&file, &all);
-    let observation = reconcile::observe(&mut ctx, &touched.declared)
+    let mut observation = reconcile::observe(&mut ctx, &touched.declared)
         .await
         .with_context(|| format!("cannot read the org ({})", conn.describe))?;
     if observation.org_id != file.org.id {
@@ -107,7 +107,7 @@ pub(super) async fn prepare(
             )],
         ));
     }
-    let fresh = reconcile::plan(&touched, &observation, &state);
+    let fresh = reconcile::plan(&touched, &mut observation, &state);
     let resume = planfile::resuming(&file, &state);
     let plan = planfile::reconcile_fresh(&file, &fresh, resume).map_err(|m| refuse(path, &m))?;
     Ok((

@@ -725,18 +725,40 @@ pub fn id_of(v: &Value, what: &str) -> Result<String, KindError> {
 }
 
 /// `object` with only its top-level `fields` (what a kind reads of a listed object it
-/// keeps for the plan): the rest of a large listing is not held in memory.
+/// keeps for the plan), at its exact size: the rest of a large listing is not held in
+/// memory.
 pub fn keep_fields(mut object: Value, fields: &[&str]) -> Value {
     let Some(map) = object.as_object_mut() else {
         return object;
     };
-    let mut kept = serde_json::Map::new();
+    let mut kept = serde_json::Map::with_capacity(fields.len().min(map.len()));
     for field in fields {
         if let Some(v) = map.remove(*field) {
-            kept.insert((*field).to_string(), v);
+            kept.insert((*field).to_string(), compact(v));
         }
     }
     Value::Object(kept)
+}
+
+/// `value` with every map and list at its exact size. A parsed response grows its maps
+/// as it reads them and keeps the spare room (often as much again); what observation
+/// holds of a large org for the whole run is worth rebuilding once.
+pub fn compact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut exact = serde_json::Map::with_capacity(map.len());
+            for (k, v) in map {
+                exact.insert(k, compact(v));
+            }
+            Value::Object(exact)
+        }
+        Value::Array(items) => {
+            let mut exact = Vec::with_capacity(items.len());
+            exact.extend(items.into_iter().map(compact));
+            Value::Array(exact)
+        }
+        other => other,
+    }
 }
 
 /// Index listed objects by normalized `name` and register them with the resolver.

@@ -34,8 +34,10 @@ struct Frame {
 
 enum Body {
     Seq(Vec<Value>),
-    /// A mapping and, once its key has been read, the key of the entry being read.
-    Map(Map<String, Value>, Option<(String, Pos)>),
+    /// A mapping's entries and, once its key has been read, the key of the entry being
+    /// read. The map is built when the mapping ends, at its exact size: a large
+    /// manifest held in memory carries no spare room in each of its maps.
+    Map(Vec<(String, Value)>, Option<(String, Pos)>),
 }
 
 /// The resource limits of `options`, counted as the thorough reader counts them.
@@ -112,7 +114,7 @@ impl Reader {
             let at = position(&span);
             let done = match event {
                 Event::Scalar(text, style, 0, None) => self.scalar(&text, style, at)?,
-                Event::MappingStart(_, 0, None) => self.start(at, Body::Map(Map::new(), None))?,
+                Event::MappingStart(_, 0, None) => self.start(at, Body::Map(Vec::new(), None))?,
                 Event::SequenceStart(_, 0, None) if !self.stack.is_empty() => {
                     self.start(at, Body::Seq(Vec::new()))?
                 }
@@ -200,8 +202,20 @@ impl Reader {
         let frame = self.stack.pop()?;
         self.spans.close(frame.handle);
         let value = match frame.body {
-            Body::Seq(items) => Value::Array(items),
-            Body::Map(map, None) => Value::Object(map),
+            Body::Seq(mut items) => {
+                items.shrink_to_fit();
+                Value::Array(items)
+            }
+            Body::Map(entries, None) => {
+                let mut map = Map::with_capacity(entries.len());
+                for (key, value) in entries {
+                    // A repeated key: left to the thorough reader.
+                    if map.insert(key, value).is_some() {
+                        return None;
+                    }
+                }
+                Value::Object(map)
+            }
             Body::Map(_, Some(_)) => return None,
         };
         if self.stack.is_empty() {
@@ -211,15 +225,11 @@ impl Reader {
         Some(None)
     }
 
-    /// Adds a finished value to the collection being filled (`None` on a repeated key).
+    /// Adds a finished value to the collection being filled.
     fn attach(&mut self, key: Option<String>, value: Value) -> Option<()> {
         match (&mut self.stack.last_mut()?.body, key) {
             (Body::Seq(items), None) => items.push(value),
-            (Body::Map(map, _), Some(key)) => {
-                if map.insert(key, value).is_some() {
-                    return None;
-                }
-            }
+            (Body::Map(entries, _), Some(key)) => entries.push((key, value)),
             _ => return None,
         }
         Some(())
