@@ -113,7 +113,6 @@ pub(crate) fn plan_with(
     state: &State,
     sets_exclusive: bool,
 ) -> Plan {
-    let orphans = prune::orphans(desired, observed, state);
     let mut changes = Vec::with_capacity(desired.declared.len());
     for (i, d) in desired.declared.iter().enumerate() {
         let k = kind(d.addr.kind).expect("registered kind");
@@ -189,7 +188,8 @@ pub(crate) fn plan_with(
     changes.sort_by_cached_key(|c| (c.tier, order[c.addr().kind], c.addr().norm()));
     Plan {
         changes,
-        orphans,
+        // The stubs left in the observation are what orphans are told by.
+        orphans: prune::orphans(desired, observed, state),
         ..Plan::default()
     }
 }

@@ -551,10 +551,12 @@ async fn grants_by_role(
                 .into_iter()
                 .flatten()
             {
-                grants
-                    .entry(user_id)
-                    .or_default()
-                    .push(json!({"subjectId": user_id, "role": role_ref, "division": d}));
+                // The shape a per-user read gives (`lean_subject`): role and division as
+                // `id` and `name`, nothing else of a large org's grants held.
+                grants.entry(user_id).or_default().push(json!({
+                    "role": role_ref,
+                    "division": {"id": d.get("id"), "name": d.get("name")},
+                }));
             }
         }
     }
