@@ -64,13 +64,14 @@ pub struct Change {
     /// declare (shown with `plan -v`, never removed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<String>,
-    /// The raw observed object.
+    /// The raw observed object (boxed, as the view: most changes of a large plan are
+    /// no-ops, and a plan holds one change per declared object).
     #[serde(skip)]
-    pub observed: Option<Value>,
+    pub observed: Option<Box<Value>>,
     /// The observed object's view, when the change acts on the object (a no-op keeps
     /// only its fingerprint: a plan of a large org that matches holds no copy of it).
     #[serde(skip)]
-    pub observed_view: Option<Value>,
+    pub observed_view: Option<Box<Value>>,
     /// SHA-256 of the observed view (what a saved plan compares to find drift); none
     /// when the object was not found.
     #[serde(skip)]

@@ -609,8 +609,8 @@ mod tests {
             },
             depends_on: Vec::new(),
             fingerprint: fingerprint(observed.as_ref()),
-            observed_view: observed.clone(),
-            observed,
+            observed_view: observed.clone().map(Box::new),
+            observed: observed.map(Box::new),
         }
     }
 

@@ -175,9 +175,9 @@ pub(crate) fn plan_with(
                 .map(|&j| desired.declared[j].addr.clone())
                 .collect(),
             unmanaged,
-            observed: slot.as_mut().map(|o| take_kept(o, action)),
+            observed: slot.as_mut().map(|o| Box::new(take_kept(o, action))),
             fingerprint: crate::planfile::fingerprint(view.as_ref()),
-            observed_view: view.filter(|_| action != Action::Noop),
+            observed_view: view.filter(|_| action != Action::Noop).map(Box::new),
         });
     }
     let order: HashMap<&str, usize> = KINDS
@@ -528,8 +528,8 @@ async fn run_one(ctx: &Ctx, change: &Change, writer: &StateWriter) -> Result<(),
     let k = kind(d.addr.kind).expect("registered kind");
     let target = Target {
         declared: d,
-        observed: change.observed.as_ref(),
-        observed_view: change.observed_view.as_ref(),
+        observed: change.observed.as_deref(),
+        observed_view: change.observed_view.as_deref(),
     };
     let id = match change.action {
         Action::Adopt => change.id.clone().unwrap_or_default(),

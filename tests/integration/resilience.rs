@@ -463,3 +463,195 @@ fn a_request_deadline_shorter_than_retry_after_fails_clearly() {
             .is_some_and(|s| s["resources"].as_object().unwrap().is_empty())
     );
 }
+
+/// A `genseed emulate --data` child process: its URL and a token of its OAuth client.
+struct EmulatorProcess {
+    child: std::process::Child,
+    url: String,
+    token: String,
+}
+
+async fn start_emulator(data: &std::path::Path) -> EmulatorProcess {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_genseed"))
+        .args([
+            "emulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-rate-limit",
+            "-q",
+        ])
+        .arg("--data")
+        .arg(data)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    assert!(url.starts_with("http://"), "the emulator printed {line:?}");
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{url}/oauth/token"))
+        .basic_auth("genseed-local", Some("genseed-local-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    EmulatorProcess { child, url, token }
+}
+
+/// Every skill of the emulator at `e` (page by page): name, id and whether it is
+/// deleted (skills are soft-deleted: listed with `state: deleted`).
+async fn listed_skills(e: &EmulatorProcess) -> Vec<(String, String, bool)> {
+    let c = reqwest::Client::new();
+    let mut out = Vec::new();
+    for page in 1.. {
+        let l: serde_json::Value = c
+            .get(format!(
+                "{}/api/v2/routing/skills?pageSize=500&pageNumber={page}",
+                e.url
+            ))
+            .bearer_auth(&e.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = l["entities"].as_array().unwrap();
+        for s in items {
+            out.push((
+                s["name"].as_str().unwrap().to_string(),
+                s["id"].as_str().unwrap().to_string(),
+                s["state"] == "deleted",
+            ));
+        }
+        if items.len() < 500 {
+            break;
+        }
+    }
+    out
+}
+
+/// The skills an emulator answered as created (name, id), in
+/// [`a_killed_emulator_keeps_every_write_it_answered`].
+type Answered = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// Creates skills named `Skill {tag}-N` one after another (every third deleted again),
+/// recording each answered write, until the emulator stops answering.
+async fn write_skills(
+    url: String,
+    token: String,
+    tag: String,
+    created: Answered,
+    deleted: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let c = reqwest::Client::new();
+    for i in 0.. {
+        let name = format!("Skill {tag}-{i}");
+        let Ok(r) = c
+            .post(format!("{url}/api/v2/routing/skills"))
+            .bearer_auth(&token)
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+        else {
+            return;
+        };
+        assert_eq!(r.status(), 200, "create {name}");
+        let Ok(body) = r.json::<serde_json::Value>().await else {
+            return;
+        };
+        let id = body["id"].as_str().unwrap().to_string();
+        created.lock().unwrap().push((name, id.clone()));
+        // Every third skill is deleted again.
+        if i % 3 == 2 {
+            let Ok(r) = c
+                .delete(format!("{url}/api/v2/routing/skills/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+            else {
+                return;
+            };
+            if r.status().is_success() {
+                deleted.lock().unwrap().push(id);
+            }
+        }
+    }
+}
+
+/// The emulator's `--data` file is a journal: a SIGKILL at any moment (requests in
+/// flight, a record half written) loses no write it answered, and the next start reads
+/// the file. Kill moments are counted in answered writes (seeded), not in time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_emulator_keeps_every_write_it_answered() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("org.json");
+    let mut rng = Lcg(0xda7a);
+    // Answered writes: skills created (name → id) and deleted.
+    let created: Answered = Arc::default();
+    let deleted: Arc<Mutex<Vec<String>>> = Arc::default();
+    for round in 0..6 {
+        let e = start_emulator(&data).await;
+        let target = created.lock().unwrap().len() + 20 + rng.next(60) as usize;
+        let mut writers = tokio::task::JoinSet::new();
+        for w in 0..4 {
+            let (url, token) = (e.url.clone(), e.token.clone());
+            let (created, deleted) = (created.clone(), deleted.clone());
+            writers.spawn(write_skills(
+                url,
+                token,
+                format!("{round}-{w}"),
+                created,
+                deleted,
+            ));
+        }
+        while created.lock().unwrap().len() < target {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let mut child = e.child;
+        child.kill().unwrap(); // SIGKILL, requests in flight
+        child.wait().unwrap();
+        while writers.join_next().await.is_some() {}
+    }
+    let e = start_emulator(&data).await;
+    let listed = listed_skills(&e).await;
+    let deleted = deleted.lock().unwrap().clone();
+    let mut names: Vec<&str> = listed.iter().map(|(n, _, _)| n.as_str()).collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(names.len(), before, "no skill twice");
+    let created = created.lock().unwrap().clone();
+    for (name, id) in &created {
+        let found = listed.iter().find(|(n, i, _)| n == name && i == id);
+        let answered = if deleted.contains(id) {
+            "deleted"
+        } else {
+            "active"
+        };
+        let now = match found {
+            None => "missing",
+            Some((_, _, true)) => "deleted",
+            Some(_) => "active",
+        };
+        assert_eq!(now, answered, "{name} ({id}) after the kills");
+    }
+    assert!(
+        deleted.len() >= created.len() / 4,
+        "the workload deleted too"
+    );
+    let mut child = e.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
