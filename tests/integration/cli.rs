@@ -100,17 +100,8 @@ fn emulate_serves_any_http_client_with_limits_and_faults() {
         .unwrap();
     let statuses = rt.block_on(async {
         let http = reqwest::Client::new();
-        let token: serde_json::Value = http
-            .post(format!("{url}/oauth/token"))
-            .basic_auth("genseed-local", Some("genseed-local-secret"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let bearer = token["access_token"].as_str().unwrap().to_string();
+        let bearer =
+            crate::support::token(&http, &url, "genseed-local", "genseed-local-secret").await;
         let mut statuses = Vec::new();
         for _ in 0..2 {
             let r = http

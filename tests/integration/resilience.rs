@@ -494,17 +494,8 @@ async fn start_emulator(data: &std::path::Path) -> EmulatorProcess {
         .unwrap();
     let url = line.trim().to_string();
     assert!(url.starts_with("http://"), "the emulator printed {line:?}");
-    let token: serde_json::Value = reqwest::Client::new()
-        .post(format!("{url}/oauth/token"))
-        .basic_auth("genseed-local", Some("genseed-local-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let token = crate::support::token(&http, &url, "genseed-local", "genseed-local-secret").await;
     EmulatorProcess { child, url, token }
 }
 
@@ -546,13 +537,14 @@ async fn listed_skills(e: &EmulatorProcess) -> Vec<(String, String, bool)> {
 type Answered = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
 
 /// Creates skills named `Skill {tag}-N` one after another (every third deleted again),
-/// recording each answered write, until the emulator stops answering.
+/// recording each answered write, until the emulator stops answering. `deleted` holds
+/// the ID of each delete asked for, and whether it was answered.
 async fn write_skills(
     url: String,
     token: String,
     tag: String,
     created: Answered,
-    deleted: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    deleted: std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>>,
 ) {
     let c = reqwest::Client::new();
     for i in 0.. {
@@ -574,6 +566,7 @@ async fn write_skills(
         created.lock().unwrap().push((name, id.clone()));
         // Every third skill is deleted again.
         if i % 3 == 2 {
+            deleted.lock().unwrap().push((id.clone(), false));
             let Ok(r) = c
                 .delete(format!("{url}/api/v2/routing/skills/{id}"))
                 .bearer_auth(&token)
@@ -582,8 +575,9 @@ async fn write_skills(
             else {
                 return;
             };
-            if r.status().is_success() {
-                deleted.lock().unwrap().push(id);
+            assert!(r.status().is_success(), "delete {id}: {}", r.status());
+            if let Some(d) = deleted.lock().unwrap().iter_mut().find(|(d, _)| *d == id) {
+                d.1 = true;
             }
         }
     }
@@ -600,7 +594,7 @@ async fn a_killed_emulator_keeps_every_write_it_answered() {
     let mut rng = Lcg(0xda7a);
     // Answered writes: skills created (name → id) and deleted.
     let created: Answered = Arc::default();
-    let deleted: Arc<Mutex<Vec<String>>> = Arc::default();
+    let deleted: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
     for round in 0..6 {
         let e = start_emulator(&data).await;
         let target = created.lock().unwrap().len() + 20 + rng.next(60) as usize;
@@ -634,23 +628,24 @@ async fn a_killed_emulator_keeps_every_write_it_answered() {
     assert_eq!(names.len(), before, "no skill twice");
     let created = created.lock().unwrap().clone();
     for (name, id) in &created {
-        let found = listed.iter().find(|(n, i, _)| n == name && i == id);
-        let answered = if deleted.contains(id) {
-            "deleted"
-        } else {
-            "active"
-        };
-        let now = match found {
+        let now = match listed.iter().find(|(n, i, _)| n == name && i == id) {
             None => "missing",
             Some((_, _, true)) => "deleted",
             Some(_) => "active",
         };
-        assert_eq!(now, answered, "{name} ({id}) after the kills");
+        // A delete the kill cut off may or may not have been done.
+        let allowed: &[&str] = match deleted.iter().find(|(d, _)| d == id) {
+            Some((_, true)) => &["deleted"],
+            Some((_, false)) => &["deleted", "active"],
+            None => &["active"],
+        };
+        assert!(
+            allowed.contains(&now),
+            "{name} ({id}) is {now} after the kills"
+        );
     }
-    assert!(
-        deleted.len() >= created.len() / 4,
-        "the workload deleted too"
-    );
+    let answered = deleted.iter().filter(|(_, done)| *done).count();
+    assert!(answered >= created.len() / 4, "the workload deleted too");
     let mut child = e.child;
     child.kill().unwrap();
     child.wait().unwrap();

@@ -218,17 +218,7 @@ impl Project {
             .unwrap();
         rt.block_on(async move {
             let http = reqwest::Client::new();
-            let token: Value = http
-                .post(format!("{base}/oauth/token"))
-                .basic_auth(CLIENT_ID, Some(SECRET))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let bearer = token["access_token"].as_str().unwrap().to_string();
+            let bearer = token(&http, &base, CLIENT_ID, SECRET).await;
             let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
             let mut req = http
                 .request(method, format!("{base}{path}"))
@@ -321,4 +311,19 @@ pub fn workload(p: &Project, users: usize, queues: usize) {
         }
     }
     p.seed("load.yaml", &y);
+}
+
+/// A token from the emulator at `base` for the OAuth client `id` with `secret`.
+pub async fn token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
+    let token: Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_string()
 }
