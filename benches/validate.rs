@@ -94,7 +94,12 @@ fn child(seeds: &Path) {
     let sources = SourceCache::new();
     let outcome = genseed::validate::load_with_vars(seeds, &sources, &BTreeMap::new());
     let what = match outcome {
-        Ok(loaded) if !expect_problems => format!("{} declared objects", loaded.declared.len()),
+        Ok(loaded) if !expect_problems => {
+            let what = format!("{} declared objects", loaded.declared.len());
+            // As `genseed validate`, which exits without freeing them one by one.
+            std::mem::forget(loaded);
+            what
+        }
         Err(problems) if expect_problems => {
             let shown = genseed::diag::render(&problems, &sources);
             format!(
