@@ -141,12 +141,10 @@ fn render(st: &Emu, mut v: Value) -> Value {
 /// `GET /groups/{id}/members`: a page of users (UserEntityListing).
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     GROUPS.writable(st, id)?;
-    let mut items: Vec<Value> = members(st, id)
-        .iter()
-        .map(|u| users::render(st, &st.data.users[u], false, false))
-        .collect();
+    let ids = members(st, id);
+    let mut items: Vec<&Value> = ids.iter().map(|u| &st.data.users[u]).collect();
     sort_by_name(&mut items);
-    Listing::SORTED_PAGE.reply(rq, items)
+    Listing::SORTED_PAGE.reply(rq, items, |u| users::render(st, u, false, false))
 }
 
 /// 202 with an empty object: the SDK's return type is `object`, and the real status of

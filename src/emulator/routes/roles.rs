@@ -252,7 +252,7 @@ pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, Api
             })
         })
         .collect();
-    Listing::PAGE.reply(rq, items)
+    Listing::PAGE.reply(rq, items, |v| v)
 }
 
 /// A checked (role, division) pair: unknown or too fresh → 404 (TF retries bulkadd on

@@ -101,7 +101,7 @@ pub(crate) static SCHEDULES: Collection = collection(Kind::Schedule);
 pub(crate) static SCHEDULE_GROUPS: Collection = collection(Kind::Group);
 
 /// `scheduleIds`: groups referencing any of these schedules.
-fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<Value>) -> Result<(), ApiError> {
+fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<&Value>) -> Result<(), ApiError> {
     let sids = rq.q.list("scheduleIds");
     if !sids.is_empty() {
         items.retain(|g| {

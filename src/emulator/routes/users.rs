@@ -175,18 +175,14 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
             "Only the first {MAX_INACTIVE_LISTED} inactive users can be listed"
         )));
     }
-    let mut items: Vec<Value> = st
-        .data
-        .users
-        .values()
+    let users = st.data.users.values();
+    let mut items: Vec<&Value> = users
         .filter(|u| state == "any" || u["state"] == state)
-        .cloned()
         .collect();
     filter_ids(&rq.q, "id", &mut items);
     sort_by_name(&mut items);
     let (sk, la) = expands(&rq.q.list("expand"));
-    let items = items.iter().map(|u| render(st, u, sk, la)).collect();
-    Listing::SORTED_PAGE.reply(rq, items)
+    Listing::SORTED_PAGE.reply(rq, items, |u| render(st, u, sk, la))
 }
 
 fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
