@@ -241,13 +241,14 @@ pub(super) fn overlay(old: &Value, b: &Map<String, Value>, skip: &[&str]) -> Val
     v
 }
 
+/// The items of a JSON array (not an array, or absent: none).
+pub(super) fn elements<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a Value> {
+    v.into().and_then(Value::as_array).into_iter().flatten()
+}
+
 /// The strings of a JSON array (other items skipped; not an array: none).
 pub(super) fn strs<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a str> {
-    v.into()
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    elements(v).filter_map(Value::as_str)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, live_user, retain_listed, strs};
+use super::{Reply, Rq, elements, live_user, retain_listed, strs};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::Listing;
@@ -177,12 +177,7 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
             subject_name(st, rq, id)?;
             let b = schema::check("RoleDivisionGrants", rq.body()?)?;
             let mut parsed = Vec::new();
-            for p in b
-                .get("grants")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for p in elements(b.get("grants")) {
                 let m = p.as_object().cloned().unwrap_or_default();
                 let (role, div) = (req_str(&m, "roleId")?, req_str(&m, "divisionId")?);
                 parsed.push(grant_pair(st, rq, role, div)?);

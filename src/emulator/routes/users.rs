@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::user_routing::{LANGUAGES, SKILLS};
-use super::{Reply, Rq, filter_ids, find, live_user, strs, touch, without};
+use super::{Reply, Rq, elements, filter_ids, find, live_user, strs, touch, without};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{Listing, MAX_PAGE_SIZE, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
@@ -81,25 +81,15 @@ fn normalise_addresses(addrs: &Value) -> Value {
         }
         a
     };
-    Value::Array(
-        addrs
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(with_display)
-            .collect(),
-    )
+    Value::Array(elements(addrs).map(with_display).collect())
 }
 
 /// `primaryContactInfo`: the PRIMARY e-mail plus the first phone number.
 fn primary_contact_info(email: &str, addresses: &Value) -> Value {
     let mut out =
         vec![json!({"address": email, "display": email, "mediaType": "EMAIL", "type": "PRIMARY"})];
-    if let Some(p) = addresses
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["mediaType"] == "PHONE" && a["address"].is_string())
+    if let Some(p) =
+        elements(addresses).find(|a| a["mediaType"] == "PHONE" && a["address"].is_string())
     {
         out.push(json!({"address": p["address"], "display": p["address"], "mediaType": "PHONE", "type": "PRIMARY"}));
     }
