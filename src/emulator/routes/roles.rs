@@ -220,34 +220,28 @@ pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, Api
     if !st.data.roles.contains_key(&role) {
         return Err(ApiError::not_found(format!("Role [{role}] not found")));
     }
-    let items: Vec<Value> = st
+    let live = |id: &String| (st.data.users.get(id)).is_none_or(|u| u["state"] != "deleted");
+    let holds = |gs: &[GrantRec]| gs.iter().any(|g| g.role_id == role);
+    let items = st
         .data
         .grants
         .iter()
-        .filter(|(id, _)| {
-            st.data
-                .users
-                .get(*id)
-                .is_none_or(|u| u["state"] != "deleted")
-        })
-        .filter_map(|(id, gs)| {
-            let divisions: Vec<Value> = gs
-                .iter()
-                .filter(|g| g.role_id == role)
-                .map(|g| st.data.division_ref(&g.division_id))
-                .collect();
-            let (name, kind) = match (st.data.users.get(id), st.data.groups.get(id)) {
-                (Some(u), _) => (u["name"].clone(), "PC_USER"),
-                (None, Some(g)) => (g["name"].clone(), "PC_GROUP"),
-                _ => (Value::Null, "UNKNOWN"),
-            };
-            (!divisions.is_empty()).then(|| {
-                json!({"id": id, "name": name, "divisions": divisions, "type": kind,
-                       "selfUri": format!("/api/v2/authorization/subjects/{id}")})
-            })
-        })
-        .collect();
-    Listing::PAGE.reply(rq, items, |v| v)
+        .filter(|(id, gs)| live(id) && holds(gs));
+    // Only the subjects of the page asked for are rendered.
+    Listing::PAGE.reply(rq, items.collect(), |(id, gs)| {
+        let divisions: Vec<Value> = gs
+            .iter()
+            .filter(|g| g.role_id == role)
+            .map(|g| st.data.division_ref(&g.division_id))
+            .collect();
+        let (name, kind) = match (st.data.users.get(id), st.data.groups.get(id)) {
+            (Some(u), _) => (u["name"].clone(), "PC_USER"),
+            (None, Some(g)) => (g["name"].clone(), "PC_GROUP"),
+            _ => (Value::Null, "UNKNOWN"),
+        };
+        json!({"id": id, "name": name, "divisions": divisions, "type": kind,
+               "selfUri": format!("/api/v2/authorization/subjects/{id}")})
+    })
 }
 
 /// A checked (role, division) pair: unknown or too fresh → 404 (TF retries bulkadd on
