@@ -16,7 +16,7 @@
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::routes::Rq;
+use super::routes::{Rq, elements};
 use super::store::{Emu, OrgData};
 
 /// Which division a request's permission is checked in.
@@ -243,13 +243,9 @@ fn allowed(st: &Emu, permission: &str, division: Option<&str>) -> bool {
         let role = g["roleId"].as_str().unwrap_or_default().to_lowercase();
         let policies = st.data.roles.get(&role).map(|r| &r["permissionPolicies"]);
         in_scope
-            && permission.split('|').any(|p| {
-                policies
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .any(|pol| policy_allows(pol, p))
-            })
+            && permission
+                .split('|')
+                .any(|p| elements(policies).any(|pol| policy_allows(pol, p)))
     })
 }
 

@@ -123,7 +123,7 @@ pub(super) struct Hooks {
     /// Cascades after a delete.
     pub deleted: fn(&mut Emu, &str),
     /// Extra list filters.
-    pub filter: fn(&Emu, &Rq, &mut Vec<Value>) -> Result<(), ApiError>,
+    pub filter: fn(&Emu, &Rq, &mut Vec<&Value>) -> Result<(), ApiError>,
     /// Sub-resources and other routes, tried first: `rest` is the path after the
     /// collection; None = not one of them.
     pub extra: ExtraFn,
@@ -238,7 +238,7 @@ impl Collection {
 
     /// The listing in another shape (a collection with a page and a cursor form).
     pub(super) fn list_as(&self, st: &Emu, rq: &Rq, shape: Listing) -> Result<Reply, ApiError> {
-        let mut items: Vec<Value> = (self.map)(&st.data).values().cloned().collect();
+        let mut items: Vec<&Value> = (self.map)(&st.data).values().collect();
         if let Some(n) = rq.q.get("name") {
             let n = n.to_lowercase();
             items.retain(|v| self.rules.name_filter.keeps(v["name"].as_str(), &n));
@@ -257,10 +257,7 @@ impl Collection {
         }
         // After sorting: a filter may also re-order (`sortBy`).
         (self.hooks.filter)(st, rq, &mut items)?;
-        let rendered = items
-            .into_iter()
-            .map(|v| (self.hooks.render)(st, rq, v, true));
-        shape.reply(rq, rendered.collect())
+        shape.reply(rq, items, |v| (self.hooks.render)(st, rq, v.clone(), true))
     }
 
     fn check_name(

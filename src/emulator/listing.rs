@@ -2,6 +2,8 @@
 //! without totals, cursor listings, and the `pageSize`/`pageNumber` parameter rules.
 //! [`Listing::reply`] answers a list of entities in one of these shapes.
 
+use std::borrow::Borrow;
+
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -48,8 +50,14 @@ impl Listing {
         total_entities: false,
     };
 
-    /// Answer `items` (filtered and sorted) as one page of this shape for request `rq`.
-    pub(super) fn reply(self, rq: &Rq, mut items: Vec<Value>) -> Result<Reply, ApiError> {
+    /// Answer `items` (filtered and sorted) as one page of this shape for request `rq`;
+    /// only the items of the page are rendered (`render`), so a listing costs its page.
+    pub(super) fn reply<T>(
+        self,
+        rq: &Rq,
+        mut items: Vec<T>,
+        render: impl FnMut(T) -> Value,
+    ) -> Result<Reply, ApiError> {
         match self {
             Listing::Page {
                 max,
@@ -62,7 +70,7 @@ impl Listing {
                     apply_sort_order(&rq.q, &mut items)?;
                 }
                 let total = items.len();
-                let mut l = paged(&rq.path, &rq.q, items, p, totals);
+                let mut l = paged(&rq.path, &rq.q, items, p, totals, render);
                 if total_entities {
                     l["totalNumberOfEntities"] = json!(total);
                 }
@@ -73,7 +81,7 @@ impl Listing {
                     .iter()
                     .filter_map(|k| rq.q.get(k).map(|v| (*k, v.to_string())))
                     .collect();
-                let l = cursor_listing(&rq.path, &rq.q, items, max, &keep)?;
+                let l = cursor_listing(&rq.path, &rq.q, items, max, &keep, render)?;
                 Ok(Reply::json(l))
             }
         }
@@ -120,14 +128,22 @@ fn uri(path: &str, q: &Query, size: usize, number: usize) -> String {
 
 /// A page-number listing with all URIs (`nextUri` absent on the last page;
 /// `previousUri` absent on the first) and, with `totals`, `total`, `pageCount` and
-/// `lastUri`.
-pub(super) fn paged(path: &str, q: &Query, items: Vec<Value>, p: Page, totals: bool) -> Value {
+/// `lastUri`. Only the items of the page are rendered.
+pub(super) fn paged<T>(
+    path: &str,
+    q: &Query,
+    items: Vec<T>,
+    p: Page,
+    totals: bool,
+    render: impl FnMut(T) -> Value,
+) -> Value {
     let total = items.len();
     let page_count = total.div_ceil(p.size);
     let entities: Vec<Value> = items
         .into_iter()
         .skip((p.number - 1) * p.size)
         .take(p.size)
+        .map(render)
         .collect();
     let mut m = json!({"entities": entities, "pageSize": p.size, "pageNumber": p.number});
     if totals {
@@ -148,21 +164,17 @@ pub(super) fn paged(path: &str, q: &Query, items: Vec<Value>, p: Page, totals: b
     m
 }
 
-/// Sort entities by `name` (case-insensitive), then id; stable.
-pub(super) fn sort_by_name(items: &mut [Value]) {
-    items.sort_by(|a, b| {
-        let key = |v: &Value| {
-            (
-                v["name"].as_str().unwrap_or_default().to_lowercase(),
-                v["id"].as_str().unwrap_or_default().to_string(),
-            )
-        };
-        key(a).cmp(&key(b))
+/// Sort entities (or references to them) by `name` (case-insensitive), then id; stable.
+pub(super) fn sort_by_name<T: Borrow<Value>>(items: &mut [T]) {
+    items.sort_by_cached_key(|v| {
+        let v = v.borrow();
+        let id = v["id"].as_str().unwrap_or_default().to_string();
+        (v["name"].as_str().unwrap_or_default().to_lowercase(), id)
     });
 }
 
 /// Apply `sortOrder` (ascending default; `desc`/`descending` reverses).
-pub(super) fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), ApiError> {
+pub(super) fn apply_sort_order<T>(q: &Query, items: &mut [T]) -> Result<(), ApiError> {
     match q.get("sortOrder").map(str::to_ascii_lowercase).as_deref() {
         None | Some("asc") | Some("ascending") => Ok(()),
         Some("desc") | Some("descending") => {
@@ -179,12 +191,13 @@ pub(super) fn apply_sort_order(q: &Query, items: &mut [Value]) -> Result<(), Api
 /// `entities`, `selfUri`, and `nextUri`/`previousUri` carrying opaque `after`/`before`
 /// cursors; no totals. `pageSize` defaults to 25 and may not exceed `max`. `keep` are
 /// the request's filters, repeated in the URIs.
-fn cursor_listing(
+fn cursor_listing<T>(
     path: &str,
     q: &Query,
-    items: Vec<Value>,
+    items: Vec<T>,
     max: usize,
     keep: &[(&str, String)],
+    render: impl FnMut(T) -> Value,
 ) -> Result<Value, ApiError> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -216,7 +229,12 @@ fn cursor_listing(
         (None, None) => 0,
     };
     let total = items.len();
-    let entities: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let entities: Vec<Value> = items
+        .into_iter()
+        .skip(start)
+        .take(size)
+        .map(render)
+        .collect();
     let mut base = vec![format!("pageSize={size}")];
     base.extend(
         keep.iter()

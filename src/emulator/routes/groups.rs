@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::users;
-use super::{Reply, Rq, live_user, strs, touch};
+use super::{Reply, Rq, elements, live_user, strs, touch};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
@@ -72,12 +72,7 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
         }
     }
     // Owner ids that are not strings are refused like unknown users.
-    for o in b
-        .get("ownerIds")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for o in elements(b.get("ownerIds")) {
         let uid = o.as_str().unwrap_or_default();
         if live_user(st, uid).is_none() {
             fail!(bad_request, "Owner [{uid}] not found");
@@ -141,12 +136,10 @@ fn render(st: &Emu, mut v: Value) -> Value {
 /// `GET /groups/{id}/members`: a page of users (UserEntityListing).
 fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     GROUPS.writable(st, id)?;
-    let mut items: Vec<Value> = members(st, id)
-        .iter()
-        .map(|u| users::render(st, &st.data.users[u], false, false))
-        .collect();
+    let ids = members(st, id);
+    let mut items: Vec<&Value> = ids.iter().map(|u| &st.data.users[u]).collect();
     sort_by_name(&mut items);
-    Listing::SORTED_PAGE.reply(rq, items)
+    Listing::SORTED_PAGE.reply(rq, items, |u| users::render(st, u, false, false))
 }
 
 /// 202 with an empty object: the SDK's return type is `object`, and the real status of

@@ -58,7 +58,7 @@ fn render_type((id, name, desc): &(&str, &str, &str)) -> Value {
 
 pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
     match (rq.method.as_str(), rest) {
-        ("GET", []) => Listing::PAGE.reply(rq, TYPES.iter().map(render_type).collect()),
+        ("GET", []) => Listing::PAGE.reply(rq, TYPES.iter().collect(), render_type),
         ("GET", [id]) => match TYPES.iter().find(|t| t.0 == *id) {
             Some(t) => Ok(Reply::json(render_type(t))),
             None => fail!(not_found, "Integration type [{id}] not found"),

@@ -190,7 +190,7 @@ pub(super) fn duplicate(what: &str, name: &str) -> ApiError {
 }
 
 /// Filter by the `id` list parameter (both `id=a,b` and `id=a&id=b`).
-pub(super) fn filter_ids(q: &Query, key: &str, items: &mut Vec<Value>) {
+pub(super) fn filter_ids(q: &Query, key: &str, items: &mut Vec<&Value>) {
     let ids = q.list(key);
     if !ids.is_empty() {
         let ids: Vec<String> = ids.iter().map(|s| s.to_lowercase()).collect();
@@ -209,7 +209,7 @@ pub(super) fn live_user<'a>(st: &'a Emu, id: &str) -> Option<&'a Value> {
 
 /// Keep the items whose `field` equals one of the values of list parameter `key` (none
 /// given: all).
-pub(super) fn retain_listed(q: &Query, key: &str, field: &str, items: &mut Vec<Value>) {
+pub(super) fn retain_listed(q: &Query, key: &str, field: &str, items: &mut Vec<&Value>) {
     let wanted = q.list(key);
     if !wanted.is_empty() {
         items.retain(|v| wanted.iter().any(|w| v[field] == w.as_str()));
@@ -241,13 +241,14 @@ pub(super) fn overlay(old: &Value, b: &Map<String, Value>, skip: &[&str]) -> Val
     v
 }
 
+/// The items of a JSON array (not an array, or absent: none).
+pub(super) fn elements<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a Value> {
+    v.into().and_then(Value::as_array).into_iter().flatten()
+}
+
 /// The strings of a JSON array (other items skipped; not an array: none).
 pub(super) fn strs<'a>(v: impl Into<Option<&'a Value>>) -> impl Iterator<Item = &'a str> {
-    v.into()
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    elements(v).filter_map(Value::as_str)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, overlay};
+use super::{Reply, Rq, elements, overlay};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::ApiError;
 use crate::emulator::store::Emu;
@@ -41,12 +41,8 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
     let fresh = || json!({"state": "active", "scope": [], "roleDivisions": [], "dateCreated": st.now_iso()});
     let mut v = overlay(&old.cloned().unwrap_or_else(fresh), b, &[]);
     // `roleIds` mirrors the roles of `roleDivisions` on reads (the SDK model has both).
-    let roles: Vec<Value> = v["roleDivisions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|rd| rd["roleId"].clone())
-        .collect();
+    let roles = elements(&v["roleDivisions"]).map(|rd| rd["roleId"].clone());
+    let roles: Vec<Value> = roles.collect();
     v["roleIds"] = Value::Array(roles);
     v["dateModified"] = json!(st.now_iso());
     Ok(v)
@@ -60,12 +56,7 @@ fn validate(st: &Emu, b: &Map<String, Value>, _: Option<&Value>) -> Result<(), A
             "The field 'authorizedGrantType' is required",
         ));
     }
-    for rd in b
-        .get("roleDivisions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for rd in elements(b.get("roleDivisions")) {
         let role = rd["roleId"].as_str().unwrap_or_default().to_lowercase();
         let div = rd["divisionId"].as_str().unwrap_or_default().to_lowercase();
         if !st.data.roles.contains_key(&role) {

@@ -279,7 +279,7 @@ fn list_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         totals: false,
         total_entities: false,
     };
-    shape.reply(rq, items)
+    shape.reply(rq, items, |v| v)
 }
 
 /// The lower-cased `id`s of a JSON array body of `model` items, each passing `check`:
@@ -364,7 +364,7 @@ fn list_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
         });
     }
     sort_by_name(&mut items);
-    Listing::PAGE.reply(rq, items)
+    Listing::PAGE.reply(rq, items, |v| v)
 }
 
 fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, live_user, retain_listed, strs};
+use super::{Reply, Rq, elements, live_user, retain_listed, strs};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::Listing;
@@ -177,12 +177,7 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
             subject_name(st, rq, id)?;
             let b = schema::check("RoleDivisionGrants", rq.body()?)?;
             let mut parsed = Vec::new();
-            for p in b
-                .get("grants")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for p in elements(b.get("grants")) {
                 let m = p.as_object().cloned().unwrap_or_default();
                 let (role, div) = (req_str(&m, "roleId")?, req_str(&m, "divisionId")?);
                 parsed.push(grant_pair(st, rq, role, div)?);
@@ -225,34 +220,28 @@ pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, Api
     if !st.data.roles.contains_key(&role) {
         return Err(ApiError::not_found(format!("Role [{role}] not found")));
     }
-    let items: Vec<Value> = st
+    let live = |id: &String| (st.data.users.get(id)).is_none_or(|u| u["state"] != "deleted");
+    let holds = |gs: &[GrantRec]| gs.iter().any(|g| g.role_id == role);
+    let items = st
         .data
         .grants
         .iter()
-        .filter(|(id, _)| {
-            st.data
-                .users
-                .get(*id)
-                .is_none_or(|u| u["state"] != "deleted")
-        })
-        .filter_map(|(id, gs)| {
-            let divisions: Vec<Value> = gs
-                .iter()
-                .filter(|g| g.role_id == role)
-                .map(|g| st.data.division_ref(&g.division_id))
-                .collect();
-            let (name, kind) = match (st.data.users.get(id), st.data.groups.get(id)) {
-                (Some(u), _) => (u["name"].clone(), "PC_USER"),
-                (None, Some(g)) => (g["name"].clone(), "PC_GROUP"),
-                _ => (Value::Null, "UNKNOWN"),
-            };
-            (!divisions.is_empty()).then(|| {
-                json!({"id": id, "name": name, "divisions": divisions, "type": kind,
-                       "selfUri": format!("/api/v2/authorization/subjects/{id}")})
-            })
-        })
-        .collect();
-    Listing::PAGE.reply(rq, items)
+        .filter(|(id, gs)| live(id) && holds(gs));
+    // Only the subjects of the page asked for are rendered.
+    Listing::PAGE.reply(rq, items.collect(), |(id, gs)| {
+        let divisions: Vec<Value> = gs
+            .iter()
+            .filter(|g| g.role_id == role)
+            .map(|g| st.data.division_ref(&g.division_id))
+            .collect();
+        let (name, kind) = match (st.data.users.get(id), st.data.groups.get(id)) {
+            (Some(u), _) => (u["name"].clone(), "PC_USER"),
+            (None, Some(g)) => (g["name"].clone(), "PC_GROUP"),
+            _ => (Value::Null, "UNKNOWN"),
+        };
+        json!({"id": id, "name": name, "divisions": divisions, "type": kind,
+               "selfUri": format!("/api/v2/authorization/subjects/{id}")})
+    })
 }
 
 /// A checked (role, division) pair: unknown or too fresh → 404 (TF retries bulkadd on

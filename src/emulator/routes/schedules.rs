@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Rq;
+use super::{Rq, elements};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, Rules, Update, Versioning, body_division,
 };
@@ -101,17 +101,12 @@ pub(crate) static SCHEDULES: Collection = collection(Kind::Schedule);
 pub(crate) static SCHEDULE_GROUPS: Collection = collection(Kind::Group);
 
 /// `scheduleIds`: groups referencing any of these schedules.
-fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<Value>) -> Result<(), ApiError> {
+fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<&Value>) -> Result<(), ApiError> {
     let sids = rq.q.list("scheduleIds");
     if !sids.is_empty() {
         items.retain(|g| {
-            REFS.iter().any(|r| {
-                g[*r]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|s| sids.iter().any(|x| s["id"] == x.as_str()))
-            })
+            REFS.iter()
+                .any(|r| elements(&g[*r]).any(|s| sids.iter().any(|x| s["id"] == x.as_str())))
         });
     }
     Ok(())
@@ -119,15 +114,11 @@ fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<Value>) -> Result<(), A
 
 /// A schedule referenced by a group cannot be deleted (409, TF).
 fn schedule_unused(st: &Emu, id: &str) -> Result<(), ApiError> {
-    let used = st.data.schedule_groups.values().any(|g| {
-        REFS.iter().any(|r| {
-            g[*r]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|s| s["id"] == id)
-        })
-    });
+    let used = st
+        .data
+        .schedule_groups
+        .values()
+        .any(|g| REFS.iter().any(|r| elements(&g[*r]).any(|s| s["id"] == id)));
     if used {
         fail!(conflict, "Schedule [{id}] is in use by a schedule group");
     }

@@ -115,7 +115,7 @@ pub(crate) fn handle(st: &mut Emu, rq: &Rq, segs: &[&str]) -> Result<Reply, ApiE
         fail!(not_found, "User [{user}] not found");
     }
     match (rq.method.as_str(), &segs[2..]) {
-        ("GET", []) => Listing::SORTED_PAGE.reply(rq, a.render_all(st, user)),
+        ("GET", []) => Listing::SORTED_PAGE.reply(rq, a.render_all(st, user), |v| v),
         (m @ ("PATCH" | "PUT"), ["bulk"]) => bulk(st, a, rq, user, m == "PUT"),
         ("POST", []) => {
             let item = schema::check(a.model, rq.body()?)?;
@@ -176,6 +176,7 @@ fn bulk(
         items,
         Page { size, number: 1 },
         true,
+        |v| v,
     );
     Ok(Reply::json(l))
 }

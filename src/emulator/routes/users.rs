@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::user_routing::{LANGUAGES, SKILLS};
-use super::{Reply, Rq, filter_ids, find, live_user, strs, touch, without};
+use super::{Reply, Rq, elements, filter_ids, find, live_user, strs, touch, without};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{Listing, MAX_PAGE_SIZE, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
@@ -81,25 +81,15 @@ fn normalise_addresses(addrs: &Value) -> Value {
         }
         a
     };
-    Value::Array(
-        addrs
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(with_display)
-            .collect(),
-    )
+    Value::Array(elements(addrs).map(with_display).collect())
 }
 
 /// `primaryContactInfo`: the PRIMARY e-mail plus the first phone number.
 fn primary_contact_info(email: &str, addresses: &Value) -> Value {
     let mut out =
         vec![json!({"address": email, "display": email, "mediaType": "EMAIL", "type": "PRIMARY"})];
-    if let Some(p) = addresses
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["mediaType"] == "PHONE" && a["address"].is_string())
+    if let Some(p) =
+        elements(addresses).find(|a| a["mediaType"] == "PHONE" && a["address"].is_string())
     {
         out.push(json!({"address": p["address"], "display": p["address"], "mediaType": "PHONE", "type": "PRIMARY"}));
     }
@@ -175,18 +165,14 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
             "Only the first {MAX_INACTIVE_LISTED} inactive users can be listed"
         )));
     }
-    let mut items: Vec<Value> = st
-        .data
-        .users
-        .values()
+    let users = st.data.users.values();
+    let mut items: Vec<&Value> = users
         .filter(|u| state == "any" || u["state"] == state)
-        .cloned()
         .collect();
     filter_ids(&rq.q, "id", &mut items);
     sort_by_name(&mut items);
     let (sk, la) = expands(&rq.q.list("expand"));
-    let items = items.iter().map(|u| render(st, u, sk, la)).collect();
-    Listing::SORTED_PAGE.reply(rq, items)
+    Listing::SORTED_PAGE.reply(rq, items, |u| render(st, u, sk, la))
 }
 
 fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
