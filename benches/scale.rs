@@ -1,7 +1,7 @@
 //! Cost benchmark: prints figures, asserts nothing about time (timed assertions flake on a
 //! busy machine). Run with `cargo bench --bench scale`. Every figure is of a `genseed`
-//! child process (CPU = user + system time, peak RSS from `wait4`), against generated
-//! orgs (`support/orggen.rs`) and the in-process emulator.
+//! child process (CPU = user + system time from `wait4`, peak RSS sampled from `/proc`),
+//! against generated orgs (`support/orggen.rs`) and the in-process emulator.
 //!
 //! 1. **Size** (`GENSEED_BENCH_SIZES`, users, default `1000,10000,60000`): `validate`;
 //!    for sizes up to `GENSEED_BENCH_APPLY_MAX` (default 10000) a fresh `apply` with no
@@ -59,10 +59,30 @@ impl std::fmt::Display for Cost {
     }
 }
 
-/// Runs `genseed -C project --env bench -q ARGS`, reaps it with `wait4` for its resource
-/// usage, and panics (with its stderr) unless it exits 0 or 2.
-// The child is reaped by `wait4`, which clippy does not see.
-#[allow(clippy::zombie_processes)]
+/// The peak RSS (MiB) of process `pid`, sampled from `/proc/<pid>/status` (`VmHWM`, the
+/// high-water mark of the program it runs now) every 2 ms until `done`. `ru_maxrss` of a
+/// child is no measure here: it starts from the RSS of the process that spawned it,
+/// this bench, which holds the in-process emulator's org.
+fn sample_peak_rss(pid: u32, done: &std::sync::atomic::AtomicBool) -> Option<f64> {
+    let path = format!("/proc/{pid}/status");
+    let mut peak: Option<f64> = None;
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        let kib = std::fs::read_to_string(&path).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        });
+        if let Some(kib) = kib {
+            peak = Some(peak.unwrap_or(0.0).max(kib / 1024.0));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    peak
+}
+
+/// Runs `genseed -C project --env bench -q ARGS`, reaps it with `wait4` for its CPU time
+/// (its peak RSS is sampled, see [`sample_peak_rss`]), and panics (with its stderr)
+/// unless it exits 0 or 2.
 fn genseed(project: &Path, args: &[&str]) -> Cost {
     let stderr = tempfile::tempfile().unwrap();
     let started = Instant::now();
@@ -78,6 +98,29 @@ fn genseed(project: &Path, args: &[&str]) -> Cost {
         .stderr(stderr.try_clone().unwrap())
         .spawn()
         .unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let pid = child.id();
+    std::thread::scope(|s| {
+        let sampler = s.spawn(|| sample_peak_rss(pid, &done));
+        let cost = reap(child, args, stderr, started);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let sampled = sampler.join().unwrap();
+        Cost {
+            rss: sampled.unwrap_or(cost.rss),
+            ..cost
+        }
+    })
+}
+
+/// Waits for `child` with `wait4` (CPU time and `ru_maxrss`).
+// The child is reaped by `wait4`, which clippy does not see.
+#[allow(clippy::zombie_processes)]
+fn reap(
+    child: std::process::Child,
+    args: &[&str],
+    stderr: std::fs::File,
+    started: Instant,
+) -> Cost {
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid value; wait4 reaps our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
