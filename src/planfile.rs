@@ -301,10 +301,11 @@ fn hex(bytes: &[u8]) -> String {
 /// (paths relative to `seeds`), and the declared objects as loaded, so that a changed
 /// variable counts too.
 pub(crate) fn digest(loaded: &Loaded, seeds: &Path) -> ManifestDigest {
-    let mut paths: Vec<&PathBuf> = loaded
+    let mut paths: Vec<&Path> = loaded
         .files
         .iter()
-        .chain(loaded.declared.iter().map(|d| &d.origin.file))
+        .map(PathBuf::as_path)
+        .chain(loaded.declared.iter().map(|d| &*d.origin.file))
         .filter(|p| !p.as_os_str().is_empty())
         .collect();
     paths.sort();

@@ -45,7 +45,7 @@ impl Locator {
     /// Where `field` (a pointer relative to the object, "" = the object) of `d` is.
     fn at(&self, origin: &Origin, field: &str) -> Option<Location> {
         if let Some(line) = origin.csv_line {
-            let (rows, column_of) = self.csv.get(&origin.file)?;
+            let (rows, column_of) = self.csv.get(&*origin.file)?;
             let row = &rows[rows.binary_search_by_key(&line, |r| r.line).ok()?];
             let field = field
                 .trim_start_matches('/')
@@ -54,11 +54,11 @@ impl Locator {
                 .unwrap_or("");
             return Some(match column_of(field) {
                 Some(column) => row.location(column),
-                None => Location::new(&origin.file, line, 1),
+                None => Location::new(&*origin.file, line, 1),
             });
         }
         self.docs
-            .get(&origin.file)?
+            .get(&*origin.file)?
             .locate(&format!("{}{}", origin.pointer, field))
     }
 }
@@ -243,7 +243,7 @@ fn derive_sub_resources(declared: &mut Vec<Declared>) {
     for k in KINDS.iter().filter(|k| k.parent().is_some()) {
         for i in 0..parents {
             if declared[i].addr.kind == k.parent().unwrap_or_default()
-                && let Some(sub) = k.derive(&declared[i])
+                && let Some(sub) = k.derive(&mut declared[i])
             {
                 declared.push(sub);
             }
@@ -304,12 +304,13 @@ fn collect(doc: &mut LocatedDoc, declared: &mut Vec<Declared>) {
         let Some(Value::Array(items)) = doc.value.get_mut(key).map(Value::take) else {
             continue;
         };
+        let file: Arc<Path> = Arc::from(doc.file.as_path());
         for (i, item) in items.into_iter().enumerate() {
             declared.push(Declared {
                 addr: Addr::new(k.name(), k.key_of(&item)),
                 spec: Arc::new(item),
                 origin: Origin {
-                    file: doc.file.clone(),
+                    file: Arc::clone(&file),
                     pointer: format!("/{key}/{i}"),
                     csv_line: None,
                 },
@@ -378,6 +379,7 @@ fn read_csv_files(docs: &[LocatedDoc], diags: &mut Diagnostics) -> Vec<Vec<CsvTa
 fn read_csv_job(job: &CsvJob<'_>) -> CsvTable {
     let (rows, mut problems, text) = manifest::csv::read_csv_text(&job.path, job.source.columns);
     let mut declared = Vec::with_capacity(rows.len());
+    let file: Arc<Path> = Arc::from(job.path.as_path());
     for row in &rows {
         let cell = |c: &str| row.cell(c);
         let (spec, row_problems) = (job.source.to_spec)(&cell, job.entry);
@@ -388,7 +390,7 @@ fn read_csv_job(job: &CsvJob<'_>) -> CsvTable {
             addr: Addr::new(job.kind.name(), job.kind.key_of(&spec)),
             spec: Arc::new(spec),
             origin: Origin {
-                file: job.path.clone(),
+                file: Arc::clone(&file),
                 pointer: String::new(),
                 csv_line: Some(row.line),
             },

@@ -28,7 +28,7 @@ pub(super) fn run(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
         .declared
         .iter()
         .filter(|d| d.origin.csv_line.is_some())
-        .map(|d| d.origin.file.clone())
+        .map(|d| d.origin.file.to_path_buf())
         .collect();
     csv_files.sort();
     csv_files.dedup();

@@ -305,7 +305,7 @@ impl Kind for GroupMembers {
         Some("group")
     }
 
-    fn derive(&self, parent: &Declared) -> Option<Declared> {
+    fn derive(&self, parent: &mut Declared) -> Option<Declared> {
         derive_sub(self.name(), parent, "members")
     }
 
@@ -449,8 +449,13 @@ mod tests {
 
     #[test]
     fn members_are_derived_as_a_sub_resource_referencing_users() {
-        let parent = declared(json!({"name": "G", "members": ["Ann@Example.com"]}));
-        let sub = GROUP_MEMBERS.derive(&parent).unwrap();
+        let mut parent = declared(json!({"name": "G", "members": ["Ann@Example.com"]}));
+        let sub = GROUP_MEMBERS.derive(&mut parent).unwrap();
+        assert_eq!(
+            *parent.spec,
+            json!({"name": "G"}),
+            "the members move to the sub"
+        );
         assert_eq!(sub.addr, Addr::new("group-members", "G"));
         let refs = GROUP_MEMBERS.references(&sub.spec);
         assert_eq!(refs[0].target, Addr::new("group", "G"));
@@ -458,7 +463,7 @@ mod tests {
         assert_eq!(refs[1].field, "/0");
         assert!(
             GROUP_MEMBERS
-                .derive(&declared(json!({"name": "H"})))
+                .derive(&mut declared(json!({"name": "H"})))
                 .is_none()
         );
     }

@@ -37,7 +37,7 @@ mod wrapup_code;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
@@ -223,14 +223,25 @@ fn push_norm(out: &mut String, key: &str) {
 }
 
 /// Where a declared object came from, to point diagnostics at it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
-    /// The manifest or CSV file.
-    pub file: PathBuf,
+    /// The manifest or CSV file (shared by every object declared in it).
+    pub file: Arc<Path>,
     /// JSON pointer of the object within the manifest (empty for CSV rows).
     pub pointer: String,
     /// 1-based line for CSV rows.
     pub csv_line: Option<usize>,
+}
+
+impl Default for Origin {
+    /// Declared nowhere (an object built in code, such as a test's).
+    fn default() -> Self {
+        Origin {
+            file: Arc::from(Path::new("")),
+            pointer: String::new(),
+            csv_line: None,
+        }
+    }
 }
 
 /// A reference from one declared object to another.
@@ -405,8 +416,9 @@ pub trait Kind: Send + Sync {
             .to_string()
     }
 
-    /// The declared objects of sub-resource kinds derived from a parent entry.
-    fn derive(&self, _parent: &Declared) -> Option<Declared> {
+    /// The declared object of this sub-resource kind derived from a parent entry. The
+    /// fields it manages move out of the parent (see [`derive_sub`]).
+    fn derive(&self, _parent: &mut Declared) -> Option<Declared> {
         None
     }
 
@@ -781,9 +793,13 @@ pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> Ob
 
 /// The declared object of a sub-resource: the parent entry's `field` (when present and
 /// not empty) as `items`, keyed and located like the parent: `{parent, items}`.
-pub fn derive_sub(kind: &'static str, parent: &Declared, field: &str) -> Option<Declared> {
-    let items = parent.spec.get(field)?;
-    let empty = match items {
+///
+/// The field (and its `{field}Policy`) moves out of the parent's entry rather than being
+/// copied: the parent's kind never reads the fields its sub-kinds manage, and a large org
+/// would otherwise hold every membership and grant twice. Call it after the checks that
+/// read the whole entry.
+pub fn derive_sub(kind: &'static str, parent: &mut Declared, field: &str) -> Option<Declared> {
+    let empty = match parent.spec.get(field)? {
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
         _ => true,
@@ -791,19 +807,21 @@ pub fn derive_sub(kind: &'static str, parent: &Declared, field: &str) -> Option<
     if empty {
         return None;
     }
+    let entry = Arc::make_mut(&mut parent.spec).as_object_mut()?;
+    let items = entry.shift_remove(field)?;
+    let policy = entry.shift_remove(&format!("{field}Policy"));
     let mut origin = parent.origin.clone();
     origin.pointer = format!("{}/{field}", origin.pointer);
-    let mut spec = Value::Object(serde_json::Map::from_iter([
-        ("parent".to_owned(), Value::String(parent.addr.key.clone())),
-        ("items".to_owned(), items.clone()),
-    ]));
+    let mut spec = serde_json::Map::with_capacity(3);
+    spec.insert("parent".to_owned(), Value::String(parent.addr.key.clone()));
+    spec.insert("items".to_owned(), items);
     // The set's policy (`membersPolicy: exclusive`), when the entry declares one.
-    if let Some(policy) = parent.spec.get(format!("{field}Policy")) {
-        spec[crate::prune::POLICY_FIELD] = policy.clone();
+    if let Some(policy) = policy {
+        spec.insert(crate::prune::POLICY_FIELD.to_owned(), policy);
     }
     Some(Declared {
         addr: Addr::new(kind, parent.addr.key.clone()),
-        spec: Arc::new(spec),
+        spec: Arc::new(Value::Object(spec)),
         origin,
     })
 }

@@ -177,7 +177,7 @@ impl Kind for QueueLinks {
         Some("queue")
     }
 
-    fn derive(&self, parent: &Declared) -> Option<Declared> {
+    fn derive(&self, parent: &mut Declared) -> Option<Declared> {
         derive_sub(self.name, parent, self.field)
     }
 

@@ -120,7 +120,7 @@ impl Kind for UserRoles {
         Some("user")
     }
 
-    fn derive(&self, parent: &Declared) -> Option<Declared> {
+    fn derive(&self, parent: &mut Declared) -> Option<Declared> {
         let mut sub = derive_sub(self.name(), parent, "roles")?;
         // Grants without a division default to the user's.
         Arc::make_mut(&mut sub.spec)["userDivision"] =

@@ -102,7 +102,7 @@ impl Kind for UserRouting {
         Some("user")
     }
 
-    fn derive(&self, parent: &Declared) -> Option<Declared> {
+    fn derive(&self, parent: &mut Declared) -> Option<Declared> {
         derive_sub(self.name, parent, self.field)
     }
 
