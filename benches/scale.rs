@@ -16,7 +16,8 @@
 //!
 //! For profiling, `GENSEED_BENCH_WRITE=<dir>` with `GENSEED_BENCH_URL=<emulator URL>`
 //! only writes the project of the first size into `<dir>` (its environment `bench`
-//! points at that URL) and exits: run `genseed emulate` and `genseed` under a profiler
+//! points at that URL, with no client-side rate limit and no queue pacing, as in the size
+//! runs) and exits: run `genseed emulate --no-rate-limit` and `genseed` under a profiler
 //! yourself.
 
 // A benchmark prints its figures.
@@ -171,13 +172,23 @@ fn api_requests(emulator: &EmulatorHandle) -> (usize, usize) {
 /// appended to that environment's block.
 fn project(shape: &orggen::OrgShape, emulator: &EmulatorHandle, env: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    orggen::write_project(dir.path(), shape, &emulator.base_url()).unwrap();
-    let file = dir.path().join("genseed.yaml");
+    write_project(dir.path(), shape, &emulator.base_url(), env);
+    dir
+}
+
+/// Writes the project for `shape` into `dir`, its environment `bench` pointing at `url`
+/// with `env` appended to that environment's block.
+fn write_project(dir: &Path, shape: &orggen::OrgShape, url: &str, env: &str) {
+    orggen::write_project(dir, shape, url).unwrap();
+    let file = dir.join("genseed.yaml");
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str(env);
     std::fs::write(file, text).unwrap();
-    dir
 }
+
+/// The client settings of the size runs: no client-side rate limit and no queue pacing,
+/// so the figures are genseed's own cost.
+const UNLIMITED_ENV: &str = "    rateLimit: 1000000/min\n    queueCreateIntervalMs: 0\n";
 
 fn unlimited() -> EmulatorHandle {
     EmulatorHandle::start_in_thread(EmulatorConfig {
@@ -190,11 +201,7 @@ fn unlimited() -> EmulatorHandle {
 fn size(users: usize, apply_max: usize) {
     let shape = orggen::OrgShape::new(users);
     let emulator = unlimited();
-    let dir = project(
-        &shape,
-        &emulator,
-        "    rateLimit: 1000000/min\n    queueCreateIntervalMs: 0\n",
-    );
+    let dir = project(&shape, &emulator, UNLIMITED_ENV);
     let p = dir.path();
     println!("{users} users ({} queues):", shape.queues());
     println!("  validate: {}", genseed(p, &["validate"]));
@@ -256,7 +263,7 @@ fn main() {
     if let Ok(dir) = std::env::var("GENSEED_BENCH_WRITE") {
         let url = std::env::var("GENSEED_BENCH_URL").expect("GENSEED_BENCH_URL is set");
         let shape = orggen::OrgShape::new(sizes.first().copied().unwrap_or(1000));
-        orggen::write_project(Path::new(&dir), &shape, &url).unwrap();
+        write_project(Path::new(&dir), &shape, &url, UNLIMITED_ENV);
         println!("wrote {} users to {dir}", shape.users);
         return;
     }
