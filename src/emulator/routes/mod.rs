@@ -257,13 +257,15 @@ mod tests {
     use crate::emulator::collection::Update;
     use crate::emulator::schema::MODELS;
 
-    /// Model names passed to `check("…")` / `check_list("…")` in the route sources.
+    /// Model names in the route sources: passed to `check("…")` / `check_list("…")` or
+    /// to `body_ids`, or held in a `…model: "…"` field (collection rules, user routing
+    /// assignments).
     fn models_in_sources() -> Vec<String> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/emulator/routes");
         let mut out = Vec::new();
         for f in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
-            for call in ["check(\"", "check_list(\""] {
+            for call in ["check(\"", "check_list(\"", "body_ids(rq, \"", "model: \""] {
                 for part in text.split(call).skip(1) {
                     let name = part.split('"').next().unwrap_or_default();
                     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -278,7 +280,12 @@ mod tests {
     #[test]
     fn served_models_exist() {
         let mut names = models_in_sources();
-        assert!(names.iter().any(|n| n == "CreateUser"), "{names:?}");
+        for seen in ["CreateUser", "UserRoutingSkillPost", "WrapUpCodeReference"] {
+            assert!(
+                names.iter().any(|n| n == seen),
+                "{seen} not found in {names:?}"
+            );
+        }
         for c in COLLECTIONS {
             names.extend(c.rules.create.map(str::to_string));
             names.push(c.rules.read_model.to_string());
