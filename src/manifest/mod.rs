@@ -28,6 +28,7 @@ pub mod files;
 pub mod merge;
 pub(crate) mod parallel;
 pub mod pointer;
+mod quick;
 pub mod schema;
 pub mod spans;
 mod stream;

@@ -1,5 +1,7 @@
 //! The fast way to read a manifest: the JSON value and its [`Spans`] built in one pass
-//! straight from the YAML parser's event stream, with no intermediate tree.
+//! by a [`Reader`] of node events, with no intermediate tree. The events come from the
+//! quick scanner (`quick.rs`) when the file keeps to its block-style subset, else from
+//! the YAML parser's event stream.
 //!
 //! Owns [`read`]. It covers the plain manifest — one document whose root is a mapping,
 //! string keys, strings, `null`, `true`/`false` and numbers written as plain decimal
@@ -16,7 +18,7 @@ use serde_json::{Map, Value};
 use super::spans::{Spans, SpansBuilder};
 
 /// A (line, col) as the thorough reader records it.
-type Pos = (usize, usize);
+pub(super) type Pos = (usize, usize);
 
 /// Stop (and leave the file to the thorough reader) well before its resource limits, so
 /// that a file this module accepts is never one the limits would refuse.
@@ -41,22 +43,53 @@ enum Body {
 }
 
 /// The resource limits of `options`, counted as the thorough reader counts them.
+#[derive(Clone, Copy)]
 struct Limits {
     events: usize,
     nodes: usize,
     depth: usize,
     scalar_bytes: usize,
+    /// How far the parser looks for the `:` of an implicit key.
+    key_chars: usize,
 }
 
-/// Reads `text` as a plain manifest, or `None` when it is not one (see the module docs).
+/// One node event of a plain manifest, as [`Reader`] takes it.
+pub(super) enum Ev<'t> {
+    /// A scalar: its text (unescaped) and whether it was written plain (unquoted).
+    Scalar(&'t str, bool),
+    /// A mapping starts.
+    MapStart,
+    /// A sequence starts.
+    SeqStart,
+    /// The innermost mapping or sequence ends.
+    End,
+}
+
+/// Reads `text` as a plain manifest, or `None` when it is not one (see the module docs):
+/// with the quick scanner (`quick.rs`) when the file keeps to its subset, else from the
+/// parser's events.
 pub(crate) fn read(text: &str, options: &serde_saphyr::Options) -> Option<(Value, Spans)> {
+    if let Some(read) = super::quick::read(text, reader(options)) {
+        return Some(read);
+    }
+    read_events(text, options)
+}
+
+/// A reader within the resource limits of `options`.
+pub(super) fn reader(options: &serde_saphyr::Options) -> Reader {
     let budget = options.budget.clone().unwrap_or_default();
-    let limits = Limits {
+    Reader::new(Limits {
         events: budget.max_events.saturating_sub(MARGIN),
         nodes: budget.max_nodes.saturating_sub(MARGIN),
         depth: budget.max_depth.saturating_sub(MARGIN).max(1),
         scalar_bytes: budget.max_total_scalar_bytes.saturating_sub(MARGIN),
-    };
+        key_chars: budget.simple_key_max_lookahead.saturating_sub(MARGIN),
+    })
+}
+
+/// [`read`] from the parser's events.
+fn read_events(text: &str, options: &serde_saphyr::Options) -> Option<(Value, Spans)> {
+    let budget = options.budget.clone().unwrap_or_default();
     let mut parser_options = granit_parser::Options::default();
     parser_options.strict_indentation = options.strict_indentation;
     parser_options.bom_inside_document_as_content = options.bom_inside_document_as_content;
@@ -74,23 +107,29 @@ pub(crate) fn read(text: &str, options: &serde_saphyr::Options) -> Option<(Value
     if !matches!(next()?.0, Event::DocumentStart(_, None)) {
         return None;
     }
-    let mut reader = Reader {
-        spans: SpansBuilder::default(),
-        stack: Vec::new(),
-        limits,
-        events: 2,
-        nodes: 0,
-        scalar_bytes: 0,
+    let mut reader = reader(options);
+    let root = loop {
+        let (event, span) = next()?;
+        let ev = match &event {
+            Event::Scalar(text, style, 0, None) => Ev::Scalar(text, *style == ScalarStyle::Plain),
+            Event::MappingStart(_, 0, None) => Ev::MapStart,
+            Event::SequenceStart(_, 0, None) => Ev::SeqStart,
+            Event::MappingEnd | Event::SequenceEnd => Ev::End,
+            _ => return None,
+        };
+        if let Some(root) = reader.event(ev, position(&span))? {
+            break root;
+        }
     };
-    let root = reader.document(&mut next)?;
     let ends = [next()?.0, next()?.0];
     if !matches!(ends, [Event::DocumentEnd, Event::StreamEnd]) || next().is_some() {
         return None;
     }
-    Some((root, reader.spans.finish()))
+    Some((root, reader.finish()))
 }
 
-struct Reader {
+/// Builds the value and its positions from node events, within the resource limits.
+pub(super) struct Reader {
     spans: SpansBuilder,
     stack: Vec<Frame>,
     limits: Limits,
@@ -100,30 +139,42 @@ struct Reader {
 }
 
 impl Reader {
-    /// The root mapping and everything in it, from its start event to its end.
-    fn document<'i>(
-        &mut self,
-        next: &mut impl FnMut() -> Option<(Event<'i>, Span)>,
-    ) -> Option<Value> {
-        loop {
-            let (event, span) = next()?;
-            self.events += 1;
-            if self.events > self.limits.events {
-                return None;
-            }
-            let at = position(&span);
-            let done = match event {
-                Event::Scalar(text, style, 0, None) => self.scalar(&text, style, at)?,
-                Event::MappingStart(_, 0, None) => self.start(at, Body::Map(Vec::new(), None))?,
-                Event::SequenceStart(_, 0, None) if !self.stack.is_empty() => {
-                    self.start(at, Body::Seq(Vec::new()))?
-                }
-                Event::MappingEnd | Event::SequenceEnd => self.end()?,
-                _ => return None,
-            };
-            if let Some(root) = done {
-                return Some(root);
-            }
+    fn new(limits: Limits) -> Reader {
+        Reader {
+            spans: SpansBuilder::default(),
+            stack: Vec::new(),
+            limits,
+            // The stream and document starts.
+            events: 2,
+            nodes: 0,
+            scalar_bytes: 0,
+        }
+    }
+
+    /// The longest implicit key, in characters, that the parser would look through.
+    pub(super) fn key_chars(&self) -> usize {
+        self.limits.key_chars
+    }
+
+    /// The positions of the finished document.
+    pub(super) fn finish(self) -> Spans {
+        self.spans.finish()
+    }
+
+    /// Takes one event starting at `at`: `Some(Some(root))` when it ends the root
+    /// mapping, `None` when the document is not a plain manifest.
+    pub(super) fn event(&mut self, ev: Ev<'_>, at: Pos) -> Option<Option<Value>> {
+        self.events += 1;
+        if self.events > self.limits.events {
+            return None;
+        }
+        match ev {
+            Ev::Scalar(text, plain) => self.scalar(text, plain, at),
+            Ev::MapStart => self.start(at, Body::Map(Vec::new(), None)),
+            // The root must be a mapping.
+            Ev::SeqStart if self.stack.is_empty() => None,
+            Ev::SeqStart => self.start(at, Body::Seq(Vec::new())),
+            Ev::End => self.end(),
         }
     }
 
@@ -148,13 +199,13 @@ impl Reader {
         matches!(self.stack.last().map(|f| &f.body), Some(Body::Map(_, None)))
     }
 
-    fn scalar(&mut self, text: &str, style: ScalarStyle, at: Pos) -> Option<Option<Value>> {
+    fn scalar(&mut self, text: &str, plain: bool, at: Pos) -> Option<Option<Value>> {
         self.node()?;
         self.scalar_bytes += text.len();
         if self.scalar_bytes > self.limits.scalar_bytes || self.stack.is_empty() {
             return None;
         }
-        let value = resolve(text, style)?;
+        let value = resolve(text, plain)?;
         if self.expects_key() {
             let Value::String(name) = value else {
                 return None;
@@ -244,8 +295,8 @@ fn position(span: &Span) -> Pos {
 /// The value of a scalar as the thorough reader resolves it, or `None` for a spelling this
 /// module leaves to it (every number other than plain decimal digits with at most a
 /// fraction: `1e3`, `0x10`, `+5`, `007`, `1.`, `.inf`, …).
-fn resolve(text: &str, style: ScalarStyle) -> Option<Value> {
-    if style != ScalarStyle::Plain {
+fn resolve(text: &str, plain: bool) -> Option<Value> {
+    if !plain {
         return Some(Value::String(text.to_owned()));
     }
     match text {
@@ -280,7 +331,7 @@ fn resolve(text: &str, style: ScalarStyle) -> Option<Value> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
@@ -289,10 +340,13 @@ mod tests {
     use super::*;
     use crate::manifest::yaml::{parse_thoroughly, yaml_options};
 
-    /// What this module makes of `text`, checked against the thorough reader: whenever it
+    /// What `read` makes of `text`, checked against the thorough reader: whenever it
     /// reads a file, the thorough reader reads the same value and positions.
-    fn same_as_thorough(text: &str) -> Result<bool, String> {
-        let Some((value, spans)) = read(text, &yaml_options()) else {
+    pub(in crate::manifest) fn agrees(
+        text: &str,
+        read: impl FnOnce(&str) -> Option<(Value, Spans)>,
+    ) -> Result<bool, String> {
+        let Some((value, spans)) = read(text) else {
             return Ok(false);
         };
         let doc = parse_thoroughly(Path::new("m.yaml"), Arc::from(text), yaml_options())
@@ -304,6 +358,10 @@ mod tests {
             return Err(format!("{text}\nhere {spans:?}\nthere {:?}", doc.spans));
         }
         Ok(true)
+    }
+
+    fn same_as_thorough(text: &str) -> Result<bool, String> {
+        agrees(text, |t| read(t, &yaml_options()))
     }
 
     fn taken(text: &str) -> bool {
@@ -462,7 +520,7 @@ mod tests {
     }
 
     /// 256 cases in CI; `PROPTEST_CASES=20000` for a longer hunt.
-    fn config() -> ProptestConfig {
+    pub(in crate::manifest) fn config() -> ProptestConfig {
         let cases = std::env::var("PROPTEST_CASES")
             .ok()
             .and_then(|v| v.parse().ok())
