@@ -4,10 +4,38 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: a large org is millions of small strings and
+/// maps, which mimalloc keeps with less overhead per allocation and allocates faster
+/// (glibc's malloc took a fifth of the CPU of validating 60,000 users).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's defaults favour speed over footprint: it returns freed memory to the OS
+/// only after a delay, and asks for transparent huge pages, which make whole 2 MiB pages
+/// resident at once. genseed allocates in bursts (a listing, a plan) and is judged by its
+/// peak: memory goes back at once, and the process uses small pages. Peak of a no-op plan
+/// of 10,000 users: 195 MiB with glibc, 207 MiB with mimalloc's defaults, 174 MiB so.
+fn tune_allocator() {
+    // The `mi_option_t` value from mimalloc.h (the same in its v2 and v3), which
+    // libmimalloc-sys does not name.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: a plain setter of a process-wide option, called before any thread starts.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+    // mimalloc's own switch (`allow_thp`) is read when it starts, before `main`; the
+    // process-wide flag applies to every later page fault. A kernel without it refuses,
+    // and nothing changes.
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
+    };
+}
+
 // The last resort for an error nothing else reported; all other output goes through
 // the report layer.
 #[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = genseed::cli::Cli::parse();
     genseed::logging::init(cli.verbose, cli.quiet);
     match genseed::commands::run(cli) {
