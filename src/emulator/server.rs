@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -553,23 +553,11 @@ fn reserved(app: &Shared, method: &str, lower: &str) -> Response {
 fn respond(reply: Reply, cid: &str) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = match reply.body {
-        Some(v) => {
-            let mut r = Response::new(Body::from(serde_json::to_vec(&v).unwrap_or_default()));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
-        }
-        None => Response::new(Body::empty()),
+        Some(v) => (status, Json(v)).into_response(),
+        None => status.into_response(),
     };
-    *resp.status_mut() = status;
-    if !cid.is_empty()
-        && let Ok(v) = HeaderValue::from_str(cid)
-    {
-        resp.headers_mut().insert("ININ-Correlation-Id", v);
-    }
-    for (k, v) in reply.headers {
+    let cid = Some(("ININ-Correlation-Id", cid.to_string())).filter(|_| !cid.is_empty());
+    for (k, v) in cid.into_iter().chain(reply.headers) {
         if let Ok(v) = HeaderValue::from_str(&v) {
             resp.headers_mut().insert(k, v);
         }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, live_user, touch};
+use super::{Reply, Rq, known, touch};
 use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema::opt_str;
@@ -140,8 +140,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
     let stamp = st.now_iso();
     match ot.as_str() {
         "USER" => {
-            if let Some(uid) = ids.iter().find(|u| live_user(st, u).is_none()) {
-                fail!(bad_request, "User [{uid}] not found");
+            for uid in &ids {
+                known(&st.data.users, uid, "User")?;
             }
             for uid in &ids {
                 let before = st.data.users[uid].clone();
@@ -155,8 +155,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
             }
         }
         "QUEUE" => {
-            if let Some(qid) = ids.iter().find(|q| !st.data.queues.contains_key(*q)) {
-                fail!(bad_request, "Queue [{qid}] not found");
+            for qid in &ids {
+                known(&st.data.queues, qid, "Queue")?;
             }
             for qid in &ids {
                 let q = st.data.queues.get_mut(qid).expect("checked");

@@ -214,9 +214,6 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
 /// `GET /authorization/subjects/{id}` answers 404 for them (unconfirmed for this listing).
 pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, ApiError> {
     let role = role.to_lowercase();
-    if rq.method != "GET" {
-        return Err(rq.no_route());
-    }
     if !st.data.roles.contains_key(&role) {
         return Err(ApiError::not_found(format!("Role [{role}] not found")));
     }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Rq, elements};
+use super::{Rq, elements, known};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, Rules, Update, Versioning, body_division,
 };
@@ -184,9 +184,7 @@ fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String,
                 let mut clean = Vec::new();
                 for x in b.get(*r).and_then(Value::as_array).into_iter().flatten() {
                     let sid = x["id"].as_str().unwrap_or_default().to_lowercase();
-                    let s = st.data.schedules.get(&sid).ok_or_else(|| {
-                        ApiError::bad_request(format!("Schedule [{sid}] not found"))
-                    })?;
+                    let s = known(&st.data.schedules, &sid, "Schedule")?;
                     clean.push(json!({"id": sid, "name": s["name"], "selfUri": s["selfUri"]}));
                 }
                 out.insert((*r).into(), Value::Array(clean));

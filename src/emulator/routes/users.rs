@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::user_routing::{LANGUAGES, SKILLS};
-use super::{Reply, Rq, elements, filter_ids, find, live_user, strs, touch, without};
+use super::{Reply, Rq, elements, filter_ids, find, known, strs, touch, without};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{Listing, MAX_PAGE_SIZE, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
@@ -311,10 +311,8 @@ fn patched(st: &Emu, b: &Map<String, Value>, id: &str, before: &Value) -> Result
                 "" => {
                     u.remove("manager");
                 }
-                m if live_user(st, m).is_none() => {
-                    fail!(bad_request, "Manager [{m}] not found");
-                }
                 m => {
+                    known(&st.data.users, m, "Manager")?;
                     let r = json!({"id": m, "selfUri": format!("/api/v2/users/{m}")});
                     u.insert("manager".into(), r);
                 }
