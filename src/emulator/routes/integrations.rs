@@ -56,14 +56,16 @@ fn render_type((id, name, desc): &(&str, &str, &str)) -> Value {
            "selfUri": format!("/api/v2/integrations/types/{id}")})
 }
 
-pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => Listing::PAGE.reply(rq, TYPES.iter().collect(), render_type),
-        ("GET", [id]) => match TYPES.iter().find(|t| t.0 == *id) {
-            Some(t) => Ok(Reply::json(render_type(t))),
-            None => fail!(not_found, "Integration type [{id}] not found"),
-        },
-        _ => Err(rq.no_route()),
+/// `GET /integrations/types`.
+pub(crate) fn types(rq: &Rq) -> Result<Reply, ApiError> {
+    Listing::PAGE.reply(rq, TYPES.iter().collect(), render_type)
+}
+
+/// `GET /integrations/types/{id}`.
+pub(crate) fn integration_type(id: &str) -> Result<Reply, ApiError> {
+    match TYPES.iter().find(|t| t.0 == id) {
+        Some(t) => Ok(Reply::json(render_type(t))),
+        None => fail!(not_found, "Integration type [{id}] not found"),
     }
 }
 

@@ -62,8 +62,13 @@ impl Rq {
 
     /// 404 for a method/path the API does not have.
     pub(super) fn no_route(&self) -> ApiError {
-        ApiError::not_found(format!("Resource not found: {} {}", self.method, self.path))
+        no_route(&self.method, &self.path)
     }
+}
+
+/// 404 for a method/path the emulator does not serve.
+pub(super) fn no_route(method: &str, path: &str) -> ApiError {
+    ApiError::not_found(format!("Resource not found: {method} {path}"))
 }
 
 /// A response before it becomes HTTP.
@@ -138,9 +143,16 @@ pub(super) fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
         (_, ["users", _, "routingskills" | "routinglanguages", ..]) => {
             user_routing::handle(st, rq, &segs[1..])
         }
-        (_, ["users", rest @ ..]) => users::handle(st, rq, rest),
+        ("GET", ["users"]) => users::list(st, rq),
+        ("POST", ["users"]) => users::create(st, rq),
+        ("GET", ["users", id]) => users::get(st, rq, id),
+        ("PATCH", ["users", id]) => users::patch(st, rq, id),
+        ("DELETE", ["users", id]) => users::delete(st, rq, id),
+        (_, ["users", ..]) => Err(rq.no_route()),
         ("GET", ["emulator", "tasks", id]) => tasks::get(st, id),
-        (_, ["integrations", "types", rest @ ..]) => integrations::types(rq, rest),
+        ("GET", ["integrations", "types"]) => integrations::types(rq),
+        ("GET", ["integrations", "types", id]) => integrations::integration_type(id),
+        (_, ["integrations", "types", ..]) => Err(rq.no_route()),
         _ => {
             for c in COLLECTIONS {
                 let own: Vec<&str> = c.uri.trim_start_matches("/api/v2/").split('/').collect();
