@@ -145,9 +145,7 @@ pub(crate) fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let state = rq.q.get("state").unwrap_or("active");
     if !["active", "inactive", "deleted", "any"].contains(&state) {
-        return Err(ApiError::invalid_query(format!(
-            "Value [{state}] is not valid for query parameter [state]"
-        )));
+        return Err(ApiError::bad_param("state", state));
     }
     if state == "inactive" && p.number.saturating_mul(p.size) > MAX_INACTIVE_LISTED {
         return Err(ApiError::bad_request(format!(
