@@ -496,11 +496,8 @@ fn authorized_request(
 /// official docs, S9).
 fn authenticate(st: &Emu, headers: &HeaderMap, now: Instant) -> Result<String, ApiError> {
     let Some(token) = authorization(headers, "bearer") else {
-        return Err(ApiError::new(
-            401,
-            "authentication.required",
-            "No authentication bearer token specified in authorization header.",
-        ));
+        // The same answer as an injected 401.
+        return Err(ApiError::for_status(401));
     };
     match st.tokens.get(&token) {
         None => Err(ApiError::new(
