@@ -209,7 +209,7 @@ impl Collection {
             return r;
         }
         match (rq.method.as_str(), rest, self.rules.update) {
-            ("GET", [], _) => self.list(st, rq),
+            ("GET", [], _) => self.list_as(st, rq, self.rules.listing),
             ("POST", [], _) if self.rules.create.is_some() => self.create(st, rq),
             ("GET", [id], _) => {
                 let v = find(st, (self.map)(&st.data), id, &self.title(), rq.now)?.clone();
@@ -232,11 +232,8 @@ impl Collection {
         ApiError::not_found(format!("{} [{id}] not found", self.title()))
     }
 
-    fn list(&self, st: &Emu, rq: &Rq) -> Result<Reply, ApiError> {
-        self.list_as(st, rq, self.rules.listing)
-    }
-
-    /// The listing in another shape (a collection with a page and a cursor form).
+    /// The listing in `shape`: its own, or another (a collection with a page and a
+    /// cursor form).
     pub(super) fn list_as(&self, st: &Emu, rq: &Rq, shape: Listing) -> Result<Reply, ApiError> {
         let mut items: Vec<&Value> = (self.map)(&st.data).values().collect();
         if let Some(n) = rq.q.get("name") {

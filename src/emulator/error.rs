@@ -72,6 +72,12 @@ impl ApiError {
     pub fn invalid_query(message: impl Into<String>) -> Self {
         Self::new(400, "invalid.query.param.value", message)
     }
+    /// [`ApiError::invalid_query`] for value `v` of query parameter `key`.
+    pub fn bad_param(key: &str, v: &str) -> Self {
+        Self::invalid_query(format!(
+            "Value [{v}] is not valid for query parameter [{key}]"
+        ))
+    }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(404, "not.found", message)
     }

@@ -360,31 +360,26 @@ impl Journal {
 
     /// Append `line` in one `write` (after the header, for a new journal).
     fn append(&mut self, line: &[u8]) -> std::io::Result<()> {
-        let file = match &self.file {
-            Some(f) => f.clone(),
-            None => {
-                let f = OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .truncate(true)
-                    // Readable by its owner only, as the data file (a temp file renamed).
-                    .mode(0o600)
-                    .open(&self.path)?;
-                let mut header = serde_json::to_vec(&Header {
-                    base: self.base.clone(),
-                })
-                .expect("a header serializes");
-                header.push(b'\n');
-                (&f).write_all(&[header.as_slice(), line].concat())?;
-                self.written = header.len() as u64 + line.len() as u64;
-                let f = Arc::new(f);
-                self.file = Some(f.clone());
-                self.syncer.written(&f);
-                return Ok(());
-            }
-        };
-        (&*file).write_all(line)?;
-        self.written += line.len() as u64;
+        let mut bytes = Vec::new();
+        if self.file.is_none() {
+            let f = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                // Readable by its owner only, as the data file (a temp file renamed).
+                .mode(0o600)
+                .open(&self.path)?;
+            self.file = Some(Arc::new(f));
+            let header = Header {
+                base: self.base.clone(),
+            };
+            bytes = serde_json::to_vec(&header).expect("a header serializes");
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(line);
+        let file = self.file.clone().expect("opened above");
+        (&*file).write_all(&bytes)?;
+        self.written += bytes.len() as u64;
         self.syncer.written(&file);
         Ok(())
     }

@@ -100,11 +100,8 @@ pub(super) fn page(q: &Query, max: usize) -> Result<Page, ApiError> {
     let num = |key: &str, default: usize| -> Result<usize, ApiError> {
         match q.get(key) {
             None | Some("") => Ok(default),
-            Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                ApiError::invalid_query(format!(
-                    "Value [{v}] is not valid for query parameter [{key}]"
-                ))
-            }),
+            Some(v) => (v.parse::<usize>().ok().filter(|n| *n >= 1))
+                .ok_or_else(|| ApiError::bad_param(key, v)),
         }
     };
     let size = num("pageSize", DEFAULT_PAGE_SIZE)?;
@@ -181,9 +178,7 @@ pub(super) fn apply_sort_order<T>(q: &Query, items: &mut [T]) -> Result<(), ApiE
             items.reverse();
             Ok(())
         }
-        Some(v) => Err(ApiError::invalid_query(format!(
-            "Value [{v}] is not valid for query parameter [sortOrder]"
-        ))),
+        Some(v) => Err(ApiError::bad_param("sortOrder", v)),
     }
 }
 
@@ -207,11 +202,7 @@ fn cursor_listing<T>(
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid_query(format!(
-                    "Value [{v}] is not valid for query parameter [pageSize]"
-                ))
-            })?,
+            .ok_or_else(|| ApiError::bad_param("pageSize", v))?,
     };
     let parse = |c: &str| {
         b64.decode(c)

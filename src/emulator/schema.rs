@@ -208,6 +208,16 @@ pub(super) fn req_str<'a>(m: &'a Map<String, Value>, field: &str) -> Result<&'a 
     }
 }
 
+/// 400 `The field [f] is required{on}` for the first of `fields` the body lacks.
+pub(super) fn require(b: &Map<String, Value>, fields: &[&str], on: &str) -> Result<(), ApiError> {
+    match fields.iter().find(|f| !b.contains_key(**f)) {
+        Some(f) => Err(ApiError::bad_request(format!(
+            "The field [{f}] is required{on}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// An optional string field.
 pub(super) fn opt_str<'a>(m: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
     m.get(field).and_then(Value::as_str)

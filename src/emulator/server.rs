@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -283,15 +283,9 @@ fn process(st: &mut Emu, input: &Input, fired: Option<usize>, cid: &str) -> Repl
     let reply = if input.lower == "/oauth/token" {
         token_endpoint(st, input, fired, cid)
     } else if input.lower == "/api/v2" || input.lower.starts_with("/api/v2/") {
-        api(st, input, json_body.clone(), fired, cid)
+        api(st, input, json_body.clone(), fired).unwrap_or_else(|e| Reply::error(&e, cid))
     } else {
-        Reply::error(
-            &ApiError::not_found(format!(
-                "Resource not found: {} {}",
-                input.method, input.path
-            )),
-            cid,
-        )
+        Reply::error(&routes::no_route(&input.method, &input.path), cid)
     };
     st.log.push(LoggedRequest {
         method: input.method.clone(),
@@ -403,24 +397,24 @@ fn token_endpoint(st: &mut Emu, input: &Input, fired: Option<usize>, cid: &str) 
     }))
 }
 
-fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, cid: &str) -> Reply {
+fn api(
+    st: &mut Emu,
+    input: &Input,
+    body: Option<Value>,
+    fired: Option<usize>,
+) -> Result<Reply, ApiError> {
     let now = Instant::now();
-    let rq = match authorized_request(st, input, body, now) {
-        Ok(rq) => rq,
-        Err(e) => return Reply::error(&e, cid),
-    };
+    let rq = authorized_request(st, input, body, now)?;
     // 4. scripted fault.
     let rule = fired.map(|i| st.faults.rules[i].clone());
     if let Some(r) = &rule
         && let Some(s) = r.status
         && !r.after_commit
     {
-        return Reply::error(&ApiError::for_status(s), cid);
+        return Err(ApiError::for_status(s));
     }
     // 5. the permissions of the client's roles, then the route.
-    if let Err(e) = super::authz::check(st, &rq) {
-        return Reply::error(&e, cid);
-    }
+    super::authz::check(st, &rq)?;
     let result = routes::dispatch(st, &rq);
     let ok = result.as_ref().is_ok_and(|r| r.status < 300);
     if ok
@@ -428,16 +422,12 @@ fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, c
         && let Err(e) = st.persist()
     {
         tracing::error!("emulator data file: {e}");
-        return Reply::error(
-            &ApiError::new(500, "internal.server.error", format!("cannot persist: {e}")),
-            cid,
-        );
+        let message = format!("cannot persist: {e}");
+        return Err(ApiError::new(500, "internal.server.error", message));
     }
     match (rule, result) {
-        (Some(r), _) if r.status.is_some() => {
-            // afterCommit: the change happened, the response is "lost".
-            Reply::error(&ApiError::for_status(r.status.unwrap_or(500)), cid)
-        }
+        // afterCommit: the change happened, the response is "lost".
+        (Some(r), _) if r.status.is_some() => Err(ApiError::for_status(r.status.unwrap_or(500))),
         (Some(r), Ok(reply)) if r.accepted && ok => {
             let id = st.random_id();
             st.tasks.insert(
@@ -448,10 +438,9 @@ fn api(st: &mut Emu, input: &Input, body: Option<Value>, fired: Option<usize>, c
                     result: reply.body.unwrap_or(Value::Null),
                 },
             );
-            routes::tasks::running(&id)
+            Ok(routes::tasks::running(&id))
         }
-        (_, Ok(reply)) => reply,
-        (_, Err(e)) => Reply::error(&e, cid),
+        (_, result) => result,
     }
 }
 
@@ -507,11 +496,8 @@ fn authorized_request(
 /// official docs, S9).
 fn authenticate(st: &Emu, headers: &HeaderMap, now: Instant) -> Result<String, ApiError> {
     let Some(token) = authorization(headers, "bearer") else {
-        return Err(ApiError::new(
-            401,
-            "authentication.required",
-            "No authentication bearer token specified in authorization header.",
-        ));
+        // The same answer as an injected 401.
+        return Err(ApiError::for_status(401));
     };
     match st.tokens.get(&token) {
         None => Err(ApiError::new(
@@ -553,23 +539,11 @@ fn reserved(app: &Shared, method: &str, lower: &str) -> Response {
 fn respond(reply: Reply, cid: &str) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = match reply.body {
-        Some(v) => {
-            let mut r = Response::new(Body::from(serde_json::to_vec(&v).unwrap_or_default()));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
-        }
-        None => Response::new(Body::empty()),
+        Some(v) => (status, Json(v)).into_response(),
+        None => status.into_response(),
     };
-    *resp.status_mut() = status;
-    if !cid.is_empty()
-        && let Ok(v) = HeaderValue::from_str(cid)
-    {
-        resp.headers_mut().insert("ININ-Correlation-Id", v);
-    }
-    for (k, v) in reply.headers {
+    let cid = Some(("ININ-Correlation-Id", cid.to_string())).filter(|_| !cid.is_empty());
+    for (k, v) in cid.into_iter().chain(reply.headers) {
         if let Ok(v) = HeaderValue::from_str(&v) {
             resp.headers_mut().insert(k, v);
         }

@@ -108,9 +108,7 @@ impl Query {
             None => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(super::error::ApiError::invalid_query(format!(
-                "Value [{v}] is not valid for query parameter [{key}]"
-            ))),
+            Some(v) => Err(super::error::ApiError::bad_param(key, v)),
         }
     }
 

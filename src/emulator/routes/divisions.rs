@@ -1,9 +1,9 @@
 //! Divisions: `/api/v2/authorization/divisions` (list, create, get, home, update, delete)
 //! and moving objects between divisions (`POST .../{id}/objects/{objectType}`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Reply, Rq, live_user, touch};
+use super::{Reply, Rq, known, touch};
 use crate::emulator::collection::{Collection, Hooks, Listing, Rules, Update};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::schema::opt_str;
@@ -38,7 +38,9 @@ pub(crate) static DIVISIONS: Collection = Collection {
         render: |st, rq, mut v, _| {
             if rq.method == "GET" && rq.q.bool("objectCount").ok().flatten() == Some(true) {
                 let id = v["id"].as_str().unwrap_or_default().to_string();
-                v["objectCounts"] = Value::Object(object_counts(&st.data, &id));
+                let counts = objects_in(&st.data, &id).into_iter();
+                let counts = counts.map(|(k, names)| (k.to_string(), json!(names.len())));
+                v["objectCounts"] = Value::Object(counts.collect());
             }
             v
         },
@@ -75,14 +77,6 @@ fn objects_in(d: &OrgData, id: &str) -> Vec<(&'static str, Vec<String>)> {
         ("SCHEDULEGROUP", names(&d.schedule_groups)),
         ("SKILLGROUP", names(&d.skill_groups)),
     ]
-}
-
-/// Object counts per type for a division.
-fn object_counts(d: &OrgData, id: &str) -> Map<String, Value> {
-    objects_in(d, id)
-        .into_iter()
-        .map(|(k, n)| (k.to_string(), json!(n.len())))
-        .collect()
 }
 
 fn can_delete(st: &Emu, id: &str) -> Result<(), ApiError> {
@@ -140,8 +134,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
     let stamp = st.now_iso();
     match ot.as_str() {
         "USER" => {
-            if let Some(uid) = ids.iter().find(|u| live_user(st, u).is_none()) {
-                fail!(bad_request, "User [{uid}] not found");
+            for uid in &ids {
+                known(&st.data.users, uid, "User")?;
             }
             for uid in &ids {
                 let before = st.data.users[uid].clone();
@@ -155,8 +149,8 @@ fn move_objects(st: &mut Emu, rq: &Rq, id: &str, object_type: &str) -> Result<Re
             }
         }
         "QUEUE" => {
-            if let Some(qid) = ids.iter().find(|q| !st.data.queues.contains_key(*q)) {
-                fail!(bad_request, "Queue [{qid}] not found");
+            for qid in &ids {
+                known(&st.data.queues, qid, "Queue")?;
             }
             for qid in &ids {
                 let q = st.data.queues.get_mut(qid).expect("checked");

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::users;
-use super::{Reply, Rq, elements, live_user, strs, touch};
+use super::{Reply, Rq, elements, known, live_user, strs, touch};
 use crate::emulator::collection::{
     Collection, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
@@ -73,10 +73,7 @@ fn validate(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<(),
     }
     // Owner ids that are not strings are refused like unknown users.
     for o in elements(b.get("ownerIds")) {
-        let uid = o.as_str().unwrap_or_default();
-        if live_user(st, uid).is_none() {
-            fail!(bad_request, "Owner [{uid}] not found");
-        }
+        known(&st.data.users, o.as_str().unwrap_or_default(), "Owner")?;
     }
     Ok(())
 }
@@ -174,8 +171,8 @@ fn add_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     GROUPS.next_version(&b, &old)?;
     let ids: Vec<String> = strs(b.get("memberIds")).map(str::to_lowercase).collect();
     check_count(ids.len())?;
-    if let Some(bad) = ids.iter().find(|u| live_user(st, u).is_none()) {
-        fail!(bad_request, "User [{bad}] not found");
+    for u in &ids {
+        known(&st.data.users, u, "User")?;
     }
     let list = st.data.group_members.entry(id.to_string()).or_default();
     for u in ids {

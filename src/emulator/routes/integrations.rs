@@ -56,14 +56,16 @@ fn render_type((id, name, desc): &(&str, &str, &str)) -> Value {
            "selfUri": format!("/api/v2/integrations/types/{id}")})
 }
 
-pub(crate) fn types(rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => Listing::PAGE.reply(rq, TYPES.iter().collect(), render_type),
-        ("GET", [id]) => match TYPES.iter().find(|t| t.0 == *id) {
-            Some(t) => Ok(Reply::json(render_type(t))),
-            None => fail!(not_found, "Integration type [{id}] not found"),
-        },
-        _ => Err(rq.no_route()),
+/// `GET /integrations/types`.
+pub(crate) fn types(rq: &Rq) -> Result<Reply, ApiError> {
+    Listing::PAGE.reply(rq, TYPES.iter().collect(), render_type)
+}
+
+/// `GET /integrations/types/{id}`.
+pub(crate) fn integration_type(id: &str) -> Result<Reply, ApiError> {
+    match TYPES.iter().find(|t| t.0 == id) {
+        Some(t) => Ok(Reply::json(render_type(t))),
+        None => fail!(not_found, "Integration type [{id}] not found"),
     }
 }
 
@@ -238,16 +240,9 @@ fn remove_integration(st: &mut Emu, id: &str) -> Result<Reply, ApiError> {
 fn put_config(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("IntegrationConfiguration", rq.body()?)?;
     const FIELDS: [&str; 4] = ["properties", "advanced", "notes", "credentials"];
-    if let Some(f) = ["name", "version"]
-        .into_iter()
-        .chain(FIELDS)
-        .find(|f| !b.contains_key(*f))
-    {
-        fail!(
-            bad_request,
-            "The field [{f}] is required on IntegrationConfiguration"
-        );
-    }
+    let on = " on IntegrationConfiguration";
+    schema::require(&b, &["name", "version"], on)?;
+    schema::require(&b, &FIELDS, on)?;
     for (k, c) in b["credentials"].as_object().into_iter().flatten() {
         let cid = c["id"].as_str().unwrap_or_default();
         if !st.data.integration_credentials.contains_key(cid) {
@@ -395,15 +390,7 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
         None => fail!(bad_request, "Integration [{integration}] does not exist"),
     }
     // The model makes both objects when sent.
-    if let Some(f) = ["config", "contract"]
-        .into_iter()
-        .find(|f| !b.contains_key(*f))
-    {
-        fail!(
-            bad_request,
-            "The field [{f}] is required on PostActionInput"
-        );
-    }
+    schema::require(b, &["config", "contract"], " on PostActionInput")?;
     if st.data.actions.values().any(|a| {
         a["integrationId"] == integration && a["name"].as_str().is_some_and(|n| ieq(n, name))
     }) {
@@ -415,10 +402,7 @@ fn check_action(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
 // ------------------------------------------------------------------------- triggers
 
 fn check_trigger(st: &Emu, b: &Map<String, Value>) -> Result<(), ApiError> {
-    let required = ["name", "topicName", "target", "enabled"];
-    if let Some(f) = required.into_iter().find(|f| !b.contains_key(*f)) {
-        fail!(bad_request, "The field [{f}] is required");
-    }
+    schema::require(b, &["name", "topicName", "target", "enabled"], "")?;
     // The model allows no other type; it may be left out.
     if b["target"]["type"] != "Workflow" {
         fail!(invalid_value, "Value for target.type must be Workflow");

@@ -23,7 +23,6 @@ pub(super) mod divisions;
 pub(super) mod groups;
 pub(super) mod integrations;
 pub(super) mod oauth;
-pub(super) mod org;
 pub(super) mod queues;
 pub(super) mod roles;
 pub(super) mod routing;
@@ -63,8 +62,13 @@ impl Rq {
 
     /// 404 for a method/path the API does not have.
     pub(super) fn no_route(&self) -> ApiError {
-        ApiError::not_found(format!("Resource not found: {} {}", self.method, self.path))
+        no_route(&self.method, &self.path)
     }
+}
+
+/// 404 for a method/path the emulator does not serve.
+pub(super) fn no_route(method: &str, path: &str) -> ApiError {
+    ApiError::not_found(format!("Resource not found: {method} {path}"))
 }
 
 /// A response before it becomes HTTP.
@@ -128,18 +132,27 @@ pub(super) static COLLECTIONS: &[&Collection] = &[
 /// (the first whose path prefixes the request's).
 pub(super) fn dispatch(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = rq.segs.iter().map(String::as_str).collect();
-    match segs.as_slice() {
-        ["organizations", "me"] => org::handle(st, rq),
-        ["tokens", "me"] => oauth::token_info(st, rq),
-        ["authorization", "subjects", rest @ ..] => roles::subjects(st, rq, rest),
-        ["authorization", "roles", role, "subjectgrants"] => roles::subject_grants(st, rq, role),
-        ["users", "search"] => users::search(st, rq),
-        ["users", _, "routingskills" | "routinglanguages", ..] => {
+    match (rq.method.as_str(), segs.as_slice()) {
+        ("GET", ["organizations", "me"]) => Ok(Reply::json(st.data.organization.clone())),
+        ("GET", ["tokens", "me"]) => Ok(oauth::token_info(st)),
+        (_, ["authorization", "subjects", rest @ ..]) => roles::subjects(st, rq, rest),
+        ("GET", ["authorization", "roles", role, "subjectgrants"]) => {
+            roles::subject_grants(st, rq, role)
+        }
+        (_, ["users", "search"]) => users::search(st, rq),
+        (_, ["users", _, "routingskills" | "routinglanguages", ..]) => {
             user_routing::handle(st, rq, &segs[1..])
         }
-        ["users", rest @ ..] => users::handle(st, rq, rest),
-        ["emulator", "tasks", id] => tasks::get(st, rq, id),
-        ["integrations", "types", rest @ ..] => integrations::types(rq, rest),
+        ("GET", ["users"]) => users::list(st, rq),
+        ("POST", ["users"]) => users::create(st, rq),
+        ("GET", ["users", id]) => users::get(st, rq, id),
+        ("PATCH", ["users", id]) => users::patch(st, rq, id),
+        ("DELETE", ["users", id]) => users::delete(st, rq, id),
+        (_, ["users", ..]) => Err(rq.no_route()),
+        ("GET", ["emulator", "tasks", id]) => tasks::get(st, id),
+        ("GET", ["integrations", "types"]) => integrations::types(rq),
+        ("GET", ["integrations", "types", id]) => integrations::integration_type(id),
+        (_, ["integrations", "types", ..]) => Err(rq.no_route()),
         _ => {
             for c in COLLECTIONS {
                 let own: Vec<&str> = c.uri.trim_start_matches("/api/v2/").split('/').collect();
@@ -205,6 +218,19 @@ pub(super) fn filter_ids(q: &Query, key: &str, items: &mut Vec<&Value>) {
 /// A user that exists and is not deleted.
 pub(super) fn live_user<'a>(st: &'a Emu, id: &str) -> Option<&'a Value> {
     st.data.users.get(id).filter(|u| u["state"] != "deleted")
+}
+
+/// The entity a request refers to: one of `map` that is not deleted, else 400 `{what}
+/// [{id}] not found` (what the emulator answers for every unknown reference in a body).
+pub(super) fn known<'a>(
+    map: &'a BTreeMap<String, Value>,
+    id: &str,
+    what: &str,
+) -> Result<&'a Value, ApiError> {
+    match map.get(id) {
+        Some(v) if v["state"] != "deleted" => Ok(v),
+        _ => Err(ApiError::bad_request(format!("{what} [{id}] not found"))),
+    }
 }
 
 /// Keep the items whose `field` equals one of the values of list parameter `key` (none

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, elements, overlay};
+use super::{Reply, elements, known, overlay};
 use crate::emulator::collection::{Collection, Hooks, Rules, Update};
 use crate::emulator::error::ApiError;
 use crate::emulator::store::Emu;
@@ -59,11 +59,9 @@ fn validate(st: &Emu, b: &Map<String, Value>, _: Option<&Value>) -> Result<(), A
     for rd in elements(b.get("roleDivisions")) {
         let role = rd["roleId"].as_str().unwrap_or_default().to_lowercase();
         let div = rd["divisionId"].as_str().unwrap_or_default().to_lowercase();
-        if !st.data.roles.contains_key(&role) {
-            return Err(ApiError::bad_request(format!("Role [{role}] not found")));
-        }
-        if div != "*" && !st.data.divisions.contains_key(&div) {
-            return Err(ApiError::bad_request(format!("Division [{div}] not found")));
+        known(&st.data.roles, &role, "Role")?;
+        if div != "*" {
+            known(&st.data.divisions, &div, "Division")?;
         }
     }
     Ok(())
@@ -72,10 +70,7 @@ fn validate(st: &Emu, b: &Map<String, Value>, _: Option<&Value>) -> Result<(), A
 /// `GET /api/v2/tokens/me`: the organization and the OAuth client behind the token
 /// (the SDK's `TokenInfo`; the client field is spelled `OAuthClient`). Needs no
 /// permission (SDK operation docs).
-pub(crate) fn token_info(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
-    if rq.method != "GET" {
-        return Err(rq.no_route());
-    }
+pub(crate) fn token_info(st: &Emu) -> Reply {
     let org = json!({"id": st.data.organization["id"], "name": st.data.organization["name"]});
     let client = super::super::authz::client(st);
     let mut oauth = json!({"organization": org});
@@ -84,8 +79,8 @@ pub(crate) fn token_info(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
             oauth[k] = x.clone();
         }
     }
-    Ok(Reply::json(json!({
+    Reply::json(json!({
         "organization": org, "homeOrganization": org, "authorizedScope": [],
         "OAuthClient": oauth,
-    })))
+    }))
 }

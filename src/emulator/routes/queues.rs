@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, live_user, without};
+use super::{Reply, Rq, known, without};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
-use crate::emulator::error::{ApiError, fail};
+use crate::emulator::error::ApiError;
 use crate::emulator::listing::sort_by_name;
 use crate::emulator::schema;
 use crate::emulator::store::{Emu, MemberRec, OrgData};
@@ -198,9 +198,7 @@ fn build(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<Value,
         None => {
             let div = body_division(st, b)?;
             if let Some(src) = b.get("sourceQueueId").and_then(Value::as_str) {
-                let s = st.data.queues.get(src).ok_or_else(|| {
-                    ApiError::bad_request(format!("Source queue [{src}] not found"))
-                })?;
+                let s = known(&st.data.queues, src, "Source queue")?;
                 merge(&mut base, &without(s.clone(), NOT_SETTINGS));
             }
             json!({"name": b["name"], "division": {"id": div}, "description": b.get("description"),
@@ -317,8 +315,8 @@ fn post_members(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
                 format!("[{uid}] is not a valid id"),
             ));
         }
-        if !delete && live_user(st, uid).is_none() {
-            fail!(bad_request, "User [{uid}] not found");
+        if !delete {
+            known(&st.data.users, uid, "User")?;
         }
         Ok(())
     })?;
@@ -372,10 +370,7 @@ fn post_wrapups(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let count_error =
         |n| format!("Between 1 and {MAX_PER_CALL} wrap-up codes may be added per request; got {n}");
     let ids = body_ids(rq, "WrapUpCodeReference", count_error, |cid| {
-        if !st.data.wrapup_codes.contains_key(cid) {
-            fail!(bad_request, "Wrap-up code [{cid}] not found");
-        }
-        Ok(())
+        known(&st.data.wrapup_codes, cid, "Wrap-up code").map(drop)
     })?;
     let codes = st
         .data

@@ -13,18 +13,16 @@ use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::{Emu, GrantRec};
 use crate::emulator::table::remove_where;
 
-fn user_count(st: &Emu, role: &str) -> usize {
-    st.data
-        .grants
-        .values()
-        .filter(|gs| gs.iter().any(|g| g.role_id == role))
-        .count()
-}
-
-fn render(st: &Emu, v: &Value, with_count: bool) -> Value {
-    let mut v = v.clone();
-    if with_count {
-        v["userCount"] = json!(user_count(st, v["id"].as_str().unwrap_or_default()));
+/// A role for reading, with its `userCount` (the subjects holding it): the default on
+/// reads (`userCount=false` leaves it out); creates and updates always count.
+fn render(st: &Emu, rq: &Rq, mut v: Value) -> Value {
+    if rq.method != "GET" || rq.q.bool("userCount").ok().flatten() != Some(false) {
+        let id = v["id"].as_str().unwrap_or_default();
+        let holders = st.data.grants.values();
+        let n = holders
+            .filter(|gs| gs.iter().any(|g| g.role_id == id))
+            .count();
+        v["userCount"] = json!(n);
     }
     v
 }
@@ -44,12 +42,7 @@ pub(crate) static ROLES: Collection = Collection {
     },
     hooks: Hooks {
         build,
-        render: |st, rq, v, _| {
-            // `userCount` defaults to true on reads; creates and updates always count.
-            let with_count =
-                rq.method != "GET" || rq.q.bool("userCount").ok().flatten() != Some(false);
-            render(st, &v, with_count)
-        },
+        render: |st, rq, v, _| render(st, rq, v),
         validate: |_, b, old| match old {
             Some(old) if old["default"] == json!(true) && old["name"] != b["name"] => Err(
                 ApiError::bad_request("The name of a built-in role cannot be changed"),
@@ -214,9 +207,6 @@ pub(crate) fn subjects(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, Ap
 /// `GET /authorization/subjects/{id}` answers 404 for them (unconfirmed for this listing).
 pub(crate) fn subject_grants(st: &Emu, rq: &Rq, role: &str) -> Result<Reply, ApiError> {
     let role = role.to_lowercase();
-    if rq.method != "GET" {
-        return Err(rq.no_route());
-    }
     if !st.data.roles.contains_key(&role) {
         return Err(ApiError::not_found(format!("Role [{role}] not found")));
     }
@@ -283,9 +273,7 @@ fn change_grant(st: &mut Emu, id: &str, role: String, div: String, add: bool) ->
 fn subject_name(st: &Emu, rq: &Rq, id: &str) -> Result<Value, ApiError> {
     let subject_type = rq.q.get("subjectType").unwrap_or("PC_USER");
     if !["PC_USER", "PC_GROUP", "PC_OAUTH_CLIENT"].contains(&subject_type) {
-        return Err(ApiError::invalid_query(format!(
-            "Value [{subject_type}] is not valid for query parameter [subjectType]"
-        )));
+        return Err(ApiError::bad_param("subjectType", subject_type));
     }
     match live_user(st, id) {
         Some(u) => Ok(u["name"].clone()),

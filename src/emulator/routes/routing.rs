@@ -9,7 +9,7 @@ use crate::emulator::collection::{
     Collection, Delete, Divisions, Hooks, Listing, NameFilter, Rules, Update, Versioning,
 };
 use crate::emulator::error::ApiError;
-use crate::emulator::schema::opt_str;
+use crate::emulator::schema::{opt_str, req_str};
 use crate::emulator::store::Emu;
 use crate::emulator::table::remove_where;
 
@@ -57,14 +57,7 @@ fn build_skill(st: &Emu, b: &Map<String, Value>, old: Option<&Value>) -> Result<
             )
         }
         Some(old) => {
-            let div = match opt_str(b, "divisionId") {
-                Some(d) if !d.trim().is_empty() => st.data.resolve_division(Some(d))?,
-                _ => {
-                    return Err(ApiError::bad_request(
-                        "The field 'divisionId' is required and may not be empty",
-                    ));
-                }
-            };
+            let div = st.data.resolve_division(Some(req_str(b, "divisionId")?))?;
             let mut v = old.clone();
             v["division"] = json!({"id": div});
             v["dateModified"] = json!(stamp);
@@ -127,9 +120,7 @@ pub(crate) static WRAPUP_CODES: Collection = Collection {
                 items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
                 Ok(())
             }
-            Some(v) => Err(ApiError::invalid_query(format!(
-                "Value [{v}] is not valid for query parameter [sortBy]"
-            ))),
+            Some(v) => Err(ApiError::bad_param("sortBy", v)),
         },
         deleted: |st, id| {
             st.data

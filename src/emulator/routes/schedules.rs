@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Rq, elements};
+use super::{Rq, elements, known};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, Rules, Update, Versioning, body_division,
 };
@@ -37,68 +37,60 @@ enum Kind {
     Group,
 }
 
-const fn collection(kind: Kind) -> Collection {
-    let (uri, word, create, versioning, hooks) = match kind {
-        Kind::Schedule => (
-            "/api/v2/architect/schedules",
-            "schedule",
-            "Schedule",
-            Versioning::Int { required: true },
-            Hooks {
-                build: |st, b, old| build(st, Kind::Schedule, b, old),
-                can_delete: schedule_unused,
-                ..Hooks::DEFAULT
-            },
-        ),
-        Kind::Group => (
-            "/api/v2/architect/schedulegroups",
-            "schedule group",
-            "ScheduleGroup",
-            // TF does not send `version` on group PUT: checked only when sent.
-            Versioning::Int { required: false },
-            Hooks {
-                build: |st, b, old| build(st, Kind::Group, b, old),
-                filter: filter_by_schedules,
-                ..Hooks::DEFAULT
-            },
-        ),
-    };
-    Collection {
-        uri,
-        word,
-        map: match kind {
-            Kind::Schedule => |d| &d.schedules,
-            Kind::Group => |d| &d.schedule_groups,
-        },
-        map_mut: match kind {
-            Kind::Schedule => |d| &mut d.schedules,
-            Kind::Group => |d| &mut d.schedule_groups,
-        },
-        rules: Rules {
-            create: Some(create),
-            update: Update::Put(create),
-            versioning,
-            listing: Listing::Page {
-                max: MAX_PAGE_SIZE,
-                sort_order: true,
-                totals: true,
-                total_entities: true,
-            },
-            // `name` semantics unconfirmed: exact, case-insensitive (the default).
-            divisions: Divisions::Filtered,
-            read_model: create,
-            list_model: match kind {
-                Kind::Schedule => "ScheduleEntityListing",
-                Kind::Group => "ScheduleGroupEntityListing",
-            },
-            ..Rules::DEFAULT
-        },
-        hooks,
-    }
-}
+/// What schedules and schedule groups share: an int `version`, a page listing with all
+/// totals, divisions.
+const RULES: Rules = Rules {
+    versioning: Versioning::Int { required: true },
+    listing: Listing::Page {
+        max: MAX_PAGE_SIZE,
+        sort_order: true,
+        totals: true,
+        total_entities: true,
+    },
+    // `name` semantics unconfirmed: exact, case-insensitive (the default).
+    divisions: Divisions::Filtered,
+    ..Rules::DEFAULT
+};
 
-pub(crate) static SCHEDULES: Collection = collection(Kind::Schedule);
-pub(crate) static SCHEDULE_GROUPS: Collection = collection(Kind::Group);
+pub(crate) static SCHEDULES: Collection = Collection {
+    uri: "/api/v2/architect/schedules",
+    word: "schedule",
+    map: |d| &d.schedules,
+    map_mut: |d| &mut d.schedules,
+    rules: Rules {
+        create: Some("Schedule"),
+        update: Update::Put("Schedule"),
+        read_model: "Schedule",
+        list_model: "ScheduleEntityListing",
+        ..RULES
+    },
+    hooks: Hooks {
+        build: |st, b, old| build(st, Kind::Schedule, b, old),
+        can_delete: schedule_unused,
+        ..Hooks::DEFAULT
+    },
+};
+
+pub(crate) static SCHEDULE_GROUPS: Collection = Collection {
+    uri: "/api/v2/architect/schedulegroups",
+    word: "schedule group",
+    map: |d| &d.schedule_groups,
+    map_mut: |d| &mut d.schedule_groups,
+    rules: Rules {
+        create: Some("ScheduleGroup"),
+        update: Update::Put("ScheduleGroup"),
+        // TF does not send `version` on group PUT: checked only when sent.
+        versioning: Versioning::Int { required: false },
+        read_model: "ScheduleGroup",
+        list_model: "ScheduleGroupEntityListing",
+        ..RULES
+    },
+    hooks: Hooks {
+        build: |st, b, old| build(st, Kind::Group, b, old),
+        filter: filter_by_schedules,
+        ..Hooks::DEFAULT
+    },
+};
 
 /// `scheduleIds`: groups referencing any of these schedules.
 fn filter_by_schedules(_: &Emu, rq: &Rq, items: &mut Vec<&Value>) -> Result<(), ApiError> {
@@ -184,9 +176,7 @@ fn validated(st: &Emu, kind: Kind, b: &Map<String, Value>) -> Result<Map<String,
                 let mut clean = Vec::new();
                 for x in b.get(*r).and_then(Value::as_array).into_iter().flatten() {
                     let sid = x["id"].as_str().unwrap_or_default().to_lowercase();
-                    let s = st.data.schedules.get(&sid).ok_or_else(|| {
-                        ApiError::bad_request(format!("Schedule [{sid}] not found"))
-                    })?;
+                    let s = known(&st.data.schedules, &sid, "Schedule")?;
                     clean.push(json!({"id": sid, "name": s["name"], "selfUri": s["selfUri"]}));
                 }
                 out.insert((*r).into(), Value::Array(clean));

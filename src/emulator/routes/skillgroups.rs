@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, overlay, strs, without};
+use super::{Reply, Rq, known, overlay, strs, without};
 use crate::emulator::collection::{
     Collection, Divisions, Hooks, Listing, NameFilter, Rules, Update, body_division,
 };
@@ -80,8 +80,8 @@ fn change_member_divisions(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, Api
     let ids = |k: &str| -> Vec<String> { strs(b.get(k)).map(str::to_string).collect() };
     let (add, remove) = (ids("addDivisionIds"), ids("removeDivisionIds"));
     SKILL_GROUPS.writable(st, id)?;
-    if let Some(bad) = add.iter().find(|d| !st.data.divisions.contains_key(*d)) {
-        fail!(bad_request, "Division [{bad}] not found");
+    for d in &add {
+        known(&st.data.divisions, d, "Division")?;
     }
     let g = st.data.skill_groups.get_mut(id).expect("exists");
     let mut have: Vec<String> = strs(&g["memberDivisions"]).map(str::to_string).collect();

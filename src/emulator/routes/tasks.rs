@@ -3,14 +3,11 @@
 
 use serde_json::json;
 
-use super::{Reply, Rq};
+use super::Reply;
 use crate::emulator::error::ApiError;
 use crate::emulator::store::Emu;
 
-pub(crate) fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
-    if rq.method != "GET" {
-        return Err(rq.no_route());
-    }
+pub(crate) fn get(st: &mut Emu, id: &str) -> Result<Reply, ApiError> {
     let task = st
         .tasks
         .get_mut(id)

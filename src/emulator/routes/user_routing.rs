@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, Rq, live_user};
+use super::{Reply, Rq, known, live_user};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{Listing, Page, paged, sort_by_name};
 use crate::emulator::schema;
@@ -93,12 +93,7 @@ impl Assignments {
                 "Value [{p}] is not valid for field [proficiency]; it must be between 0 and 5"
             )));
         }
-        if (self.catalogue)(&st.data)
-            .get(&id)
-            .is_none_or(|e| e["state"] == "deleted")
-        {
-            fail!(bad_request, "{} [{id}] not found", self.word);
-        }
+        known((self.catalogue)(&st.data), &id, self.word)?;
         Ok((id, p))
     }
 }

@@ -6,23 +6,12 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::user_routing::{LANGUAGES, SKILLS};
-use super::{Reply, Rq, elements, filter_ids, find, live_user, strs, touch, without};
+use super::{Reply, Rq, elements, filter_ids, find, known, strs, touch, without};
 use crate::emulator::error::{ApiError, fail};
 use crate::emulator::listing::{Listing, MAX_PAGE_SIZE, page, sort_by_name};
 use crate::emulator::schema::{self, opt_str, req_str};
 use crate::emulator::store::Emu;
 use crate::emulator::table::remove_where;
-
-pub(crate) fn handle(st: &mut Emu, rq: &Rq, rest: &[&str]) -> Result<Reply, ApiError> {
-    match (rq.method.as_str(), rest) {
-        ("GET", []) => list(st, rq),
-        ("POST", []) => create(st, rq),
-        ("GET", [id]) => get(st, rq, id),
-        ("PATCH", [id]) => patch(st, rq, id),
-        ("DELETE", [id]) => delete(st, rq, id),
-        _ => Err(rq.no_route()),
-    }
-}
 
 /// Which `expand` values were asked for (query `expand=a,b` or a search body list).
 fn expands(list: &[String]) -> (bool, bool) {
@@ -96,7 +85,7 @@ fn primary_contact_info(email: &str, addresses: &Value) -> Value {
     Value::Array(out)
 }
 
-fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+pub(crate) fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let b = schema::check("CreateUser", rq.body()?)?;
     let name = req_str(&b, "name")?.to_string();
     let email = req_str(&b, "email")?.trim().to_string();
@@ -152,13 +141,11 @@ fn create(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
 /// inactive users there, DEVTOOLING-862).
 pub(crate) const MAX_INACTIVE_LISTED: usize = 10_000;
 
-fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
+pub(crate) fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     let p = page(&rq.q, MAX_PAGE_SIZE)?;
     let state = rq.q.get("state").unwrap_or("active");
     if !["active", "inactive", "deleted", "any"].contains(&state) {
-        return Err(ApiError::invalid_query(format!(
-            "Value [{state}] is not valid for query parameter [state]"
-        )));
+        return Err(ApiError::bad_param("state", state));
     }
     if state == "inactive" && p.number.saturating_mul(p.size) > MAX_INACTIVE_LISTED {
         return Err(ApiError::bad_request(format!(
@@ -175,7 +162,7 @@ fn list(st: &mut Emu, rq: &Rq) -> Result<Reply, ApiError> {
     Listing::SORTED_PAGE.reply(rq, items, |u| render(st, u, sk, la))
 }
 
-fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+pub(crate) fn get(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let u = find(st, &st.data.users, id, "User", rq.now)?;
     // A deleted user is only readable with `state=deleted`.
     let want_deleted = rq.q.get("state") == Some("deleted");
@@ -201,7 +188,7 @@ fn soft_delete(st: &mut Emu, id: &str) {
         .change_each(|members| remove_where(members, |m| m.user_id == id));
 }
 
-fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+pub(crate) fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let before = match st.data.users.get(id) {
         Some(u) if u["state"] != "deleted" => u.clone(),
         // Code from the swagger (`user.not.found.on.delete`); the 404 status is unconfirmed.
@@ -219,7 +206,7 @@ fn delete(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     Ok(Reply::no_content())
 }
 
-fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
+pub(crate) fn patch(st: &mut Emu, rq: &Rq, id: &str) -> Result<Reply, ApiError> {
     let b = schema::check("UpdateUser", rq.body()?)?;
     let Some(version) = b.get("version") else {
         fail!(bad_request, "The field 'version' is required");
@@ -311,10 +298,8 @@ fn patched(st: &Emu, b: &Map<String, Value>, id: &str, before: &Value) -> Result
                 "" => {
                     u.remove("manager");
                 }
-                m if live_user(st, m).is_none() => {
-                    fail!(bad_request, "Manager [{m}] not found");
-                }
                 m => {
+                    known(&st.data.users, m, "Manager")?;
                     let r = json!({"id": m, "selfUri": format!("/api/v2/users/{m}")});
                     u.insert("manager".into(), r);
                 }
