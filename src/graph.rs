@@ -5,7 +5,8 @@
 //! and so on — the order comes from the references, not from a list kept by hand.
 //! Missing references and cycles are reported, never guessed around. Pure: no I/O.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
+use foldhash::HashMapExt as _;
 
 use crate::kinds::{Addr, Declared, Ref, kind};
 
@@ -29,18 +30,23 @@ pub(crate) enum GraphError {
 
 /// The references of each declared object, resolved to indices.
 pub(crate) fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
-    let index: HashMap<String, usize> = declared
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.addr.id_key(), i))
-        .collect();
+    // foldhash: the index of a large org is hundreds of thousands of keys, which SipHash
+    // (the std default, hardened for keys an attacker picks) makes a tenth of validating.
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(declared.len());
+    for (i, d) in declared.iter().enumerate() {
+        index.insert(d.addr.id_key(), i);
+    }
     let mut missing = Vec::new();
     let mut out = Vec::with_capacity(declared.len());
+    // One buffer for every look-up.
+    let mut id = String::new();
     for (i, d) in declared.iter().enumerate() {
         let k = kind(d.addr.kind).expect("declared objects have registered kinds");
         let mut deps = Vec::new();
         for r in k.references(&d.spec) {
-            match index.get(&r.target.id_key()) {
+            id.clear();
+            r.target.push_id_key(&mut id);
+            match index.get(id.as_str()) {
                 Some(&j) => deps.push(j),
                 None => missing.push(MissingRef {
                     from: i,

@@ -210,7 +210,11 @@ fn check_interpolation(
     locator: &Locator,
     diags: &mut Diagnostics,
 ) {
+    use crate::kinds::interp::any_string_contains;
     for d in declared.iter_mut() {
+        if !any_string_contains(&d.spec, "${var.") {
+            continue;
+        }
         for (pointer, name) in
             crate::kinds::interp::substitute_vars(Arc::make_mut(&mut d.spec), vars)
         {
@@ -223,7 +227,10 @@ fn check_interpolation(
             );
         }
     }
-    for d in declared.iter() {
+    for d in declared
+        .iter()
+        .filter(|d| any_string_contains(&d.spec, "${"))
+    {
         let resolved = kind(d.addr.kind)
             .map(|k| k.references(&d.spec))
             .unwrap_or_default();

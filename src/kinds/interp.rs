@@ -123,6 +123,17 @@ fn push_key(pointer: &mut String, key: &str) {
     }
 }
 
+/// Whether any string of `v` (object keys excluded) contains `needle`: most objects
+/// have no placeholder at all, and this finds that without building pointers.
+pub(crate) fn any_string_contains(v: &Value, needle: &str) -> bool {
+    match v {
+        Value::String(s) => s.contains(needle),
+        Value::Array(a) => a.iter().any(|x| any_string_contains(x, needle)),
+        Value::Object(m) => m.values().any(|x| any_string_contains(x, needle)),
+        _ => false,
+    }
+}
+
 /// Substitute `${var.NAME}` in every string of `v`. Returns the undefined variables as
 /// (pointer of the string, NAME).
 pub(crate) fn substitute_vars(

@@ -161,12 +161,16 @@ impl Addr {
 
     /// `kind/normalized key`: how state and look-ups index this object.
     pub fn id_key(&self) -> String {
-        let key = self.key.trim();
-        let mut id = String::with_capacity(self.kind.len() + 1 + key.len());
-        id.push_str(self.kind);
-        id.push('/');
-        push_norm(&mut id, key);
+        let mut id = String::with_capacity(self.kind.len() + 1 + self.key.len());
+        self.push_id_key(&mut id);
         id
+    }
+
+    /// Appends [`Addr::id_key`] to `out` (to look many up with one buffer).
+    pub fn push_id_key(&self, out: &mut String) {
+        out.push_str(self.kind);
+        out.push('/');
+        push_norm(out, self.key.trim());
     }
 }
 
@@ -809,9 +813,12 @@ pub fn derive_sub(kind: &'static str, parent: &mut Declared, field: &str) -> Opt
     }
     let entry = Arc::make_mut(&mut parent.spec).as_object_mut()?;
     let items = entry.shift_remove(field)?;
-    let policy = entry.shift_remove(&format!("{field}Policy"));
-    let mut origin = parent.origin.clone();
-    origin.pointer = format!("{}/{field}", origin.pointer);
+    let policy = entry.shift_remove(&[field, "Policy"].concat());
+    let origin = Origin {
+        file: Arc::clone(&parent.origin.file),
+        pointer: [parent.origin.pointer.as_str(), "/", field].concat(),
+        csv_line: parent.origin.csv_line,
+    };
     let mut spec = serde_json::Map::with_capacity(3);
     spec.insert("parent".to_owned(), Value::String(parent.addr.key.clone()));
     spec.insert("items".to_owned(), items);

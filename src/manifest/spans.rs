@@ -5,7 +5,7 @@
 //! pointer down the records, so it costs a step per token (and per preceding sibling), and
 //! only when a diagnostic needs a position. Must not know about files, kinds or schemas.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// A 1-based (line, col); `line == 0` means unknown.
 type Pos = (u32, u32);
