@@ -483,7 +483,7 @@ mod tests {
     /// Whether the scanner reads `text`; when it does, the thorough reader must read the
     /// same value and positions.
     fn same_as_thorough(text: &str) -> Result<bool, String> {
-        agrees(text, |t| read(t, reader(&yaml_options())))
+        agrees(text, |t| read(t, reader(&yaml_options(), true)))
     }
 
     fn taken(text: &str) -> bool {
@@ -560,7 +560,7 @@ mod tests {
             "a: x\u{85}y\n",
         ] {
             assert!(
-                read(text, reader(&yaml_options())).is_none(),
+                read(text, reader(&yaml_options(), true)).is_none(),
                 "taken here: {text:?}"
             );
         }

@@ -129,6 +129,8 @@ fn array_index(token: &str) -> Option<usize> {
 pub(crate) struct SpansBuilder {
     spans: Spans,
     key_ids: HashMap<Box<str>, u32>,
+    /// Records nothing (a first read that needs only the value).
+    off: bool,
 }
 
 /// Clamps a position to the record's width (a file under the size cap never needs more).
@@ -142,6 +144,14 @@ fn narrow(pos: Option<(usize, usize)>) -> Pos {
 }
 
 impl SpansBuilder {
+    /// A builder that records nothing: [`SpansBuilder::finish`] gives empty positions.
+    pub(crate) fn off() -> Self {
+        SpansBuilder {
+            off: true,
+            ..SpansBuilder::default()
+        }
+    }
+
     /// Starts a value at `at`, introduced by the mapping key `key` at `key_at` (`None`
     /// for the root and sequence items). Returns a handle for [`SpansBuilder::close`],
     /// to be called once everything inside the value has been opened and closed.
@@ -150,6 +160,9 @@ impl SpansBuilder {
         at: Option<(usize, usize)>,
         key: Option<(&str, Option<(usize, usize)>)>,
     ) -> usize {
+        if self.off {
+            return 0;
+        }
         let (key, key_at) = match key {
             Some((name, key_at)) => (self.intern(name), narrow(key_at)),
             None => (NO_KEY, (0, 0)),
@@ -165,6 +178,9 @@ impl SpansBuilder {
 
     /// Ends the value opened as `handle`.
     pub(crate) fn close(&mut self, handle: usize) {
+        if self.off {
+            return;
+        }
         let end = u32::try_from(self.spans.records.len()).unwrap_or(u32::MAX);
         self.spans.records[handle].end = end;
     }

@@ -68,27 +68,37 @@ pub(super) enum Ev<'t> {
 /// Reads `text` as a plain manifest, or `None` when it is not one (see the module docs):
 /// with the quick scanner (`quick.rs`) when the file keeps to its subset, else from the
 /// parser's events.
-pub(crate) fn read(text: &str, options: &serde_saphyr::Options) -> Option<(Value, Spans)> {
-    if let Some(read) = super::quick::read(text, reader(options)) {
+/// `spans`: whether to record positions (empty ones otherwise).
+pub(crate) fn read(
+    text: &str,
+    options: &serde_saphyr::Options,
+    spans: bool,
+) -> Option<(Value, Spans)> {
+    if let Some(read) = super::quick::read(text, reader(options, spans)) {
         return Some(read);
     }
-    read_events(text, options)
+    read_events(text, options, spans)
 }
 
-/// A reader within the resource limits of `options`.
-pub(super) fn reader(options: &serde_saphyr::Options) -> Reader {
+/// A reader within the resource limits of `options`, recording positions when `spans`.
+pub(super) fn reader(options: &serde_saphyr::Options, spans: bool) -> Reader {
     let budget = options.budget.clone().unwrap_or_default();
-    Reader::new(Limits {
+    let limits = Limits {
         events: budget.max_events.saturating_sub(MARGIN),
         nodes: budget.max_nodes.saturating_sub(MARGIN),
         depth: budget.max_depth.saturating_sub(MARGIN).max(1),
         scalar_bytes: budget.max_total_scalar_bytes.saturating_sub(MARGIN),
         key_chars: budget.simple_key_max_lookahead.saturating_sub(MARGIN),
-    })
+    };
+    let mut reader = Reader::new(limits);
+    if !spans {
+        reader.spans = SpansBuilder::off();
+    }
+    reader
 }
 
 /// [`read`] from the parser's events.
-fn read_events(text: &str, options: &serde_saphyr::Options) -> Option<(Value, Spans)> {
+fn read_events(text: &str, options: &serde_saphyr::Options, spans: bool) -> Option<(Value, Spans)> {
     let budget = options.budget.clone().unwrap_or_default();
     let mut parser_options = granit_parser::Options::default();
     parser_options.strict_indentation = options.strict_indentation;
@@ -107,7 +117,7 @@ fn read_events(text: &str, options: &serde_saphyr::Options) -> Option<(Value, Sp
     if !matches!(next()?.0, Event::DocumentStart(_, None)) {
         return None;
     }
-    let mut reader = reader(options);
+    let mut reader = reader(options, spans);
     let root = loop {
         let (event, span) = next()?;
         let ev = match &event {
@@ -354,14 +364,14 @@ pub(super) mod tests {
         if doc.value != value {
             return Err(format!("{text}\nhere {value}\nthere {}", doc.value));
         }
-        if doc.spans != spans {
-            return Err(format!("{text}\nhere {spans:?}\nthere {:?}", doc.spans));
+        if doc.spans() != &spans {
+            return Err(format!("{text}\nhere {spans:?}\nthere {:?}", doc.spans()));
         }
         Ok(true)
     }
 
     fn same_as_thorough(text: &str) -> Result<bool, String> {
-        agrees(text, |t| read(t, &yaml_options()))
+        agrees(text, |t| read(t, &yaml_options(), true))
     }
 
     fn taken(text: &str) -> bool {
@@ -412,7 +422,7 @@ pub(super) mod tests {
             "a: [1, 2\n",
             "%YAML 1.2\n---\na: 1\n",
         ] {
-            assert!(read(text, &yaml_options()).is_none(), "{text:?}");
+            assert!(read(text, &yaml_options(), true).is_none(), "{text:?}");
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -22,17 +22,25 @@ use crate::diag::{Diagnostic, Diagnostics, Location, excerpt};
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// One YAML file as a JSON value, with where each value (and each mapping key) came from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LocatedDoc {
     /// The file.
     pub file: PathBuf,
     /// The document as JSON.
     pub value: Value,
-    /// Position of every value and of every mapping key (the key of `/users/0/email` is
-    /// the one introducing that value).
-    pub spans: Spans,
+    /// Position of every value and of every mapping key; see [`LocatedDoc::spans`].
+    spans: OnceLock<Spans>,
     /// The file's text, for showing the lines diagnostics point at.
     pub text: Arc<str>,
+}
+
+impl PartialEq for LocatedDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.file == other.file
+            && self.value == other.value
+            && self.text == other.text
+            && self.spans() == other.spans()
+    }
 }
 
 /// Anything that can turn a JSON pointer into a source location.
@@ -50,11 +58,11 @@ pub trait Locate {
 
 impl Locate for LocatedDoc {
     fn locate(&self, pointer: &str) -> Option<Location> {
-        let (line, col) = self.spans.locate(pointer)?;
+        let (line, col) = self.spans().locate(pointer)?;
         Some(Location::new(&self.file, line, col))
     }
     fn locate_key(&self, pointer: &str) -> Option<Location> {
-        match self.spans.key(pointer) {
+        match self.spans().key(pointer) {
             Some((line, col)) => Some(Location::new(&self.file, line, col)),
             None => Locate::locate(self, pointer),
         }
@@ -75,6 +83,25 @@ impl LocatedDoc {
     /// The value at `pointer`, if any.
     pub fn get(&self, pointer: &str) -> Option<&Value> {
         self.value.pointer(pointer)
+    }
+
+    /// Position of every value and of every mapping key (the key of `/users/0/email` is
+    /// the one introducing that value). A plain manifest is read without them, since
+    /// only a diagnostic needs one (a valid org of 60,000 users would hold ~75 MB of
+    /// them): they are found by reading its text again, the same way, the first time
+    /// one is asked for.
+    pub fn spans(&self) -> &Spans {
+        self.spans.get_or_init(|| {
+            let options = yaml_options();
+            match super::stream::read(&self.text, &options, true) {
+                Some((_, spans)) => spans,
+                // Not reached: the text was read this way before. Still, the thorough
+                // reader has positions for any document.
+                None => parse_thoroughly(&self.file, Arc::clone(&self.text), options)
+                    .map(|doc| doc.spans().clone())
+                    .unwrap_or_default(),
+            }
+        })
     }
 }
 
@@ -162,11 +189,11 @@ pub fn load_yaml_thoroughly(path: &Path, text: &str) -> Result<LocatedDoc, Diagn
 /// parser's events (see `stream.rs`), anything else the thorough way.
 fn parse(path: &Path, text: Arc<str>) -> Result<LocatedDoc, Diagnostics> {
     let options = yaml_options();
-    match super::stream::read(&text, &options) {
-        Some((value, spans)) => Ok(LocatedDoc {
+    match super::stream::read(&text, &options, false) {
+        Some((value, _)) => Ok(LocatedDoc {
             file: path.to_path_buf(),
             value,
-            spans,
+            spans: OnceLock::new(),
             text,
         }),
         None => parse_thoroughly(path, text, options),
@@ -193,7 +220,7 @@ pub(super) fn parse_thoroughly(
         return Ok(LocatedDoc {
             file: path.to_path_buf(),
             value: Value::Object(Map::new()),
-            spans: spans.finish(),
+            spans: OnceLock::from(spans.finish()),
             text,
         });
     };
@@ -216,7 +243,7 @@ pub(super) fn parse_thoroughly(
     diags.into_result(LocatedDoc {
         file: path.to_path_buf(),
         value,
-        spans,
+        spans: OnceLock::from(spans),
         text,
     })
 }
@@ -541,16 +568,30 @@ mod tests {
     }
 
     #[test]
+    fn positions_found_later_are_the_ones_a_thorough_read_records() {
+        let text =
+            "users:\n  - email: a@example.com\n    skills:\n      S: 3\n    roles: [{role: R}]\n";
+        let quick = load_yaml(Path::new("m.yaml"), text).unwrap();
+        let thorough = load_yaml_thoroughly(Path::new("m.yaml"), text).unwrap();
+        // Not recorded by the first read of a plain manifest.
+        assert!(quick.spans.get().is_none());
+        assert!(thorough.spans.get().is_some());
+        assert_eq!(quick.spans().get("/users/0/roles/0/role"), Some((5, 20)));
+        assert_eq!(quick.spans().key("/users/0/roles/0/role"), Some((5, 14)));
+        assert_eq!(quick, thorough);
+    }
+
+    #[test]
     fn spans_of_nested_values_and_keys() {
         let text = "users:\n  - name: Ann\n    email: ann@x.io\n    skills: [a, \"b/c\"]\n  - name: Bob\nroot: {k: 1}\n";
         let doc = load(text).unwrap();
         assert_eq!(doc.value["users"][0]["email"], json!("ann@x.io"));
-        assert_eq!(doc.spans.get("/users/0/email"), Some((3, 12)));
-        assert_eq!(doc.spans.key("/users/0/email"), Some((3, 5)));
-        assert_eq!(doc.spans.get("/users/0/skills/1"), Some((4, 17)));
-        assert_eq!(doc.spans.get("/users/1/name"), Some((5, 11)));
-        assert_eq!(doc.spans.get("/root/k"), Some((6, 11)));
-        assert_eq!(doc.spans.key("/root"), Some((6, 1)));
+        assert_eq!(doc.spans().get("/users/0/email"), Some((3, 12)));
+        assert_eq!(doc.spans().key("/users/0/email"), Some((3, 5)));
+        assert_eq!(doc.spans().get("/users/0/skills/1"), Some((4, 17)));
+        assert_eq!(doc.spans().get("/users/1/name"), Some((5, 11)));
+        assert_eq!(doc.spans().get("/root/k"), Some((6, 11)));
+        assert_eq!(doc.spans().key("/root"), Some((6, 1)));
         let loc = doc.locate("/users/0/email").unwrap();
         assert_eq!((loc.line, loc.col), (3, 12));
         // Nearest ancestor for pointers that do not exist.
@@ -564,7 +605,7 @@ mod tests {
     fn keys_with_slash_and_tilde_are_escaped() {
         let doc = load("\"a/b\":\n  \"c~d\": 1\n").unwrap();
         assert_eq!(doc.value.pointer("/a~1b/c~0d"), Some(&json!(1)));
-        assert_eq!(doc.spans.get("/a~1b/c~0d"), Some((2, 10)));
+        assert_eq!(doc.spans().get("/a~1b/c~0d"), Some((2, 10)));
     }
 
     #[test]
@@ -612,15 +653,15 @@ mod tests {
             json!({"a": "0x10", "b": "0o17", "c": "1_000", "d": "99999999999999999999", "e": "+5",
                    "f": 1000.0, "g": -7, "h": ["0x1F", 2], "i": 18446744073709551615u64, "j": 1.5})
         );
-        assert_eq!(doc.spans.get("/h/0"), Some((8, 5)));
+        assert_eq!(doc.spans().get("/h/0"), Some((8, 5)));
     }
 
     #[test]
     fn bom_does_not_shift_columns() {
         let doc = load("\u{feff}a: 1\nb: 2\n").unwrap();
         assert_eq!(doc.value, json!({"a": 1, "b": 2}));
-        assert_eq!(doc.spans.get("/b"), Some((2, 4)));
-        assert_eq!(doc.spans.key("/a"), Some((1, 1)));
+        assert_eq!(doc.spans().get("/b"), Some((2, 4)));
+        assert_eq!(doc.spans().key("/a"), Some((1, 1)));
     }
 
     #[test]
@@ -659,7 +700,7 @@ mod tests {
     fn aliases_resolve_and_point_at_use_site() {
         let doc = load("base: &b {x: 1}\nother: *b\n").unwrap();
         assert_eq!(doc.value["other"], json!({"x": 1}));
-        assert_eq!(doc.spans.get("/other").unwrap().0, 2);
+        assert_eq!(doc.spans().get("/other").unwrap().0, 2);
     }
 
     #[test]
@@ -667,7 +708,7 @@ mod tests {
         let doc = load("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  x: 3\n").unwrap();
         assert_eq!(doc.value["other"]["x"], json!(3));
         assert_eq!(doc.value["other"]["y"], json!(2));
-        assert_eq!(doc.spans.get("/other/x"), Some((4, 6)));
+        assert_eq!(doc.spans().get("/other/x"), Some((4, 6)));
     }
 
     #[test]
