@@ -32,9 +32,15 @@ pub(crate) enum GraphError {
 pub(crate) fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
     // foldhash: the index of a large org is hundreds of thousands of keys, which SipHash
     // (the std default, hardened for keys an attacker picks) makes a tenth of validating.
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(declared.len());
+    // References name objects: a sub-resource has no key of its own (it is its parent's),
+    // so the memberships and grants of a large org stay out of the index.
+    let objects = |d: &&Declared| kind(d.addr.kind).is_some_and(|k| k.is_object());
+    let mut index: HashMap<String, usize> =
+        HashMap::with_capacity(declared.iter().filter(objects).count());
     for (i, d) in declared.iter().enumerate() {
-        index.insert(d.addr.id_key(), i);
+        if objects(&d) {
+            index.insert(d.addr.id_key(), i);
+        }
     }
     let mut missing = Vec::new();
     let mut out = Vec::with_capacity(declared.len());

@@ -247,6 +247,14 @@ fn check_interpolation(
 /// Sub-resources (memberships, grants) come from their parents' entries.
 fn derive_sub_resources(declared: &mut Vec<Declared>) {
     let parents = declared.len();
+    // Room for a sub-resource of every parent (what a large org of users has): the list
+    // is not copied while it grows, and room left unused is never touched.
+    let room: usize = KINDS
+        .iter()
+        .filter_map(|k| k.parent())
+        .map(|parent| declared.iter().filter(|d| d.addr.kind == parent).count())
+        .sum();
+    declared.reserve(room);
     for k in KINDS.iter().filter(|k| k.parent().is_some()) {
         for i in 0..parents {
             if declared[i].addr.kind == k.parent().unwrap_or_default()

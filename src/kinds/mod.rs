@@ -819,7 +819,7 @@ pub fn derive_sub(kind: &'static str, parent: &mut Declared, field: &str) -> Opt
         pointer: [parent.origin.pointer.as_str(), "/", field].concat(),
         csv_line: parent.origin.csv_line,
     };
-    let mut spec = serde_json::Map::with_capacity(3);
+    let mut spec = serde_json::Map::with_capacity(2 + usize::from(policy.is_some()));
     spec.insert("parent".to_owned(), Value::String(parent.addr.key.clone()));
     spec.insert("items".to_owned(), items);
     // The set's policy (`membersPolicy: exclusive`), when the entry declares one.
