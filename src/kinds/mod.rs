@@ -220,7 +220,9 @@ pub fn norm_key(key: &str) -> String {
 /// the Unicode tables.
 fn push_norm(out: &mut String, key: &str) {
     if key.is_ascii() {
-        out.extend(key.chars().map(|c| c.to_ascii_lowercase()));
+        let start = out.len();
+        out.push_str(key);
+        out[start..].make_ascii_lowercase();
     } else {
         out.push_str(&key.to_lowercase());
     }
