@@ -147,3 +147,48 @@ queues:
         );
     }
 }
+
+#[path = "../../benches/support/orggen.rs"]
+mod orggen;
+
+/// Every YAML file under `dir`, recursively.
+fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// The manifests users write (the generated org of the benchmarks, the examples, the
+/// seeds and what `genseed init` writes) read alike the quick way and the thorough way:
+/// same value, same position for every value and key.
+#[test]
+fn manifests_read_alike_quickly_and_thoroughly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shape = orggen::OrgShape::new(150);
+    shape.users_per_queue = 20;
+    orggen::write_project(dir.path(), &shape, "http://127.0.0.1:9").unwrap();
+    let mut files = Vec::new();
+    for root in ["examples", "seeds", "templates"] {
+        yaml_files(std::path::Path::new(root), &mut files);
+    }
+    yaml_files(dir.path(), &mut files);
+    assert!(files.len() > 8, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let quick = genseed::manifest::load_yaml(&file, &text);
+        let thorough = genseed::manifest::yaml::load_yaml_thoroughly(&file, &text);
+        match (quick, thorough) {
+            (Ok(q), Ok(t)) => assert!(q == t, "{} read differently", file.display()),
+            (Err(_), Err(_)) => {}
+            (q, t) => panic!("{}: {:?} vs {:?}", file.display(), q.is_ok(), t.is_ok()),
+        }
+    }
+}
