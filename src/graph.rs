@@ -30,15 +30,18 @@ pub(crate) enum GraphError {
 
 /// The references of each declared object, resolved to indices.
 pub(crate) fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
-    // foldhash: the index of a large org is hundreds of thousands of keys, which SipHash
-    // (the std default, hardened for keys an attacker picks) makes a tenth of validating.
     // References name objects: a sub-resource has no key of its own (it is its parent's),
-    // so the memberships and grants of a large org stay out of the index.
-    let objects = |d: &&Declared| kind(d.addr.kind).is_some_and(|k| k.is_object());
+    // so the memberships and grants of a large org stay out of the index. foldhash: a
+    // large org looks keys up hundreds of thousands of times, which SipHash (the std
+    // default, hardened for keys an attacker picks) made a tenth of validating.
+    let objects: Vec<bool> = declared
+        .iter()
+        .map(|d| kind(d.addr.kind).is_some_and(|k| k.is_object()))
+        .collect();
     let mut index: HashMap<String, usize> =
-        HashMap::with_capacity(declared.iter().filter(objects).count());
+        HashMap::with_capacity(objects.iter().filter(|&&o| o).count());
     for (i, d) in declared.iter().enumerate() {
-        if objects(&d) {
+        if objects[i] {
             index.insert(d.addr.id_key(), i);
         }
     }
