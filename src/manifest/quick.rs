@@ -13,6 +13,7 @@
 //! Must not report problems itself.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use serde_json::Value;
 
@@ -203,9 +204,9 @@ impl<'t> Scan<'t> {
         loop {
             self.entry(indent)?;
             match self.indent.cmp(&(indent as isize)) {
-                std::cmp::Ordering::Equal => {}
-                std::cmp::Ordering::Less => break,
-                std::cmp::Ordering::Greater => return None,
+                Ordering::Equal => {}
+                Ordering::Less => break,
+                Ordering::Greater => return None,
             }
         }
         self.emit(Ev::End, self.pos)
@@ -249,7 +250,7 @@ impl<'t> Scan<'t> {
         while i < rest.len() {
             match rest[i] {
                 b':' if matches!(rest.get(i + 1), None | Some(b' ')) => return Some(self.pos + i),
-                b'#' if rest[i - 1] == b' ' => return None,
+                b'#' if i > 0 && rest[i - 1] == b' ' => return None,
                 _ => {}
             }
             i += 1;
@@ -282,17 +283,13 @@ impl<'t> Scan<'t> {
                 self.inline_value()?;
                 self.end_of_line()?;
             }
-            let here = indent as isize;
-            if self.indent > here || (self.indent == here && !self.at_dash()) {
-                // A continuation, or (at the same indentation) the enclosing mapping's
-                // next key, which only a sequence at its key's indentation allows.
-                if self.indent > here {
-                    return None;
-                }
-                break;
-            }
-            if self.indent < here {
-                break;
+            match self.indent.cmp(&(indent as isize)) {
+                // A continuation of the entry: left to the parser.
+                Ordering::Greater => return None,
+                Ordering::Equal if self.at_dash() => {}
+                // The enclosing mapping's next key (after a sequence at its key's
+                // indentation), or the end of the sequence.
+                Ordering::Equal | Ordering::Less => break,
             }
         }
         self.emit(Ev::End, self.pos)
