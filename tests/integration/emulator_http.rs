@@ -1541,3 +1541,28 @@ async fn user_email_uniqueness_follows_changes_and_restarts() {
         200
     );
 }
+
+#[tokio::test]
+async fn action_names_stay_unique_per_integration_on_rename() {
+    let t = boot(EmulatorConfig::default()).await;
+    let mut ids = std::collections::HashMap::new();
+    let rest = t
+        .post(
+            "/api/v2/integrations",
+            json!({"integrationType": {"id": "custom-rest-actions"}}),
+        )
+        .await;
+    ids.insert("rest-integration", rest.body["id"].clone());
+    let uri = "/api/v2/integrations/actions";
+    let mut body = create_body(uri, &ids);
+    assert_eq!(t.post(uri, body.clone()).await.status, 200);
+    body["name"] = json!("B");
+    let b = t.post(uri, body).await.body;
+    let path = format!("{uri}/{}", b["id"].as_str().unwrap());
+    let rename = |name: &str| json!({"name": name, "version": b["version"]});
+    let taken = t.call(Method::PATCH, &path, Some(rename("a"))).await;
+    assert_error(&taken, 409, "general.conflict");
+    let free = t.call(Method::PATCH, &path, Some(rename("B2"))).await;
+    assert_eq!(free.status, 200, "{}", free.body);
+    assert_eq!(t.get(&path).await.body["name"], "B2");
+}
