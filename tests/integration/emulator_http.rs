@@ -1016,6 +1016,17 @@ fn create_body(uri: &str, ids: &std::collections::HashMap<&str, Value>) -> Value
     }
 }
 
+/// A new custom REST actions integration (what data actions belong to): its id.
+async fn rest_integration(t: &T) -> Value {
+    let rest = t
+        .post(
+            "/api/v2/integrations",
+            json!({"integrationType": {"id": "custom-rest-actions"}}),
+        )
+        .await;
+    rest.body["id"].clone()
+}
+
 fn assert_model(what: &str, model: &str, v: &Value) {
     if let Err(e) = genseed::emulator::check_wire_model(model, v) {
         panic!("{what} is no {model}: {e}\n{v}");
@@ -1028,13 +1039,7 @@ async fn every_collection_answers_in_its_sdk_read_models() {
     let mut ids = std::collections::HashMap::new();
     let flows = t.get("/api/v2/flows?type=WORKFLOW").await.body;
     ids.insert("workflow", flows["entities"][0]["id"].clone());
-    let rest = t
-        .post(
-            "/api/v2/integrations",
-            json!({"integrationType": {"id": "custom-rest-actions"}}),
-        )
-        .await;
-    ids.insert("rest-integration", rest.body["id"].clone());
+    ids.insert("rest-integration", rest_integration(&t).await);
     for (uri, read, list) in genseed::emulator::collections() {
         let created = t.post(uri, create_body(uri, &ids)).await;
         assert_eq!(created.status, 200, "{uri}: {}", created.body);
@@ -1546,13 +1551,7 @@ async fn user_email_uniqueness_follows_changes_and_restarts() {
 async fn action_names_stay_unique_per_integration_on_rename() {
     let t = boot(EmulatorConfig::default()).await;
     let mut ids = std::collections::HashMap::new();
-    let rest = t
-        .post(
-            "/api/v2/integrations",
-            json!({"integrationType": {"id": "custom-rest-actions"}}),
-        )
-        .await;
-    ids.insert("rest-integration", rest.body["id"].clone());
+    ids.insert("rest-integration", rest_integration(&t).await);
     let uri = "/api/v2/integrations/actions";
     let mut body = create_body(uri, &ids);
     assert_eq!(t.post(uri, body.clone()).await.status, 200);
