@@ -3,7 +3,9 @@
 //!
 //! Each case runs in a child process of its own, so that its peak memory is its own:
 //! the parent writes a generated org (`support/orggen.rs`) into a temporary folder and
-//! starts this same program on it; the child validates the seeds folder once and prints
+//! starts this same program on it; the child validates the seeds folder once as
+//! `genseed validate` does (keeping only the outline of each object, with the allocator
+//! genseed uses and huge pages off, as `src/main.rs` sets them) and prints
 //! the CPU time of the process (user + system, every thread) and its peak resident
 //! memory (both from `getrusage`), and the wall time.
 //!
@@ -92,7 +94,8 @@ fn child(seeds: &Path) {
     let cpu = cpu_time();
     let started = Instant::now();
     let sources = SourceCache::new();
-    let outcome = genseed::validate::load_with_vars(seeds, &sources, &BTreeMap::new());
+    let keep = genseed::validate::Keep::Outline;
+    let outcome = genseed::validate::load_keeping(seeds, &sources, &BTreeMap::new(), keep);
     let what = match outcome {
         Ok(loaded) if !expect_problems => {
             let what = format!("{} declared objects", loaded.declared.len());
@@ -192,8 +195,17 @@ fn run_case(name: &str, users: usize, layout: Layout) {
     );
 }
 
+// The allocator of the genseed binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Some(seeds) = std::env::var_os(CHILD_SEEDS) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl with integer arguments only.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
+        };
         child(Path::new(&seeds));
         return;
     }

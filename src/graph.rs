@@ -5,6 +5,8 @@
 //! and so on — the order comes from the references, not from a list kept by hand.
 //! Missing references and cycles are reported, never guessed around. Pure: no I/O.
 
+use std::collections::hash_map::Entry;
+
 use foldhash::HashMap;
 use foldhash::HashMapExt as _;
 
@@ -28,34 +30,48 @@ pub(crate) enum GraphError {
     Cycle(Vec<Addr>),
 }
 
-/// The references of each declared object, resolved to indices.
-pub(crate) fn edges(declared: &[Declared]) -> Result<Vec<Vec<usize>>, GraphError> {
-    // References name objects: a sub-resource has no key of its own (it is its parent's),
-    // so the memberships and grants of a large org stay out of the index. foldhash: a
-    // large org looks keys up hundreds of thousands of times, which SipHash (the std
-    // default, hardened for keys an attacker picks) made a tenth of validating.
-    let objects: Vec<bool> = declared
-        .iter()
-        .map(|d| kind(d.addr.kind).is_some_and(|k| k.is_object()))
-        .collect();
-    let mut index: HashMap<String, usize> =
-        HashMap::with_capacity(objects.iter().filter(|&&o| o).count());
-    for (i, d) in declared.iter().enumerate() {
-        if objects[i] {
-            index.insert(d.addr.id_key(), i);
+/// Where each declared object is, by [`Addr::id_key`]: the first object declared under
+/// a key (a later one is a duplicate).
+///
+/// References name objects: a sub-resource has no key of its own (it is its parent's),
+/// so the memberships and grants of a large org stay out of it. foldhash: a large org
+/// looks keys up hundreds of thousands of times, which SipHash (the std default,
+/// hardened for keys an attacker picks) made a tenth of validating.
+pub(crate) struct Index(HashMap<String, usize>);
+
+impl Index {
+    /// The objects of `declared`; `duplicate(first, again)` is called for each object
+    /// whose key an earlier one has.
+    pub(crate) fn of(declared: &[Declared], mut duplicate: impl FnMut(usize, usize)) -> Self {
+        let mut index = HashMap::with_capacity(declared.len());
+        for (i, d) in declared.iter().enumerate() {
+            if !kind(d.addr.kind).is_some_and(|k| k.is_object()) {
+                continue;
+            }
+            match index.entry(d.addr.id_key()) {
+                Entry::Occupied(first) => duplicate(*first.get(), i),
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
         }
+        Self(index)
     }
+}
+
+/// The references of each declared object (`refs[i]`: those of object `i`, as its kind
+/// lists them), resolved to indices through `index`.
+pub(crate) fn edges(index: &Index, refs: Vec<Vec<Ref>>) -> Result<Vec<Vec<usize>>, GraphError> {
     let mut missing = Vec::new();
-    let mut out = Vec::with_capacity(declared.len());
+    let mut out = Vec::with_capacity(refs.len());
     // One buffer for every look-up.
     let mut id = String::new();
-    for (i, d) in declared.iter().enumerate() {
-        let k = kind(d.addr.kind).expect("declared objects have registered kinds");
+    for (i, refs) in refs.into_iter().enumerate() {
         let mut deps = Vec::new();
-        for r in k.references(&d.spec) {
+        for r in refs {
             id.clear();
             r.target.push_id_key(&mut id);
-            match index.get(id.as_str()) {
+            match index.0.get(id.as_str()) {
                 Some(&j) => deps.push(j),
                 None => missing.push(MissingRef {
                     from: i,

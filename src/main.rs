@@ -15,12 +15,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// resident at once. genseed allocates in bursts (a listing, a plan) and is judged by its
 /// peak: memory goes back at once, and the process uses small pages. Peak of a no-op plan
 /// of 10,000 users: 195 MiB with glibc, 207 MiB with mimalloc's defaults, 174 MiB so.
-fn tune_allocator() {
+///
+/// `validate` is the exception: it frees each file's entries once the file is checked,
+/// and the next file reuses that memory. Returning it at once would only fault it in
+/// again; with mimalloc's delay, validating 60,000 users costs about a fifth less CPU
+/// (1.6 s rather than 2.0 s here) for 210 MiB at peak rather than 203 MiB.
+fn tune_allocator(command: &genseed::cli::Command) {
     // The `mi_option_t` value from mimalloc.h (the same in its v2 and v3), which
     // libmimalloc-sys does not name.
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: a plain setter of a process-wide option, called before any thread starts.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+    if !matches!(command, genseed::cli::Command::Validate(_)) {
+        // SAFETY: a plain setter of a process-wide option, called before any thread starts.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+    }
     // mimalloc's own switch (`allow_thp`) is read when it starts, before `main`; the
     // process-wide flag applies to every later page fault. A kernel without it refuses,
     // and nothing changes.
@@ -35,8 +42,8 @@ fn tune_allocator() {
 // the report layer.
 #[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = genseed::cli::Cli::parse();
+    tune_allocator(&cli.command);
     genseed::logging::init(cli.verbose, cli.quiet);
     match genseed::commands::run(cli) {
         Ok(code) => code,

@@ -17,11 +17,12 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceCache};
 use crate::graph::{self, GraphError};
-use crate::kinds::{Addr, ColumnOf, Declared, KINDS, Origin, kind};
+use crate::kinds::{Addr, ColumnOf, Declared, KINDS, Origin, Ref, kind};
 use crate::manifest::{self, CsvRow, LocatedDoc, SchemaValidator};
 use crate::spec::COMMITTED_SCHEMA;
 
 /// What a successful load yields.
+#[derive(Debug)]
 pub struct Loaded {
     /// Objects in declaration order (sub-resources after all objects).
     pub declared: Vec<Declared>,
@@ -63,6 +64,18 @@ impl Locator {
     }
 }
 
+/// How much of each declared object a load keeps once it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The whole entry: planning compares it with the org.
+    Specs,
+    /// Kind, key, origin and the dependency order, with every spec `null`: all that
+    /// `genseed validate` reports. Each file's entries are dropped as soon as that file
+    /// is checked, so a large org is never held whole (its entries are most of what a
+    /// load holds: for 60,000 users, about 200 MB).
+    Outline,
+}
+
 /// Load and check the manifests in `seeds`. `sources` receives the files' text so
 /// diagnostics can show the offending line.
 pub fn load(seeds: &Path, sources: &SourceCache) -> Result<Loaded, Diagnostics> {
@@ -76,6 +89,22 @@ pub fn load_with_vars(
     sources: &SourceCache,
     vars: &BTreeMap<String, String>,
 ) -> Result<Loaded, Diagnostics> {
+    load_keeping(seeds, sources, vars, Keep::Specs)
+}
+
+/// [`load_with_vars`], keeping what `keep` says of each object.
+///
+/// Every file is read and checked on its own, several at once: parsed, checked against
+/// the schema, its CSV files read, its entries checked one by one, their sub-resources
+/// derived and their references listed. Then what needs every file: duplicate keys,
+/// references to undeclared objects, cycles and tiers. If any file cannot be parsed,
+/// only the parse problems are reported.
+pub fn load_keeping(
+    seeds: &Path,
+    sources: &SourceCache,
+    vars: &BTreeMap<String, String>,
+    keep: Keep,
+) -> Result<Loaded, Diagnostics> {
     let mut diags = Diagnostics::new();
     if !seeds.is_dir() {
         diags.push(
@@ -85,34 +114,67 @@ pub fn load_with_vars(
         );
         return Err(diags);
     }
-    let docs = match manifest::load_dir(seeds) {
-        Ok(docs) => docs,
+    let (paths, mut unreadable) = match manifest::merge::manifest_paths(seeds) {
+        Ok(found) => found,
         Err(d) => {
             register_sources(seeds, sources);
             return Err(d);
         }
     };
-    // Semantic checks run on every item too, so one pass reports everything.
-    for problems in check_schema(&docs) {
-        diags.extend(problems);
+    let schema: Value =
+        serde_json::from_str(COMMITTED_SCHEMA).expect("the committed schema is JSON");
+    let validator = SchemaValidator::new(&schema)
+        .map_err(|problems| diags.extend(problems))
+        .ok();
+    let null = Arc::new(Value::Null);
+    let job = FileJob {
+        validator: validator.as_ref(),
+        vars,
+        outline: (keep == Keep::Outline).then_some(&null),
+    };
+    let mut checked = Vec::with_capacity(paths.len());
+    for file in manifest::parallel::map(&paths, |path| job.check(path)) {
+        match file {
+            Ok(file) => checked.push(file),
+            Err(problems) => unreadable.extend(problems),
+        }
     }
-    let csv = read_csv_files(&docs, &mut diags);
+    if unreadable.has_errors() {
+        register_sources(seeds, sources);
+        return Err(unreadable);
+    }
     let mut locator = Locator::default();
     let mut declared = Vec::new();
-    let mut files = Vec::new();
-    for (mut doc, tables) in docs.into_iter().zip(csv) {
-        sources.insert(doc.file.clone(), Arc::clone(&doc.text));
-        files.push(doc.file.clone());
-        collect(&mut doc, &mut declared);
-        for table in tables {
-            add_csv(table, &mut declared, &mut locator, sources, &mut diags);
+    let mut refs = Vec::new();
+    let mut files = Vec::with_capacity(checked.len());
+    let mut subs = Vec::with_capacity(checked.len());
+    for file in checked {
+        files.push(file.path);
+        diags.extend(file.diags);
+        for (d, r) in file.objects {
+            declared.push(d);
+            refs.push(r);
         }
-        locator.docs.insert(doc.file.clone(), doc);
+        for (path, text) in file.texts {
+            sources.insert(path, text);
+        }
+        locator.docs.extend(file.locator.docs);
+        for (path, rows) in file.locator.csv {
+            locator.csv.entry(path).or_insert(rows);
+        }
+        subs.push(file.subs);
     }
-    check_interpolation(&mut declared, vars, &locator, &mut diags);
-    check_objects(&declared, &locator, &mut diags);
-    derive_sub_resources(&mut declared);
-    let result = build_graph(&declared, &locator, &mut diags);
+    let index = check_duplicates(&declared, &locator, &mut diags);
+    // Sub-resources after all objects, kind by kind, each kind in declaration order.
+    for k in 0..SubKinds::count() {
+        for file_subs in &mut subs {
+            for (d, r) in std::mem::take(&mut file_subs[k]) {
+                declared.push(d);
+                refs.push(r);
+            }
+        }
+    }
+    let result = build_graph(&declared, &index, refs, &locator, &mut diags);
     diags.sort();
     if diags.has_errors() {
         return Err(diags);
@@ -126,13 +188,109 @@ pub fn load_with_vars(
     })
 }
 
+/// An object (or sub-resource) and its references to other objects.
+type WithRefs = (Declared, Vec<Ref>);
+
+/// What is the same for every file of a load.
+struct FileJob<'a> {
+    validator: Option<&'a SchemaValidator>,
+    vars: &'a BTreeMap<String, String>,
+    /// The `null` every spec is replaced with, when only the outline is kept.
+    outline: Option<&'a Arc<Value>>,
+}
+
+/// One manifest file, checked on its own.
+struct CheckedFile {
+    path: PathBuf,
+    /// Its problems (and those of its CSV files) found without the other files.
+    diags: Diagnostics,
+    /// Its objects: its entries, then the rows of its CSV files.
+    objects: Vec<WithRefs>,
+    /// Their sub-resources, per sub-resource kind (in registry order).
+    subs: Vec<Vec<WithRefs>>,
+    /// Where its objects' fields are.
+    locator: Locator,
+    /// The text of the file and of its CSV files, for showing lines.
+    texts: Vec<(PathBuf, Arc<str>)>,
+}
+
+/// The kinds whose objects are sub-resources of another kind's, in registry order.
+struct SubKinds;
+
+impl SubKinds {
+    fn all() -> impl Iterator<Item = &'static dyn crate::kinds::Kind> {
+        KINDS.iter().copied().filter(|k| k.parent().is_some())
+    }
+
+    fn count() -> usize {
+        Self::all().count()
+    }
+}
+
+impl FileJob<'_> {
+    /// Read and check one manifest; `Err` holds why it cannot be parsed.
+    fn check(&self, path: &Path) -> Result<CheckedFile, Diagnostics> {
+        let mut doc = manifest::load_file(path)?;
+        let mut diags = self.validator.map(|v| v.validate(&doc)).unwrap_or_default();
+        let tables = read_csv_files(&doc, &mut diags);
+        let mut objects = Vec::new();
+        collect(&mut doc, &mut objects);
+        let mut locator = Locator::default();
+        let mut texts = vec![(doc.file.clone(), Arc::clone(&doc.text))];
+        for table in tables {
+            if let Some(text) = table.text {
+                texts.push((table.path.clone(), text));
+            }
+            diags.extend(table.problems);
+            objects.extend(table.declared);
+            locator
+                .csv
+                .entry(table.path)
+                .or_insert((table.rows, table.column_of));
+        }
+        locator.docs.insert(doc.file.clone(), doc);
+        check_interpolation(&mut objects, self.vars, &locator, &mut diags);
+        for d in &objects {
+            check_object(d, &locator, &mut diags);
+        }
+        let subs = derive_sub_resources(&mut objects);
+        Ok(CheckedFile {
+            path: path.to_path_buf(),
+            diags,
+            objects: self.with_refs(objects),
+            subs: subs.into_iter().map(|s| self.with_refs(s)).collect(),
+            locator,
+            texts,
+        })
+    }
+
+    /// Each object with its references; then, for an outline, without its spec.
+    fn with_refs(&self, objects: Vec<Declared>) -> Vec<WithRefs> {
+        objects
+            .into_iter()
+            .map(|mut d| {
+                let refs = kind(d.addr.kind)
+                    .expect("declared objects have registered kinds")
+                    .references(&d.spec);
+                if let Some(null) = self.outline {
+                    d.spec = Arc::clone(null);
+                }
+                (d, refs)
+            })
+            .collect()
+    }
+}
+
 /// The dependency graph and tiers, or the diagnostics of missing references and cycles.
+/// `refs` holds the references of each of `declared`, `index` its objects.
 fn build_graph(
     declared: &[Declared],
+    index: &graph::Index,
+    refs: Vec<Vec<Ref>>,
     locator: &Locator,
     diags: &mut Diagnostics,
 ) -> Option<(Vec<Vec<usize>>, Vec<usize>)> {
-    match graph::edges(declared) {
+    match graph::edges(index, refs) {
         Err(GraphError::Missing(missing)) => {
             report_missing(declared, missing, locator, diags);
             None
@@ -244,26 +402,20 @@ fn check_interpolation(
     }
 }
 
-/// Sub-resources (memberships, grants) come from their parents' entries.
-fn derive_sub_resources(declared: &mut Vec<Declared>) {
-    let parents = declared.len();
-    // Room for a sub-resource of every parent (what a large org of users has): the list
-    // is not copied while it grows, and room left unused is never touched.
-    let room: usize = KINDS
-        .iter()
-        .filter_map(|k| k.parent())
-        .map(|parent| declared.iter().filter(|d| d.addr.kind == parent).count())
-        .sum();
-    declared.reserve(room);
-    for k in KINDS.iter().filter(|k| k.parent().is_some()) {
-        for i in 0..parents {
-            if declared[i].addr.kind == k.parent().unwrap_or_default()
-                && let Some(sub) = k.derive(&mut declared[i])
-            {
-                declared.push(sub);
+/// The sub-resources (memberships, grants) of `objects`, from their entries: per
+/// sub-resource kind (as [`SubKinds`] lists them), in the order of their parents.
+fn derive_sub_resources(objects: &mut [Declared]) -> Vec<Vec<Declared>> {
+    SubKinds::all()
+        .map(|k| {
+            let parent = k.parent().unwrap_or_default();
+            let mut subs =
+                Vec::with_capacity(objects.iter().filter(|d| d.addr.kind == parent).count());
+            for d in objects.iter_mut().filter(|d| d.addr.kind == parent) {
+                subs.extend(k.derive(d));
             }
-        }
-    }
+            subs
+        })
+        .collect()
 }
 
 /// Tiers with stages applied: every object of a later stage (the integrations tier)
@@ -295,17 +447,6 @@ fn register_sources(seeds: &Path, sources: &SourceCache) {
                 sources.insert(e.path(), text);
             }
         }
-    }
-}
-
-/// Each document's schema problems, documents checked in parallel against the committed
-/// schema compiled once.
-fn check_schema(docs: &[LocatedDoc]) -> Vec<Diagnostics> {
-    let schema: Value =
-        serde_json::from_str(COMMITTED_SCHEMA).expect("the committed schema is JSON");
-    match SchemaValidator::new(&schema) {
-        Ok(validator) => manifest::parallel::map(docs, |doc| validator.validate(doc)),
-        Err(problems) => vec![problems],
     }
 }
 
@@ -347,44 +488,35 @@ struct CsvTable {
 
 /// A CSV file a document lists for kind `kind` under `entry`.
 struct CsvJob<'d> {
-    doc: usize,
     kind: &'static dyn crate::kinds::Kind,
     source: &'static crate::kinds::CsvSource,
     entry: &'d Value,
     path: PathBuf,
 }
 
-/// For each document, the CSV files it lists under a kind's CSV key (`usersFromCsv`),
-/// read in parallel; a path that cannot be used is reported.
-fn read_csv_files(docs: &[LocatedDoc], diags: &mut Diagnostics) -> Vec<Vec<CsvTable>> {
-    let mut jobs = Vec::new();
-    for (d, doc) in docs.iter().enumerate() {
-        for k in KINDS {
-            let Some(source) = k.csv_source() else {
-                continue;
-            };
-            let key = source.manifest_key;
-            let entries = doc.value.get(key).and_then(Value::as_array);
-            for (i, entry) in entries.into_iter().flatten().enumerate() {
-                let file = entry["file"].as_str().unwrap_or_default();
-                let at = doc.locate(&format!("/{key}/{i}/file"));
-                match manifest::resolve_referenced(&doc.file, file, "CSV file", at) {
-                    Ok(path) => jobs.push(CsvJob {
-                        doc: d,
-                        kind: *k,
-                        source,
-                        entry,
-                        path,
-                    }),
-                    Err(problem) => diags.push(problem),
-                }
+/// The CSV files `doc` lists under a kind's CSV key (`usersFromCsv`), read; a path that
+/// cannot be used is reported.
+fn read_csv_files(doc: &LocatedDoc, diags: &mut Diagnostics) -> Vec<CsvTable> {
+    let mut tables = Vec::new();
+    for k in KINDS {
+        let Some(source) = k.csv_source() else {
+            continue;
+        };
+        let key = source.manifest_key;
+        let entries = doc.value.get(key).and_then(Value::as_array);
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            let file = entry["file"].as_str().unwrap_or_default();
+            let at = doc.locate(&format!("/{key}/{i}/file"));
+            match manifest::resolve_referenced(&doc.file, file, "CSV file", at) {
+                Ok(path) => tables.push(read_csv_job(&CsvJob {
+                    kind: *k,
+                    source,
+                    entry,
+                    path,
+                })),
+                Err(problem) => diags.push(problem),
             }
         }
-    }
-    let mut tables: Vec<Vec<CsvTable>> = docs.iter().map(|_| Vec::new()).collect();
-    let read = manifest::parallel::map(&jobs, read_csv_job);
-    for (job, table) in jobs.iter().zip(read) {
-        tables[job.doc].push(table);
     }
     tables
 }
@@ -421,70 +553,56 @@ fn read_csv_job(job: &CsvJob<'_>) -> CsvTable {
     }
 }
 
-/// Add a read CSV file's objects, problems, rows (for locating) and text.
-fn add_csv(
-    table: CsvTable,
-    declared: &mut Vec<Declared>,
-    locator: &mut Locator,
-    sources: &SourceCache,
+/// The index of the objects, with each natural key declared twice (across all files
+/// and CSV tables) reported.
+fn check_duplicates(
+    declared: &[Declared],
+    locator: &Locator,
     diags: &mut Diagnostics,
-) {
-    if let Some(text) = table.text {
-        sources.insert(table.path.clone(), text);
-    }
-    diags.extend(table.problems);
-    declared.extend(table.declared);
-    locator
-        .csv
-        .entry(table.path)
-        .or_insert((table.rows, table.column_of));
+) -> graph::Index {
+    graph::Index::of(declared, |first, again| {
+        let (first, d) = (&declared[first], &declared[again]);
+        let k = kind(d.addr.kind).expect("registered kind");
+        let where_first = locator
+            .at(&first.origin, "")
+            .map(|l| {
+                format!(
+                    " (first declared at {}:{}:{})",
+                    l.file.display(),
+                    l.line,
+                    l.col
+                )
+            })
+            .unwrap_or_default();
+        diags.push(
+            Diagnostic::error(format!(
+                "duplicate {} `{}`{where_first}",
+                k.label(),
+                d.addr.key
+            ))
+            .at(locator.at(&d.origin, k.key_field()))
+            .with_hint(k.key_rule()),
+        );
+    })
 }
 
-/// Checks on objects the schema cannot express.
-fn check_objects(declared: &[Declared], locator: &Locator, diags: &mut Diagnostics) {
-    let mut seen: HashMap<String, &Declared> = HashMap::new();
-    for d in declared {
-        let k = kind(d.addr.kind).expect("registered kind");
-        let at = |field: &str| locator.at(&d.origin, field);
-        if let Some(first) = seen.get(&d.addr.id_key()) {
-            let where_first = locator
-                .at(&first.origin, "")
-                .map(|l| {
-                    format!(
-                        " (first declared at {}:{}:{})",
-                        l.file.display(),
-                        l.line,
-                        l.col
-                    )
-                })
-                .unwrap_or_default();
-            diags.push(
-                Diagnostic::error(format!(
-                    "duplicate {} `{}`{where_first}",
-                    k.label(),
-                    d.addr.key
-                ))
-                .at(at(k.key_field()))
-                .with_hint(k.key_rule()),
-            );
-        } else {
-            seen.insert(d.addr.id_key(), d);
-        }
-        k.check(d, &at, diags);
-        if !k.allows_all_divisions() && d.spec.get("division").and_then(Value::as_str) == Some("*")
-        {
-            diags.push(
-                Diagnostic::error(format!("a {} cannot be in all divisions (`*`)", k.label()))
-                    .at(at("/division"))
-                    .with_hint(format!(
-                        "only {} accept `*`; name a division",
-                        all_division_kinds()
-                    )),
-            );
-        }
-        if d.addr.key.trim().is_empty() {
-            diags.push(Diagnostic::error(format!("{} without a name", k.label())).at(at("")));
-        }
+/// Checks on one object the schema cannot express.
+fn check_object(d: &Declared, locator: &Locator, diags: &mut Diagnostics) {
+    let k = kind(d.addr.kind).expect("registered kind");
+    let at = |field: &str| locator.at(&d.origin, field);
+    k.check(d, &at, diags);
+    if !k.allows_all_divisions() && d.spec.get("division").and_then(Value::as_str) == Some("*") {
+        diags.push(
+            Diagnostic::error(format!("a {} cannot be in all divisions (`*`)", k.label()))
+                .at(at("/division"))
+                .with_hint(format!(
+                    "only {} accept `*`; name a division",
+                    all_division_kinds()
+                )),
+        );
+    }
+    if d.addr.key.trim().is_empty() {
+        diags.push(Diagnostic::error(format!("{} without a name", k.label())).at(at("")));
     }
 }
 

@@ -13,17 +13,20 @@ use crate::report::{self, Ui, Verbosity, json::Validated};
 pub(super) fn run(cli: &Cli, ui: &Ui) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli, None, ui)?;
     let sources = SourceCache::new();
-    let loaded = match crate::validate::load_with_vars(&settings.seeds, &sources, &settings.vars) {
-        Ok(loaded) => loaded,
-        Err(diags) => {
-            if ui.json {
-                report::out_json(&report::json::validate(None, &diags));
-            } else {
-                report::err(&render(&diags, &sources));
+    // Validating reports no spec, so none is kept (a large org is never held whole).
+    let keep = crate::validate::Keep::Outline;
+    let loaded =
+        match crate::validate::load_keeping(&settings.seeds, &sources, &settings.vars, keep) {
+            Ok(loaded) => loaded,
+            Err(diags) => {
+                if ui.json {
+                    report::out_json(&report::json::validate(None, &diags));
+                } else {
+                    report::err(&render(&diags, &sources));
+                }
+                return Err(anyhow!(super::Reported));
             }
-            return Err(anyhow!(super::Reported));
-        }
-    };
+        };
     let mut csv_files: Vec<PathBuf> = loaded
         .declared
         .iter()

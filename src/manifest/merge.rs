@@ -15,6 +15,21 @@ use crate::diag::{Diagnostic, Diagnostics};
 /// folder, a broken symbolic link, a FIFO that would block the read, a device): it is
 /// never skipped silently.
 pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
+    let (paths, mut diags) = manifest_paths(dir)?;
+    let mut docs = Vec::with_capacity(paths.len());
+    for loaded in super::parallel::map(&paths, |path| load_file(path)) {
+        match loaded {
+            Ok(doc) => docs.push(doc),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result(docs)
+}
+
+/// The manifest files of `dir` that [`load_dir`] reads, sorted by file name, and the
+/// problems of the entries it refuses (reported with the files' own problems). `Err`
+/// when there is nothing to read: the folder cannot be listed, or holds no manifest.
+pub fn manifest_paths(dir: &Path) -> Result<(Vec<PathBuf>, Diagnostics), Diagnostics> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Diagnostics::from(Diagnostic::error(format!(
             "cannot read folder {}: {e}",
@@ -65,14 +80,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LocatedDoc>, Diagnostics> {
         .with_hint("add a manifest such as seeds/main.yaml (the README shows the format), or point `seeds:` in genseed.yaml at the right folder")
         .into());
     }
-    let mut docs = Vec::with_capacity(paths.len());
-    for loaded in super::parallel::map(&paths, |path| load_file(path)) {
-        match loaded {
-            Ok(doc) => docs.push(doc),
-            Err(d) => diags.extend(d),
-        }
-    }
-    diags.into_result(docs)
+    Ok((paths, diags))
 }
 
 /// Why `path` is not a regular file (following symbolic links), or `None` if it is one.

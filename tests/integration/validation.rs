@@ -192,3 +192,59 @@ fn manifests_read_alike_quickly_and_thoroughly() {
         }
     }
 }
+
+/// `genseed validate` keeps only the outline of each object (its spec dropped once its
+/// file is checked): it finds the same problems as a load for planning, and the same
+/// objects, origins, dependencies and tiers.
+#[test]
+fn the_outline_a_validate_keeps_matches_a_full_load() {
+    use genseed::diag::SourceCache;
+    use genseed::validate::{Keep, load_keeping};
+    let vars = std::collections::BTreeMap::new();
+    let load =
+        |seeds: &std::path::Path, keep| load_keeping(seeds, &SourceCache::new(), &vars, keep);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut shape = orggen::OrgShape::new(150);
+    shape.users_per_queue = 20;
+    orggen::write_project(dir.path(), &shape, "http://127.0.0.1:9").unwrap();
+    let seeds = dir.path().join("seeds");
+    let (full, outline) = (
+        load(&seeds, Keep::Specs).unwrap(),
+        load(&seeds, Keep::Outline).unwrap(),
+    );
+    assert!(full.declared.len() > 300, "{}", full.declared.len());
+    assert_eq!(full.declared.len(), outline.declared.len());
+    for (f, o) in full.declared.iter().zip(&outline.declared) {
+        assert_eq!(f.addr, o.addr);
+        assert_eq!(f.origin, o.origin);
+        assert!(!f.spec.is_null() && o.spec.is_null(), "{}", f.addr);
+    }
+    assert_eq!(
+        (&full.deps, &full.tiers, &full.files),
+        (&outline.deps, &outline.tiers, &outline.files)
+    );
+
+    let p = Project::with_example();
+    p.seed("main.yaml", BAD);
+    p.seed("people.csv", CSV);
+    // A key declared again in another file, and a reference across files.
+    p.seed("more.yaml", "skills:\n  - name: BILLING\nqueues:\n  - name: Q2\n    members: [ada@example.com, nobody@example.com]\n");
+    let seeds = p.dir.path().join("seeds");
+    let (full, outline) = (
+        load(&seeds, Keep::Specs).unwrap_err(),
+        load(&seeds, Keep::Outline).unwrap_err(),
+    );
+    let messages: Vec<&str> = full.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("duplicate skill `BILLING`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"user `nobody@example.com` is not declared in any manifest"),
+        "{messages:?}"
+    );
+    assert_eq!(full.0, outline.0);
+}
