@@ -237,9 +237,12 @@ impl FileJob<'_> {
         collect(&mut doc, &mut objects);
         let mut locator = Locator::default();
         let mut texts = vec![(doc.file.clone(), Arc::clone(&doc.text))];
+        // A CSV file that is not UTF-8 has no text to search for placeholders.
+        let mut unsearched = false;
         for table in tables {
-            if let Some(text) = table.text {
-                texts.push((table.path.clone(), text));
+            match table.text {
+                Some(text) => texts.push((table.path.clone(), text)),
+                None => unsearched = true,
             }
             diags.extend(table.problems);
             objects.extend(table.declared);
@@ -249,7 +252,16 @@ impl FileJob<'_> {
                 .or_insert((table.rows, table.column_of));
         }
         locator.docs.insert(doc.file.clone(), doc);
-        check_interpolation(&mut objects, self.vars, &locator, &mut diags);
+        // A placeholder's `${` is in the text of its file, or is written with an escape
+        // (`"\x24{"` in a double-quoted scalar): without either, no string of the file's
+        // objects holds one, and none needs searching.
+        if unsearched
+            || texts
+                .iter()
+                .any(|(_, text)| text.contains("${") || text.contains('\\'))
+        {
+            check_interpolation(&mut objects, self.vars, &locator, &mut diags);
+        }
         for d in &objects {
             check_object(d, &locator, &mut diags);
         }

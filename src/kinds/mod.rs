@@ -805,6 +805,17 @@ pub fn index_by_name(kind: &str, objects: Vec<Value>, resolver: &Resolver) -> Ob
 /// would otherwise hold every membership and grant twice. Call it after the checks that
 /// read the whole entry.
 pub fn derive_sub(kind: &'static str, parent: &mut Declared, field: &str) -> Option<Declared> {
+    derive_sub_with(kind, parent, field, None)
+}
+
+/// [`derive_sub`], with one more entry in the sub-resource's spec (say, the parent's
+/// division, which the items default to).
+pub fn derive_sub_with(
+    kind: &'static str,
+    parent: &mut Declared,
+    field: &str,
+    extra: Option<(&str, Value)>,
+) -> Option<Declared> {
     let empty = match parent.spec.get(field)? {
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
@@ -815,18 +826,28 @@ pub fn derive_sub(kind: &'static str, parent: &mut Declared, field: &str) -> Opt
     }
     let entry = Arc::make_mut(&mut parent.spec).as_object_mut()?;
     let items = entry.shift_remove(field)?;
-    let policy = entry.shift_remove(&[field, "Policy"].concat());
+    // Its `{field}Policy`, found without building that key: a large org derives a set
+    // for nearly every user, and few of them declare a policy.
+    let is_policy = |k: &str| k.strip_prefix(field) == Some("Policy");
+    let policy = match entry.keys().find(|k| is_policy(k)).cloned() {
+        Some(key) => entry.shift_remove(&key),
+        None => None,
+    };
     let origin = Origin {
         file: Arc::clone(&parent.origin.file),
         pointer: [parent.origin.pointer.as_str(), "/", field].concat(),
         csv_line: parent.origin.csv_line,
     };
-    let mut spec = serde_json::Map::with_capacity(2 + usize::from(policy.is_some()));
+    let room = 2 + usize::from(policy.is_some()) + usize::from(extra.is_some());
+    let mut spec = serde_json::Map::with_capacity(room);
     spec.insert("parent".to_owned(), Value::String(parent.addr.key.clone()));
     spec.insert("items".to_owned(), items);
     // The set's policy (`membersPolicy: exclusive`), when the entry declares one.
     if let Some(policy) = policy {
         spec.insert(crate::prune::POLICY_FIELD.to_owned(), policy);
+    }
+    if let Some((key, value)) = extra {
+        spec.insert(key.to_owned(), value);
     }
     Some(Declared {
         addr: Addr::new(kind, parent.addr.key.clone()),
@@ -847,13 +868,10 @@ pub fn parent_ref(parent_kind: &'static str, spec: &Value) -> Ref {
 /// (a queue's members, a group's members): its parent, then each item at `/{index}`.
 /// Reads the raw spec, so a malformed item is skipped, not fatal.
 pub fn list_refs(parent_kind: &'static str, target_kind: &'static str, spec: &Value) -> Vec<Ref> {
-    let mut refs = vec![parent_ref(parent_kind, spec)];
-    let items = spec
-        .get("items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
-    for (i, item) in items.enumerate() {
+    let items = spec.get("items").and_then(Value::as_array);
+    let mut refs = Vec::with_capacity(1 + items.map_or(0, Vec::len));
+    refs.push(parent_ref(parent_kind, spec));
+    for (i, item) in items.into_iter().flatten().enumerate() {
         if let Some(key) = item.as_str() {
             refs.push(Ref {
                 target: Addr::new(target_kind, key),

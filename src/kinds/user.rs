@@ -265,7 +265,7 @@ fn check_user(d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
         {
             let ok = p.as_f64().is_some_and(|p| (0.0..=5.0).contains(&p));
             if !ok {
-                let pointer = format!("/{field}/{}", name.replace('~', "~0").replace('/', "~1"));
+                let pointer = crate::manifest::pointer::push(&["/", field].concat(), name);
                 diags.push(
                     Diagnostic::error(format!("proficiency {p} of `{name}` is outside 0–5"))
                         .at(at(&pointer))

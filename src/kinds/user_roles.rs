@@ -22,7 +22,6 @@ use crate::permissions::{Op, Scope};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::ApiExt;
@@ -31,7 +30,7 @@ use serde_json::{Map, Value, json};
 use super::role::is_builtin;
 use super::{
     Addr, BoxFut, Ctx, Declared, Kind, KindError, ObservedMap, PAGE_SIZE, Ref, Resolver,
-    SMALL_PAGE_SIZE, Target, derive_sub, norm_key, parent_ref, str_field, typed_value,
+    SMALL_PAGE_SIZE, Target, derive_sub_with, norm_key, parent_ref, str_field, typed_value,
 };
 
 /// A role granted to a user in a division.
@@ -121,22 +120,23 @@ impl Kind for UserRoles {
     }
 
     fn derive(&self, parent: &mut Declared) -> Option<Declared> {
-        let mut sub = derive_sub(self.name(), parent, "roles")?;
+        parent.spec.get("roles")?;
         // Grants without a division default to the user's.
-        Arc::make_mut(&mut sub.spec)["userDivision"] =
-            parent.spec.get("division").cloned().unwrap_or(Value::Null);
-        Some(sub)
+        let division = parent.spec.get("division").cloned().unwrap_or(Value::Null);
+        derive_sub_with(
+            self.name(),
+            parent,
+            "roles",
+            Some(("userDivision", division)),
+        )
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs = vec![parent_ref("user", spec)];
-        for (i, g) in spec
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        let grants = spec.get("items").and_then(Value::as_array);
+        // A role and a division per grant, at most.
+        let mut refs = Vec::with_capacity(1 + 2 * grants.map_or(0, Vec::len));
+        refs.push(parent_ref("user", spec));
+        for (i, g) in grants.into_iter().flatten().enumerate() {
             if let Some(role) = str_field(g, "role").filter(|r| !is_builtin(r)) {
                 refs.push(Ref {
                     target: Addr::new("role", role),

@@ -107,12 +107,14 @@ impl Kind for UserRouting {
     }
 
     fn references(&self, spec: &Value) -> Vec<Ref> {
-        let mut refs = vec![parent_ref("user", spec)];
-        if let Some(items) = spec.get("items").and_then(Value::as_object) {
+        let items = spec.get("items").and_then(Value::as_object);
+        let mut refs = Vec::with_capacity(1 + items.map_or(0, serde_json::Map::len));
+        refs.push(parent_ref("user", spec));
+        if let Some(items) = items {
             for name in items.keys() {
                 refs.push(Ref {
                     target: Addr::new(self.target_kind, name.clone()),
-                    field: format!("/{}", name.replace('~', "~0").replace('/', "~1")),
+                    field: crate::manifest::pointer::push("", name),
                 });
             }
         }

@@ -4,18 +4,24 @@
 
 /// Escapes one reference token: `~` → `~0`, `/` → `~1`.
 pub fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(token.len());
+    escape_into(&mut out, token);
+    out
 }
 
 /// Appends the escaped `token` to `out` (as [`escape`] writes it, without a copy).
 pub(crate) fn escape_into(out: &mut String, token: &str) {
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
+    let mut rest = token;
+    while let Some(i) = rest.find(['~', '/']) {
+        out.push_str(&rest[..i]);
+        out.push_str(if rest.as_bytes()[i] == b'~' {
+            "~0"
+        } else {
+            "~1"
+        });
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
 }
 
 /// Undoes [`escape`].
@@ -25,7 +31,11 @@ pub fn unescape(token: &str) -> String {
 
 /// `parent` + `/` + escaped `token`.
 pub fn push(parent: &str, token: &str) -> String {
-    format!("{parent}/{}", escape(token))
+    let mut out = String::with_capacity(parent.len() + 1 + token.len());
+    out.push_str(parent);
+    out.push('/');
+    escape_into(&mut out, token);
+    out
 }
 
 /// The pointer without its last token; `None` for the root `""`.
@@ -56,6 +66,8 @@ mod tests {
     #[test]
     fn escapes_and_walks() {
         assert_eq!(push("/a", "b/c~d"), "/a/b~1c~0d");
+        assert_eq!(escape("~/x~"), "~0~1x~0");
+        assert_eq!(escape("plain"), "plain");
         assert_eq!(last_token("/a/b~1c~0d").as_deref(), Some("b/c~d"));
         assert_eq!(parent("/a/b"), Some("/a"));
         assert_eq!(parent("/a"), Some(""));

@@ -248,3 +248,21 @@ fn the_outline_a_validate_keeps_matches_a_full_load() {
     );
     assert_eq!(full.0, outline.0);
 }
+
+/// A placeholder is found however its string is written: a file's text is searched for
+/// `${` first, and an escaped `$` (`"\x24{…}"`) must not slip past that search.
+#[test]
+fn an_escaped_placeholder_is_still_checked() {
+    let p = Project::with_example();
+    p.seed(
+        "escaped.yaml",
+        "skills:\n  - name: Plain\nqueues:\n  - name: Escaped\n    description: \"\\x24{var.nope}\"\n",
+    );
+    let run = p.run(&["validate"]).expect(1);
+    assert!(
+        run.stderr
+            .contains("escaped.yaml:5:18: error: variable `nope` is not defined"),
+        "{}",
+        run.stderr
+    );
+}
