@@ -5,7 +5,7 @@
 //! the parent writes a generated org (`support/orggen.rs`) into a temporary folder and
 //! starts this same program on it; the child validates the seeds folder once as
 //! `genseed validate` does (keeping only the outline of each object, with the allocator
-//! genseed uses and huge pages off, as `src/main.rs` sets them) and prints
+//! genseed uses, tuned as `src/main.rs` tunes it for `validate`) and prints
 //! the CPU time of the process (user + system, every thread) and its peak resident
 //! memory (both from `getrusage`), and the wall time.
 //!
@@ -201,6 +201,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     if let Some(seeds) = std::env::var_os(CHILD_SEEDS) {
+        // SAFETY: a plain setter of a process-wide option (15: `mi_option_purge_delay`,
+        // in milliseconds), called before any thread starts.
+        unsafe { libmimalloc_sys::mi_option_set(15, 1) };
         #[cfg(target_os = "linux")]
         // SAFETY: prctl with integer arguments only.
         unsafe {

@@ -13,12 +13,63 @@ use foldhash::HashMapExt as _;
 use crate::kinds::{Addr, Declared, Ref, kind};
 
 /// A reference to an object no manifest declares.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MissingRef {
     /// Index of the referring object.
     pub from: usize,
-    /// The reference.
-    pub reference: Ref,
+    /// Which of its references (in the order its kind lists them).
+    pub nth: usize,
+}
+
+/// The references of objects, as the keys an [`Index`] is looked up by
+/// ([`Addr::id_key`]), all in one text: a large org's hundreds of thousands of
+/// references cost a few bytes each rather than two allocations. A missing one is
+/// named by its position, to be listed in full again where it is reported.
+#[derive(Debug, Default)]
+pub(crate) struct RefKeys {
+    text: String,
+    /// Where each key ends in `text`.
+    ends: Vec<usize>,
+    /// Where each object's keys end in `ends`.
+    objects: Vec<usize>,
+}
+
+impl RefKeys {
+    /// Adds the next object's references.
+    pub(crate) fn push(&mut self, refs: &[Ref]) {
+        for r in refs {
+            r.target.push_id_key(&mut self.text);
+            self.ends.push(self.text.len());
+        }
+        self.objects.push(self.ends.len());
+    }
+
+    /// Adds the objects of `more` after those of `self`.
+    pub(crate) fn append(&mut self, more: RefKeys) {
+        let (text, keys) = (self.text.len(), self.ends.len());
+        self.text.push_str(&more.text);
+        self.ends.extend(more.ends.iter().map(|e| e + text));
+        self.objects.extend(more.objects.iter().map(|o| o + keys));
+    }
+
+    /// How many objects there are.
+    pub(crate) fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// The key of object `i`'s `nth` reference.
+    pub(crate) fn key(&self, i: usize, nth: usize) -> Option<&str> {
+        self.of(i).nth(nth)
+    }
+
+    /// The keys of object `i`'s references.
+    fn of(&self, i: usize) -> impl Iterator<Item = &str> {
+        let first = i.checked_sub(1).map_or(0, |p| self.objects[p]);
+        (first..self.objects[i]).map(move |k| {
+            let start = k.checked_sub(1).map_or(0, |p| self.ends[p]);
+            &self.text[start..self.ends[k]]
+        })
+    }
 }
 
 /// Why the objects cannot be ordered.
@@ -59,24 +110,17 @@ impl Index {
     }
 }
 
-/// The references of each declared object (`refs[i]`: those of object `i`, as its kind
-/// lists them), resolved to indices through `index`.
-pub(crate) fn edges(index: &Index, refs: Vec<Vec<Ref>>) -> Result<Vec<Vec<usize>>, GraphError> {
+/// The references of each object (`refs` lists them object by object), resolved to
+/// indices through `index`.
+pub(crate) fn edges(index: &Index, refs: &RefKeys) -> Result<Vec<Vec<usize>>, GraphError> {
     let mut missing = Vec::new();
     let mut out = Vec::with_capacity(refs.len());
-    // One buffer for every look-up.
-    let mut id = String::new();
-    for (i, refs) in refs.into_iter().enumerate() {
+    for i in 0..refs.len() {
         let mut deps = Vec::new();
-        for r in refs {
-            id.clear();
-            r.target.push_id_key(&mut id);
-            match index.0.get(id.as_str()) {
+        for (nth, key) in refs.of(i).enumerate() {
+            match index.0.get(key) {
                 Some(&j) => deps.push(j),
-                None => missing.push(MissingRef {
-                    from: i,
-                    reference: r,
-                }),
+                None => missing.push(MissingRef { from: i, nth }),
             }
         }
         deps.sort_unstable();
@@ -150,6 +194,37 @@ pub(crate) fn tiers_of(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_resolve_by_key_or_are_named_missing() {
+        let declared: Vec<Declared> = ["A", "B"]
+            .into_iter()
+            .map(|key| Declared {
+                addr: Addr::new("skill", key),
+                spec: std::sync::Arc::new(serde_json::Value::Null),
+                origin: crate::kinds::Origin::default(),
+            })
+            .collect();
+        let to = |key: &str| Ref {
+            target: Addr::new("skill", key),
+            field: String::new(),
+        };
+        let mut refs = RefKeys::default();
+        refs.push(&[to("b")]);
+        refs.push(&[]);
+        let mut more = RefKeys::default();
+        more.push(&[to(" a "), to("Nope"), to("B")]);
+        refs.append(more);
+        let index = Index::of(&declared, |_, _| panic!("no duplicates"));
+        let GraphError::Missing(missing) = edges(&index, &refs).unwrap_err() else {
+            panic!("a missing reference");
+        };
+        assert_eq!(missing, [MissingRef { from: 2, nth: 1 }]);
+        refs = RefKeys::default();
+        refs.push(&[to("b")]);
+        refs.push(&[to("A"), to("b"), to("a")]);
+        assert_eq!(edges(&index, &refs).unwrap(), [vec![1], vec![0, 1]]);
+    }
 
     #[test]
     fn tiers_follow_references() {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceCache};
-use crate::graph::{self, GraphError};
+use crate::graph::{self, GraphError, MissingRef, RefKeys};
 use crate::kinds::{Addr, ColumnOf, Declared, KINDS, Origin, Ref, kind};
 use crate::manifest::{self, CsvRow, LocatedDoc, SchemaValidator};
 use crate::spec::COMMITTED_SCHEMA;
@@ -143,38 +143,17 @@ pub fn load_keeping(
         register_sources(seeds, sources);
         return Err(unreadable);
     }
-    let mut locator = Locator::default();
-    let mut declared = Vec::new();
-    let mut refs = Vec::new();
-    let mut files = Vec::with_capacity(checked.len());
-    let mut subs = Vec::with_capacity(checked.len());
-    for file in checked {
-        files.push(file.path);
-        diags.extend(file.diags);
-        for (d, r) in file.objects {
-            declared.push(d);
-            refs.push(r);
-        }
-        for (path, text) in file.texts {
-            sources.insert(path, text);
-        }
-        locator.docs.extend(file.locator.docs);
-        for (path, rows) in file.locator.csv {
-            locator.csv.entry(path).or_insert(rows);
-        }
-        subs.push(file.subs);
-    }
+    let Merged {
+        declared,
+        refs,
+        listed_in,
+        files,
+        locator,
+    } = merge(checked, sources, &mut diags);
     let index = check_duplicates(&declared, &locator, &mut diags);
-    // Sub-resources after all objects, kind by kind, each kind in declaration order.
-    for k in 0..SubKinds::count() {
-        for file_subs in &mut subs {
-            for (d, r) in std::mem::take(&mut file_subs[k]) {
-                declared.push(d);
-                refs.push(r);
-            }
-        }
-    }
-    let result = build_graph(&declared, &index, refs, &locator, &mut diags);
+    let relist =
+        |missing: &[MissingRef]| job.relist(&declared, (&files, &listed_in, &refs), missing);
+    let result = build_graph(&declared, &index, &refs, relist, &locator, &mut diags);
     diags.sort();
     if diags.has_errors() {
         return Err(diags);
@@ -188,8 +167,61 @@ pub fn load_keeping(
     })
 }
 
-/// An object (or sub-resource) and its references to other objects.
-type WithRefs = (Declared, Vec<Ref>);
+/// The checked files, put together.
+struct Merged {
+    /// Every file's objects, in order; then their sub-resources, kind by kind, each kind
+    /// in the order of the files.
+    declared: Vec<Declared>,
+    /// The keys of their references.
+    refs: RefKeys,
+    /// For each object, the index in `files` of the manifest it comes from (its
+    /// references are listed again from there when one is missing).
+    listed_in: Vec<usize>,
+    files: Vec<PathBuf>,
+    locator: Locator,
+}
+
+/// Put the checked files together; their problems go to `diags`, their texts to
+/// `sources`.
+fn merge(checked: Vec<CheckedFile>, sources: &SourceCache, diags: &mut Diagnostics) -> Merged {
+    let mut merged = Merged {
+        declared: Vec::new(),
+        refs: RefKeys::default(),
+        listed_in: Vec::new(),
+        files: Vec::with_capacity(checked.len()),
+        locator: Locator::default(),
+    };
+    let mut add = |f: usize, (objects, keys): WithRefs| {
+        merged
+            .listed_in
+            .extend(std::iter::repeat_n(f, objects.len()));
+        merged.declared.extend(objects);
+        merged.refs.append(keys);
+    };
+    let mut subs = Vec::with_capacity(checked.len());
+    for (f, file) in checked.into_iter().enumerate() {
+        merged.files.push(file.path);
+        diags.extend(file.diags);
+        add(f, file.objects);
+        for (path, text) in file.texts {
+            sources.insert(path, text);
+        }
+        merged.locator.docs.extend(file.locator.docs);
+        for (path, rows) in file.locator.csv {
+            merged.locator.csv.entry(path).or_insert(rows);
+        }
+        subs.push(file.subs);
+    }
+    for k in 0..SubKinds::count() {
+        for (f, file_subs) in subs.iter_mut().enumerate() {
+            add(f, std::mem::take(&mut file_subs[k]));
+        }
+    }
+    merged
+}
+
+/// Objects (or sub-resources) and the keys of their references.
+type WithRefs = (Vec<Declared>, RefKeys);
 
 /// What is the same for every file of a load.
 struct FileJob<'a> {
@@ -205,12 +237,21 @@ struct CheckedFile {
     /// Its problems (and those of its CSV files) found without the other files.
     diags: Diagnostics,
     /// Its objects: its entries, then the rows of its CSV files.
-    objects: Vec<WithRefs>,
+    objects: WithRefs,
     /// Their sub-resources, per sub-resource kind (in registry order).
-    subs: Vec<Vec<WithRefs>>,
+    subs: Vec<WithRefs>,
     /// Where its objects' fields are.
     locator: Locator,
     /// The text of the file and of its CSV files, for showing lines.
+    texts: Vec<(PathBuf, Arc<str>)>,
+}
+
+/// One manifest file, read and checked, its objects whole.
+struct ReadFile {
+    diags: Diagnostics,
+    objects: Vec<Declared>,
+    subs: Vec<Vec<Declared>>,
+    locator: Locator,
     texts: Vec<(PathBuf, Arc<str>)>,
 }
 
@@ -227,9 +268,29 @@ impl SubKinds {
     }
 }
 
+/// The references of `d`, as its kind lists them.
+fn references(d: &Declared) -> Vec<Ref> {
+    kind(d.addr.kind)
+        .expect("declared objects have registered kinds")
+        .references(&d.spec)
+}
+
 impl FileJob<'_> {
     /// Read and check one manifest; `Err` holds why it cannot be parsed.
     fn check(&self, path: &Path) -> Result<CheckedFile, Diagnostics> {
+        let read = self.read(path)?;
+        Ok(CheckedFile {
+            path: path.to_path_buf(),
+            diags: read.diags,
+            objects: self.with_refs(read.objects),
+            subs: read.subs.into_iter().map(|s| self.with_refs(s)).collect(),
+            locator: read.locator,
+            texts: read.texts,
+        })
+    }
+
+    /// The objects of one manifest, checked, with their sub-resources.
+    fn read(&self, path: &Path) -> Result<ReadFile, Diagnostics> {
         let mut doc = manifest::load_file(path)?;
         let mut diags = self.validator.map(|v| v.validate(&doc)).unwrap_or_default();
         let tables = read_csv_files(&doc, &mut diags);
@@ -266,45 +327,86 @@ impl FileJob<'_> {
             check_object(d, &locator, &mut diags);
         }
         let subs = derive_sub_resources(&mut objects);
-        Ok(CheckedFile {
-            path: path.to_path_buf(),
+        Ok(ReadFile {
             diags,
-            objects: self.with_refs(objects),
-            subs: subs.into_iter().map(|s| self.with_refs(s)).collect(),
+            objects,
+            subs,
             locator,
             texts,
         })
     }
 
-    /// Each object with its references; then, for an outline, without its spec.
-    fn with_refs(&self, objects: Vec<Declared>) -> Vec<WithRefs> {
-        objects
-            .into_iter()
-            .map(|mut d| {
-                let refs = kind(d.addr.kind)
-                    .expect("declared objects have registered kinds")
-                    .references(&d.spec);
-                if let Some(null) = self.outline {
-                    d.spec = Arc::clone(null);
-                }
-                (d, refs)
+    /// The objects with the keys of their references; then, for an outline, without
+    /// their specs.
+    fn with_refs(&self, mut objects: Vec<Declared>) -> WithRefs {
+        let mut keys = RefKeys::default();
+        for d in &mut objects {
+            keys.push(&references(d));
+            if let Some(null) = self.outline {
+                d.spec = Arc::clone(null);
+            }
+        }
+        (objects, keys)
+    }
+
+    /// The `missing` references in full, listed again from the manifests their objects
+    /// come from (`listed_in[i]`: the index in `files` of object `i`'s manifest). One
+    /// whose file changed since is named by its key alone (`refs` has it), at its object.
+    fn relist(
+        &self,
+        declared: &[Declared],
+        (files, listed_in, refs): (&[PathBuf], &[usize], &RefKeys),
+        missing: &[MissingRef],
+    ) -> Vec<(usize, Ref)> {
+        let mut by_file: BTreeMap<usize, Vec<MissingRef>> = BTreeMap::new();
+        for m in missing {
+            by_file.entry(listed_in[m.from]).or_default().push(*m);
+        }
+        let by_key = |m: &MissingRef| {
+            let (kind_name, key) = refs.key(m.from, m.nth)?.split_once('/')?;
+            Some(Ref {
+                target: Addr::new(kind(kind_name)?.name(), key),
+                field: String::new(),
             })
-            .collect()
+        };
+        let mut out = Vec::with_capacity(missing.len());
+        for (f, missing) in by_file {
+            let read = self.read(&files[f]).ok();
+            let again: HashMap<_, &Declared> = read
+                .iter()
+                .flat_map(|r| r.objects.iter().chain(r.subs.iter().flatten()))
+                .map(|d| (place(d), d))
+                .collect();
+            for m in missing {
+                let found = again.get(&place(&declared[m.from]));
+                let listed = found.and_then(|d| references(d).into_iter().nth(m.nth));
+                out.extend(listed.or_else(|| by_key(&m)).map(|r| (m.from, r)));
+            }
+        }
+        out
     }
 }
 
+/// What tells one declared object from every other of its manifest.
+fn place(d: &Declared) -> (&str, &str, &Path, &str, Option<usize>) {
+    let o = &d.origin;
+    (d.addr.kind, &d.addr.key, &o.file, &o.pointer, o.csv_line)
+}
+
 /// The dependency graph and tiers, or the diagnostics of missing references and cycles.
-/// `refs` holds the references of each of `declared`, `index` its objects.
+/// `refs` holds the references of each of `declared`, `index` its objects; `relist`
+/// lists missing ones in full.
 fn build_graph(
     declared: &[Declared],
     index: &graph::Index,
-    refs: Vec<Vec<Ref>>,
+    refs: &RefKeys,
+    relist: impl FnOnce(&[MissingRef]) -> Vec<(usize, Ref)>,
     locator: &Locator,
     diags: &mut Diagnostics,
 ) -> Option<(Vec<Vec<usize>>, Vec<usize>)> {
     match graph::edges(index, refs) {
         Err(GraphError::Missing(missing)) => {
-            report_missing(declared, missing, locator, diags);
+            report_missing(declared, relist(&missing), locator, diags);
             None
         }
         Err(GraphError::Cycle(_)) => unreachable!("edges reports only missing references"),
@@ -330,7 +432,7 @@ fn build_graph(
 /// its kind when one is near.
 fn report_missing(
     declared: &[Declared],
-    missing: Vec<graph::MissingRef>,
+    missing: Vec<(usize, Ref)>,
     locator: &Locator,
     diags: &mut Diagnostics,
 ) {
@@ -339,9 +441,9 @@ fn report_missing(
     for d in declared {
         keys.entry(d.addr.kind).or_default().push(&d.addr.key);
     }
-    for m in missing {
-        let d = &declared[m.from];
-        let target = &m.reference.target;
+    for (from, reference) in missing {
+        let d = &declared[from];
+        let target = &reference.target;
         let target_kind = kind(target.kind);
         let section = target_kind
             .and_then(|k| k.manifest_key())
@@ -366,7 +468,7 @@ fn report_missing(
                 "{} `{}` is not declared in any manifest",
                 target.kind, target.key
             ))
-            .at(locator.at(&d.origin, &m.reference.field))
+            .at(locator.at(&d.origin, &reference.field))
             .with_hint(hint),
         );
     }
@@ -626,4 +728,38 @@ fn all_division_kinds() -> String {
         .map(|k| format!("{}s", k.label()))
         .collect();
     labels.join(" and ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A manifest that changed (here: vanished) between reading it and reporting its
+    /// missing reference still gets the reference reported, named by its key.
+    #[test]
+    fn a_missing_reference_whose_file_is_gone_is_named_by_its_key() {
+        let vars = BTreeMap::new();
+        let job = FileJob {
+            validator: None,
+            vars: &vars,
+            outline: None,
+        };
+        let declared = [Declared {
+            addr: Addr::new("user", "a@example.com"),
+            spec: Arc::new(Value::Null),
+            origin: Origin::default(),
+        }];
+        let mut refs = RefKeys::default();
+        refs.push(&[Ref {
+            target: Addr::new("division", "Nowhere"),
+            field: "/division".to_owned(),
+        }]);
+        let gone = [PathBuf::from("/nonexistent/seeds/gone.yaml")];
+        let missing = [MissingRef { from: 0, nth: 0 }];
+        let listed = job.relist(&declared, (&gone, &[0], &refs), &missing);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].0, 0);
+        assert_eq!(listed[0].1.target, Addr::new("division", "nowhere"));
+        assert_eq!(listed[0].1.field, "");
+    }
 }
