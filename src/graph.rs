@@ -44,6 +44,16 @@ impl RefKeys {
         self.objects.push(self.ends.len());
     }
 
+    /// Empty, with room for appending all of `parts`.
+    pub(crate) fn with_room<'a>(parts: impl Iterator<Item = &'a RefKeys> + Clone) -> Self {
+        let room = |size: fn(&RefKeys) -> usize| parts.clone().map(size).sum();
+        Self {
+            text: String::with_capacity(room(|k| k.text.len())),
+            ends: Vec::with_capacity(room(|k| k.ends.len())),
+            objects: Vec::with_capacity(room(|k| k.objects.len())),
+        }
+    }
+
     /// Adds the objects of `more` after those of `self`.
     pub(crate) fn append(&mut self, more: RefKeys) {
         let (text, keys) = (self.text.len(), self.ends.len());

@@ -184,10 +184,17 @@ struct Merged {
 /// Put the checked files together; their problems go to `diags`, their texts to
 /// `sources`.
 fn merge(checked: Vec<CheckedFile>, sources: &SourceCache, diags: &mut Diagnostics) -> Merged {
+    // Everything at its final size: a large org's lists are not copied as they grow.
+    let parts = || {
+        checked
+            .iter()
+            .flat_map(|f| std::iter::once(&f.objects).chain(&f.subs))
+    };
+    let objects = parts().map(|(objects, _)| objects.len()).sum();
     let mut merged = Merged {
-        declared: Vec::new(),
-        refs: RefKeys::default(),
-        listed_in: Vec::new(),
+        declared: Vec::with_capacity(objects),
+        refs: RefKeys::with_room(parts().map(|(_, keys)| keys)),
+        listed_in: Vec::with_capacity(objects),
         files: Vec::with_capacity(checked.len()),
         locator: Locator::default(),
     };
