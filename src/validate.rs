@@ -253,11 +253,9 @@ struct CheckedFile {
     texts: Vec<(PathBuf, Arc<str>)>,
 }
 
-/// One manifest file, read and checked, its objects whole.
+/// What reading one manifest leaves besides its objects.
 struct ReadFile {
     diags: Diagnostics,
-    objects: Vec<Declared>,
-    subs: Vec<Vec<Declared>>,
     locator: Locator,
     texts: Vec<(PathBuf, Arc<str>)>,
 }
@@ -285,19 +283,39 @@ fn references(d: &Declared) -> Vec<Ref> {
 impl FileJob<'_> {
     /// Read and check one manifest; `Err` holds why it cannot be parsed.
     fn check(&self, path: &Path) -> Result<CheckedFile, Diagnostics> {
-        let read = self.read(path)?;
+        let mut objects = (Vec::new(), RefKeys::default());
+        let mut subs: Vec<WithRefs> = SubKinds::all().map(|_| WithRefs::default()).collect();
+        let read = self.read(path, &mut |sub, mut d| {
+            let (list, keys) = match sub {
+                None => &mut objects,
+                Some(k) => &mut subs[k],
+            };
+            keys.push(&references(&d));
+            if let Some(null) = self.outline {
+                d.spec = Arc::clone(null);
+            }
+            list.push(d);
+        })?;
         Ok(CheckedFile {
             path: path.to_path_buf(),
             diags: read.diags,
-            objects: self.with_refs(read.objects),
-            subs: read.subs.into_iter().map(|s| self.with_refs(s)).collect(),
+            objects,
+            subs,
             locator: read.locator,
             texts: read.texts,
         })
     }
 
-    /// The objects of one manifest, checked, with their sub-resources.
-    fn read(&self, path: &Path) -> Result<ReadFile, Diagnostics> {
+    /// Read one manifest and check its objects, one after another: each is handed to
+    /// `take` (as `(None, object)`) once checked, with its sub-resources after it (as
+    /// `(Some(k), sub)`, `k` its kind's place in [`SubKinds`]). An object is done with
+    /// before the next is looked at, so that what it held is reused for the next, while
+    /// still in the cache.
+    fn read(
+        &self,
+        path: &Path,
+        take: &mut dyn FnMut(Option<usize>, Declared),
+    ) -> Result<ReadFile, Diagnostics> {
         let mut doc = manifest::load_file(path)?;
         let mut diags = self.validator.map(|v| v.validate(&doc)).unwrap_or_default();
         let tables = read_csv_files(&doc, &mut diags);
@@ -323,37 +341,30 @@ impl FileJob<'_> {
         // A placeholder's `${` is in the text of its file, or is written with an escape
         // (`"\x24{"` in a double-quoted scalar): without either, no string of the file's
         // objects holds one, and none needs searching.
-        if unsearched
+        let interpolates = unsearched
             || texts
                 .iter()
-                .any(|(_, text)| text.contains("${") || text.contains('\\'))
-        {
-            check_interpolation(&mut objects, self.vars, &locator, &mut diags);
+                .any(|(_, text)| text.contains("${") || text.contains('\\'));
+        for mut d in objects {
+            if interpolates {
+                check_interpolation(&mut d, self.vars, &locator, &mut diags);
+            }
+            check_object(&d, &locator, &mut diags);
+            let subs: Vec<(usize, Declared)> = SubKinds::all()
+                .enumerate()
+                .filter(|(_, k)| k.parent() == Some(d.addr.kind))
+                .filter_map(|(i, k)| Some((i, k.derive(&mut d)?)))
+                .collect();
+            take(None, d);
+            for (k, sub) in subs {
+                take(Some(k), sub);
+            }
         }
-        for d in &objects {
-            check_object(d, &locator, &mut diags);
-        }
-        let subs = derive_sub_resources(&mut objects);
         Ok(ReadFile {
             diags,
-            objects,
-            subs,
             locator,
             texts,
         })
-    }
-
-    /// The objects with the keys of their references; then, for an outline, without
-    /// their specs.
-    fn with_refs(&self, mut objects: Vec<Declared>) -> WithRefs {
-        let mut keys = RefKeys::default();
-        for d in &mut objects {
-            keys.push(&references(d));
-            if let Some(null) = self.outline {
-                d.spec = Arc::clone(null);
-            }
-        }
-        (objects, keys)
     }
 
     /// The `missing` references in full, listed again from the manifests their objects
@@ -378,12 +389,10 @@ impl FileJob<'_> {
         };
         let mut out = Vec::with_capacity(missing.len());
         for (f, missing) in by_file {
-            let read = self.read(&files[f]).ok();
-            let again: HashMap<_, &Declared> = read
-                .iter()
-                .flat_map(|r| r.objects.iter().chain(r.subs.iter().flatten()))
-                .map(|d| (place(d), d))
-                .collect();
+            let mut read = Vec::new();
+            // A file that cannot be read any more lists nothing.
+            let _ = self.read(&files[f], &mut |_, d| read.push(d));
+            let again: HashMap<_, &Declared> = read.iter().map(|d| (place(d), d)).collect();
             for m in missing {
                 let found = again.get(&place(&declared[m.from]));
                 let listed = found.and_then(|d| references(d).into_iter().nth(m.nth));
@@ -484,16 +493,13 @@ fn report_missing(
 /// `${var.NAME}` substituted from `vars` (an undefined one is an error at its string),
 /// and `${kind:key}` in fields that do not interpolate reported.
 fn check_interpolation(
-    declared: &mut [Declared],
+    d: &mut Declared,
     vars: &BTreeMap<String, String>,
     locator: &Locator,
     diags: &mut Diagnostics,
 ) {
     use crate::kinds::interp::any_string_contains;
-    for d in declared.iter_mut() {
-        if !any_string_contains(&d.spec, "${var.") {
-            continue;
-        }
+    if any_string_contains(&d.spec, "${var.") {
         for (pointer, name) in
             crate::kinds::interp::substitute_vars(Arc::make_mut(&mut d.spec), vars)
         {
@@ -506,10 +512,7 @@ fn check_interpolation(
             );
         }
     }
-    for d in declared
-        .iter()
-        .filter(|d| any_string_contains(&d.spec, "${"))
-    {
+    if any_string_contains(&d.spec, "${") {
         let resolved = kind(d.addr.kind)
             .map(|k| k.references(&d.spec))
             .unwrap_or_default();
@@ -521,22 +524,6 @@ fn check_interpolation(
             );
         }
     }
-}
-
-/// The sub-resources (memberships, grants) of `objects`, from their entries: per
-/// sub-resource kind (as [`SubKinds`] lists them), in the order of their parents.
-fn derive_sub_resources(objects: &mut [Declared]) -> Vec<Vec<Declared>> {
-    SubKinds::all()
-        .map(|k| {
-            let parent = k.parent().unwrap_or_default();
-            let mut subs =
-                Vec::with_capacity(objects.iter().filter(|d| d.addr.kind == parent).count());
-            for d in objects.iter_mut().filter(|d| d.addr.kind == parent) {
-                subs.extend(k.derive(d));
-            }
-            subs
-        })
-        .collect()
 }
 
 /// Tiers with stages applied: every object of a later stage (the integrations tier)
