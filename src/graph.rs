@@ -207,16 +207,22 @@ mod tests {
 
     #[test]
     fn references_resolve_by_key_or_are_named_missing() {
+        // Any kind of object will do.
+        let kind = crate::kinds::KINDS
+            .iter()
+            .find(|k| k.is_object())
+            .expect("a kind of object")
+            .name();
         let declared: Vec<Declared> = ["A", "B"]
             .into_iter()
             .map(|key| Declared {
-                addr: Addr::new("skill", key),
+                addr: Addr::new(kind, key),
                 spec: std::sync::Arc::new(serde_json::Value::Null),
                 origin: crate::kinds::Origin::default(),
             })
             .collect();
         let to = |key: &str| Ref {
-            target: Addr::new("skill", key),
+            target: Addr::new(kind, key),
             field: String::new(),
         };
         let mut refs = RefKeys::default();

@@ -738,14 +738,17 @@ mod tests {
             vars: &vars,
             outline: None,
         };
+        // Any two kinds of object will do.
+        let mut objects = KINDS.iter().filter(|k| k.is_object()).map(|k| k.name());
+        let (from, to) = (objects.next().unwrap(), objects.next().unwrap());
         let declared = [Declared {
-            addr: Addr::new("user", "a@example.com"),
+            addr: Addr::new(from, "a@example.com"),
             spec: Arc::new(Value::Null),
             origin: Origin::default(),
         }];
         let mut refs = RefKeys::default();
         refs.push(&[Ref {
-            target: Addr::new("division", "Nowhere"),
+            target: Addr::new(to, "Nowhere"),
             field: "/division".to_owned(),
         }]);
         let gone = [PathBuf::from("/nonexistent/seeds/gone.yaml")];
@@ -753,7 +756,7 @@ mod tests {
         let listed = job.relist(&declared, (&gone, &[0], &refs), &missing);
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].0, 0);
-        assert_eq!(listed[0].1.target, Addr::new("division", "nowhere"));
+        assert_eq!(listed[0].1.target, Addr::new(to, "nowhere"));
         assert_eq!(listed[0].1.field, "");
     }
 }
