@@ -179,6 +179,7 @@ fn project(shape: &orggen::OrgShape, emulator: &EmulatorHandle, env: &str) -> te
 /// Writes the project for `shape` into `dir`, its environment `bench` pointing at `url`
 /// with `env` appended to that environment's block.
 fn write_project(dir: &Path, shape: &orggen::OrgShape, url: &str, env: &str) {
+    std::fs::create_dir_all(dir).unwrap();
     orggen::write_project(dir, shape, url).unwrap();
     let file = dir.join("genseed.yaml");
     let mut text = std::fs::read_to_string(&file).unwrap();

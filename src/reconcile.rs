@@ -569,6 +569,7 @@ pub(crate) fn context(client: ApiClient) -> Ctx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::for_tests::{division, queue, skill, trigger};
     use crate::kinds::{Addr, Origin};
     use serde_json::json;
 
@@ -584,11 +585,11 @@ mod tests {
     /// Two skills and a queue that references a division, as validate would load them.
     fn desired() -> Loaded {
         let declared = vec![
-            declared("division", json!({"name": "Ops", "description": "d"})),
-            declared("skill", json!({"name": "Billing"})),
-            declared("skill", json!({"name": "Sales"})),
+            declared(division(), json!({"name": "Ops", "description": "d"})),
+            declared(skill(), json!({"name": "Billing"})),
+            declared(skill(), json!({"name": "Sales"})),
             declared(
-                "queue",
+                queue(),
                 json!({"name": "Q", "division": "Ops", "description": "new"}),
             ),
         ];
@@ -602,10 +603,10 @@ mod tests {
 
     fn observed() -> Observed {
         let resolver = Arc::new(Resolver::default());
-        resolver.insert("division", "Ops", "div-1");
+        resolver.insert(division(), "Ops", "div-1");
         let mut objects: HashMap<&'static str, ObservedMap> = HashMap::new();
         objects.insert(
-            "division",
+            division(),
             [(
                 "ops".to_string(),
                 json!({"id": "div-1", "name": "Ops", "description": "d"}),
@@ -613,7 +614,7 @@ mod tests {
             .into(),
         );
         objects.insert(
-            "skill",
+            skill(),
             [(
                 "billing".to_string(),
                 json!({"id": "sk-1", "name": "Billing"}),
@@ -621,7 +622,7 @@ mod tests {
             .into(),
         );
         objects.insert(
-            "queue",
+            queue(),
             [(
                 "q".to_string(),
                 json!({"id": "q-1", "name": "Q", "division": {"id": "div-1"}, "description": "old"}),
@@ -648,8 +649,8 @@ mod tests {
     fn plan_decides_create_adopt_update_and_noop() {
         let mut state = State::new("t");
         state.resources.insert(
-            "division/ops".into(),
-            crate::state::Resource::new("division", "Ops", "div-1"),
+            format!("{}/ops", division()),
+            crate::state::Resource::new(division(), "Ops", "div-1"),
         );
         let plan = plan(&desired(), &mut observed(), &state);
         assert_eq!(action_of(&plan, "Ops"), Action::Noop);
@@ -659,7 +660,7 @@ mod tests {
         let q = plan.changes.iter().find(|c| c.addr().key == "Q").unwrap();
         assert_eq!(q.diffs.len(), 1);
         assert_eq!(q.diffs[0].path, "description");
-        assert_eq!(q.depends_on, vec![Addr::new("division", "Ops")]);
+        assert_eq!(q.depends_on, vec![Addr::new(division(), "Ops")]);
         assert_eq!(q.id.as_deref(), Some("q-1"));
         // Tier, then registry order (skills before queues), then key.
         let order: Vec<&str> = plan.changes.iter().map(|c| c.addr().key.as_str()).collect();
@@ -670,8 +671,8 @@ mod tests {
     fn the_plan_takes_the_objects_it_acts_on_and_leaves_stubs() {
         let mut state = State::new("t");
         state.resources.insert(
-            "division/ops".into(),
-            crate::state::Resource::new("division", "Ops", "div-1"),
+            format!("{}/ops", division()),
+            crate::state::Resource::new(division(), "Ops", "div-1"),
         );
         let mut observation = observed();
         let plan = plan(&desired(), &mut observation, &state);
@@ -684,15 +685,15 @@ mod tests {
         assert!(ops.observed_view.is_none());
         assert_eq!(
             ops.fingerprint,
-            crate::planfile::fingerprint(Some(&kind("division").unwrap().observed_view(
-                &observed().objects["division"]["ops"],
+            crate::planfile::fingerprint(Some(&kind(division()).unwrap().observed_view(
+                &observed().objects[division()]["ops"],
                 &observation.resolver
             )))
         );
         // What is left in the observation is what orphans are told by.
-        assert_eq!(observation.objects["queue"]["q"], json!({"id": "q-1"}));
+        assert_eq!(observation.objects[queue()]["q"], json!({"id": "q-1"}));
         assert_eq!(
-            observation.objects["division"]["ops"],
+            observation.objects[division()]["ops"],
             json!({"id": "div-1"})
         );
         let nothing = Loaded {
@@ -710,8 +711,8 @@ mod tests {
     fn a_state_entry_with_another_id_is_adopted_again() {
         let mut state = State::new("t");
         state.resources.insert(
-            "skill/billing".into(),
-            crate::state::Resource::new("skill", "Billing", "old"),
+            format!("{}/billing", skill()),
+            crate::state::Resource::new(skill(), "Billing", "old"),
         );
         let plan = plan(&desired(), &mut observed(), &state);
         assert_eq!(action_of(&plan, "Billing"), Action::Adopt);
@@ -731,24 +732,31 @@ mod tests {
             assert_eq!(a.declared.spec, b.declared.spec);
         }
         let doc: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(doc["changes"][3]["address"], "queue/Q");
-        assert_eq!(doc["changes"][3]["dependsOn"][0]["address"], "division/Ops");
+        assert_eq!(doc["changes"][3]["address"], format!("{}/Q", queue()));
+        assert_eq!(
+            doc["changes"][3]["dependsOn"][0]["address"],
+            format!("{}/Ops", division())
+        );
         assert!(doc["changes"][3].get("observed").is_none());
-        let bad = text.replace("\"kind\":\"queue\"", "\"kind\":\"nope\"");
+        let bad = text.replace(&format!("\"kind\":\"{}\"", queue()), "\"kind\":\"nope\"");
         assert!(serde_json::from_str::<Plan>(&bad).is_err());
     }
 
     #[test]
     fn select_reports_references_outside_the_selection_that_do_not_exist() {
         let mut d = desired();
-        d.declared.push(declared("trigger", json!({"name": "T"})));
+        d.declared.push(declared(trigger(), json!({"name": "T"})));
         d.deps.push(vec![2]);
         d.tiers.push(2);
         let mut plan = plan(&d, &mut observed(), &State::new("t"));
-        let missing = select(&mut plan, &["trigger".to_string()]);
+        let missing = select(&mut plan, &[trigger().to_string()]);
         assert_eq!(
             missing,
-            ["trigger/T needs skill/Sales, which is not in the org yet"]
+            [format!(
+                "{}/T needs {}/Sales, which is not in the org yet",
+                trigger(),
+                skill()
+            )]
         );
         assert_eq!(plan.changes.len(), 1);
     }

@@ -694,34 +694,13 @@ fn check_duplicates(
     })
 }
 
-/// Checks on one object the schema cannot express.
+/// Checks on one object the schema cannot express: its kind's, and those every kind's
+/// objects get.
 fn check_object(d: &Declared, locator: &Locator, diags: &mut Diagnostics) {
     let k = kind(d.addr.kind).expect("registered kind");
     let at = |field: &str| locator.at(&d.origin, field);
     k.check(d, &at, diags);
-    if !k.allows_all_divisions() && d.spec.get("division").and_then(Value::as_str) == Some("*") {
-        diags.push(
-            Diagnostic::error(format!("a {} cannot be in all divisions (`*`)", k.label()))
-                .at(at("/division"))
-                .with_hint(format!(
-                    "only {} accept `*`; name a division",
-                    all_division_kinds()
-                )),
-        );
-    }
-    if d.addr.key.trim().is_empty() {
-        diags.push(Diagnostic::error(format!("{} without a name", k.label())).at(at("")));
-    }
-}
-
-/// The kinds whose objects may be in all divisions, for the hint.
-fn all_division_kinds() -> String {
-    let labels: Vec<String> = KINDS
-        .iter()
-        .filter(|k| k.allows_all_divisions())
-        .map(|k| format!("{}s", k.label()))
-        .collect();
-    labels.join(" and ")
+    crate::kinds::check_common(k, d, &at, diags);
 }
 
 #[cfg(test)]
