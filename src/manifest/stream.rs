@@ -34,12 +34,20 @@ struct Frame {
     key: Option<String>,
 }
 
+/// Where a collection's members wait until it ends, on the reader's shared stacks
+/// ([`Reader::items`], [`Reader::entries`]): everything from `start` on is the innermost
+/// open collection's, as collections end in the reverse order they start. Each is then
+/// built at its exact size, in one allocation, and a large manifest held in memory
+/// carries no spare room in its maps and lists.
 enum Body {
-    Seq(Vec<Value>),
-    /// A mapping's entries and, once its key has been read, the key of the entry being
-    /// read. The map is built when the mapping ends, at its exact size: a large
-    /// manifest held in memory carries no spare room in each of its maps.
-    Map(Vec<(String, Value)>, Option<(String, Pos)>),
+    /// A sequence, its items from `start` in `items`.
+    Seq { start: usize },
+    /// A mapping, its entries from `start` in `entries`, and, once its key has been
+    /// read, the key of the entry being read.
+    Map {
+        start: usize,
+        key: Option<(String, Pos)>,
+    },
 }
 
 /// The resource limits of `options`, counted as the thorough reader counts them.
@@ -142,6 +150,10 @@ fn read_events(text: &str, options: &serde_saphyr::Options, spans: bool) -> Opti
 pub(super) struct Reader {
     spans: SpansBuilder,
     stack: Vec<Frame>,
+    /// The items of the open sequences, innermost last (see [`Body`]).
+    items: Vec<Value>,
+    /// The entries of the open mappings, innermost last.
+    entries: Vec<(String, Value)>,
     limits: Limits,
     events: usize,
     nodes: usize,
@@ -153,6 +165,8 @@ impl Reader {
         Reader {
             spans: SpansBuilder::default(),
             stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
             limits,
             // The stream and document starts.
             events: 2,
@@ -180,10 +194,16 @@ impl Reader {
         }
         match ev {
             Ev::Scalar(text, plain) => self.scalar(text, plain, at),
-            Ev::MapStart => self.start(at, Body::Map(Vec::new(), None)),
+            Ev::MapStart => {
+                let start = self.entries.len();
+                self.start(at, Body::Map { start, key: None })
+            }
             // The root must be a mapping.
             Ev::SeqStart if self.stack.is_empty() => None,
-            Ev::SeqStart => self.start(at, Body::Seq(Vec::new())),
+            Ev::SeqStart => {
+                let start = self.items.len();
+                self.start(at, Body::Seq { start })
+            }
             Ev::End => self.end(),
         }
     }
@@ -198,15 +218,18 @@ impl Reader {
     /// must have been read), none in a sequence.
     fn take_key(&mut self) -> Option<Option<(String, Pos)>> {
         match self.stack.last_mut().map(|f| &mut f.body) {
-            Some(Body::Map(_, key)) => Some(Some(key.take()?)),
-            Some(Body::Seq(_)) => Some(None),
+            Some(Body::Map { key, .. }) => Some(Some(key.take()?)),
+            Some(Body::Seq { .. }) => Some(None),
             None => Some(None),
         }
     }
 
     /// Whether the next scalar is a mapping key.
     fn expects_key(&self) -> bool {
-        matches!(self.stack.last().map(|f| &f.body), Some(Body::Map(_, None)))
+        matches!(
+            self.stack.last().map(|f| &f.body),
+            Some(Body::Map { key: None, .. })
+        )
     }
 
     fn scalar(&mut self, text: &str, plain: bool, at: Pos) -> Option<Option<Value>> {
@@ -224,7 +247,7 @@ impl Reader {
                 return None;
             }
             if let Some(Frame {
-                body: Body::Map(_, key),
+                body: Body::Map { key, .. },
                 ..
             }) = self.stack.last_mut()
             {
@@ -263,13 +286,10 @@ impl Reader {
         let frame = self.stack.pop()?;
         self.spans.close(frame.handle);
         let value = match frame.body {
-            Body::Seq(mut items) => {
-                items.shrink_to_fit();
-                Value::Array(items)
-            }
-            Body::Map(entries, None) => {
-                let mut map = Map::with_capacity(entries.len());
-                for (key, value) in entries {
+            Body::Seq { start } => Value::Array(self.items.drain(start..).collect()),
+            Body::Map { start, key: None } => {
+                let mut map = Map::with_capacity(self.entries.len() - start);
+                for (key, value) in self.entries.drain(start..) {
                     // A repeated key: left to the thorough reader.
                     if map.insert(key, value).is_some() {
                         return None;
@@ -277,7 +297,7 @@ impl Reader {
                 }
                 Value::Object(map)
             }
-            Body::Map(_, Some(_)) => return None,
+            Body::Map { key: Some(_), .. } => return None,
         };
         if self.stack.is_empty() {
             return Some(Some(value));
@@ -288,9 +308,9 @@ impl Reader {
 
     /// Adds a finished value to the collection being filled.
     fn attach(&mut self, key: Option<String>, value: Value) -> Option<()> {
-        match (&mut self.stack.last_mut()?.body, key) {
-            (Body::Seq(items), None) => items.push(value),
-            (Body::Map(entries, _), Some(key)) => entries.push((key, value)),
+        match (&self.stack.last()?.body, key) {
+            (Body::Seq { .. }, None) => self.items.push(value),
+            (Body::Map { .. }, Some(key)) => self.entries.push((key, value)),
             _ => return None,
         }
         Some(())
