@@ -253,6 +253,53 @@ struct CheckedFile {
     texts: Vec<(PathBuf, Arc<str>)>,
 }
 
+/// Where [`FileJob::read`] hands the objects of a manifest.
+trait Sink {
+    /// The file's objects, before any is handed over: make room for them and their
+    /// sub-resources.
+    fn room(&mut self, _objects: &[Declared]) {}
+    /// One checked object (`None`) or sub-resource (`Some(k)`, `k` its kind's place in
+    /// [`SubKinds`]).
+    fn take(&mut self, sub: Option<usize>, d: Declared);
+}
+
+/// Every object and sub-resource, as read.
+impl Sink for Vec<Declared> {
+    fn take(&mut self, _: Option<usize>, d: Declared) {
+        self.push(d);
+    }
+}
+
+/// A checked file's objects and sub-resources, each list with its references' keys.
+struct Lists<'a> {
+    objects: WithRefs,
+    subs: Vec<WithRefs>,
+    /// See [`FileJob::outline`].
+    outline: Option<&'a Arc<Value>>,
+}
+
+impl Sink for Lists<'_> {
+    fn room(&mut self, objects: &[Declared]) {
+        self.objects.0.reserve_exact(objects.len());
+        for (k, (list, _)) in SubKinds::all().zip(&mut self.subs) {
+            let parents = objects.iter().filter(|d| k.parent() == Some(d.addr.kind));
+            list.reserve_exact(parents.count());
+        }
+    }
+
+    fn take(&mut self, sub: Option<usize>, mut d: Declared) {
+        let (list, keys) = match sub {
+            None => &mut self.objects,
+            Some(k) => &mut self.subs[k],
+        };
+        keys.push(&references(&d));
+        if let Some(null) = self.outline {
+            d.spec = Arc::clone(null);
+        }
+        list.push(d);
+    }
+}
+
 /// What reading one manifest leaves besides its objects.
 struct ReadFile {
     diags: Diagnostics,
@@ -283,39 +330,27 @@ fn references(d: &Declared) -> Vec<Ref> {
 impl FileJob<'_> {
     /// Read and check one manifest; `Err` holds why it cannot be parsed.
     fn check(&self, path: &Path) -> Result<CheckedFile, Diagnostics> {
-        let mut objects = (Vec::new(), RefKeys::default());
-        let mut subs: Vec<WithRefs> = SubKinds::all().map(|_| WithRefs::default()).collect();
-        let read = self.read(path, &mut |sub, mut d| {
-            let (list, keys) = match sub {
-                None => &mut objects,
-                Some(k) => &mut subs[k],
-            };
-            keys.push(&references(&d));
-            if let Some(null) = self.outline {
-                d.spec = Arc::clone(null);
-            }
-            list.push(d);
-        })?;
+        let mut lists = Lists {
+            objects: WithRefs::default(),
+            subs: SubKinds::all().map(|_| WithRefs::default()).collect(),
+            outline: self.outline,
+        };
+        let read = self.read(path, &mut lists)?;
         Ok(CheckedFile {
             path: path.to_path_buf(),
             diags: read.diags,
-            objects,
-            subs,
+            objects: lists.objects,
+            subs: lists.subs,
             locator: read.locator,
             texts: read.texts,
         })
     }
 
     /// Read one manifest and check its objects, one after another: each is handed to
-    /// `take` (as `(None, object)`) once checked, with its sub-resources after it (as
-    /// `(Some(k), sub)`, `k` its kind's place in [`SubKinds`]). An object is done with
+    /// `sink` once checked, with its sub-resources after it. An object is done with
     /// before the next is looked at, so that what it held is reused for the next, while
     /// still in the cache.
-    fn read(
-        &self,
-        path: &Path,
-        take: &mut dyn FnMut(Option<usize>, Declared),
-    ) -> Result<ReadFile, Diagnostics> {
+    fn read(&self, path: &Path, sink: &mut dyn Sink) -> Result<ReadFile, Diagnostics> {
         let mut doc = manifest::load_file(path)?;
         let mut diags = self.validator.map(|v| v.validate(&doc)).unwrap_or_default();
         let tables = read_csv_files(&doc, &mut diags);
@@ -338,6 +373,7 @@ impl FileJob<'_> {
                 .or_insert((table.rows, table.column_of));
         }
         locator.docs.insert(doc.file.clone(), doc);
+        sink.room(&objects);
         // A placeholder's `${` is in the text of its file, or is written with an escape
         // (`"\x24{"` in a double-quoted scalar): without either, no string of the file's
         // objects holds one, and none needs searching.
@@ -355,9 +391,9 @@ impl FileJob<'_> {
                 .filter(|(_, k)| k.parent() == Some(d.addr.kind))
                 .filter_map(|(i, k)| Some((i, k.derive(&mut d)?)))
                 .collect();
-            take(None, d);
+            sink.take(None, d);
             for (k, sub) in subs {
-                take(Some(k), sub);
+                sink.take(Some(k), sub);
             }
         }
         Ok(ReadFile {
@@ -389,9 +425,9 @@ impl FileJob<'_> {
         };
         let mut out = Vec::with_capacity(missing.len());
         for (f, missing) in by_file {
-            let mut read = Vec::new();
+            let mut read: Vec<Declared> = Vec::new();
             // A file that cannot be read any more lists nothing.
-            let _ = self.read(&files[f], &mut |_, d| read.push(d));
+            let _ = self.read(&files[f], &mut read);
             let again: HashMap<_, &Declared> = read.iter().map(|d| (place(d), d)).collect();
             for m in missing {
                 let found = again.get(&place(&declared[m.from]));
