@@ -5,9 +5,13 @@
 //! the parent writes a generated org (`support/orggen.rs`) into a temporary folder and
 //! starts this same program on it; the child validates the seeds folder once as
 //! `genseed validate` does (keeping only the outline of each object, with the allocator
-//! genseed uses, tuned as `src/main.rs` tunes it for `validate`) and prints
-//! the CPU time of the process (user + system, every thread) and its peak resident
-//! memory (both from `getrusage`), and the wall time.
+//! genseed uses, tuned as `src/main.rs` tunes it for `validate`) and reports the CPU
+//! time of the process (user + system, every thread) and its peak resident memory (both
+//! from `getrusage`), and the wall time. Each case runs `GENSEED_BENCH_RUNS` times (5
+//! unless set), a child each time; the parent prints the quickest run's CPU and wall
+//! time, with the median and the slowest CPU time beside them (another tenant of the
+//! machine only ever makes a run slower, so the quickest is the least disturbed), and the
+//! largest peak RSS.
 //!
 //! Cases: 10,000 and 60,000 users in YAML (1,400 users a file); 100,000 users in YAML
 //! and the same users as one CSV file of 100,000 rows; that CSV file with a bad phone
@@ -39,6 +43,11 @@ const CHILD_SEEDS: &str = "GENSEED_BENCH_VALIDATE_SEEDS";
 /// Set (by the caller, passed on to the child) to print, after a YAML case's figures, the
 /// CPU time of each phase of reading it, measured once more one phase after another.
 const PHASES: &str = "GENSEED_BENCH_PHASES";
+
+/// How many times each case runs (default 5): the figures printed are the quickest
+/// run's, with the median and the slowest beside them, since a busy machine only ever
+/// makes a run slower.
+const RUNS: &str = "GENSEED_BENCH_RUNS";
 
 /// Set for a child whose folder has a problem in every CSV row.
 const CHILD_BAD: &str = "GENSEED_BENCH_VALIDATE_BAD";
@@ -116,8 +125,9 @@ fn child(seeds: &Path) {
     };
     let wall = started.elapsed();
     let cpu = cpu_time() - cpu;
+    // One line for the parent: what was read, then the figures (see `Run`).
     println!(
-        "{what}: CPU {:.2} s, wall {:.2} s, peak RSS {:.0} MiB",
+        "{what}\t{}\t{}\t{}",
         cpu.as_secs_f64(),
         wall.as_secs_f64(),
         peak_rss_mib()
@@ -177,22 +187,94 @@ fn run_case(name: &str, users: usize, layout: Layout) {
         merge_csv(&seeds, layout == Layout::CsvBadPhones).expect("merged CSV");
     }
     let files = std::fs::read_dir(&seeds).map_or(0, Iterator::count);
-    // The child's errors go straight to the terminal.
-    let mut child = Command::new(std::env::current_exe().expect("this program"));
-    child.env(CHILD_SEEDS, &seeds);
-    if layout == Layout::CsvBadPhones {
-        child.env(CHILD_BAD, "1");
+    let runs = std::env::var(RUNS)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5_usize)
+        .max(1);
+    let mut figures = Vec::with_capacity(runs);
+    let mut what = String::new();
+    let mut more = String::new();
+    for run in 0..runs {
+        // The child's errors go straight to the terminal.
+        let mut child = Command::new(std::env::current_exe().expect("this program"));
+        child.env(CHILD_SEEDS, &seeds);
+        if layout == Layout::CsvBadPhones {
+            child.env(CHILD_BAD, "1");
+        }
+        if run > 0 {
+            // The phases are measured once.
+            child.env_remove(PHASES);
+        }
+        let out = child
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("child started");
+        assert!(out.status.success(), "{name}: the validation failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        let first = lines.next().expect("the child's figures");
+        let (read, run) = Run::parse(first).expect("the child's figures");
+        what = read.to_owned();
+        figures.push(run);
+        if more.is_empty() {
+            more = lines.collect::<Vec<_>>().join("\n");
+        }
     }
-    let out = child
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("child started");
-    assert!(out.status.success(), "{name}: the validation failed");
+    let cpu: Vec<f64> = sorted(figures.iter().map(|r| r.cpu));
+    let wall: Vec<f64> = sorted(figures.iter().map(|r| r.wall));
+    let rss = figures.iter().map(|r| r.rss).fold(0.0, f64::max);
+    let spread = if runs > 1 {
+        format!(
+            " (median {:.2} s, slowest {:.2} s, of {runs} runs)",
+            cpu[runs / 2],
+            cpu[runs - 1]
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "validate {name}: {users} users, {:.1} MiB in {files} files, {}",
+        "validate {name}: {users} users, {:.1} MiB in {files} files, {what}: \
+         CPU {:.2} s{spread}, wall {:.2} s, peak RSS {rss:.0} MiB",
         bytes as f64 / (1024.0 * 1024.0),
-        String::from_utf8_lossy(&out.stdout).trim()
+        cpu[0],
+        wall[0],
     );
+    if !more.is_empty() {
+        println!("{more}");
+    }
+}
+
+/// The figures of one child run.
+struct Run {
+    /// CPU time (user + system, every thread), in seconds.
+    cpu: f64,
+    /// Wall time, in seconds.
+    wall: f64,
+    /// Peak resident memory, in MiB.
+    rss: f64,
+}
+
+impl Run {
+    /// `what\tcpu\twall\trss`, as the child prints it.
+    fn parse(line: &str) -> Option<(&str, Run)> {
+        let mut fields = line.split('\t');
+        let what = fields.next()?;
+        let mut number = || fields.next()?.parse::<f64>().ok();
+        let run = Run {
+            cpu: number()?,
+            wall: number()?,
+            rss: number()?,
+        };
+        Some((what, run))
+    }
+}
+
+/// `values`, smallest first.
+fn sorted(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v
 }
 
 // The allocator of the genseed binary.
