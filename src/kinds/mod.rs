@@ -1187,6 +1187,50 @@ mod tests {
         }
     }
 
+    /// The problems [`check_common`] finds in an object of `k` keyed `key` with `spec`.
+    fn common_problems(k: &dyn Kind, key: &str, spec: Value) -> Vec<String> {
+        let d = Declared {
+            addr: Addr::new(k.name(), key),
+            spec: Arc::new(spec),
+            origin: Origin::default(),
+        };
+        let mut diags = Diagnostics::default();
+        check_common(k, &d, &|_| None, &mut diags);
+        diags.iter().map(|p| p.message.clone()).collect()
+    }
+
+    #[test]
+    fn only_kinds_that_allow_it_may_be_in_all_divisions() {
+        let everywhere = json!({"name": "A", "division": "*"});
+        let (allowed, refused): (Vec<&dyn Kind>, Vec<&dyn Kind>) =
+            KINDS.iter().partition(|k| k.allows_all_divisions());
+        assert!(!allowed.is_empty() && !refused.is_empty());
+        for k in allowed {
+            assert_eq!(
+                common_problems(k, "A", everywhere.clone()),
+                Vec::<String>::new()
+            );
+        }
+        for k in refused {
+            let problems = common_problems(k, "A", everywhere.clone());
+            assert_eq!(
+                problems,
+                [format!("a {} cannot be in all divisions (`*`)", k.label())]
+            );
+            let named = json!({"name": "A", "division": "Ops"});
+            assert!(common_problems(k, "A", named).is_empty());
+        }
+    }
+
+    #[test]
+    fn an_object_needs_a_key_that_is_not_blank() {
+        for k in KINDS {
+            let problems = common_problems(*k, "  ", json!({}));
+            assert_eq!(problems, [format!("{} without a name", k.label())]);
+            assert!(common_problems(*k, "A", json!({})).is_empty());
+        }
+    }
+
     #[test]
     fn resolver_matches_keys_case_insensitively() {
         let r = Resolver::default();
