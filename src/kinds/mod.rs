@@ -971,16 +971,14 @@ pub fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Option<Schem
     Some(generator.subschema_for::<T>())
 }
 
-/// A declared entry as the kind's typed spec. Validation has checked the entry
-/// against the schema generated from `T`, so this fails only on a defect, reported
 /// Checks every kind's objects get beyond their kind's own [`Kind::check`]: a name, and
 /// `*` (all divisions) only where the kind allows it.
 pub(crate) fn check_common(k: &dyn Kind, d: &Declared, at: At<'_>, diags: &mut Diagnostics) {
     if !k.allows_all_divisions() && d.spec.get("division").and_then(Value::as_str) == Some("*") {
         let labels: Vec<String> = KINDS
             .iter()
-            .filter(|k| k.allows_all_divisions())
-            .map(|k| format!("{}s", k.label()))
+            .filter(|other| other.allows_all_divisions())
+            .map(|other| format!("{}s", other.label()))
             .collect();
         diags.push(
             Diagnostic::error(format!("a {} cannot be in all divisions (`*`)", k.label()))
@@ -996,6 +994,8 @@ pub(crate) fn check_common(k: &dyn Kind, d: &Declared, at: At<'_>, diags: &mut D
     }
 }
 
+/// A declared entry as the kind's typed spec. Validation has checked the entry
+/// against the schema generated from `T`, so this fails only on a defect, reported
 /// with the object's address.
 pub fn typed<T: DeserializeOwned>(d: &Declared) -> Result<T, KindError> {
     T::deserialize(&*d.spec)
