@@ -368,7 +368,7 @@ fn division_of(
         .and_then(Value::as_str);
     let name_of = |id: &str| {
         ctx.resolver
-            .name("division", id)
+            .division_name(id)
             .unwrap_or_else(|| id.to_string())
     };
     if let Some(d) = declared {
@@ -376,7 +376,7 @@ fn division_of(
             return Some(Division::all());
         }
         return Some(Division {
-            id: ctx.resolver.id("division", d),
+            id: ctx.resolver.division_id(d),
             name: d.to_string(),
         });
     }

@@ -584,13 +584,14 @@ pub(crate) fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::for_tests::skill;
     use crate::kinds::{Declared, FieldDiff, Origin};
     use serde_json::json;
 
     fn change(key: &str, action: Action, observed: Option<Value>) -> Change {
         Change {
             declared: Declared {
-                addr: Addr::new("skill", key),
+                addr: Addr::new(skill(), key),
                 spec: std::sync::Arc::new(json!({"name": key})),
                 origin: Origin::default(),
             },

@@ -236,6 +236,7 @@ async fn delete_one(ctx: &Ctx, o: &Orphan) -> Result<(), KindError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::for_tests::{division, queue, skill};
     use crate::kinds::{Declared, ObservedMap, Origin};
     use crate::state::Resource;
     use serde_json::json;
@@ -285,19 +286,26 @@ mod tests {
     #[test]
     fn orphans_are_state_entries_no_longer_declared_in_reverse_dependency_order() {
         let st = state(&[
-            ("skill", "Old", "s1", Created),
-            ("skill", "Kept", "s2", Created),
-            ("queue", "Q", "q1", Created),
-            ("division", "D", "d1", Adopted),
+            (skill(), "Old", "s1", Created),
+            (skill(), "Kept", "s2", Created),
+            (queue(), "Q", "q1", Created),
+            (division(), "D", "d1", Adopted),
         ]);
         let obs = observed(&[
-            ("skill", "Old", "s1"),
-            ("skill", "Kept", "s2"),
-            ("queue", "Renamed Q", "q1"),
+            (skill(), "Old", "s1"),
+            (skill(), "Kept", "s2"),
+            (queue(), "Renamed Q", "q1"),
         ]);
-        let found = orphans(&loaded(&[("skill", "kept")]), &obs, &st);
+        let found = orphans(&loaded(&[(skill(), "kept")]), &obs, &st);
         let addrs: Vec<String> = found.iter().map(|o| o.addr.to_string()).collect();
-        assert_eq!(addrs, ["queue/Q", "skill/Old", "division/D"]);
+        assert_eq!(
+            addrs,
+            [
+                format!("{}/Q", queue()),
+                format!("{}/Old", skill()),
+                format!("{}/D", division())
+            ]
+        );
         // Found by ID after a rename; a kind not listed is assumed present.
         assert!(found.iter().all(|o| o.exists));
         assert!(found.iter().all(|o| o.action == OrphanAction::Keep));
@@ -306,11 +314,11 @@ mod tests {
     #[test]
     fn prune_deletes_created_forgets_adopted_and_gone() {
         let st = state(&[
-            ("skill", "Made", "s1", Created),
-            ("skill", "Taken", "s2", Adopted),
-            ("skill", "Gone", "s3", Created),
+            (skill(), "Made", "s1", Created),
+            (skill(), "Taken", "s2", Adopted),
+            (skill(), "Gone", "s3", Created),
         ]);
-        let obs = observed(&[("skill", "Made", "s1"), ("skill", "Taken", "s2")]);
+        let obs = observed(&[(skill(), "Made", "s1"), (skill(), "Taken", "s2")]);
         let mut plan = Plan {
             orphans: orphans(&loaded(&[]), &obs, &st),
             ..Plan::default()
@@ -352,15 +360,15 @@ mod tests {
 
     #[test]
     fn unmanaged_objects_are_those_of_declared_kinds_nobody_knows() {
-        let st = state(&[("skill", "Recorded", "s2", Created)]);
+        let st = state(&[(skill(), "Recorded", "s2", Created)]);
         let obs = observed(&[
-            ("skill", "Declared", "s1"),
-            ("skill", "Recorded", "s2"),
-            ("skill", "Hand Made", "s3"),
-            ("queue", "Not A Declared Kind", "q1"),
+            (skill(), "Declared", "s1"),
+            (skill(), "Recorded", "s2"),
+            (skill(), "Hand Made", "s3"),
+            (queue(), "Not A Declared Kind", "q1"),
         ]);
-        let found = unmanaged_objects(&loaded(&[("skill", "Declared")]), &obs, &st);
-        assert_eq!(found, [Addr::new("skill", "Hand Made")]);
+        let found = unmanaged_objects(&loaded(&[(skill(), "Declared")]), &obs, &st);
+        assert_eq!(found, [Addr::new(skill(), "Hand Made")]);
     }
 
     #[test]

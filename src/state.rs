@@ -667,6 +667,7 @@ pub(crate) fn lock(paths: &StatePaths) -> Result<StateLock, StateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::for_tests::skill as skill_kind;
 
     fn saved_state(paths: &StatePaths) -> State {
         let mut s = State::new("dev");
@@ -676,7 +677,7 @@ mod tests {
     }
 
     fn skill(key: &str, id: &str) -> Resource {
-        Resource::new("skill", key, id).with_origin(ResourceOrigin::Created)
+        Resource::new(skill_kind(), key, id).with_origin(ResourceOrigin::Created)
     }
 
     #[test]
@@ -815,12 +816,14 @@ mod tests {
         let mut s = State::new("dev");
         s.org_id = Some("org".into());
         s.resources.insert(
-            "skill/billing".into(),
-            Resource::new("skill", "Billing", "a"),
+            format!("{}/billing", skill_kind()),
+            Resource::new(skill_kind(), "Billing", "a"),
         );
         save(&paths, &mut s).unwrap();
-        s.resources
-            .insert("skill/sales".into(), Resource::new("skill", "Sales", "b"));
+        s.resources.insert(
+            format!("{}/sales", skill_kind()),
+            Resource::new(skill_kind(), "Sales", "b"),
+        );
         save(&paths, &mut s).unwrap();
         let back = load(&paths, "dev").unwrap();
         assert_eq!(back.serial, 2);
@@ -852,7 +855,7 @@ mod tests {
         let old: Resource =
             serde_json::from_str(r#"{"kind": "skill", "key": "A", "id": "1"}"#).unwrap();
         assert_eq!(old.origin, ResourceOrigin::Adopted);
-        let created = Resource::new("skill", "A", "1").with_origin(ResourceOrigin::Created);
+        let created = Resource::new(skill_kind(), "A", "1").with_origin(ResourceOrigin::Created);
         let text = serde_json::to_string(&created).unwrap();
         assert!(text.contains(r#""origin":"created""#), "{text}");
         assert_eq!(serde_json::from_str::<Resource>(&text).unwrap(), created);

@@ -331,6 +331,15 @@ impl Resolver {
             .get(&(kind.to_string(), id.to_string()))
             .cloned()
     }
+    /// The ID of the division named `name`, if known.
+    pub(crate) fn division_id(&self, name: &str) -> Option<String> {
+        self.id(division::Division.name(), name)
+    }
+
+    /// The name of the division with `id`, if observed.
+    pub(crate) fn division_name(&self, id: &str) -> Option<String> {
+        self.name(division::Division.name(), id)
+    }
 }
 
 /// What observation found for one kind: objects by normalized natural key.

@@ -74,7 +74,7 @@ pub(crate) async fn fetch(client: &ApiClient, resolver: &Resolver) -> Result<Acc
                     "*".into()
                 } else {
                     resolver
-                        .name("division", division)
+                        .division_name(division)
                         .unwrap_or_else(|| division.clone())
                 },
                 policies: policies_of(r),
