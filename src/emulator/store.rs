@@ -392,14 +392,19 @@ impl Emu {
     }
 
     /// What user search sees of user `id` now: None = not indexed (yet / any more).
-    pub(super) fn indexed_user(&self, id: &str, live: &Value, now: Instant) -> Option<Value> {
+    pub(super) fn indexed_user<'a>(
+        &'a self,
+        id: &str,
+        live: &'a Value,
+        now: Instant,
+    ) -> Option<&'a Value> {
         match self.search_index.get(id) {
-            None => Some(live.clone()),
+            None => Some(live),
             Some(entries) => entries
                 .iter()
                 .rev()
                 .find(|(t, _)| t.is_none_or(|t| t <= now))
-                .and_then(|(_, v)| v.clone()),
+                .and_then(|(_, v)| v.as_ref()),
         }
     }
 

@@ -336,44 +336,77 @@ fn field_value<'a>(u: &'a Value, field: &str) -> Option<&'a Value> {
     field.split('.').try_fold(u, |v, k| v.get(k))
 }
 
-fn criterion_matches(u: &Value, c: &Value) -> Result<bool, ApiError> {
-    let ty = c["type"].as_str().unwrap_or_default();
-    if ty == "MATCH_ALL" {
-        return Ok(true);
-    }
-    if !["EXACT", "STARTS_WITH", "CONTAINS"].contains(&ty) {
-        return Err(ApiError::bad_request(format!(
-            "Search criteria type [{ty}] is not supported by the emulator"
-        )));
-    }
-    if c.get("group").is_some_and(|g| !g.is_null()) {
-        return Err(ApiError::bad_request(
-            "Grouped search criteria are not supported by the emulator",
-        ));
-    }
-    let fields: Vec<&str> = strs(&c["fields"]).collect();
-    if fields.is_empty() {
-        fail!(bad_request, "Search criteria need 'fields'");
-    }
-    let mut values: Vec<String> = strs(&c["values"]).map(str::to_lowercase).collect();
-    values.extend(c["value"].as_str().map(str::to_lowercase));
-    if values.is_empty() {
-        fail!(bad_request, "Search criteria need 'value' or 'values'");
-    }
-    // Matching is case-insensitive (index analysers; unconfirmed for EXACT).
-    let hit = fields.iter().any(|f| {
-        let got = match field_value(u, f) {
-            Some(Value::String(s)) => s.to_lowercase(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => return false,
-        };
-        values.iter().any(|v| match ty {
-            "EXACT" => got == *v,
-            "STARTS_WITH" => got.starts_with(v.as_str()),
-            _ => got.contains(v.as_str()),
+/// One search criterion, read once per request.
+enum Criterion {
+    All,
+    Match {
+        /// `EXACT`, `STARTS_WITH` or `CONTAINS`.
+        ty: String,
+        fields: Vec<String>,
+        /// Lower case.
+        values: Vec<String>,
+        not: bool,
+    },
+}
+
+impl Criterion {
+    fn parse(c: &Value) -> Result<Criterion, ApiError> {
+        let ty = c["type"].as_str().unwrap_or_default();
+        if ty == "MATCH_ALL" {
+            return Ok(Criterion::All);
+        }
+        if !["EXACT", "STARTS_WITH", "CONTAINS"].contains(&ty) {
+            return Err(ApiError::bad_request(format!(
+                "Search criteria type [{ty}] is not supported by the emulator"
+            )));
+        }
+        if c.get("group").is_some_and(|g| !g.is_null()) {
+            return Err(ApiError::bad_request(
+                "Grouped search criteria are not supported by the emulator",
+            ));
+        }
+        let fields: Vec<String> = strs(&c["fields"]).map(str::to_string).collect();
+        if fields.is_empty() {
+            fail!(bad_request, "Search criteria need 'fields'");
+        }
+        let mut values: Vec<String> = strs(&c["values"]).map(str::to_lowercase).collect();
+        values.extend(c["value"].as_str().map(str::to_lowercase));
+        if values.is_empty() {
+            fail!(bad_request, "Search criteria need 'value' or 'values'");
+        }
+        Ok(Criterion::Match {
+            ty: ty.to_string(),
+            fields,
+            values,
+            not: c["operator"] == "NOT",
         })
-    });
-    Ok(if c["operator"] == "NOT" { !hit } else { hit })
+    }
+
+    fn matches(&self, u: &Value) -> bool {
+        let Criterion::Match {
+            ty,
+            fields,
+            values,
+            not,
+        } = self
+        else {
+            return true;
+        };
+        // Matching is case-insensitive (index analysers; unconfirmed for EXACT).
+        let hit = fields.iter().any(|f| {
+            let got = match field_value(u, f) {
+                Some(Value::String(s)) => s.to_lowercase(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return false,
+            };
+            values.iter().any(|v| match ty.as_str() {
+                "EXACT" => got == *v,
+                "STARTS_WITH" => got.starts_with(v.as_str()),
+                _ => got.contains(v.as_str()),
+            })
+        });
+        hit != *not
+    }
 }
 
 fn asks_for_deleted(query: &[Value]) -> bool {
@@ -410,6 +443,22 @@ fn search_hits(st: &Emu, rq: &Rq, b: &Map<String, Value>) -> Result<Vec<Value>, 
         .cloned()
         .unwrap_or_default();
     let with_deleted = asks_for_deleted(&query);
+    // The first criterion that does not match (or is not a valid one) decides: a bad
+    // criterion is an error once a user reaches it.
+    let criteria: Vec<Result<Criterion, ApiError>> = query.iter().map(Criterion::parse).collect();
+    let decide = |u: &Value| {
+        criteria
+            .iter()
+            .map(|c| c.as_ref().map(|c| c.matches(u)).map_err(Clone::clone))
+            .find(|r| r != &Ok(true))
+    };
+    // Criteria on fields the read shape leaves as stored are decided on the stored user,
+    // and only the users they keep are rendered: a search by e-mail of a large org then
+    // copies a few users, not all of them.
+    let on_stored = query
+        .iter()
+        .flat_map(|c| strs(&c["fields"]))
+        .all(|f| f != "dateModified" && f.split('.').next() != Some("division"));
     let mut hits = Vec::new();
     for (id, live) in &st.data.users {
         let Some(snap) = st.indexed_user(id, live, rq.now) else {
@@ -418,14 +467,13 @@ fn search_hits(st: &Emu, rq: &Rq, b: &Map<String, Value>) -> Result<Vec<Value>, 
         if snap["state"] == "deleted" && !with_deleted {
             continue;
         }
-        let rendered = read_shape(st, snap);
-        // The first criterion that does not match (or fails) decides.
-        match query
-            .iter()
-            .map(|c| criterion_matches(&rendered, c))
-            .find(|r| r != &Ok(true))
-        {
-            None => hits.push(rendered),
+        let verdict = if on_stored {
+            decide(snap)
+        } else {
+            decide(&read_shape(st, snap.clone()))
+        };
+        match verdict {
+            None => hits.push(read_shape(st, snap.clone())),
             Some(Err(e)) => return Err(e),
             Some(Ok(_)) => {}
         }
