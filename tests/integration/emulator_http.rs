@@ -295,6 +295,48 @@ async fn users_versions_soft_delete_and_restore() {
     assert!(bad.body["message"].as_str().unwrap().contains("roles"));
 }
 
+/// The search index lags behind a change of e-mail: for a while the user is still found
+/// by its old e-mail and not yet by its new one (a search by e-mail reads the users the
+/// e-mail index names, which keeps every e-mail a user has had).
+#[tokio::test]
+async fn a_search_by_email_sees_the_old_email_until_the_index_catches_up() {
+    let cfg = EmulatorConfig {
+        consistency: Consistency {
+            search_lag: Duration::from_millis(300),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let t = boot(cfg).await;
+    let u = create_user(&t, "Eve", "eve@example.com").await;
+    let id = u["id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let by =
+        |email: &str| json!({"query": [{"type": "EXACT", "fields": ["email"], "value": email}]});
+    let found = |r: Resp| r.body["total"].as_i64().unwrap();
+    let moved = t
+        .patch(
+            &format!("/api/v2/users/{id}"),
+            json!({"email": "eve@example.org", "version": u["version"]}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let old = t.post("/api/v2/users/search", by("EVE@example.com")).await;
+    assert_eq!(found(old), 1);
+    assert_eq!(
+        found(t.post("/api/v2/users/search", by("eve@example.org")).await),
+        0
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        found(t.post("/api/v2/users/search", by("eve@example.com")).await),
+        0
+    );
+    let new = t.post("/api/v2/users/search", by("eve@example.org")).await;
+    assert_eq!(new.body["results"][0]["email"], "eve@example.org");
+    assert_eq!(found(new), 1);
+}
+
 #[tokio::test]
 async fn search_lag_and_criteria() {
     let cfg = EmulatorConfig {
