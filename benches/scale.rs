@@ -4,11 +4,11 @@
 //! against generated orgs (`support/orggen.rs`) and the in-process emulator.
 //!
 //! 1. **Size** (`GENSEED_BENCH_SIZES`, users, default `1000,10000,60000`): `validate`;
-//!    for sizes up to `GENSEED_BENCH_APPLY_MAX` (default 10000) a fresh `apply` with no
+//!    for sizes up to `GENSEED_BENCH_APPLY_MAX` (default 60000) a fresh `apply` with no
 //!    rate limit (requests against the floor: one write per object and per non-empty
 //!    sub-resource chunk, plus the list pages) and then a no-op `plan`; larger sizes get
 //!    a `plan` against the empty org instead (the skipped apply is printed). Validate and
-//!    plan change nothing and run `GENSEED_BENCH_RUNS` times (default 5): the quickest
+//!    plan change nothing and run `GENSEED_BENCH_RUNS` times (default 3): the quickest
 //!    run is printed, with the median and slowest CPU times and the largest peak RSS.
 //! 2. **Budget** (`GENSEED_BENCH_BUDGET`, default on; `0` skips): fresh applies against an
 //!    emulator enforcing a per-token rate and a latency, one token and a pool of four:
@@ -91,10 +91,11 @@ impl std::fmt::Display for Costs {
     }
 }
 
-/// Runs a command that changes nothing (validate, plan) `GENSEED_BENCH_RUNS` times (5
-/// unless set); `before` runs before each run.
+/// Runs a command that changes nothing (validate, plan) `GENSEED_BENCH_RUNS` times (3
+/// unless set: a no-op plan of 60,000 users waits half a minute on the emulator's
+/// listings); `before` runs before each run.
 fn repeated(project: &Path, args: &[&str], mut before: impl FnMut()) -> Costs {
-    let runs = env_usize("GENSEED_BENCH_RUNS", 5).max(1);
+    let runs = env_usize("GENSEED_BENCH_RUNS", 3).max(1);
     let mut costs: Vec<Cost> = (0..runs)
         .map(|_| {
             before();
@@ -324,7 +325,7 @@ fn main() {
         println!("wrote {} users to {dir}", shape.users);
         return;
     }
-    let apply_max = env_usize("GENSEED_BENCH_APPLY_MAX", 10_000);
+    let apply_max = env_usize("GENSEED_BENCH_APPLY_MAX", 60_000);
     for users in sizes {
         size(users, apply_max);
     }
