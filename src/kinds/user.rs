@@ -564,7 +564,8 @@ fn lean_user(user: Value) -> Value {
 
 /// Declared users the listings could not reach (an org with more users of a state than
 /// the listing shows), searched by e-mail, 100 at a time (active and inactive: the
-/// search leaves deleted users out unless asked).
+/// search leaves deleted users out unless asked); each kept as [`lean_user`] keeps a
+/// listed one.
 async fn search_unlisted(ctx: &Ctx, emails: &[&str]) -> Result<Vec<Value>, KindError> {
     let mut out = Vec::new();
     for chunk in emails.chunks(super::SMALL_PAGE_SIZE as usize) {
@@ -576,15 +577,11 @@ async fn search_unlisted(ctx: &Ctx, emails: &[&str]) -> Result<Vec<Value>, KindE
                 {"type": "EXACT", "fields": ["email"], "values": chunk},
             ],
         });
-        let found = ctx.client.post_safe("/api/v2/users/search", &body).await?;
-        out.extend(
-            found
-                .get("results")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .cloned(),
-        );
+        let mut found = ctx.client.post_safe("/api/v2/users/search", &body).await?;
+        // Kept as lean as a listed user: most users of a large org are found here.
+        if let Some(Value::Array(results)) = found.get_mut("results").map(Value::take) {
+            out.extend(results.into_iter().map(lean_user));
+        }
     }
     Ok(out)
 }
