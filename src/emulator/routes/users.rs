@@ -494,13 +494,9 @@ fn search_hits(st: &Emu, rq: &Rq, b: &Map<String, Value>) -> Result<Vec<Value>, 
         if snap["state"] == "deleted" && !with_deleted {
             continue;
         }
-        let verdict = if on_stored {
-            decide(snap)
-        } else {
-            decide(&read_shape(st, snap.clone()))
-        };
-        match verdict {
-            None => hits.push(read_shape(st, snap.clone())),
+        let rendered = (!on_stored).then(|| read_shape(st, snap.clone()));
+        match decide(rendered.as_ref().unwrap_or(snap)) {
+            None => hits.push(rendered.unwrap_or_else(|| read_shape(st, snap.clone()))),
             Some(Err(e)) => return Err(e),
             Some(Ok(_)) => {}
         }
