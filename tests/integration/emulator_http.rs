@@ -295,19 +295,24 @@ async fn users_versions_soft_delete_and_restore() {
     assert!(bad.body["message"].as_str().unwrap().contains("roles"));
 }
 
+/// An emulator whose user search sees changes `lag` after they are made.
+async fn boot_with_search_lag(lag: Duration) -> T {
+    boot(EmulatorConfig {
+        consistency: Consistency {
+            search_lag: lag,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+}
+
 /// The search index lags behind a change of e-mail: for a while the user is still found
 /// by its old e-mail and not yet by its new one (a search by e-mail reads the users the
 /// e-mail index names, which keeps every e-mail a user has had).
 #[tokio::test]
 async fn a_search_by_email_sees_the_old_email_until_the_index_catches_up() {
-    let cfg = EmulatorConfig {
-        consistency: Consistency {
-            search_lag: Duration::from_millis(300),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let t = boot(cfg).await;
+    let t = boot_with_search_lag(Duration::from_millis(300)).await;
     let u = create_user(&t, "Eve", "eve@example.com").await;
     let id = u["id"].as_str().unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -339,14 +344,7 @@ async fn a_search_by_email_sees_the_old_email_until_the_index_catches_up() {
 
 #[tokio::test]
 async fn search_lag_and_criteria() {
-    let cfg = EmulatorConfig {
-        consistency: Consistency {
-            search_lag: Duration::from_millis(400),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let t = boot(cfg).await;
+    let t = boot_with_search_lag(Duration::from_millis(400)).await;
     create_user(&t, "Bob", "bob@example.com").await;
     let q = json!({"query": [{"type": "EXACT", "fields": ["email"], "value": "bob@example.com"}]});
     let r = t.post("/api/v2/users/search", q.clone()).await;
